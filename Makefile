@@ -1,0 +1,93 @@
+# payrun: plain Makefile.  `make`, `make check`, `make demo`, `make bench`.
+# SANITIZE=address,undefined builds everything with those sanitizers.
+
+VERSION   := 0.1.0
+CC        ?= cc
+PKGS      := zlib libconfuse jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Ibuild $(PKG_CFLAGS) \
+           -fstack-protector-strong -fPIE -MMD -MP -DPAYRUN_VERSION='"$(VERSION)"'
+ifneq ($(WERROR),0)
+CFLAGS  += -Werror
+endif
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+LDLIBS  += $(PKG_LIBS) -lcsv -lpthread
+
+ifdef SANITIZE
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+CFLAGS  += -D_FORTIFY_SOURCE=2
+endif
+
+B := build
+# Modules shared by the binary and the unit tests (everything but main and the CLI files).
+LIB_SRC := $(filter-out src/payrun.c src/cli_%.c,$(wildcard src/*.c))
+CLI_SRC := src/payrun.c $(wildcard src/cli_*.c)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o)
+CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/check_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC := $(wildcard tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tools/%.c=$(B)/tools/%)
+
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
+
+.PHONY: all check unit e2e demo bench deps clean
+all: payrun
+
+payrun: $(B)/payrun
+	cp $< $@
+
+$(B)/payrun: $(CLI_OBJ) $(B)/libpayrun.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libpayrun.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/%.o: src/%.c | $(B)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpayrun.a | $(B)/tests
+	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpayrun.a $(LDLIBS) $(CHECK_LIBS)
+
+$(B)/tools/%: tools/%.c $(B)/libpayrun.a | $(B)/tools
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpayrun.a $(LDLIBS)
+
+$(B) $(B)/tests $(B)/tools:
+	mkdir -p $@
+
+tools: $(TOOL_BIN)
+
+# Installs the Debian packages a fresh machine lacks (only when root; otherwise it says what is missing).
+deps:
+	@sh tools/install-deps.sh
+
+check: payrun $(UNIT_BIN) $(TOOL_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+	@sh tests/e2e/run.sh
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+e2e: payrun $(TOOL_BIN)
+	@sh tests/e2e/run.sh
+
+demo: deps
+	$(MAKE) payrun tools
+	@sh tools/demo.sh
+
+bench: payrun $(TOOL_BIN)
+	@sh tools/bench.sh
+
+clean:
+	rm -rf $(B) payrun demo-out
+
+-include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)

@@ -1,0 +1,88 @@
+/*
+ * aggregate.h: probe counts per (stream, node), the one structure every
+ * source fills (the CSV reducer row by row, PostgreSQL from its GROUP BY).
+ *
+ * Ids are interned once per pair in an arena; memory grows with the number
+ * of pairs, never with the number of rows.
+ */
+#ifndef PAYRUN_AGGREGATE_H
+#define PAYRUN_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define AGGREGATE_ID_MAX 255	/* longest stream or node id, in bytes */
+
+struct agg_counts
+{
+	uint64_t	total_polls;	/* stats_poll rows: T */
+	uint64_t	successful_polls;	/* successful stats_poll rows: S */
+	uint64_t	failed_spot_checks; /* failed spot_check rows: F */
+};
+
+struct agg_entry
+{
+	uint64_t	hash;
+	uint64_t	stream_off;		/* into the arena */
+	uint64_t	node_off;		/* into the arena */
+	uint8_t		stream_len;		/* 1..255 */
+	uint8_t		node_len;		/* 1..255 */
+	struct agg_counts counts;
+};
+
+struct aggregate
+{
+	struct agg_entry *entries;	/* owned, nentries used */
+	size_t		nentries;
+	size_t		entries_cap;
+	uint32_t   *slots;			/* owned, open addressing: entry index + 1, 0 = empty */
+	size_t		slot_mask;		/* slots - 1, a power of two minus one */
+	char	   *arena;			/* owned, id bytes */
+	size_t		arena_len;
+	size_t		arena_cap;
+};
+
+/* A pair as handed out in sorted order; pointers into the aggregate. */
+struct agg_pair
+{
+	const char *stream;
+	size_t		stream_len;
+	const char *node;
+	size_t		node_len;
+	struct agg_counts counts;
+};
+
+void		aggregate_init(struct aggregate *agg);
+void		aggregate_release(struct aggregate *agg);
+
+/*
+ * The counters of (stream, node), created zeroed on first sight.  Ids must
+ * be 1..AGGREGATE_ID_MAX bytes (the caller validates).  The pointer is good
+ * until the next lookup.
+ */
+struct agg_counts *aggregate_lookup(struct aggregate *agg,
+									const char *stream, size_t stream_len,
+									const char *node, size_t node_len);
+
+/* Adds counts to a pair; false if a counter would overflow. */
+bool		aggregate_add(struct aggregate *agg,
+						  const char *stream, size_t stream_len,
+						  const char *node, size_t node_len,
+						  const struct agg_counts *delta);
+
+/* Adds every pair of src into dst (merging partial aggregates). */
+bool		aggregate_merge(struct aggregate *dst, const struct aggregate *src);
+
+size_t		aggregate_count(const struct aggregate *agg);
+
+/*
+ * All pairs sorted by stream id, then node id (byte order, shorter first
+ * on a common prefix).  The array is owned by the caller (free()).
+ */
+struct agg_pair *aggregate_sorted(const struct aggregate *agg, size_t *npairs);
+
+/* Byte-order comparison of two ids, as used for every sort in payrun. */
+int			aggregate_id_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+#endif

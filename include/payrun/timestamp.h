@@ -1,0 +1,35 @@
+/*
+ * timestamp.h: parsing probe timestamps and formatting UTC instants.
+ *
+ * Accepted: "YYYY-MM-DD HH:MM:SS" or with 'T', an optional fraction of 1 to
+ * 9 digits, an optional zone: Z, +HH, +HHMM, +HH:MM (or '-').  No zone means
+ * UTC.  Impossible dates and times (Feb 30, 24:00, 12:60) are rejected.
+ * Pure: no I/O, no locale, no global state.
+ */
+#ifndef PAYRUN_TIMESTAMP_H
+#define PAYRUN_TIMESTAMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "YYYY-MM-DDTHH:MM:SSZ" plus NUL */
+#define TIMESTAMP_FORMAT_LEN 21
+
+/*
+ * Parses s[0..len) into whole seconds since the Unix epoch, UTC.  The
+ * fraction is validated and truncated: period bounds are whole seconds, so
+ * t >= start and t < end depend on the seconds alone.
+ */
+bool		timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
+int64_t		timestamp_days_from_civil(int64_t year, int month, int day);
+
+/* True when year-month-day names a real day, years 1..9999. */
+bool		timestamp_valid_date(int year, int month, int day);
+
+/* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" (years 1..9999). */
+void		timestamp_format(int64_t epoch_seconds, char out[TIMESTAMP_FORMAT_LEN]);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * input.c: gzip or plain export files read ahead by a thread (see input.h).
+ *
+ * The reader thread owns the file descriptor and the zlib stream; the
+ * consumer owns the chunks it was handed until it releases them.  They meet
+ * only at the ring counters, under one mutex.  Errors found by the thread
+ * are stored as a message and logged by the consumer, so the message comes
+ * out in order with the consumer's own.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "payrun/input.h"
+#include "payrun/log.h"
+#include "payrun/mem.h"
+#include "payrun/sha256.h"
+
+#define RING_SLOTS 4
+#define READ_SIZE (256 * 1024)
+
+struct input
+{
+	char	   *path;			/* owned */
+	int			fd;
+	struct input_limits limits;
+	bool		gzip;
+
+	/* reader thread's own state */
+	pthread_t	thread;
+	bool		thread_started;
+	z_stream	zs;
+	bool		zs_ready;
+	unsigned char *rbuf;		/* owned, READ_SIZE: compressed input */
+	struct sha256 digest;
+
+	/* ring, shared under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char	   *slab[RING_SLOTS];	/* owned, HEADROOM + CHUNK + PAD each */
+	struct input_chunk chunks[RING_SLOTS];
+	uint64_t	produced;		/* chunks filled */
+	uint64_t	consumed;		/* chunks handed out */
+	uint64_t	released;		/* chunks given back */
+	bool		done;			/* thread finished: no more chunks */
+	bool		failed;			/* with errmsg */
+	bool		cancel;			/* consumer wants the thread to stop */
+	char		errmsg[512];
+
+	/* statistics, written by the thread, read after done */
+	uint64_t	file_bytes;
+	uint64_t	decoded_bytes;
+	uint32_t	gzip_members;
+	char		sha256_hex[65];
+};
+
+static void *reader_main(void *arg);
+
+bool
+input_open(const char *path, const struct input_limits *limits, struct input **out)
+{
+	struct input *in;
+	struct stat st;
+	int			fd;
+	unsigned char magic[2];
+	ssize_t		n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+	{
+		log_error("could not open '%s': %s", path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		log_error("could not read '%s': %s", path,
+				  errno ? strerror(errno) : "not a regular file");
+		close(fd);
+		return false;
+	}
+	n = pread(fd, magic, sizeof(magic), 0);
+	if (n < 0)
+	{
+		log_error("could not read '%s': %s", path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	(void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+
+	in = mem_calloc(1, sizeof(*in));
+	in->path = mem_strdup(path);
+	in->fd = fd;
+	if (limits)
+		in->limits = *limits;
+	in->gzip = (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+	in->rbuf = mem_alloc(READ_SIZE);
+	sha256_init(&in->digest);
+	pthread_mutex_init(&in->lock, NULL);
+	pthread_cond_init(&in->cond, NULL);
+	for (int i = 0; i < RING_SLOTS; i++)
+	{
+		in->slab[i] = mem_alloc(INPUT_HEADROOM + INPUT_CHUNK_SIZE + INPUT_PAD);
+		memset(in->slab[i] + INPUT_HEADROOM + INPUT_CHUNK_SIZE, 0, INPUT_PAD);
+		in->chunks[i].data = in->slab[i] + INPUT_HEADROOM;
+	}
+	if (in->gzip)
+	{
+		/* 16 + MAX_WBITS: gzip wrapper only, so a zlib or raw stream is corrupt */
+		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
+		{
+			log_error("could not initialise zlib for '%s'", path);
+			input_close(in);
+			return false;
+		}
+		in->zs_ready = true;
+	}
+	if (pthread_create(&in->thread, NULL, reader_main, in) != 0)
+	{
+		log_error("could not start the reader thread for '%s'", path);
+		input_close(in);
+		return false;
+	}
+	in->thread_started = true;
+	*out = in;
+	return true;
+}
+
+/* Waits for a free slot; returns it, or NULL if the consumer cancelled. */
+static struct input_chunk *
+acquire_slot(struct input *in)
+{
+	struct input_chunk *c = NULL;
+
+	pthread_mutex_lock(&in->lock);
+	while (!in->cancel && in->produced - in->released >= RING_SLOTS)
+		pthread_cond_wait(&in->cond, &in->lock);
+	if (!in->cancel)
+		c = &in->chunks[in->produced % RING_SLOTS];
+	pthread_mutex_unlock(&in->lock);
+	return c;
+}
+
+static void
+publish_slot(struct input *in, struct input_chunk *c, size_t len)
+{
+	c->len = len;
+	c->offset = in->decoded_bytes;
+	in->decoded_bytes += len;
+	pthread_mutex_lock(&in->lock);
+	in->produced++;
+	pthread_cond_broadcast(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+static void finish(struct input *in, const char *fmt,...)
+			__attribute__((format(printf, 2, 3)));
+
+/* Ends the thread's work: with fmt, as a failure carrying that message. */
+static void
+finish(struct input *in, const char *fmt,...)
+{
+	pthread_mutex_lock(&in->lock);
+	if (fmt)
+	{
+		va_list		ap;
+
+		va_start(ap, fmt);
+		vsnprintf(in->errmsg, sizeof(in->errmsg), fmt, ap);
+		va_end(ap);
+		in->failed = true;
+	}
+	in->done = true;
+	pthread_cond_broadcast(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+/* Reads the next block of the file; returns bytes read, 0 at EOF, -1 on error. */
+static ssize_t
+read_block(struct input *in)
+{
+	ssize_t		n;
+
+	do
+		n = read(in->fd, in->rbuf, READ_SIZE);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+	{
+		sha256_update(&in->digest, in->rbuf, (size_t) n);
+		in->file_bytes += (uint64_t) n;
+	}
+	return n;
+}
+
+static bool
+over_limits(struct input *in)
+{
+	if (in->limits.max_decoded_bytes &&
+		in->decoded_bytes > in->limits.max_decoded_bytes)
+	{
+		finish(in, "could not read '%s': decompressed size exceeds the limit of %llu bytes",
+			   in->path, (unsigned long long) in->limits.max_decoded_bytes);
+		return true;
+	}
+	if (in->limits.max_inflate_ratio && in->file_bytes > 0 &&
+		in->decoded_bytes > 1024 * 1024 &&
+		in->decoded_bytes / in->file_bytes > in->limits.max_inflate_ratio)
+	{
+		finish(in, "could not read '%s': decompression ratio exceeds %llu:1 at byte %llu (gzip bomb?)",
+			   in->path, (unsigned long long) in->limits.max_inflate_ratio,
+			   (unsigned long long) in->file_bytes);
+		return true;
+	}
+	return false;
+}
+
+static void
+read_plain(struct input *in)
+{
+	for (;;)
+	{
+		struct input_chunk *c = acquire_slot(in);
+		size_t		len = 0;
+
+		if (c == NULL)
+			{
+			finish(in, NULL);
+			return;
+		}
+		while (len < INPUT_CHUNK_SIZE)
+		{
+			ssize_t		n;
+
+			do
+				n = read(in->fd, c->data + len, INPUT_CHUNK_SIZE - len);
+			while (n < 0 && errno == EINTR);
+			if (n < 0)
+				{
+			finish(in, "could not read '%s' at byte %llu: %s", in->path,
+							  (unsigned long long) in->file_bytes, strerror(errno));
+			return;
+		}
+			if (n == 0)
+				break;
+			sha256_update(&in->digest, c->data + len, (size_t) n);
+			in->file_bytes += (uint64_t) n;
+			len += (size_t) n;
+		}
+		if (len == 0)
+			{
+			finish(in, NULL);
+			return;
+		}
+		publish_slot(in, c, len);
+	}
+}
+
+static void
+read_gzip(struct input *in)
+{
+	z_stream   *zs = &in->zs;
+	bool		member_open = true;	/* inside a gzip member */
+	bool		file_eof = false;
+
+	in->gzip_members = 1;
+	zs->avail_in = 0;
+	for (;;)
+	{
+		struct input_chunk *c = acquire_slot(in);
+
+		if (c == NULL)
+			{
+			finish(in, NULL);
+			return;
+		}
+		zs->next_out = (unsigned char *) c->data;
+		zs->avail_out = INPUT_CHUNK_SIZE;
+		while (zs->avail_out > 0)
+		{
+			int			rc;
+
+			if (zs->avail_in == 0 && !file_eof)
+			{
+				ssize_t		n = read_block(in);
+
+				if (n < 0)
+					{
+			finish(in, "could not read '%s' at byte %llu: %s", in->path,
+								  (unsigned long long) in->file_bytes, strerror(errno));
+			return;
+		}
+				if (n == 0)
+					file_eof = true;
+				zs->next_in = in->rbuf;
+				zs->avail_in = (unsigned) n;
+			}
+			if (!member_open)
+			{
+				/* between members: another member, or the end of the file */
+				if (zs->avail_in == 0 && file_eof)
+					break;
+				if (zs->avail_in < 2 && !file_eof)
+				{
+					/* a member header split across reads: keep the byte, read more */
+					unsigned char b = zs->next_in[0];
+
+					ssize_t		n = read_block(in);
+
+					if (n < 0)
+						{
+			finish(in, "could not read '%s': %s", in->path, strerror(errno));
+			return;
+		}
+					if (n == 0)
+						file_eof = true;
+					memmove(in->rbuf + 1, in->rbuf, (size_t) n);
+					in->rbuf[0] = b;
+					zs->next_in = in->rbuf;
+					zs->avail_in = (unsigned) n + 1;
+				}
+				if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
+					{
+			finish(in, "could not read '%s': unexpected data after gzip member %u at byte %llu",
+								  in->path, in->gzip_members,
+								  (unsigned long long) (in->file_bytes - zs->avail_in));
+			return;
+		}
+				if (inflateReset(zs) != Z_OK)
+					{
+			finish(in, "could not read '%s': zlib reset failed", in->path);
+			return;
+		}
+				member_open = true;
+				in->gzip_members++;
+			}
+			rc = inflate(zs, Z_NO_FLUSH);
+			if (rc == Z_STREAM_END)
+				member_open = false;
+			else if (rc == Z_BUF_ERROR)
+			{
+				/* no progress possible: needs input we do not have */
+				if (file_eof)
+					{
+			finish(in, "could not read '%s': truncated gzip stream (unexpected end of file at byte %llu)",
+								  in->path, (unsigned long long) in->file_bytes);
+			return;
+		}
+			}
+			else if (rc != Z_OK)
+				{
+			finish(in, "could not read '%s': corrupt gzip stream near byte %llu: %s",
+							  in->path, (unsigned long long) (in->file_bytes - zs->avail_in),
+							  zs->msg ? zs->msg : zError(rc));
+			return;
+		}
+		}
+		{
+			size_t		len = INPUT_CHUNK_SIZE - zs->avail_out;
+
+			if (len == 0)
+				{
+			finish(in, NULL);
+			return;
+		}
+			publish_slot(in, c, len);
+			if (over_limits(in))
+				return;
+		}
+	}
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct input *in = arg;
+
+	if (in->gzip)
+		read_gzip(in);
+	else
+		read_plain(in);
+	/* the digest is complete only if the whole file was read */
+	if (!in->failed && !in->cancel)
+		sha256_final_hex(&in->digest, in->sha256_hex);
+	return NULL;
+}
+
+bool
+input_next(struct input *in, struct input_chunk **chunk)
+{
+	bool		ok = true;
+
+	*chunk = NULL;
+	pthread_mutex_lock(&in->lock);
+	while (in->consumed == in->produced && !in->done)
+		pthread_cond_wait(&in->cond, &in->lock);
+	if (in->consumed < in->produced)
+		*chunk = &in->chunks[in->consumed++ % RING_SLOTS];
+	else if (in->failed)
+		ok = false;
+	pthread_mutex_unlock(&in->lock);
+	if (!ok)
+		log_error("%s", in->errmsg);
+	else if (*chunk == NULL && in->thread_started)
+	{
+		/* end of data: join so the digest and counters are final */
+		pthread_join(in->thread, NULL);
+		in->thread_started = false;
+	}
+	return ok;
+}
+
+void
+input_release(struct input *in, struct input_chunk *chunk)
+{
+	pthread_mutex_lock(&in->lock);
+	/* chunks come back in the order they were handed out */
+	if (chunk != &in->chunks[in->released % RING_SLOTS])
+	{
+		pthread_mutex_unlock(&in->lock);
+		log_error("internal error: input chunks released out of order");
+		abort();
+	}
+	in->released++;
+	pthread_cond_broadcast(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+}
+
+void
+input_get_stats(struct input *in, struct input_stats *stats)
+{
+	stats->kind = in->gzip ? "gzip" : "plain";
+	stats->file_bytes = in->file_bytes;
+	stats->decoded_bytes = in->decoded_bytes;
+	stats->gzip_members = in->gzip ? in->gzip_members : 0;
+	memcpy(stats->sha256, in->sha256_hex, sizeof(stats->sha256));
+}
+
+void
+input_close(struct input *in)
+{
+	if (in == NULL)
+		return;
+	if (in->thread_started)
+	{
+		pthread_mutex_lock(&in->lock);
+		in->cancel = true;
+		pthread_cond_broadcast(&in->cond);
+		pthread_mutex_unlock(&in->lock);
+		pthread_join(in->thread, NULL);
+	}
+	if (in->zs_ready)
+		inflateEnd(&in->zs);
+	sha256_release(&in->digest);
+	for (int i = 0; i < RING_SLOTS; i++)
+		free(in->slab[i]);
+	pthread_cond_destroy(&in->cond);
+	pthread_mutex_destroy(&in->lock);
+	if (in->fd >= 0)
+		close(in->fd);
+	free(in->rbuf);
+	free(in->path);
+	free(in);
+}
