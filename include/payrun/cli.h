@@ -1,0 +1,15 @@
+/*
+ * cli.h: the subcommands.  Each lives in src/cli_<verb>.c, parses its own
+ * options and calls into the modules; the table in src/payrun.c
+ * dispatches.  argv[0] is the subcommand's name.
+ */
+#ifndef PAYRUN_CLI_H
+#define PAYRUN_CLI_H
+
+int			cli_settle(int argc, char **argv);
+
+/* -q / -v handling shared by every subcommand. */
+void		cli_quieter(void);
+void		cli_louder(void);
+
+#endif

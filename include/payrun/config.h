@@ -1,0 +1,49 @@
+/*
+ * config.h: option values from the command line and the config file
+ * (libconfuse), merged (the command line wins) and validated into
+ * struct settings.  Every settle option has a config key of the same name
+ * with underscores: period, period_length, input, pools, default_pool,
+ * penalty_factor, max_reject_ratio, max_inflate_ratio, out.
+ */
+#ifndef PAYRUN_CONFIG_H
+#define PAYRUN_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "payrun/settings.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/payrun/payrun.conf"
+
+/* Raw option values as strings; NULL = not given.  Strings are owned. */
+struct config_values
+{
+	char	   *period;
+	char	   *period_length;
+	char	  **inputs;
+	size_t		ninputs;
+	char	   *pools;
+	char	   *default_pool;
+	char	   *penalty_factor;
+	char	   *max_reject_ratio;
+	char	   *max_inflate_ratio;
+	char	   *out;
+};
+
+/* Sets a value from the command line (replacing any earlier one). */
+void		config_set(char **slot, const char *value);
+void		config_add_input(struct config_values *v, const char *path);
+
+/*
+ * Fills the values not yet set from the config file at path.  With
+ * explicit false, a missing file is not an error (the default path).
+ * Logs and returns false on a syntax error or unknown key.
+ */
+bool		config_load(struct config_values *v, const char *path, bool explicit);
+
+/* Validates and converts; logs the first bad value and returns false. */
+bool		config_to_settings(const struct config_values *v, struct settings *s);
+
+void		config_release(struct config_values *v);
+
+#endif

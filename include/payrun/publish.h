@@ -1,0 +1,61 @@
+/*
+ * publish.h: atomic publication of a settled version under an output
+ * directory, DIR/LABEL/vN/, and the lock that keeps runs apart.
+ *
+ * Files are written into DIR/.tmp-LABEL-vN-PID/, fsync'ed, then the
+ * directory is fsync'ed and renamed into place with RENAME_NOREPLACE, and
+ * the parent fsync'ed: a crash at any moment leaves nothing or the whole
+ * version.  Leftover temporary directories of crashed runs are removed by
+ * the next run, under the lock.
+ */
+#ifndef PAYRUN_PUBLISH_H
+#define PAYRUN_PUBLISH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "payrun/exitcode.h"
+#include "payrun/period.h"
+
+#define PUBLISH_LOCK_NAME ".payrun.lock"
+#define PUBLISH_DIR_MODE 0750
+
+struct publish
+{
+	char	   *out_dir;		/* owned */
+	int			out_fd;			/* DIR */
+	int			lock_fd;		/* DIR/.payrun.lock, flock'ed */
+	char		label[PERIOD_LABEL_MAX];
+	int			version;
+	char		tmp_name[96];	/* ".tmp-LABEL-vN-PID" inside DIR */
+	int			tmp_fd;			/* the temporary directory, -1 if none */
+	char		final_path[4096];	/* DIR/LABEL/vN, for messages */
+};
+
+/*
+ * Takes the lock on out_dir (creating out_dir if missing), refuses if
+ * DIR/LABEL/v<version> exists, removes stale temporary directories and
+ * creates a fresh one.  Returns PAYRUN_EXIT_OK, _CONFLICT (lock held or
+ * version exists) or _INTERNAL (I/O), having logged why.
+ */
+enum payrun_exit publish_begin(struct publish *pub, const char *out_dir,
+							   const char *label, int version);
+
+/* The temporary directory, where the version's files are created. */
+int			publish_dirfd(const struct publish *pub);
+
+/* Moves the temporary directory into place as DIR/LABEL/vN. */
+enum payrun_exit publish_commit(struct publish *pub);
+
+/*
+ * On a failed run: moves the file name out of the temporary directory to
+ * DIR/LABEL/failed/<stamp>-<pid>/name, so what was kept can be inspected;
+ * writes that path into path_out.
+ */
+bool		publish_keep_failed(struct publish *pub, const char *name,
+								char *path_out, size_t path_len);
+
+/* Removes the temporary directory (if any), releases the lock, frees. */
+void		publish_end(struct publish *pub);
+
+#endif

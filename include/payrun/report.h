@@ -1,0 +1,60 @@
+/*
+ * report.h: the timing report.  A table of phases indexed by an enum, each
+ * timed with monotonic wall clock and process CPU time (summed over all
+ * threads, so cpu s can exceed wall s when inflating and parsing overlap),
+ * printed at the end and saved as JSON in the manifest.
+ */
+#ifndef PAYRUN_REPORT_H
+#define PAYRUN_REPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+enum report_phase
+{
+	REPORT_PHASE_POOLS = 0,		/* read the pools file */
+	REPORT_PHASE_READ,			/* inflate + parse + validate + reduce (pipelined) */
+	REPORT_PHASE_COMPUTE,		/* payout math, ledger */
+	REPORT_PHASE_WRITE,			/* ledger.csv, streams.csv, rejects.csv, manifest.json */
+	REPORT_PHASE_PUBLISH,		/* fsync + atomic rename */
+	REPORT_PHASE_COUNT
+};
+
+struct report_phase_stats
+{
+	bool		used;
+	double		wall_s;			/* seconds, monotonic clock */
+	double		cpu_s;			/* seconds, process CPU summed over threads */
+	uint64_t	rows;
+	uint64_t	bytes;
+	struct timespec wall_start;
+	double		cpu_start;
+};
+
+struct report
+{
+	struct report_phase_stats phases[REPORT_PHASE_COUNT];
+	struct timespec wall_start;
+	double		cpu_start;
+};
+
+void		report_init(struct report *rep);
+void		report_begin(struct report *rep, enum report_phase phase);
+void		report_end(struct report *rep, enum report_phase phase,
+					   uint64_t rows, uint64_t bytes);
+const char *report_phase_name(enum report_phase phase);
+double		report_total_wall(const struct report *rep);
+double		report_total_cpu(const struct report *rep);
+/* Peak resident set size of the process so far, KiB. */
+long		report_peak_rss_kib(void);
+/* Seconds on the monotonic clock since an arbitrary start. */
+double		report_now(void);
+
+void		report_print(const struct report *rep, FILE *out);
+/* {phases: [...], total_wall_s, total_cpu_s, peak_rss_kib, cpu_note} */
+json_t	   *report_to_json(const struct report *rep);
+
+#endif

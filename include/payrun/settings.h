@@ -1,0 +1,46 @@
+/*
+ * settings.h: the settings of a settlement run, once the command line and
+ * the config file have been merged and validated.
+ */
+#ifndef PAYRUN_SETTINGS_H
+#define PAYRUN_SETTINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payrun/input.h"
+#include "payrun/payout.h"
+#include "payrun/period.h"
+
+/* An exact decimal ratio num/den in [0, 1] (no floating point). */
+struct settings_ratio
+{
+	uint64_t	num;
+	uint64_t	den;
+	char		text[24];		/* as given, for the manifest */
+};
+
+struct settings
+{
+	struct period period;
+	char	  **inputs;			/* owned array of owned paths */
+	size_t		ninputs;
+	char	   *pools_path;		/* owned, NULL if none */
+	int64_t		default_pool;
+	struct payout_keep keep;	/* from the penalty factor */
+	struct settings_ratio max_reject_ratio;
+	char	   *out_dir;		/* owned */
+	struct input_limits limits;
+};
+
+/* Parses a decimal in [0, 1] with at most 9 fractional digits.  Pure. */
+bool		settings_ratio_parse(const char *s, struct settings_ratio *out);
+
+/* True when part / whole > ratio, exactly. */
+bool		settings_ratio_exceeded(const struct settings_ratio *ratio,
+									uint64_t part, uint64_t whole);
+
+void		settings_release(struct settings *s);
+
+#endif

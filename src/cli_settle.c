@@ -1,0 +1,139 @@
+/*
+ * cli_settle.c: "payrun settle": option parsing only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "payrun/cli.h"
+#include "payrun/config.h"
+#include "payrun/exitcode.h"
+#include "payrun/log.h"
+#include "payrun/settle.h"
+
+static void
+settle_usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: payrun settle --period LABEL --input FILE [--input FILE ...] --out DIR\n"
+			"                     [--period-length 1d|1h] [--pools FILE] [--default-pool N]\n"
+			"                     [--penalty-factor F] [--max-reject-ratio R]\n"
+			"                     [--max-inflate-ratio N] [--config FILE] [-q | -v]\n\n"
+			"Settles one period from probe exports (gzip or plain CSV) and publishes\n"
+			"DIR/LABEL/v1/ with ledger.csv, streams.csv, rejects.csv and manifest.json.\n\n"
+			"  --period LABEL          YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC\n"
+			"  --period-length 1d|1h   must agree with the label (default: from the label)\n"
+			"  --input FILE            export file; repeat for several (read in order)\n"
+			"  --pools FILE            CSV with header stream_id,pool (integer base units)\n"
+			"  --default-pool N        pool of streams the pools file does not list (0)\n"
+			"  --penalty-factor F      f in the penalty (1 - f)^failed_spot_checks (0.5)\n"
+			"  --max-reject-ratio R    fail if rejected rows / rows read exceeds R (0.001)\n"
+			"  --max-inflate-ratio N   refuse gzip input inflating more than N:1 (1000, 0 = off)\n"
+			"  --out DIR               output directory (created if missing)\n"
+			"  --config FILE           config file (default " CONFIG_DEFAULT_PATH " if present);\n"
+			"                          keys as the options with '_' for '-'; options win\n"
+			"  -q, --quiet             errors only, no report\n"
+			"  -v, --verbose           more detail (twice for debug)\n"
+			"  -h, --help              this help\n\n"
+			"Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
+			"3 input data error, 5 period already settled or output locked.\n");
+}
+
+int
+cli_settle(int argc, char **argv)
+{
+	enum
+	{
+		OPT_PERIOD = 256, OPT_PERIOD_LENGTH, OPT_INPUT, OPT_POOLS, OPT_DEFAULT_POOL,
+		OPT_PENALTY, OPT_REJECT_RATIO, OPT_INFLATE_RATIO, OPT_OUT, OPT_CONFIG
+	};
+	static const struct option long_options[] = {
+		{"period", required_argument, NULL, OPT_PERIOD},
+		{"period-length", required_argument, NULL, OPT_PERIOD_LENGTH},
+		{"input", required_argument, NULL, OPT_INPUT},
+		{"pools", required_argument, NULL, OPT_POOLS},
+		{"default-pool", required_argument, NULL, OPT_DEFAULT_POOL},
+		{"penalty-factor", required_argument, NULL, OPT_PENALTY},
+		{"max-reject-ratio", required_argument, NULL, OPT_REJECT_RATIO},
+		{"max-inflate-ratio", required_argument, NULL, OPT_INFLATE_RATIO},
+		{"out", required_argument, NULL, OPT_OUT},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	struct config_values values = {0};
+	struct settings settings;
+	const char *config_path = NULL;
+	int			c;
+	int			rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case OPT_PERIOD:
+				config_set(&values.period, optarg);
+				break;
+			case OPT_PERIOD_LENGTH:
+				config_set(&values.period_length, optarg);
+				break;
+			case OPT_INPUT:
+				config_add_input(&values, optarg);
+				break;
+			case OPT_POOLS:
+				config_set(&values.pools, optarg);
+				break;
+			case OPT_DEFAULT_POOL:
+				config_set(&values.default_pool, optarg);
+				break;
+			case OPT_PENALTY:
+				config_set(&values.penalty_factor, optarg);
+				break;
+			case OPT_REJECT_RATIO:
+				config_set(&values.max_reject_ratio, optarg);
+				break;
+			case OPT_INFLATE_RATIO:
+				config_set(&values.max_inflate_ratio, optarg);
+				break;
+			case OPT_OUT:
+				config_set(&values.out, optarg);
+				break;
+			case OPT_CONFIG:
+				config_path = optarg;
+				break;
+			case 'q':
+				cli_quieter();
+				break;
+			case 'v':
+				cli_louder();
+				break;
+			case 'h':
+				settle_usage(stdout);
+				config_release(&values);
+				return PAYRUN_EXIT_OK;
+			default:
+				fprintf(stderr, "Try 'payrun settle --help'.\n");
+				config_release(&values);
+				return PAYRUN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+	{
+		log_error("unexpected argument '%s'; inputs are given with --input", argv[optind]);
+		config_release(&values);
+		return PAYRUN_EXIT_USAGE;
+	}
+	if (!config_load(&values, config_path ? config_path : CONFIG_DEFAULT_PATH,
+					 config_path != NULL) ||
+		!config_to_settings(&values, &settings))
+	{
+		config_release(&values);
+		return PAYRUN_EXIT_USAGE;
+	}
+	config_release(&values);
+	rc = settle_run(&settings, log_enabled(LOG_LEVEL_NOTICE));
+	settings_release(&settings);
+	return rc;
+}

@@ -1,0 +1,209 @@
+/*
+ * config.c: config file and option validation (see config.h).
+ */
+#include <confuse.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "payrun/config.h"
+#include "payrun/log.h"
+#include "payrun/mem.h"
+#include "payrun/pools.h"
+
+void
+config_set(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = mem_strdup(value);
+}
+
+void
+config_add_input(struct config_values *v, const char *path)
+{
+	v->inputs = mem_realloc_array(v->inputs, v->ninputs + 1, sizeof(char *));
+	v->inputs[v->ninputs++] = mem_strdup(path);
+}
+
+void
+config_release(struct config_values *v)
+{
+	for (size_t i = 0; i < v->ninputs; i++)
+		free(v->inputs[i]);
+	free(v->inputs);
+	free(v->period);
+	free(v->period_length);
+	free(v->pools);
+	free(v->default_pool);
+	free(v->penalty_factor);
+	free(v->max_reject_ratio);
+	free(v->max_inflate_ratio);
+	free(v->out);
+	memset(v, 0, sizeof(*v));
+}
+
+static void
+confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	char		msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (cfg && cfg->filename)
+		log_error("%s:%d: %s", cfg->filename, cfg->line, msg);
+	else
+		log_error("config: %s", msg);
+}
+
+static void
+fill(char **slot, cfg_t *cfg, const char *key)
+{
+	const char *v = cfg_getstr(cfg, key);
+
+	if (*slot == NULL && v != NULL)
+		*slot = mem_strdup(v);
+}
+
+bool
+config_load(struct config_values *v, const char *path, bool explicit)
+{
+	cfg_opt_t	opts[] = {
+		CFG_STR("period", NULL, CFGF_NONE),
+		CFG_STR("period_length", NULL, CFGF_NONE),
+		CFG_STR_LIST("input", NULL, CFGF_NONE),
+		CFG_STR("pools", NULL, CFGF_NONE),
+		CFG_STR("default_pool", NULL, CFGF_NONE),
+		CFG_STR("penalty_factor", NULL, CFGF_NONE),
+		CFG_STR("max_reject_ratio", NULL, CFGF_NONE),
+		CFG_STR("max_inflate_ratio", NULL, CFGF_NONE),
+		CFG_STR("out", NULL, CFGF_NONE),
+		CFG_END()
+	};
+	cfg_t	   *cfg;
+	int			rc;
+
+	if (!explicit && access(path, F_OK) != 0)
+		return true;
+	cfg = cfg_init(opts, CFGF_NONE);
+	if (cfg == NULL)
+	{
+		log_error("could not initialise the config parser");
+		return false;
+	}
+	cfg_set_error_function(cfg, confuse_error);
+	rc = cfg_parse(cfg, path);
+	if (rc == CFG_FILE_ERROR)
+	{
+		log_error("could not read config file '%s': %s", path, strerror(errno));
+		cfg_free(cfg);
+		return false;
+	}
+	if (rc != CFG_SUCCESS)
+	{
+		log_error("invalid config file '%s'", path);
+		cfg_free(cfg);
+		return false;
+	}
+	fill(&v->period, cfg, "period");
+	fill(&v->period_length, cfg, "period_length");
+	fill(&v->pools, cfg, "pools");
+	fill(&v->default_pool, cfg, "default_pool");
+	fill(&v->penalty_factor, cfg, "penalty_factor");
+	fill(&v->max_reject_ratio, cfg, "max_reject_ratio");
+	fill(&v->max_inflate_ratio, cfg, "max_inflate_ratio");
+	fill(&v->out, cfg, "out");
+	/* inputs given on the command line replace the file's list */
+	if (v->ninputs == 0)
+	{
+		for (unsigned int i = 0; i < cfg_size(cfg, "input"); i++)
+			config_add_input(v, cfg_getnstr(cfg, "input", i));
+	}
+	cfg_free(cfg);
+	return true;
+}
+
+static bool
+parse_u64(const char *s, uint64_t *out)
+{
+	char	   *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+config_to_settings(const struct config_values *v, struct settings *s)
+{
+	enum period_length length = PERIOD_LENGTH_UNSET;
+	char		err[256];
+
+	memset(s, 0, sizeof(*s));
+	if (v->period == NULL)
+	{
+		log_error("--period is required");
+		return false;
+	}
+	if (v->period_length && !period_length_parse(v->period_length, &length))
+	{
+		log_error("invalid period length '%s' (want 1d or 1h)", v->period_length);
+		return false;
+	}
+	if (!period_parse(v->period, length, &s->period, err, sizeof(err)))
+	{
+		log_error("%s", err);
+		return false;
+	}
+	if (v->ninputs == 0)
+	{
+		log_error("at least one --input is required");
+		return false;
+	}
+	if (v->out == NULL || v->out[0] == '\0')
+	{
+		log_error("--out is required");
+		return false;
+	}
+	if (v->default_pool &&
+		!pools_parse_amount(v->default_pool, strlen(v->default_pool), &s->default_pool))
+	{
+		log_error("invalid default pool '%s' (want an integer 0..9223372036854775807)",
+				  v->default_pool);
+		return false;
+	}
+	if (!payout_keep_parse(v->penalty_factor ? v->penalty_factor : "0.5", &s->keep))
+	{
+		log_error("invalid penalty factor '%s' (want a decimal in [0, 1], at most 6 fractional digits)",
+				  v->penalty_factor);
+		return false;
+	}
+	if (!settings_ratio_parse(v->max_reject_ratio ? v->max_reject_ratio : "0.001",
+							  &s->max_reject_ratio))
+	{
+		log_error("invalid max reject ratio '%s' (want a decimal in [0, 1])",
+				  v->max_reject_ratio);
+		return false;
+	}
+	s->limits.max_inflate_ratio = 1000;
+	if (v->max_inflate_ratio && !parse_u64(v->max_inflate_ratio, &s->limits.max_inflate_ratio))
+	{
+		log_error("invalid max inflate ratio '%s' (want a whole number, 0 for no limit)",
+				  v->max_inflate_ratio);
+		return false;
+	}
+	s->inputs = mem_calloc(v->ninputs, sizeof(char *));
+	for (size_t i = 0; i < v->ninputs; i++)
+		s->inputs[i] = mem_strdup(v->inputs[i]);
+	s->ninputs = v->ninputs;
+	s->pools_path = v->pools ? mem_strdup(v->pools) : NULL;
+	s->out_dir = mem_strdup(v->out);
+	return true;
+}

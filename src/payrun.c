@@ -1,0 +1,94 @@
+/*
+ * payrun.c: main() and the table of subcommands.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "payrun/cli.h"
+#include "payrun/exitcode.h"
+#include "payrun/log.h"
+
+struct command
+{
+	const char *name;
+	int			(*run) (int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"settle", cli_settle, "settle one period from compressed CSV probe exports"},
+};
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+			"payrun: settle relay-node payout periods from probe results.\n\n"
+			"Usage:\n"
+			"  payrun [-q | -v] COMMAND [OPTIONS]\n"
+			"  payrun --help | --version\n\n"
+			"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+			"\n'payrun COMMAND --help' describes a command.\n\n"
+			"Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
+			"3 input data error, 4 database error, 5 conflict (already settled or locked).\n");
+}
+
+void
+cli_quieter(void)
+{
+	log_set_level(LOG_LEVEL_ERROR);
+}
+
+void
+cli_louder(void)
+{
+	if (log_get_level() < LOG_LEVEL_DEBUG)
+		log_set_level(log_get_level() < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG);
+}
+
+int
+main(int argc, char **argv)
+{
+	int			i = 1;
+
+	/* global options before the command */
+	for (; i < argc && argv[i][0] == '-'; i++)
+	{
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		{
+			usage(stdout);
+			return PAYRUN_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0)
+		{
+			printf("payrun %s\n", PAYRUN_VERSION);
+			return PAYRUN_EXIT_OK;
+		}
+		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			cli_quieter();
+		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			cli_louder();
+		else
+		{
+			log_error("unknown option '%s'", argv[i]);
+			usage(stderr);
+			return PAYRUN_EXIT_USAGE;
+		}
+	}
+	if (i >= argc)
+	{
+		usage(stderr);
+		return PAYRUN_EXIT_USAGE;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+	{
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].run(argc - i, argv + i);
+	}
+	log_error("unknown command '%s'; see 'payrun --help'", argv[i]);
+	return PAYRUN_EXIT_USAGE;
+}

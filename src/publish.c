@@ -1,0 +1,289 @@
+/*
+ * publish.c: lock, temporary directory and atomic rename (see publish.h).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "payrun/log.h"
+#include "payrun/mem.h"
+#include "payrun/publish.h"
+
+#define TMP_PREFIX ".tmp-"
+
+static bool
+fsync_fd(int fd, const char *what)
+{
+	if (fsync(fd) != 0)
+	{
+		log_error("could not fsync '%s': %s", what, strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* Opens (creating if needed) a directory at dirfd/name, never through a symlink. */
+static int
+open_subdir(int dirfd, const char *name, bool create, const char *shown)
+{
+	int			fd;
+
+	if (create && mkdirat(dirfd, name, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
+	{
+		log_error("could not create directory '%s': %s", shown, strerror(errno));
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		log_error("could not open directory '%s': %s", shown, strerror(errno));
+	return fd;
+}
+
+/* Removes every entry of a temporary directory (flat: we only write files). */
+static void
+remove_dir_contents(int dirfd)
+{
+	int			fd = dup(dirfd);
+	DIR		   *d;
+	struct dirent *de;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL)
+	{
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		(void) unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+static void
+remove_tmp_dir(int parent_fd, const char *name)
+{
+	int			fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd >= 0)
+	{
+		remove_dir_contents(fd);
+		close(fd);
+	}
+	if (unlinkat(parent_fd, name, AT_REMOVEDIR) != 0 && errno != ENOENT)
+		log_warning("could not remove temporary directory '%s': %s", name, strerror(errno));
+}
+
+/* Under the lock, any temporary directory is a crashed run's leftover. */
+static void
+remove_stale_tmp_dirs(struct publish *pub)
+{
+	int			fd = dup(pub->out_fd);
+	DIR		   *d;
+	struct dirent *de;
+
+	if (fd < 0 || (d = fdopendir(fd)) == NULL)
+	{
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
+		{
+			log_info("removing leftover temporary directory '%s/%s' of an interrupted run",
+					 pub->out_dir, de->d_name);
+			remove_tmp_dir(pub->out_fd, de->d_name);
+		}
+	}
+	closedir(d);
+}
+
+enum payrun_exit
+publish_begin(struct publish *pub, const char *out_dir, const char *label, int version)
+{
+	char		vpath[PERIOD_LABEL_MAX + 16];
+	struct stat st;
+
+	memset(pub, 0, sizeof(*pub));
+	pub->out_fd = pub->lock_fd = pub->tmp_fd = -1;
+	pub->out_dir = mem_strdup(out_dir);
+	snprintf(pub->label, sizeof(pub->label), "%s", label);
+	pub->version = version;
+	snprintf(pub->final_path, sizeof(pub->final_path), "%s/%s/v%d", out_dir, label, version);
+
+	if (mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
+	{
+		log_error("could not create output directory '%s': %s", out_dir, strerror(errno));
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	pub->out_fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pub->out_fd < 0)
+	{
+		log_error("could not open output directory '%s': %s", out_dir, strerror(errno));
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	pub->lock_fd = openat(pub->out_fd, PUBLISH_LOCK_NAME,
+						  O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (pub->lock_fd < 0)
+	{
+		log_error("could not open lock file '%s/%s': %s", out_dir, PUBLISH_LOCK_NAME,
+				  strerror(errno));
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	if (flock(pub->lock_fd, LOCK_EX | LOCK_NB) != 0)
+	{
+		if (errno == EWOULDBLOCK)
+		{
+			log_error("another payrun run holds the lock on '%s'", out_dir);
+			return PAYRUN_EXIT_CONFLICT;
+		}
+		log_error("could not lock '%s/%s': %s", out_dir, PUBLISH_LOCK_NAME, strerror(errno));
+		return PAYRUN_EXIT_INTERNAL;
+	}
+
+	snprintf(vpath, sizeof(vpath), "%s/v%d", label, version);
+	if (fstatat(pub->out_fd, vpath, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	{
+		log_error("period %s is already settled: '%s' exists", label, pub->final_path);
+		return PAYRUN_EXIT_CONFLICT;
+	}
+	if (errno != ENOENT)
+	{
+		log_error("could not check '%s': %s", pub->final_path, strerror(errno));
+		return PAYRUN_EXIT_INTERNAL;
+	}
+
+	remove_stale_tmp_dirs(pub);
+	snprintf(pub->tmp_name, sizeof(pub->tmp_name), TMP_PREFIX "%s-v%d-%ld",
+			 label, version, (long) getpid());
+	if (mkdirat(pub->out_fd, pub->tmp_name, PUBLISH_DIR_MODE) != 0)
+	{
+		log_error("could not create temporary directory '%s/%s': %s", out_dir,
+				  pub->tmp_name, strerror(errno));
+		pub->tmp_name[0] = '\0';
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	pub->tmp_fd = open_subdir(pub->out_fd, pub->tmp_name, false, pub->tmp_name);
+	if (pub->tmp_fd < 0)
+		return PAYRUN_EXIT_INTERNAL;
+	return PAYRUN_EXIT_OK;
+}
+
+int
+publish_dirfd(const struct publish *pub)
+{
+	return pub->tmp_fd;
+}
+
+enum payrun_exit
+publish_commit(struct publish *pub)
+{
+	char		shown[4096];
+	char		vname[32];
+	int			label_fd;
+
+	if (!fsync_fd(pub->tmp_fd, pub->tmp_name))
+		return PAYRUN_EXIT_INTERNAL;
+	snprintf(shown, sizeof(shown), "%s/%s", pub->out_dir, pub->label);
+	label_fd = open_subdir(pub->out_fd, pub->label, true, shown);
+	if (label_fd < 0)
+		return PAYRUN_EXIT_INTERNAL;
+	/* the label directory's own entry must be durable before the rename */
+	if (!fsync_fd(pub->out_fd, pub->out_dir))
+	{
+		close(label_fd);
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	snprintf(vname, sizeof(vname), "v%d", pub->version);
+	if (renameat2(pub->out_fd, pub->tmp_name, label_fd, vname, RENAME_NOREPLACE) != 0)
+	{
+		int			e = errno;
+
+		log_error("could not publish '%s': %s", pub->final_path, strerror(e));
+		close(label_fd);
+		return e == EEXIST ? PAYRUN_EXIT_CONFLICT : PAYRUN_EXIT_INTERNAL;
+	}
+	pub->tmp_name[0] = '\0';
+	close(pub->tmp_fd);
+	pub->tmp_fd = -1;
+	if (!fsync_fd(label_fd, shown) || !fsync_fd(pub->out_fd, pub->out_dir))
+	{
+		/* renamed, but durability not confirmed: report, the version stands */
+		close(label_fd);
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	close(label_fd);
+	return PAYRUN_EXIT_OK;
+}
+
+bool
+publish_keep_failed(struct publish *pub, const char *name, char *path_out, size_t path_len)
+{
+	char		stamp[64];
+	char		shown[4096];
+	time_t		now = time(NULL);
+	struct tm	tm;
+	int			label_fd,
+				failed_fd,
+				run_fd;
+	bool		ok = false;
+
+	if (pub->tmp_fd < 0)
+		return false;
+	gmtime_r(&now, &tm);
+	snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02dZ-%ld",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, (long) getpid());
+	snprintf(shown, sizeof(shown), "%s/%s", pub->out_dir, pub->label);
+	label_fd = open_subdir(pub->out_fd, pub->label, true, shown);
+	if (label_fd < 0)
+		return false;
+	snprintf(shown, sizeof(shown), "%s/%s/failed", pub->out_dir, pub->label);
+	failed_fd = open_subdir(label_fd, "failed", true, shown);
+	if (failed_fd >= 0)
+	{
+		snprintf(shown, sizeof(shown), "%s/%s/failed/%s", pub->out_dir, pub->label, stamp);
+		run_fd = open_subdir(failed_fd, stamp, true, shown);
+		if (run_fd >= 0)
+		{
+			if (renameat(pub->tmp_fd, name, run_fd, name) == 0)
+			{
+				ok = fsync_fd(run_fd, shown) && fsync_fd(failed_fd, "failed");
+				snprintf(path_out, path_len, "%s/%s", shown, name);
+			}
+			else
+				log_error("could not keep '%s' in '%s': %s", name, shown, strerror(errno));
+			close(run_fd);
+		}
+		close(failed_fd);
+	}
+	close(label_fd);
+	return ok;
+}
+
+void
+publish_end(struct publish *pub)
+{
+	if (pub->tmp_fd >= 0)
+		close(pub->tmp_fd);
+	if (pub->tmp_name[0] != '\0' && pub->out_fd >= 0)
+		remove_tmp_dir(pub->out_fd, pub->tmp_name);
+	if (pub->lock_fd >= 0)
+		close(pub->lock_fd);	/* releases the flock */
+	if (pub->out_fd >= 0)
+		close(pub->out_fd);
+	free(pub->out_dir);
+	memset(pub, 0, sizeof(*pub));
+	pub->out_fd = pub->lock_fd = pub->tmp_fd = -1;
+}

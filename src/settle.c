@@ -1,0 +1,155 @@
+/*
+ * settle.c: one settlement run (see settle.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payrun/aggregate.h"
+#include "payrun/ledger.h"
+#include "payrun/log.h"
+#include "payrun/manifest.h"
+#include "payrun/mem.h"
+#include "payrun/pools.h"
+#include "payrun/report.h"
+#include "payrun/settle.h"
+#include "payrun/sink_files.h"
+#include "payrun/source_csv.h"
+
+/* Fails the run if too many rows were rejected; keeps the rejects. */
+static enum payrun_exit
+check_reject_ratio(const struct settings *s, const struct source_counts *counts,
+				   struct sink *files)
+{
+	char		kept[4096];
+
+	if (!settings_ratio_exceeded(&s->max_reject_ratio, counts->rejected, counts->rows_read))
+		return PAYRUN_EXIT_OK;
+	if (sink_files_keep_rejects(files, kept, sizeof(kept)))
+		log_error("%llu of %llu rows rejected, more than the maximum reject ratio %s; "
+				  "nothing published; rejects kept in '%s'",
+				  (unsigned long long) counts->rejected, (unsigned long long) counts->rows_read,
+				  s->max_reject_ratio.text, kept);
+	else
+		log_error("%llu of %llu rows rejected, more than the maximum reject ratio %s; "
+				  "nothing published; the rejects could not be kept",
+				  (unsigned long long) counts->rejected, (unsigned long long) counts->rows_read,
+				  s->max_reject_ratio.text);
+	return PAYRUN_EXIT_DATA;
+}
+
+enum payrun_exit
+settle_run(const struct settings *s, bool print_report)
+{
+	struct report rep;
+	struct sink_run run;
+	struct sink *files = sink_files_create();
+	struct pools pools;
+	struct aggregate agg;
+	struct ledger ledger;
+	struct source_counts counts;
+	struct source_file *inputs = mem_calloc(s->ninputs, sizeof(struct source_file));
+	enum payrun_exit rc;
+	char		err[512];
+
+	report_init(&rep);
+	pools_init(&pools);
+	aggregate_init(&agg);
+	memset(&ledger, 0, sizeof(ledger));
+	memset(&counts, 0, sizeof(counts));
+	memset(&run, 0, sizeof(run));
+	run.settings = s;
+	run.version = 1;
+	run.source_kind = "csv";
+	run.files = inputs;
+	run.nfiles = s->ninputs;
+	run.counts = &counts;
+	run.report = &rep;
+	manifest_now(run.started_at);
+
+	/* refuse a settled period or a locked directory before reading anything */
+	rc = files->ops->prepare(files, &run);
+	if (rc != PAYRUN_EXIT_OK)
+		goto out;
+	run.rejects = sink_files_rejects(files);
+
+	if (s->pools_path)
+	{
+		report_begin(&rep, REPORT_PHASE_POOLS);
+		if (!pools_load(&pools, s->pools_path))
+		{
+			rc = PAYRUN_EXIT_DATA;
+			goto out;
+		}
+		report_end(&rep, REPORT_PHASE_POOLS, pools.count, 0);
+	}
+
+	report_begin(&rep, REPORT_PHASE_READ);
+	rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &s->period,
+						 &s->limits, &agg, sink_files_rejects(files), &counts, inputs);
+	report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
+	if (rc != PAYRUN_EXIT_OK)
+	{
+		log_error("nothing published for period %s", s->period.label);
+		goto out;
+	}
+	rc = check_reject_ratio(s, &counts, files);
+	if (rc != PAYRUN_EXIT_OK)
+		goto out;
+
+	report_begin(&rep, REPORT_PHASE_COMPUTE);
+	switch (ledger_build(&ledger, &s->period, &agg, &pools,
+						 &(struct ledger_settings) {.default_pool = s->default_pool,.keep = s->keep},
+						 err, sizeof(err)))
+	{
+		case LEDGER_OK:
+			break;
+		case LEDGER_OVERFLOW:
+			log_error("could not settle period %s: %s", s->period.label, err);
+			rc = PAYRUN_EXIT_DATA;
+			goto out;
+		case LEDGER_INVARIANT:
+			log_error("internal error settling period %s: %s", s->period.label, err);
+			rc = PAYRUN_EXIT_INTERNAL;
+			goto out;
+	}
+	report_end(&rep, REPORT_PHASE_COMPUTE, ledger.nrows, 0);
+	run.ledger = &ledger;
+
+	report_begin(&rep, REPORT_PHASE_WRITE);
+	rc = files->ops->write(files, &run);
+	report_end(&rep, REPORT_PHASE_WRITE, ledger.nrows, 0);
+	if (rc != PAYRUN_EXIT_OK)
+		goto out;
+
+	report_begin(&rep, REPORT_PHASE_PUBLISH);
+	rc = files->ops->publish(files, &run);
+	report_end(&rep, REPORT_PHASE_PUBLISH, 0, 0);
+	if (rc != PAYRUN_EXIT_OK)
+		goto out;
+
+	log_notice("settled period %s v%d: %llu streams, %llu nodes, paid %lld of pool %lld "
+			   "(forfeited %lld, unallocated %lld) into '%s'",
+			   s->period.label, run.version,
+			   (unsigned long long) ledger.totals.streams,
+			   (unsigned long long) ledger.totals.nodes,
+			   (long long) ledger.totals.paid, (long long) ledger.totals.pool,
+			   (long long) ledger.totals.forfeited, (long long) ledger.totals.unallocated,
+			   sink_files_path(files));
+	if (counts.rejected > 0)
+		log_warning("%llu of %llu rows rejected (within the maximum ratio %s); "
+					"see '%s/rejects.csv'",
+					(unsigned long long) counts.rejected,
+					(unsigned long long) counts.rows_read,
+					s->max_reject_ratio.text, sink_files_path(files));
+	if (print_report)
+		report_print(&rep, stdout);
+
+out:
+	files->ops->destroy(files);
+	ledger_release(&ledger);
+	aggregate_release(&agg);
+	pools_release(&pools);
+	free(inputs);
+	return rc;
+}

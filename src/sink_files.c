@@ -1,0 +1,231 @@
+/*
+ * sink_files.c: the file sink (see sink_files.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "payrun/log.h"
+#include "payrun/manifest.h"
+#include "payrun/mem.h"
+#include "payrun/outfile.h"
+#include "payrun/publish.h"
+#include "payrun/sink_files.h"
+
+#define REJECTS_NAME "rejects.csv"
+
+struct sink_files
+{
+	struct sink base;			/* first: a struct sink * is a struct sink_files * */
+	struct publish pub;
+	bool		prepared;
+	struct rejects rejects;
+};
+
+static enum payrun_exit
+files_prepare(struct sink *sink, const struct sink_run *run)
+{
+	struct sink_files *sf = (struct sink_files *) sink;
+	enum payrun_exit rc;
+
+	rc = publish_begin(&sf->pub, run->settings->out_dir, run->settings->period.label,
+					   run->version);
+	if (rc != PAYRUN_EXIT_OK)
+		return rc;
+	sf->prepared = true;
+	if (!rejects_open(&sf->rejects, publish_dirfd(&sf->pub), REJECTS_NAME))
+		return PAYRUN_EXIT_INTERNAL;
+	return PAYRUN_EXIT_OK;
+}
+
+static void
+write_bound(struct outfile *of, int64_t t)
+{
+	char		ts[TIMESTAMP_FORMAT_LEN];
+
+	timestamp_format(t, ts);
+	outfile_write(of, ts, TIMESTAMP_FORMAT_LEN - 1);
+}
+
+static bool
+write_ledger_csv(int dirfd, const struct ledger *ledger, struct manifest_output *out)
+{
+	struct outfile of;
+
+	if (!outfile_create(&of, dirfd, out->name))
+		return false;
+	outfile_puts(&of, "period_start,period_end,stream_id,node_id,total_polls,"
+				 "successful_polls,failed_spot_checks,uptime_ppm,contribution_ppm,"
+				 "base_amount,forfeited_amount,payout_amount\n");
+	for (size_t i = 0; i < ledger->nrows; i++)
+	{
+		const struct ledger_row *r = &ledger->rows[i];
+
+		write_bound(&of, ledger->period.start);
+		outfile_putc(&of, ',');
+		write_bound(&of, ledger->period.end);
+		outfile_putc(&of, ',');
+		outfile_csv_field(&of, r->stream, r->stream_len);
+		outfile_putc(&of, ',');
+		outfile_csv_field(&of, r->node, r->node_len);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, r->counts.total_polls);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, r->counts.successful_polls);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, r->counts.failed_spot_checks);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, r->uptime_ppm);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, r->contribution_ppm);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, r->base);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, r->forfeited);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, r->payout);
+		outfile_putc(&of, '\n');
+	}
+	out->bytes = of.bytes;
+	if (!outfile_close(&of))
+		return false;
+	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
+	return true;
+}
+
+static bool
+write_streams_csv(int dirfd, const struct ledger *ledger, struct manifest_output *out)
+{
+	struct outfile of;
+
+	if (!outfile_create(&of, dirfd, out->name))
+		return false;
+	outfile_puts(&of, "period_start,period_end,stream_id,pool,nodes,"
+				 "total_successful_polls,paid,forfeited,unallocated\n");
+	for (size_t i = 0; i < ledger->nstreams; i++)
+	{
+		const struct ledger_stream *s = &ledger->streams[i];
+
+		write_bound(&of, ledger->period.start);
+		outfile_putc(&of, ',');
+		write_bound(&of, ledger->period.end);
+		outfile_putc(&of, ',');
+		outfile_csv_field(&of, s->stream, s->stream_len);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, s->pool);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, s->nodes);
+		outfile_putc(&of, ',');
+		outfile_u64(&of, s->total_successful_polls);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, s->paid);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, s->forfeited);
+		outfile_putc(&of, ',');
+		outfile_i64(&of, s->unallocated);
+		outfile_putc(&of, '\n');
+	}
+	out->bytes = of.bytes;
+	if (!outfile_close(&of))
+		return false;
+	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
+	return true;
+}
+
+static enum payrun_exit
+files_write(struct sink *sink, const struct sink_run *run)
+{
+	struct sink_files *sf = (struct sink_files *) sink;
+	int			dirfd = publish_dirfd(&sf->pub);
+	struct manifest_output outputs[3] = {
+		{.name = "ledger.csv"}, {.name = "streams.csv"}, {.name = REJECTS_NAME}
+	};
+	struct outfile of;
+	json_t	   *manifest;
+	char	   *text;
+	bool		ok;
+
+	if (!write_ledger_csv(dirfd, run->ledger, &outputs[0]) ||
+		!write_streams_csv(dirfd, run->ledger, &outputs[1]))
+		return PAYRUN_EXIT_INTERNAL;
+	outputs[2].bytes = sf->rejects.file.bytes;
+	if (!rejects_close(&sf->rejects))
+		return PAYRUN_EXIT_INTERNAL;
+	memcpy(outputs[2].sha256, sf->rejects.file.sha256, SHA256_HEX_LEN);
+
+	manifest = manifest_build(run, outputs, 3);
+	text = manifest ? json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
+	json_decref(manifest);
+	if (text == NULL)
+	{
+		log_error("internal error: could not build manifest.json");
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	ok = outfile_create(&of, dirfd, "manifest.json");
+	if (ok)
+	{
+		outfile_puts(&of, text);
+		outfile_putc(&of, '\n');
+		ok = outfile_close(&of);
+	}
+	free(text);
+	return ok ? PAYRUN_EXIT_OK : PAYRUN_EXIT_INTERNAL;
+}
+
+static enum payrun_exit
+files_publish(struct sink *sink, const struct sink_run *run)
+{
+	struct sink_files *sf = (struct sink_files *) sink;
+
+	(void) run;
+	return publish_commit(&sf->pub);
+}
+
+static void
+files_destroy(struct sink *sink)
+{
+	struct sink_files *sf = (struct sink_files *) sink;
+
+	rejects_discard(&sf->rejects);
+	if (sf->prepared)
+		publish_end(&sf->pub);
+	free(sf);
+}
+
+static const struct sink_ops files_ops = {
+	.name = "files",
+	.prepare = files_prepare,
+	.write = files_write,
+	.publish = files_publish,
+	.destroy = files_destroy,
+};
+
+struct sink *
+sink_files_create(void)
+{
+	struct sink_files *sf = mem_calloc(1, sizeof(*sf));
+
+	sf->base.ops = &files_ops;
+	return &sf->base;
+}
+
+struct rejects *
+sink_files_rejects(struct sink *sink)
+{
+	return &((struct sink_files *) sink)->rejects;
+}
+
+bool
+sink_files_keep_rejects(struct sink *sink, char *path_out, size_t path_len)
+{
+	struct sink_files *sf = (struct sink_files *) sink;
+
+	if (!sf->prepared || !rejects_close(&sf->rejects))
+		return false;
+	return publish_keep_failed(&sf->pub, REJECTS_NAME, path_out, path_len);
+}
+
+const char *
+sink_files_path(struct sink *sink)
+{
+	return ((struct sink_files *) sink)->pub.final_path;
+}

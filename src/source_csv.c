@@ -1,0 +1,407 @@
+/*
+ * source_csv.c: probe exports -> aggregate (see source_csv.h).
+ *
+ * The reader thread inflates ahead; this thread scans, validates and
+ * reduces.  A record cut by a chunk boundary is carried into the next
+ * chunk's headroom (or, when longer than that, into a side buffer) and
+ * scanned again from its start.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "payrun/csvscan.h"
+#include "payrun/log.h"
+#include "payrun/mem.h"
+#include "payrun/progress.h"
+#include "payrun/source_csv.h"
+#include "payrun/timestamp.h"
+
+/* Scratch for one field: an id that unescapes to more than 255 bytes is
+ * rejected before unescaping, so 2 * 255 + 2 bytes always suffice. */
+#define FIELD_SCRATCH (2 * AGGREGATE_ID_MAX + 2)
+
+enum column
+{
+	COL_STREAM = 0,
+	COL_NODE,
+	COL_TYPE,
+	COL_SUCCESS,
+	COL_TIMESTAMP,
+	COL_COUNT
+};
+
+static const char *const column_names[COL_COUNT] = {
+	"stream_id", "node_id", "probe_type", "success", "probe_timestamp"
+};
+
+struct reader
+{
+	const char *path;
+	const struct period *period;
+	struct aggregate *agg;
+	struct rejects *rejects;
+	struct source_counts *counts;
+	struct csvscan *scan;
+	bool		have_header;
+	bool		failed;			/* a fatal error was logged */
+	uint32_t	ncols;			/* header fields */
+	uint32_t	col[COL_COUNT]; /* field index of each needed column */
+	uint64_t	rows;			/* data rows of this file */
+	char		scratch[COL_COUNT][FIELD_SCRATCH];
+};
+
+static bool
+on_header(struct reader *r, const struct csv_record *rec)
+{
+	bool		seen[COL_COUNT] = {false};
+	uint32_t	max_col = 0;
+	char	   *scratch;
+
+	if (rec->bad_quote)
+	{
+		log_error("%s:%llu: malformed quote in the header", r->path,
+				  (unsigned long long) rec->line);
+		return false;
+	}
+	if (rec->nfields != rec->nspans)
+	{
+		log_error("%s:%llu: header has %u columns, more than payrun accepts", r->path,
+				  (unsigned long long) rec->line, rec->nfields);
+		return false;
+	}
+	scratch = mem_alloc(rec->len + 1);
+	for (uint32_t i = 0; i < rec->nfields; i++)
+	{
+		const char *v;
+		size_t		vlen;
+
+		csvscan_field(rec, i, scratch, &v, &vlen);
+		if (i == 0 && vlen >= 3 && memcmp(v, "\xEF\xBB\xBF", 3) == 0)
+		{
+			v += 3;				/* a UTF-8 byte order mark */
+			vlen -= 3;
+		}
+		for (int c = 0; c < COL_COUNT; c++)
+		{
+			if (strlen(column_names[c]) != vlen || memcmp(column_names[c], v, vlen) != 0)
+				continue;
+			if (seen[c])
+			{
+				log_error("%s:%llu: column '%s' appears twice in the header", r->path,
+						  (unsigned long long) rec->line, column_names[c]);
+				free(scratch);
+				return false;
+			}
+			seen[c] = true;
+			r->col[c] = i;
+			if (i > max_col)
+				max_col = i;
+		}
+	}
+	free(scratch);
+	for (int c = 0; c < COL_COUNT; c++)
+	{
+		if (!seen[c])
+		{
+			log_error("%s:%llu: header lacks required column '%s'", r->path,
+					  (unsigned long long) rec->line, column_names[c]);
+			return false;
+		}
+	}
+	r->ncols = rec->nfields;
+	r->have_header = true;
+	/* data records only need spans up to the last needed column */
+	csvscan_set_span_cap(r->scan, max_col + 1);
+	return true;
+}
+
+static inline bool
+reject(struct reader *r, const struct csv_record *rec, enum reject_reason reason)
+{
+	rejects_add(r->rejects, r->path, rec->line, reason, rec->raw, rec->len);
+	r->counts->rejected++;
+	return true;
+}
+
+/* A small field's value; NULL if its raw span is longer than max. */
+static inline const char *
+small_field(struct reader *r, const struct csv_record *rec, int c, size_t max, size_t *len)
+{
+	const struct csv_span *sp = &rec->spans[r->col[c]];
+	const char *v;
+
+	if (sp->len > max)
+		return NULL;
+	csvscan_field(rec, r->col[c], r->scratch[c], &v, len);
+	return v;
+}
+
+static inline int
+lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+/* t f true false 1 0, any case; -1 if none of those. */
+static inline int
+parse_success(const char *v, size_t n)
+{
+	if (n == 1)
+	{
+		switch (lower(v[0]))
+		{
+			case 't':
+			case '1':
+				return 1;
+			case 'f':
+			case '0':
+				return 0;
+			default:
+				return -1;
+		}
+	}
+	if (n == 4 && lower(v[0]) == 't' && lower(v[1]) == 'r' && lower(v[2]) == 'u' &&
+		lower(v[3]) == 'e')
+		return 1;
+	if (n == 5 && lower(v[0]) == 'f' && lower(v[1]) == 'a' && lower(v[2]) == 'l' &&
+		lower(v[3]) == 's' && lower(v[4]) == 'e')
+		return 0;
+	return -1;
+}
+
+static bool
+on_record(void *arg, const struct csv_record *rec)
+{
+	struct reader *r = arg;
+	const char *stream,
+			   *node,
+			   *type,
+			   *succ,
+			   *ts;
+	size_t		stream_len,
+				node_len,
+				type_len,
+				succ_len,
+				ts_len;
+	bool		poll;
+	int			ok;
+	int64_t		t;
+	struct agg_counts *c;
+
+	if (!r->have_header)
+		return on_header(r, rec);
+
+	r->counts->rows_read++;
+	r->rows++;
+	if (rec->bad_quote)
+		return reject(r, rec, REJECT_BAD_QUOTE);
+	if (rec->nfields != r->ncols)
+		return reject(r, rec, REJECT_FIELD_COUNT);
+
+	stream = small_field(r, rec, COL_STREAM, FIELD_SCRATCH, &stream_len);
+	if (stream == NULL || stream_len > AGGREGATE_ID_MAX)
+		return reject(r, rec, REJECT_STREAM_ID_TOO_LONG);
+	if (stream_len == 0)
+		return reject(r, rec, REJECT_EMPTY_STREAM_ID);
+	node = small_field(r, rec, COL_NODE, FIELD_SCRATCH, &node_len);
+	if (node == NULL || node_len > AGGREGATE_ID_MAX)
+		return reject(r, rec, REJECT_NODE_ID_TOO_LONG);
+	if (node_len == 0)
+		return reject(r, rec, REJECT_EMPTY_NODE_ID);
+
+	type = small_field(r, rec, COL_TYPE, 64, &type_len);
+	if (type != NULL && type_len == 10 && memcmp(type, "stats_poll", 10) == 0)
+		poll = true;
+	else if (type != NULL && type_len == 10 && memcmp(type, "spot_check", 10) == 0)
+		poll = false;
+	else
+		return reject(r, rec, REJECT_BAD_PROBE_TYPE);
+
+	succ = small_field(r, rec, COL_SUCCESS, 64, &succ_len);
+	ok = succ ? parse_success(succ, succ_len) : -1;
+	if (ok < 0)
+		return reject(r, rec, REJECT_BAD_SUCCESS);
+
+	ts = small_field(r, rec, COL_TIMESTAMP, 64, &ts_len);
+	if (ts == NULL || !timestamp_parse(ts, ts_len, &t))
+		return reject(r, rec, REJECT_BAD_TIMESTAMP);
+
+	if (t < r->period->start || t >= r->period->end)
+	{
+		r->counts->out_of_period++;
+		return true;
+	}
+	r->counts->in_period++;
+	c = aggregate_lookup(r->agg, stream, stream_len, node, node_len);
+	if (poll)
+	{
+		c->total_polls++;
+		c->successful_polls += (uint64_t) ok;
+	}
+	else
+		c->failed_spot_checks += (uint64_t) !ok;
+	return true;
+}
+
+/* Scans buf; false (logged) on an unterminated quote or a callback stop. */
+static bool
+scan_buffer(struct reader *r, const char *buf, size_t len, bool eof, size_t *consumed)
+{
+	enum csvscan_status st = csvscan_feed(r->scan, buf, len, eof, consumed, on_record, r);
+
+	if (st == CSVSCAN_UNTERMINATED_QUOTE)
+	{
+		log_error("%s:%llu: unterminated quoted field at end of file", r->path,
+				  (unsigned long long) r->scan->error_line);
+		return false;
+	}
+	return st == CSVSCAN_OK;
+}
+
+static enum payrun_exit
+read_file(const char *path, const struct input_limits *limits, struct reader *r,
+		  struct source_file *file)
+{
+	struct input *in;
+	struct input_chunk *prev = NULL;
+	struct input_chunk *cur;
+	const char *carry = NULL;	/* unfinished record: in prev, or in side */
+	size_t		carry_len = 0;
+	char	   *side = NULL;	/* owned, for records longer than the headroom */
+	size_t		side_cap = 0;
+	struct progress pg;
+	struct input_stats stats;
+	bool		ok = true;
+
+	if (!input_open(path, limits, &in))
+		return PAYRUN_EXIT_DATA;
+	progress_init(&pg, path);
+	for (;;)
+	{
+		const char *buf;
+		size_t		len;
+		size_t		consumed;
+
+		if (!input_next(in, &cur))
+		{
+			ok = false;
+			break;
+		}
+		if (cur == NULL)
+		{
+			/* end of data: the carried bytes are the final record */
+			if (!r->have_header && carry_len == 0)
+			{
+				log_error("%s: empty file, expected a header line", path);
+				ok = false;
+			}
+			else
+				ok = scan_buffer(r, carry ? carry : "", carry_len, true, &consumed);
+			if (ok && !r->have_header)
+			{
+				log_error("%s: no complete header line", path);
+				ok = false;
+			}
+			break;
+		}
+		if (carry_len == 0)
+		{
+			buf = cur->data;
+			len = cur->len;
+		}
+		else if (carry_len <= INPUT_HEADROOM)
+		{
+			memcpy(cur->data - carry_len, carry, carry_len);
+			buf = cur->data - carry_len;
+			len = carry_len + cur->len;
+		}
+		else
+		{
+			size_t		need = carry_len + cur->len + CSVSCAN_PAD;
+			size_t		carry_off = (carry >= side && carry < side + side_cap) ?
+				(size_t) (carry - side) : SIZE_MAX;
+
+			if (need > side_cap)
+			{
+				side = mem_realloc(side, need);
+				side_cap = need;
+			}
+			if (carry_off != SIZE_MAX)
+				memmove(side, side + carry_off, carry_len);
+			else
+				memcpy(side, carry, carry_len);
+			memcpy(side + carry_len, cur->data, cur->len);
+			memset(side + carry_len + cur->len, 0, CSVSCAN_PAD);
+			buf = side;
+			len = carry_len + cur->len;
+		}
+		if (prev)
+			input_release(in, prev);
+		prev = cur;
+
+		if (!scan_buffer(r, buf, len, false, &consumed))
+		{
+			ok = false;
+			break;
+		}
+		carry = buf + consumed;
+		carry_len = len - consumed;
+		if (carry_len > SOURCE_CSV_MAX_RECORD)
+		{
+			log_error("%s:%llu: record longer than %d MiB", path,
+					  (unsigned long long) r->scan->line, SOURCE_CSV_MAX_RECORD / (1024 * 1024));
+			ok = false;
+			break;
+		}
+		progress_update(&pg, cur->offset + cur->len, r->counts->rows_read);
+	}
+	progress_done(&pg);
+	if (prev)
+		input_release(in, prev);
+	input_get_stats(in, &stats);
+	input_close(in);
+	free(side);
+
+	file->path = path;
+	file->kind = stats.kind;
+	file->bytes = stats.file_bytes;
+	file->rows = r->rows;
+	memcpy(file->sha256, stats.sha256, sizeof(file->sha256));
+	r->counts->file_bytes += stats.file_bytes;
+	r->counts->decoded_bytes += stats.decoded_bytes;
+	if (ok)
+		log_info("read '%s' (%s, %u member(s)): %llu bytes, %llu decoded, %llu rows",
+				 path, stats.kind, stats.gzip_members,
+				 (unsigned long long) stats.file_bytes,
+				 (unsigned long long) stats.decoded_bytes, (unsigned long long) r->rows);
+	return ok ? PAYRUN_EXIT_OK : PAYRUN_EXIT_DATA;
+}
+
+enum payrun_exit
+source_csv_read(const char *const *paths, size_t npaths, const struct period *period,
+				const struct input_limits *limits, struct aggregate *agg,
+				struct rejects *rejects, struct source_counts *counts,
+				struct source_file *files)
+{
+	for (size_t i = 0; i < npaths; i++)
+	{
+		struct csvscan scan;
+		struct reader *r = mem_calloc(1, sizeof(*r));
+		enum payrun_exit rc;
+
+		/* the header may be wide; data records shrink the cap once it is read */
+		csvscan_init(&scan, 65536);
+		r->path = paths[i];
+		r->period = period;
+		r->agg = agg;
+		r->rejects = rejects;
+		r->counts = counts;
+		r->scan = &scan;
+		rc = read_file(paths[i], limits, r, &files[i]);
+		csvscan_release(&scan);
+		free(r);
+		if (rc != PAYRUN_EXIT_OK)
+			return rc;
+	}
+	return PAYRUN_EXIT_OK;
+}
