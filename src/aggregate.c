@@ -2,7 +2,10 @@
  * aggregate.c: interned (stream, node) counters (see aggregate.h).
  *
  * Open addressing with linear probing over a power-of-two slot array kept
- * at most half full.  The hash is a simple multiply-xorshift over 8-byte
+ * at most half full.  A slot holds the high half of the hash as a tag, so
+ * a probe reads an entry only when the tags agree; an entry is one cache
+ * line with the key inside it when short.  A row thus costs about two
+ * cache misses: this lookup is on the per-row hot path.  The hash is a simple multiply-xorshift over 8-byte
  * words of both ids; it only has to spread keys, not resist attackers
  * (ids come from our own coordinator's exports, and a bad spread costs
  * time, never correctness).
@@ -14,6 +17,9 @@
 #include "payrun/mem.h"
 
 #define INITIAL_SLOTS 1024
+#define TAG_MASK 0xffffffff00000000ULL
+
+_Static_assert(sizeof(struct agg_entry) == 64, "an entry is one cache line");
 
 static inline uint64_t
 mix(uint64_t h)
@@ -62,7 +68,7 @@ void
 aggregate_init(struct aggregate *agg)
 {
 	memset(agg, 0, sizeof(*agg));
-	agg->slots = mem_calloc(INITIAL_SLOTS, sizeof(uint32_t));
+	agg->slots = mem_calloc(INITIAL_SLOTS, sizeof(uint64_t));
 	agg->slot_mask = INITIAL_SLOTS - 1;
 }
 
@@ -79,23 +85,25 @@ static void
 grow_slots(struct aggregate *agg)
 {
 	size_t		nslots = (agg->slot_mask + 1) * 2;
-	uint32_t   *slots = mem_calloc(nslots, sizeof(uint32_t));
+	uint64_t   *slots = mem_calloc(nslots, sizeof(uint64_t));
 
 	for (size_t i = 0; i < agg->nentries; i++)
 	{
-		size_t		pos = agg->entries[i].hash & (nslots - 1);
+		uint64_t	h = agg->entries[i].hash;
+		size_t		pos = h & (nslots - 1);
 
 		while (slots[pos] != 0)
 			pos = (pos + 1) & (nslots - 1);
-		slots[pos] = (uint32_t) (i + 1);
+		slots[pos] = (h & TAG_MASK) | (i + 1);
 	}
 	free(agg->slots);
 	agg->slots = slots;
 	agg->slot_mask = nslots - 1;
 }
 
+/* Room for n bytes at the end of the arena; returns their offset. */
 static uint64_t
-arena_put(struct aggregate *agg, const char *p, size_t n)
+arena_reserve(struct aggregate *agg, size_t n)
 {
 	uint64_t	off;
 
@@ -109,30 +117,78 @@ arena_put(struct aggregate *agg, const char *p, size_t n)
 		agg->arena_cap = cap;
 	}
 	off = agg->arena_len;
-	memcpy(agg->arena + off, p, n);
 	agg->arena_len += n;
 	return off;
+}
+
+static inline const char *
+entry_key(const struct aggregate *agg, const struct agg_entry *e)
+{
+	uint64_t	off;
+
+	if (e->stream_len + e->node_len <= AGG_INLINE_KEY)
+		return e->key;
+	memcpy(&off, e->key, sizeof(off));
+	return agg->arena + off;
+}
+
+uint64_t
+aggregate_hash(const char *stream, size_t stream_len, const char *node, size_t node_len)
+{
+	return pair_hash(stream, stream_len, node, node_len);
+}
+
+void
+aggregate_prefetch_slot(const struct aggregate *agg, uint64_t hash)
+{
+	__builtin_prefetch(&agg->slots[hash & agg->slot_mask]);
+}
+
+void
+aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash)
+{
+	uint64_t	slot = agg->slots[hash & agg->slot_mask];
+
+	/* the first probe only: later ones are rare at half load */
+	if (slot != 0 && (slot & TAG_MASK) == (hash & TAG_MASK))
+		__builtin_prefetch(&agg->entries[(slot & ~TAG_MASK) - 1]);
 }
 
 struct agg_counts *
 aggregate_lookup(struct aggregate *agg, const char *stream, size_t stream_len,
 				 const char *node, size_t node_len)
 {
-	uint64_t	h = pair_hash(stream, stream_len, node, node_len);
+	return aggregate_lookup_hashed(agg, pair_hash(stream, stream_len, node, node_len),
+								   stream, stream_len, node, node_len);
+}
+
+struct agg_counts *
+aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream,
+						size_t stream_len, const char *node, size_t node_len)
+{
+	uint64_t	tag = h & TAG_MASK;
 	size_t		pos = h & agg->slot_mask;
 	struct agg_entry *e;
+	char	   *key;
 
 	for (;;)
 	{
-		uint32_t	slot = agg->slots[pos];
+		uint64_t	slot = agg->slots[pos];
 
 		if (slot == 0)
 			break;
-		e = &agg->entries[slot - 1];
-		if (e->hash == h && e->stream_len == stream_len && e->node_len == node_len &&
-			memcmp(agg->arena + e->stream_off, stream, stream_len) == 0 &&
-			memcmp(agg->arena + e->node_off, node, node_len) == 0)
-			return &e->counts;
+		if ((slot & TAG_MASK) == tag)
+		{
+			e = &agg->entries[(slot & ~TAG_MASK) - 1];
+			if (e->hash == h && e->stream_len == stream_len && e->node_len == node_len)
+			{
+				const char *k = entry_key(agg, e);
+
+				if (memcmp(k, stream, stream_len) == 0 &&
+					memcmp(k + stream_len, node, node_len) == 0)
+					return &e->counts;
+			}
+		}
 		pos = (pos + 1) & agg->slot_mask;
 	}
 
@@ -148,9 +204,18 @@ aggregate_lookup(struct aggregate *agg, const char *stream, size_t stream_len,
 	e->hash = h;
 	e->stream_len = (uint8_t) stream_len;
 	e->node_len = (uint8_t) node_len;
-	e->stream_off = arena_put(agg, stream, stream_len);
-	e->node_off = arena_put(agg, node, node_len);
-	agg->slots[pos] = (uint32_t) (++agg->nentries);
+	if (stream_len + node_len <= AGG_INLINE_KEY)
+		key = e->key;
+	else
+	{
+		uint64_t	off = arena_reserve(agg, stream_len + node_len);
+
+		memcpy(e->key, &off, sizeof(off));
+		key = agg->arena + off;
+	}
+	memcpy(key, stream, stream_len);
+	memcpy(key + stream_len, node, node_len);
+	agg->slots[pos] = tag | (uint64_t) (++agg->nentries);
 	if (agg->nentries * 2 > agg->slot_mask + 1)
 		grow_slots(agg);
 	return &e->counts;
@@ -180,8 +245,9 @@ aggregate_merge(struct aggregate *dst, const struct aggregate *src)
 	{
 		const struct agg_entry *e = &src->entries[i];
 
-		if (!aggregate_add(dst, src->arena + e->stream_off, e->stream_len,
-						   src->arena + e->node_off, e->node_len, &e->counts))
+		const char *k = entry_key(src, e);
+
+		if (!aggregate_add(dst, k, e->stream_len, k + e->stream_len, e->node_len, &e->counts))
 			return false;
 	}
 	return true;
@@ -225,9 +291,11 @@ aggregate_sorted(const struct aggregate *agg, size_t *npairs)
 	{
 		const struct agg_entry *e = &agg->entries[i];
 
-		pairs[i].stream = agg->arena + e->stream_off;
+		const char *k = entry_key(agg, e);
+
+		pairs[i].stream = k;
 		pairs[i].stream_len = e->stream_len;
-		pairs[i].node = agg->arena + e->node_off;
+		pairs[i].node = k + e->stream_len;
 		pairs[i].node_len = e->node_len;
 		pairs[i].counts = e->counts;
 	}

@@ -120,6 +120,18 @@ through(int i)
 	return i == 63 ? ~0ULL : (2ULL << i) - 1;
 }
 
+/*
+ * On x86-64 a second copy is built for CPUs with POPCNT and AVX2 and
+ * chosen at load time (GNU ifunc); the baseline has no popcount
+ * instruction and would call libgcc for every record.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define SCAN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SCAN_CLONES
+#endif
+
+SCAN_CLONES
 enum csvscan_status
 csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 			 size_t *consumed, csvscan_fn fn, void *arg)

@@ -21,14 +21,20 @@ struct agg_counts
 	uint64_t	failed_spot_checks; /* failed spot_check rows: F */
 };
 
+#define AGG_INLINE_KEY 30		/* stream + node bytes kept inside the entry */
+
+/*
+ * One cache line per pair.  The key is the stream id followed by the node
+ * id: inline when short (the common case), else in the arena.
+ */
 struct agg_entry
 {
+	struct agg_counts counts;
 	uint64_t	hash;
-	uint64_t	stream_off;		/* into the arena */
-	uint64_t	node_off;		/* into the arena */
+	/* the key if stream_len + node_len <= AGG_INLINE_KEY, else its arena offset */
+	char		key[AGG_INLINE_KEY];
 	uint8_t		stream_len;		/* 1..255 */
 	uint8_t		node_len;		/* 1..255 */
-	struct agg_counts counts;
 };
 
 struct aggregate
@@ -36,7 +42,7 @@ struct aggregate
 	struct agg_entry *entries;	/* owned, nentries used */
 	size_t		nentries;
 	size_t		entries_cap;
-	uint32_t   *slots;			/* owned, open addressing: entry index + 1, 0 = empty */
+	uint64_t   *slots;			/* owned: hash tag (high 32 bits) | entry index + 1; 0 = empty */
 	size_t		slot_mask;		/* slots - 1, a power of two minus one */
 	char	   *arena;			/* owned, id bytes */
 	size_t		arena_len;
@@ -64,6 +70,19 @@ void		aggregate_release(struct aggregate *agg);
 struct agg_counts *aggregate_lookup(struct aggregate *agg,
 									const char *stream, size_t stream_len,
 									const char *node, size_t node_len);
+
+/*
+ * The same lookup in steps, for callers that batch rows to hide cache
+ * misses: hash every row first, prefetch the slots, then the entries, then
+ * look up with the precomputed hash.
+ */
+uint64_t	aggregate_hash(const char *stream, size_t stream_len,
+						   const char *node, size_t node_len);
+void		aggregate_prefetch_slot(const struct aggregate *agg, uint64_t hash);
+void		aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash);
+struct agg_counts *aggregate_lookup_hashed(struct aggregate *agg, uint64_t hash,
+										   const char *stream, size_t stream_len,
+										   const char *node, size_t node_len);
 
 /* Adds counts to a pair; false if a counter would overflow. */
 bool		aggregate_add(struct aggregate *agg,
