@@ -3,7 +3,7 @@
 
 VERSION   := 0.1.0
 CC        ?= cc
-PKGS      := zlib libconfuse jansson libcrypto
+PKGS      := zlib libconfuse jansson libcrypto libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -29,7 +29,8 @@ B := build
 # Modules shared by the binary and the unit tests (everything but main and the CLI files).
 LIB_SRC := $(filter-out src/payrun.c src/cli_%.c,$(wildcard src/*.c))
 CLI_SRC := src/payrun.c $(wildcard src/cli_*.c)
-LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o)
+LIB_OBJ := $(LIB_SRC:src/%.c=$(B)/%.o) $(B)/sql_embed.o
+SQL_SRC := $(wildcard sql/*.sql sql/migrations/*.sql)
 CLI_OBJ := $(CLI_SRC:src/%.c=$(B)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/check_*.c)
@@ -51,6 +52,13 @@ $(B)/payrun: $(CLI_OBJ) $(B)/libpayrun.a
 
 $(B)/libpayrun.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
+
+# SQL lives in sql/; the program gets it compiled in.
+$(B)/sql_embed.c: $(SQL_SRC) tools/embed-sql.sh | $(B)
+	sh tools/embed-sql.sh $@
+
+$(B)/sql_embed.o: $(B)/sql_embed.c
+	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/%.o: src/%.c | $(B)
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -17,7 +17,8 @@ struct command
 };
 
 static const struct command commands[] = {
-	{"settle", cli_settle, "settle one period from compressed CSV probe exports"},
+	{"settle", cli_settle, "settle one period from CSV exports or PostgreSQL"},
+	{"db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)"},
 };
 
 static void

@@ -7,6 +7,7 @@
 #define PAYRUN_CLI_H
 
 int			cli_settle(int argc, char **argv);
+int			cli_db(int argc, char **argv);
 
 /* -q / -v handling shared by every subcommand. */
 void		cli_quieter(void);

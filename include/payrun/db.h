@@ -1,0 +1,54 @@
+/*
+ * db.h: every libpq call of payrun goes through here.  Failures are
+ * logged with the server's message and SQLSTATE, the step that failed and
+ * the statement's name; parameter values (payout data) are never logged,
+ * and neither is the connection string (it may hold a password).
+ */
+#ifndef PAYRUN_DB_H
+#define PAYRUN_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DB_MAX_COLUMNS 16		/* widest result db_query() hands to a callback */
+
+struct db
+{
+	void	   *conn;			/* owned PGconn */
+	char		sqlstate[6];	/* of the last failure, "" if none */
+};
+
+/*
+ * Connects with a libpq connection string or URI; NULL or "" uses libpq's
+ * environment (PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass).
+ */
+bool		db_connect(struct db *db, const char *conninfo, const char *application);
+void		db_close(struct db *db);
+
+/* "host=... port=... dbname=... user=..." of the connection, no password. */
+void		db_describe(const struct db *db, char *buf, size_t len);
+
+/* Runs a statement without parameters or results (BEGIN, SET, DDL). */
+bool		db_exec(struct db *db, const char *step, const char *name, const char *sql);
+
+/*
+ * Runs a parameterised statement (text parameters); returns the number of
+ * rows via *nrows and their values via the callback, row by row, in libpq
+ * single-row mode so a large result never sits in memory whole.
+ * values[i] is NULL for SQL NULL; lengths[i] is the byte length.
+ */
+typedef bool (*db_row_fn) (void *arg, int ncols, const char *const *values,
+						   const int *lengths);
+bool		db_query(struct db *db, const char *step, const char *name, const char *sql,
+					 int nparams, const char *const *params, db_row_fn fn, void *arg,
+					 double *first_row_s);
+
+/* COPY ... FROM STDIN: begin, put data (buffered by libpq), end. */
+bool		db_copy_begin(struct db *db, const char *step, const char *name, const char *sql);
+bool		db_copy_put(struct db *db, const char *step, const void *data, size_t len);
+bool		db_copy_end(struct db *db, const char *step, const char *name);
+
+/* The SQLSTATE of the last failure ("" if none). */
+const char *db_last_sqlstate(const struct db *db);
+
+#endif

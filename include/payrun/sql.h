@@ -1,0 +1,33 @@
+/*
+ * sql.h: the SQL statements of sql/, embedded at build time by
+ * tools/embed-sql.sh (build/sql_embed.c).  Edit the .sql files, never C.
+ */
+#ifndef PAYRUN_SQL_H
+#define PAYRUN_SQL_H
+
+#include <stddef.h>
+
+struct sql_migration
+{
+	int			version;		/* from the file name: 0001_x.sql is 1 */
+	const char *name;			/* file name without .sql */
+	const char *text;
+};
+
+extern const char sql_settle_read[];
+extern const char sql_pools_read[];
+extern const char sql_run_settled[];
+extern const char sql_run_lock[];
+extern const char sql_run_insert[];
+extern const char sql_ledger_copy[];
+extern const char sql_totals_copy[];
+extern const char sql_indexes[];
+extern const char sql_migrations_table[];
+extern const char sql_migration_lock[];
+extern const char sql_migration_applied[];
+extern const char sql_migration_record[];
+
+/* In version order, ended by an entry with name NULL. */
+extern const struct sql_migration sql_migrations[];
+
+#endif

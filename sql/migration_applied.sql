@@ -1,0 +1,1 @@
+SELECT name FROM payrun_schema_migrations WHERE version = $1::integer

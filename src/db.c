@@ -1,0 +1,222 @@
+/*
+ * db.c: the libpq module (see db.h).
+ */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "payrun/db.h"
+#include "payrun/log.h"
+#include "payrun/report.h"
+
+/* libpq's notices (e.g. "relation already exists, skipping") at info level */
+static void
+notice_processor(void *arg, const char *message)
+{
+	size_t		n = strlen(message);
+
+	(void) arg;
+	log_info("server: %.*s", (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
+}
+
+static void
+log_result_error(struct db *db, const PGresult *res, const char *step, const char *name)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
+
+	if (msg == NULL)
+	{
+		/* connection-level failure: the message is on the connection */
+		const char *cmsg = PQerrorMessage(db->conn);
+		size_t		n = strlen(cmsg);
+
+		while (n > 0 && cmsg[n - 1] == '\n')
+			n--;
+		log_error("%.*s", (int) n, cmsg);
+	}
+	else
+		log_error("%s:  %s", severity ? severity : "ERROR", msg);
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+	log_error("database step '%s' failed (statement %s, SQLSTATE %s)", step, name,
+			  state ? state : (PQstatus(db->conn) == CONNECTION_BAD ? "none: connection lost" : "none"));
+}
+
+bool
+db_connect(struct db *db, const char *conninfo, const char *application)
+{
+	const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
+	const char *vals[] = {conninfo ? conninfo : "", application, "payrun", NULL};
+	PGconn	   *conn;
+
+	memset(db, 0, sizeof(*db));
+	/* expand_dbname: conninfo may be a connection string or URI */
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+	{
+		const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
+		size_t		n = strlen(msg);
+
+		while (n > 0 && msg[n - 1] == '\n')
+			n--;
+		log_error("could not connect to the database: %.*s", (int) n, msg);
+		log_error("database step 'connect' failed");
+		PQfinish(conn);
+		return false;
+	}
+	PQsetNoticeProcessor(conn, notice_processor, NULL);
+	db->conn = conn;
+	return true;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+}
+
+void
+db_describe(const struct db *db, char *buf, size_t len)
+{
+	const char *host = PQhost(db->conn);
+
+	snprintf(buf, len, "host=%s port=%s dbname=%s user=%s",
+			 host && host[0] ? host : "(default)", PQport(db->conn),
+			 PQdb(db->conn), PQuser(db->conn));
+}
+
+const char *
+db_last_sqlstate(const struct db *db)
+{
+	return db->sqlstate;
+}
+
+bool
+db_exec(struct db *db, const char *step, const char *name, const char *sql)
+{
+	PGresult   *res = PQexec(db->conn, sql);
+	bool		ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+							 PQresultStatus(res) == PGRES_TUPLES_OK);
+
+	if (!ok)
+		log_result_error(db, res, step, name);
+	else
+		log_debug("database step '%s': %s done", step, name);
+	PQclear(res);
+	return ok;
+}
+
+bool
+db_query(struct db *db, const char *step, const char *name, const char *sql,
+		 int nparams, const char *const *params, db_row_fn fn, void *arg,
+		 double *first_row_s)
+{
+	PGresult   *res;
+	bool		ok = true;
+	bool		stopped = false;
+	double		start = report_now();
+	bool		first = true;
+
+	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
+		!PQsetSingleRowMode(db->conn))
+	{
+		log_result_error(db, NULL, step, name);
+		/* drain whatever was sent */
+		while ((res = PQgetResult(db->conn)) != NULL)
+			PQclear(res);
+		return false;
+	}
+	while ((res = PQgetResult(db->conn)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (first && first_row_s)
+			*first_row_s = report_now() - start;
+		first = false;
+		if (st == PGRES_SINGLE_TUPLE && ok && !stopped)
+		{
+			int			ncols = PQnfields(res);
+			const char *values[DB_MAX_COLUMNS];
+			int			lengths[DB_MAX_COLUMNS];
+
+			if (ncols > DB_MAX_COLUMNS)
+			{
+				log_error("internal error: statement %s returns %d columns, more than %d",
+						  name, ncols, DB_MAX_COLUMNS);
+				ok = false;
+				PQclear(res);
+				continue;
+			}
+			for (int c = 0; c < ncols; c++)
+			{
+				values[c] = PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
+				lengths[c] = PQgetlength(res, 0, c);
+			}
+			if (!fn(arg, ncols, values, lengths))
+				stopped = true;
+		}
+		else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && st != PGRES_COMMAND_OK)
+		{
+			if (ok)
+				log_result_error(db, res, step, name);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	if (ok && PQstatus(db->conn) == CONNECTION_BAD)
+	{
+		log_result_error(db, NULL, step, name);
+		ok = false;
+	}
+	return ok && !stopped;
+}
+
+bool
+db_copy_begin(struct db *db, const char *step, const char *name, const char *sql)
+{
+	PGresult   *res = PQexec(db->conn, sql);
+	bool		ok = res && PQresultStatus(res) == PGRES_COPY_IN;
+
+	if (!ok)
+		log_result_error(db, res, step, name);
+	PQclear(res);
+	return ok;
+}
+
+bool
+db_copy_put(struct db *db, const char *step, const void *data, size_t len)
+{
+	if (PQputCopyData(db->conn, data, (int) len) != 1)
+	{
+		log_result_error(db, NULL, step, "COPY data");
+		return false;
+	}
+	return true;
+}
+
+bool
+db_copy_end(struct db *db, const char *step, const char *name)
+{
+	PGresult   *res;
+	bool		ok = true;
+
+	if (PQputCopyEnd(db->conn, NULL) != 1)
+	{
+		log_result_error(db, NULL, step, name);
+		ok = false;
+	}
+	while ((res = PQgetResult(db->conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ok)
+		{
+			log_result_error(db, res, step, name);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	return ok;
+}

@@ -1,0 +1,75 @@
+# Sourced by tests and benchmarks: a private PostgreSQL cluster for one run.
+#   . tests/pg/cluster.sh
+#   pg_cluster_start      # sets PGHOST, PGPORT, PGUSER, PGDATABASE
+#   ...
+#   pg_cluster_stop       # also done by the EXIT trap this installs
+# initdb in a temporary directory, Unix socket only (no TCP listener),
+# fsync off.  As root the server runs as the postgres user, as PostgreSQL
+# refuses to run as root.
+
+pg_cluster_bindir() {
+	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
+		if [ -x "$d/initdb" ]; then
+			echo "$d"
+			return 0
+		fi
+	done
+	command -v initdb >/dev/null 2>&1 && dirname "$(command -v initdb)" && return 0
+	echo "pg_cluster: no PostgreSQL server binaries (initdb) found; install 'postgresql'" >&2
+	return 1
+}
+
+pg_cluster_run() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+pg_cluster_start() {
+	PG_BIN=$(pg_cluster_bindir) || return 1
+	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-pg.XXXXXX)
+	chmod 755 "$PG_CLUSTER_DIR"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres "$PG_CLUSTER_DIR"
+	fi
+	trap pg_cluster_stop EXIT
+	trap 'exit 130' INT TERM
+	if ! pg_cluster_run "$PG_BIN/initdb" -D "$PG_CLUSTER_DIR/data" -U postgres -A trust \
+		-E UTF8 --locale=C --no-sync >"$PG_CLUSTER_DIR/initdb.log" 2>&1; then
+		cat "$PG_CLUSTER_DIR/initdb.log" >&2
+		return 1
+	fi
+	cat >>"$PG_CLUSTER_DIR/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$PG_CLUSTER_DIR'
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
+max_connections = 40
+CONF
+	if ! pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
+		-w -t 60 start >/dev/null; then
+		cat "$PG_CLUSTER_DIR/server.log" >&2
+		return 1
+	fi
+	export PGHOST="$PG_CLUSTER_DIR" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+	unset PGSERVICE PGPASSWORD 2>/dev/null || true
+}
+
+pg_cluster_stop() {
+	if [ -n "${PG_CLUSTER_DIR:-}" ] && [ -d "$PG_CLUSTER_DIR" ]; then
+		pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -m immediate -w stop \
+			>/dev/null 2>&1 || true
+		rm -rf "$PG_CLUSTER_DIR"
+	fi
+	PG_CLUSTER_DIR=
+}
+
+# A fresh database for one test: pg_cluster_createdb NAME
+pg_cluster_createdb() {
+	"$PG_BIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
+}
