@@ -15,15 +15,23 @@ settle_usage(FILE *out)
 {
 	fprintf(out,
 			"Usage: payrun settle --period LABEL --input FILE [--input FILE ...] --out DIR\n"
+			"       payrun settle --period LABEL --source pg [--db CONNINFO] --out DIR\n"
 			"                     [--period-length 1d|1h] [--pools FILE] [--default-pool N]\n"
 			"                     [--penalty-factor F] [--max-reject-ratio R]\n"
 			"                     [--max-inflate-ratio N] [--config FILE] [-q | -v]\n\n"
-			"Settles one period from probe exports (gzip or plain CSV) and publishes\n"
-			"DIR/LABEL/v1/ with ledger.csv, streams.csv, rejects.csv and manifest.json.\n\n"
+			"Settles one period from probe exports (gzip or plain CSV) or from PostgreSQL\n"
+			"and publishes DIR/LABEL/v1/ with ledger.csv, streams.csv, rejects.csv and\n"
+			"manifest.json.  With --source pg the run is also recorded in the database\n"
+			"(payout_runs, payout_ledger, payout_stream_totals), committed before the\n"
+			"files are published.\n\n"
 			"  --period LABEL          YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC\n"
 			"  --period-length 1d|1h   must agree with the label (default: from the label)\n"
 			"  --input FILE            export file; repeat for several (read in order)\n"
-			"  --pools FILE            CSV with header stream_id,pool (integer base units)\n"
+			"  --source csv|pg         where probes come from (default csv)\n"
+			"  --db CONNINFO           libpq connection string or URI (with --source pg);\n"
+			"                          default: PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass\n"
+			"  --pools FILE            CSV with header stream_id,pool (integer base units);\n"
+			"                          with --source pg, payout_pools is used without it\n"
 			"  --default-pool N        pool of streams the pools file does not list (0)\n"
 			"  --penalty-factor F      f in the penalty (1 - f)^failed_spot_checks (0.5)\n"
 			"  --max-reject-ratio R    fail if rejected rows / rows read exceeds R (0.001)\n"
@@ -35,7 +43,7 @@ settle_usage(FILE *out)
 			"  -v, --verbose           more detail (twice for debug)\n"
 			"  -h, --help              this help\n\n"
 			"Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
-			"3 input data error, 5 period already settled or output locked.\n");
+			"3 input data error, 4 database error, 5 period already settled or locked.\n");
 }
 
 int
@@ -44,7 +52,8 @@ cli_settle(int argc, char **argv)
 	enum
 	{
 		OPT_PERIOD = 256, OPT_PERIOD_LENGTH, OPT_INPUT, OPT_POOLS, OPT_DEFAULT_POOL,
-		OPT_PENALTY, OPT_REJECT_RATIO, OPT_INFLATE_RATIO, OPT_OUT, OPT_CONFIG
+		OPT_PENALTY, OPT_REJECT_RATIO, OPT_INFLATE_RATIO, OPT_OUT, OPT_CONFIG,
+		OPT_SOURCE, OPT_DB
 	};
 	static const struct option long_options[] = {
 		{"period", required_argument, NULL, OPT_PERIOD},
@@ -57,6 +66,8 @@ cli_settle(int argc, char **argv)
 		{"max-inflate-ratio", required_argument, NULL, OPT_INFLATE_RATIO},
 		{"out", required_argument, NULL, OPT_OUT},
 		{"config", required_argument, NULL, OPT_CONFIG},
+		{"source", required_argument, NULL, OPT_SOURCE},
+		{"db", required_argument, NULL, OPT_DB},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -102,6 +113,12 @@ cli_settle(int argc, char **argv)
 				break;
 			case OPT_CONFIG:
 				config_path = optarg;
+				break;
+			case OPT_SOURCE:
+				config_set(&values.source, optarg);
+				break;
+			case OPT_DB:
+				config_set(&values.db, optarg);
 				break;
 			case 'q':
 				cli_quieter();

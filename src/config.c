@@ -36,6 +36,8 @@ config_release(struct config_values *v)
 	free(v->inputs);
 	free(v->period);
 	free(v->period_length);
+	free(v->source);
+	free(v->db);
 	free(v->pools);
 	free(v->default_pool);
 	free(v->penalty_factor);
@@ -72,6 +74,8 @@ config_load(struct config_values *v, const char *path, bool explicit)
 	cfg_opt_t	opts[] = {
 		CFG_STR("period", NULL, CFGF_NONE),
 		CFG_STR("period_length", NULL, CFGF_NONE),
+		CFG_STR("source", NULL, CFGF_NONE),
+		CFG_STR("db", NULL, CFGF_NONE),
 		CFG_STR_LIST("input", NULL, CFGF_NONE),
 		CFG_STR("pools", NULL, CFGF_NONE),
 		CFG_STR("default_pool", NULL, CFGF_NONE),
@@ -108,6 +112,8 @@ config_load(struct config_values *v, const char *path, bool explicit)
 	}
 	fill(&v->period, cfg, "period");
 	fill(&v->period_length, cfg, "period_length");
+	fill(&v->source, cfg, "source");
+	fill(&v->db, cfg, "db");
 	fill(&v->pools, cfg, "pools");
 	fill(&v->default_pool, cfg, "default_pool");
 	fill(&v->penalty_factor, cfg, "penalty_factor");
@@ -162,9 +168,28 @@ config_to_settings(const struct config_values *v, struct settings *s)
 		log_error("%s", err);
 		return false;
 	}
-	if (v->ninputs == 0)
+	if (v->source == NULL || strcmp(v->source, "csv") == 0)
+		s->source = SOURCE_CSV;
+	else if (strcmp(v->source, "pg") == 0)
+		s->source = SOURCE_PG;
+	else
 	{
-		log_error("at least one --input is required");
+		log_error("invalid source '%s' (want csv or pg)", v->source);
+		return false;
+	}
+	if (s->source == SOURCE_CSV && v->ninputs == 0)
+	{
+		log_error("at least one --input is required (or --source pg)");
+		return false;
+	}
+	if (s->source == SOURCE_PG && v->ninputs > 0)
+	{
+		log_error("--input does not go with --source pg: probes are read from the database");
+		return false;
+	}
+	if (s->source == SOURCE_CSV && v->db)
+	{
+		log_error("--db goes with --source pg");
 		return false;
 	}
 	if (v->out == NULL || v->out[0] == '\0')
@@ -205,5 +230,6 @@ config_to_settings(const struct config_values *v, struct settings *s)
 	s->ninputs = v->ninputs;
 	s->pools_path = v->pools ? mem_strdup(v->pools) : NULL;
 	s->out_dir = mem_strdup(v->out);
+	s->db_conninfo = v->db ? mem_strdup(v->db) : NULL;
 	return true;
 }

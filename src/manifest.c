@@ -12,8 +12,8 @@ manifest_now(char out[TIMESTAMP_FORMAT_LEN])
 	timestamp_format((int64_t) time(NULL), out);
 }
 
-static json_t *
-settings_json(const struct settings *s)
+json_t *
+manifest_settings_json(const struct settings *s)
 {
 	char		penalty[16];
 
@@ -26,8 +26,8 @@ settings_json(const struct settings *s)
 					 "period_length", period_length_name(s->period.length));
 }
 
-static json_t *
-counts_json(const struct sink_run *run)
+json_t *
+manifest_counts_json(const struct sink_run *run)
 {
 	json_t	   *by_reason = json_object();
 
@@ -46,10 +46,21 @@ counts_json(const struct sink_run *run)
 }
 
 json_t *
+manifest_totals_json(const struct ledger_totals *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+					 "streams", (json_int_t) t->streams,
+					 "nodes", (json_int_t) t->nodes,
+					 "pool", (json_int_t) t->pool,
+					 "paid", (json_int_t) t->paid,
+					 "forfeited", (json_int_t) t->forfeited,
+					 "unallocated", (json_int_t) t->unallocated);
+}
+
+json_t *
 manifest_build(const struct sink_run *run, const struct manifest_output *outputs,
 			   size_t noutputs)
 {
-	const struct ledger_totals *t = &run->ledger->totals;
 	const struct period *p = &run->settings->period;
 	char		start[TIMESTAMP_FORMAT_LEN];
 	char		end[TIMESTAMP_FORMAT_LEN];
@@ -74,23 +85,18 @@ manifest_build(const struct sink_run *run, const struct manifest_output *outputs
 										"bytes", (json_int_t) outputs[i].bytes,
 										"sha256", outputs[i].sha256));
 	manifest_now(finished);
-	return json_pack("{s:{s:s, s:s, s:s, s:s}, s:i, s:{s:s}, s:o, s:o, s:o,"
-					 " s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:o, s:o, s:s, s:s, s:s}",
+	return json_pack("{s:{s:s, s:s, s:s, s:s}, s:i, s:{s:s, s:s?}, s:s, s:o, s:o, s:o,"
+					 " s:o, s:o, s:o, s:s, s:s, s:s}",
 					 "period",
 					 "start", start, "end", end, "label", p->label,
 					 "length", period_length_name(p->length),
 					 "version", run->version,
-					 "source", "kind", run->source_kind,
+					 "source", "kind", run->source_kind, "db", run->db_description,
+					 "input_digest", run->input_digest,
 					 "inputs", inputs,
-					 "settings", settings_json(run->settings),
-					 "counts", counts_json(run),
-					 "totals",
-					 "streams", (json_int_t) t->streams,
-					 "nodes", (json_int_t) t->nodes,
-					 "pool", (json_int_t) t->pool,
-					 "paid", (json_int_t) t->paid,
-					 "forfeited", (json_int_t) t->forfeited,
-					 "unallocated", (json_int_t) t->unallocated,
+					 "settings", manifest_settings_json(run->settings),
+					 "counts", manifest_counts_json(run),
+					 "totals", manifest_totals_json(&run->ledger->totals),
 					 "outputs", outs,
 					 "timing", report_to_json(run->report),
 					 "started_at", run->started_at,

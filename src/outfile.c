@@ -86,62 +86,16 @@ outfile_puts(struct outfile *of, const char *s)
 	outfile_write(of, s, strlen(s));
 }
 
-void
-outfile_putc(struct outfile *of, char c)
+static void
+csvout_write(void *arg, const void *data, size_t len)
 {
-	outfile_write(of, &c, 1);
+	outfile_write(arg, data, len);
 }
 
-void
-outfile_u64(struct outfile *of, uint64_t v)
+struct csvout
+outfile_csvout(struct outfile *of)
 {
-	char		tmp[20];
-	size_t		n = 0;
-
-	do
-	{
-		tmp[sizeof(tmp) - 1 - n++] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	outfile_write(of, tmp + sizeof(tmp) - n, n);
-}
-
-void
-outfile_i64(struct outfile *of, int64_t v)
-{
-	if (v < 0)
-	{
-		outfile_putc(of, '-');
-		outfile_u64(of, (uint64_t) 0 - (uint64_t) v);
-	}
-	else
-		outfile_u64(of, (uint64_t) v);
-}
-
-void
-outfile_csv_field(struct outfile *of, const char *p, size_t len)
-{
-	bool		quote = false;
-
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = (p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n');
-	if (!quote)
-	{
-		outfile_write(of, p, len);
-		return;
-	}
-	outfile_putc(of, '"');
-	for (size_t start = 0, i = 0; i <= len; i++)
-	{
-		if (i == len || p[i] == '"')
-		{
-			outfile_write(of, p + start, i - start);
-			if (i < len)
-				outfile_write(of, "\"\"", 2);
-			start = i + 1;
-		}
-	}
-	outfile_putc(of, '"');
+	return (struct csvout) {.write = csvout_write,.arg = of};
 }
 
 bool

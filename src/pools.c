@@ -57,7 +57,6 @@ struct pools_parse
 	uint32_t	ncols;
 	int			col_stream;
 	int			col_pool;
-	size_t		cap;
 	char	   *scratch;		/* owned, grows to the longest field */
 	size_t		scratch_len;
 	bool		failed;
@@ -128,7 +127,6 @@ on_pools_record(void *arg, const struct csv_record *rec)
 	struct pools *pools = pp->pools;
 	const char *v;
 	size_t		vlen;
-	struct pool_entry *e;
 	int64_t		amount;
 
 	if (!pp->have_header)
@@ -158,17 +156,26 @@ on_pools_record(void *arg, const struct csv_record *rec)
 				  (unsigned long long) rec->line, AGGREGATE_ID_MAX, vlen);
 		return false;
 	}
-	if (pools->count == pp->cap)
+	pools_add(pools, v, vlen, amount, rec->line);
+	return true;
+}
+
+void
+pools_add(struct pools *pools, const char *stream, size_t stream_len, int64_t pool,
+		  uint64_t line)
+{
+	struct pool_entry *e;
+
+	if (pools->count == pools->cap)
 	{
-		pp->cap = pp->cap ? pp->cap * 2 : 64;
-		pools->entries = mem_realloc_array(pools->entries, pp->cap, sizeof(*e));
+		pools->cap = pools->cap ? pools->cap * 2 : 64;
+		pools->entries = mem_realloc_array(pools->entries, pools->cap, sizeof(*e));
 	}
 	e = &pools->entries[pools->count++];
-	e->stream = mem_memdup(v, vlen);
-	e->stream_len = vlen;
-	e->pool = amount;
-	e->line = rec->line;
-	return true;
+	e->stream = mem_memdup(stream, stream_len);
+	e->stream_len = stream_len;
+	e->pool = pool;
+	e->line = line;
 }
 
 static int
@@ -236,6 +243,12 @@ pools_load(struct pools *pools, const char *path)
 	if (status != CSVSCAN_OK)
 		return false;
 
+	return pools_finish(pools, path);
+}
+
+bool
+pools_finish(struct pools *pools, const char *origin)
+{
 	qsort(pools->entries, pools->count, sizeof(struct pool_entry), entry_cmp);
 	for (size_t i = 1; i < pools->count; i++)
 	{
@@ -244,14 +257,14 @@ pools_load(struct pools *pools, const char *path)
 			const struct pool_entry *a = &pools->entries[i - 1];
 			const struct pool_entry *b = &pools->entries[i];
 
-			log_error("%s:%llu: stream '%.*s' is listed twice (also line %llu)", path,
+			log_error("%s:%llu: stream '%.*s' is listed twice (also line %llu)", origin,
 					  (unsigned long long) (a->line > b->line ? a->line : b->line),
 					  (int) a->stream_len, a->stream,
 					  (unsigned long long) (a->line < b->line ? a->line : b->line));
 			return false;
 		}
 	}
-	pools->path = mem_strdup(path);
+	pools->path = mem_strdup(origin);
 	return true;
 }
 

@@ -38,18 +38,28 @@ void
 rejects_add(struct rejects *rj, const char *file, uint64_t line,
 			enum reject_reason reason, const char *raw, size_t raw_len)
 {
-	rj->total++;
-	rj->by_reason[reason]++;
+	rejects_add_rows(rj, file, line, reason, raw, raw_len, 1);
+}
+
+void
+rejects_add_rows(struct rejects *rj, const char *file, uint64_t line,
+				 enum reject_reason reason, const char *raw, size_t raw_len, uint64_t rows)
+{
+	struct csvout w;
+
+	rj->total += rows;
+	rj->by_reason[reason] += rows;
 	if (!rj->open)
 		return;
-	outfile_csv_field(&rj->file, file, strlen(file));
-	outfile_putc(&rj->file, ',');
-	outfile_u64(&rj->file, line);
-	outfile_putc(&rj->file, ',');
-	outfile_puts(&rj->file, reason_names[reason]);
-	outfile_putc(&rj->file, ',');
-	outfile_csv_field(&rj->file, raw, raw_len > REJECTS_RECORD_MAX ? REJECTS_RECORD_MAX : raw_len);
-	outfile_putc(&rj->file, '\n');
+	w = outfile_csvout(&rj->file);
+	csvout_field(&w, file, strlen(file));
+	csvout_char(&w, ',');
+	csvout_u64(&w, line);
+	csvout_char(&w, ',');
+	csvout_bytes(&w, reason_names[reason], strlen(reason_names[reason]));
+	csvout_char(&w, ',');
+	csvout_field(&w, raw, raw_len > REJECTS_RECORD_MAX ? REJECTS_RECORD_MAX : raw_len);
+	csvout_char(&w, '\n');
 }
 
 void

@@ -7,10 +7,14 @@
 #include "payrun/report.h"
 
 static const char *const phase_names[REPORT_PHASE_COUNT] = {
+	[REPORT_PHASE_CONNECT] = "connect",
 	[REPORT_PHASE_POOLS] = "pools",
 	[REPORT_PHASE_READ] = "read",
+	[REPORT_PHASE_QUERY] = "query",
+	[REPORT_PHASE_FETCH] = "fetch",
 	[REPORT_PHASE_COMPUTE] = "compute",
 	[REPORT_PHASE_WRITE] = "write",
+	[REPORT_PHASE_DB_WRITE] = "db write",
 	[REPORT_PHASE_PUBLISH] = "publish",
 };
 
@@ -72,6 +76,19 @@ report_end(struct report *rep, enum report_phase phase, uint64_t rows, uint64_t 
 	p->used = true;
 	p->wall_s += elapsed(&p->wall_start);
 	p->cpu_s += cpu_seconds() - p->cpu_start;
+	p->rows += rows;
+	p->bytes += bytes;
+}
+
+void
+report_record(struct report *rep, enum report_phase phase, double wall_s, double cpu_s,
+			  uint64_t rows, uint64_t bytes)
+{
+	struct report_phase_stats *p = &rep->phases[phase];
+
+	p->used = true;
+	p->wall_s += wall_s;
+	p->cpu_s += cpu_s;
 	p->rows += rows;
 	p->bytes += bytes;
 }

@@ -59,5 +59,6 @@ settings_release(struct settings *s)
 	free(s->inputs);
 	free(s->pools_path);
 	free(s->out_dir);
+	free(s->db_conninfo);
 	memset(s, 0, sizeof(*s));
 }

@@ -1,11 +1,18 @@
 /*
  * settle.c: one settlement run (see settle.h).
+ *
+ * Sinks are prepared before any input is read, so a settled period or a
+ * held lock is refused at once.  They are published in a fixed order: the
+ * database commits first, then the files are renamed into place; if the
+ * file step is lost after the commit, 'payrun export' rebuilds the files.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "payrun/aggregate.h"
+#include "payrun/csvout.h"
+#include "payrun/db.h"
 #include "payrun/ledger.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
@@ -14,7 +21,11 @@
 #include "payrun/report.h"
 #include "payrun/settle.h"
 #include "payrun/sink_files.h"
+#include "payrun/sink_pg.h"
 #include "payrun/source_csv.h"
+#include "payrun/source_pg.h"
+
+#define MAX_SINKS 2
 
 /* Fails the run if too many rows were rejected; keeps the rejects. */
 static enum payrun_exit
@@ -38,18 +49,60 @@ check_reject_ratio(const struct settings *s, const struct source_counts *counts,
 	return PAYRUN_EXIT_DATA;
 }
 
+static void
+digest_write(void *arg, const void *data, size_t len)
+{
+	sha256_update(arg, data, len);
+}
+
+/*
+ * The digest of what was settled: every (stream, node) with its counts, in
+ * ledger order.  It depends on the data, not on the source, so the same
+ * probes give the same digest from CSV and from PostgreSQL.
+ */
+static void
+aggregate_digest(const struct ledger *ledger, char hex[SHA256_HEX_LEN])
+{
+	struct sha256 d;
+	struct csvout w = {.write = digest_write,.arg = &d};
+
+	sha256_init(&d);
+	for (size_t i = 0; i < ledger->nrows; i++)
+	{
+		const struct ledger_row *r = &ledger->rows[i];
+
+		csvout_field(&w, r->stream, r->stream_len);
+		csvout_char(&w, ',');
+		csvout_field(&w, r->node, r->node_len);
+		csvout_char(&w, ',');
+		csvout_u64(&w, r->counts.total_polls);
+		csvout_char(&w, ',');
+		csvout_u64(&w, r->counts.successful_polls);
+		csvout_char(&w, ',');
+		csvout_u64(&w, r->counts.failed_spot_checks);
+		csvout_char(&w, '\n');
+	}
+	sha256_final_hex(&d, hex);
+	sha256_release(&d);
+}
+
 enum payrun_exit
 settle_run(const struct settings *s, bool print_report)
 {
 	struct report rep;
 	struct sink_run run;
-	struct sink *files = sink_files_create();
+	struct sink *sinks[MAX_SINKS];
+	int			nsinks = 0;
+	struct sink *files;
+	struct db	db = {0};
+	char		db_description[512];
 	struct pools pools;
 	struct aggregate agg;
 	struct ledger ledger;
 	struct source_counts counts;
-	struct source_file *inputs = mem_calloc(s->ninputs, sizeof(struct source_file));
-	enum payrun_exit rc;
+	struct source_file *inputs = mem_calloc(s->ninputs ? s->ninputs : 1,
+											sizeof(struct source_file));
+	enum payrun_exit rc = PAYRUN_EXIT_OK;
 	char		err[512];
 
 	report_init(&rep);
@@ -60,15 +113,32 @@ settle_run(const struct settings *s, bool print_report)
 	memset(&run, 0, sizeof(run));
 	run.settings = s;
 	run.version = 1;
-	run.source_kind = "csv";
+	run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
 	run.files = inputs;
 	run.nfiles = s->ninputs;
 	run.counts = &counts;
 	run.report = &rep;
 	manifest_now(run.started_at);
 
+	if (s->source == SOURCE_PG)
+	{
+		report_begin(&rep, REPORT_PHASE_CONNECT);
+		if (!db_connect(&db, s->db_conninfo, "payrun settle"))
+		{
+			rc = PAYRUN_EXIT_DB;
+			goto out;
+		}
+		report_end(&rep, REPORT_PHASE_CONNECT, 0, 0);
+		db_describe(&db, db_description, sizeof(db_description));
+		run.db_description = db_description;
+		sinks[nsinks++] = sink_pg_create(&db);
+	}
+	files = sink_files_create();
+	sinks[nsinks++] = files;
+
 	/* refuse a settled period or a locked directory before reading anything */
-	rc = files->ops->prepare(files, &run);
+	for (int i = 0; i < nsinks && rc == PAYRUN_EXIT_OK; i++)
+		rc = sinks[i]->ops->prepare(sinks[i], &run);
 	if (rc != PAYRUN_EXIT_OK)
 		goto out;
 	run.rejects = sink_files_rejects(files);
@@ -84,10 +154,16 @@ settle_run(const struct settings *s, bool print_report)
 		report_end(&rep, REPORT_PHASE_POOLS, pools.count, 0);
 	}
 
-	report_begin(&rep, REPORT_PHASE_READ);
-	rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &s->period,
-						 &s->limits, &agg, sink_files_rejects(files), &counts, inputs);
-	report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
+	if (s->source == SOURCE_PG)
+		rc = source_pg_read(&db, &s->period, s->pools_path == NULL, &pools, &agg,
+							sink_files_rejects(files), &counts, &rep);
+	else
+	{
+		report_begin(&rep, REPORT_PHASE_READ);
+		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &s->period,
+							 &s->limits, &agg, sink_files_rejects(files), &counts, inputs);
+		report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
+	}
 	if (rc != PAYRUN_EXIT_OK)
 	{
 		log_error("nothing published for period %s", s->period.label);
@@ -113,6 +189,7 @@ settle_run(const struct settings *s, bool print_report)
 			rc = PAYRUN_EXIT_INTERNAL;
 			goto out;
 	}
+	aggregate_digest(&ledger, run.input_digest);
 	report_end(&rep, REPORT_PHASE_COMPUTE, ledger.nrows, 0);
 	run.ledger = &ledger;
 
@@ -121,9 +198,27 @@ settle_run(const struct settings *s, bool print_report)
 	report_end(&rep, REPORT_PHASE_WRITE, ledger.nrows, 0);
 	if (rc != PAYRUN_EXIT_OK)
 		goto out;
+	if (nsinks > 1)
+	{
+		report_begin(&rep, REPORT_PHASE_DB_WRITE);
+		rc = sinks[0]->ops->write(sinks[0], &run);
+		report_end(&rep, REPORT_PHASE_DB_WRITE, ledger.nrows, 0);
+		if (rc != PAYRUN_EXIT_OK)
+		{
+			log_error("nothing published for period %s", s->period.label);
+			goto out;
+		}
+	}
 
 	report_begin(&rep, REPORT_PHASE_PUBLISH);
-	rc = files->ops->publish(files, &run);
+	for (int i = 0; i < nsinks && rc == PAYRUN_EXIT_OK; i++)
+	{
+		rc = sinks[i]->ops->publish(sinks[i], &run);
+		if (rc != PAYRUN_EXIT_OK && i > 0)
+			log_error("period %s is recorded in the database but its files were not "
+					  "published; rebuild them with 'payrun export --period %s --out %s'",
+					  s->period.label, s->period.label, s->out_dir);
+	}
 	report_end(&rep, REPORT_PHASE_PUBLISH, 0, 0);
 	if (rc != PAYRUN_EXIT_OK)
 		goto out;
@@ -146,7 +241,9 @@ settle_run(const struct settings *s, bool print_report)
 		report_print(&rep, stdout);
 
 out:
-	files->ops->destroy(files);
+	for (int i = nsinks - 1; i >= 0; i--)
+		sinks[i]->ops->destroy(sinks[i]);
+	db_close(&db);
 	ledger_release(&ledger);
 	aggregate_release(&agg);
 	pools_release(&pools);

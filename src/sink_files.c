@@ -37,53 +37,37 @@ files_prepare(struct sink *sink, const struct sink_run *run)
 	return PAYRUN_EXIT_OK;
 }
 
+/* "period_start,period_end," of every row */
 static void
-write_bound(struct outfile *of, int64_t t)
+write_bounds(const struct csvout *w, const struct period *p)
 {
 	char		ts[TIMESTAMP_FORMAT_LEN];
 
-	timestamp_format(t, ts);
-	outfile_write(of, ts, TIMESTAMP_FORMAT_LEN - 1);
+	timestamp_format(p->start, ts);
+	csvout_bytes(w, ts, TIMESTAMP_FORMAT_LEN - 1);
+	csvout_char(w, ',');
+	timestamp_format(p->end, ts);
+	csvout_bytes(w, ts, TIMESTAMP_FORMAT_LEN - 1);
+	csvout_char(w, ',');
 }
 
 static bool
 write_ledger_csv(int dirfd, const struct ledger *ledger, struct manifest_output *out)
 {
 	struct outfile of;
+	struct csvout w;
 
 	if (!outfile_create(&of, dirfd, out->name))
 		return false;
+	w = outfile_csvout(&of);
 	outfile_puts(&of, "period_start,period_end,stream_id,node_id,total_polls,"
 				 "successful_polls,failed_spot_checks,uptime_ppm,contribution_ppm,"
 				 "base_amount,forfeited_amount,payout_amount\n");
 	for (size_t i = 0; i < ledger->nrows; i++)
 	{
-		const struct ledger_row *r = &ledger->rows[i];
-
-		write_bound(&of, ledger->period.start);
-		outfile_putc(&of, ',');
-		write_bound(&of, ledger->period.end);
-		outfile_putc(&of, ',');
-		outfile_csv_field(&of, r->stream, r->stream_len);
-		outfile_putc(&of, ',');
-		outfile_csv_field(&of, r->node, r->node_len);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, r->counts.total_polls);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, r->counts.successful_polls);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, r->counts.failed_spot_checks);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, r->uptime_ppm);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, r->contribution_ppm);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, r->base);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, r->forfeited);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, r->payout);
-		outfile_putc(&of, '\n');
+		write_bounds(&w, &ledger->period);
+		csvout_ledger_row(&w, &ledger->rows[i]);
+		csvout_char(&w, '\n');
 	}
 	out->bytes = of.bytes;
 	if (!outfile_close(&of))
@@ -96,33 +80,18 @@ static bool
 write_streams_csv(int dirfd, const struct ledger *ledger, struct manifest_output *out)
 {
 	struct outfile of;
+	struct csvout w;
 
 	if (!outfile_create(&of, dirfd, out->name))
 		return false;
+	w = outfile_csvout(&of);
 	outfile_puts(&of, "period_start,period_end,stream_id,pool,nodes,"
 				 "total_successful_polls,paid,forfeited,unallocated\n");
 	for (size_t i = 0; i < ledger->nstreams; i++)
 	{
-		const struct ledger_stream *s = &ledger->streams[i];
-
-		write_bound(&of, ledger->period.start);
-		outfile_putc(&of, ',');
-		write_bound(&of, ledger->period.end);
-		outfile_putc(&of, ',');
-		outfile_csv_field(&of, s->stream, s->stream_len);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, s->pool);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, s->nodes);
-		outfile_putc(&of, ',');
-		outfile_u64(&of, s->total_successful_polls);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, s->paid);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, s->forfeited);
-		outfile_putc(&of, ',');
-		outfile_i64(&of, s->unallocated);
-		outfile_putc(&of, '\n');
+		write_bounds(&w, &ledger->period);
+		csvout_stream_row(&w, &ledger->streams[i]);
+		csvout_char(&w, '\n');
 	}
 	out->bytes = of.bytes;
 	if (!outfile_close(&of))
@@ -164,7 +133,7 @@ files_write(struct sink *sink, const struct sink_run *run)
 	if (ok)
 	{
 		outfile_puts(&of, text);
-		outfile_putc(&of, '\n');
+		outfile_write(&of, "\n", 1);
 		ok = outfile_close(&of);
 	}
 	free(text);

@@ -2,8 +2,8 @@
  * config.h: option values from the command line and the config file
  * (libconfuse), merged (the command line wins) and validated into
  * struct settings.  Every settle option has a config key of the same name
- * with underscores: period, period_length, input, pools, default_pool,
- * penalty_factor, max_reject_ratio, max_inflate_ratio, out.
+ * with underscores: period, period_length, source, db, input, pools,
+ * default_pool, penalty_factor, max_reject_ratio, max_inflate_ratio, out.
  */
 #ifndef PAYRUN_CONFIG_H
 #define PAYRUN_CONFIG_H
@@ -20,6 +20,8 @@ struct config_values
 {
 	char	   *period;
 	char	   *period_length;
+	char	   *source;
+	char	   *db;
 	char	  **inputs;
 	size_t		ninputs;
 	char	   *pools;

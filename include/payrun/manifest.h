@@ -24,6 +24,11 @@ struct manifest_output
 json_t	   *manifest_build(const struct sink_run *run,
 						   const struct manifest_output *outputs, size_t noutputs);
 
+/* The parts the database run record stores too (caller owns each). */
+json_t	   *manifest_settings_json(const struct settings *s);
+json_t	   *manifest_counts_json(const struct sink_run *run);
+json_t	   *manifest_totals_json(const struct ledger_totals *t);
+
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
 void		manifest_now(char out[TIMESTAMP_FORMAT_LEN]);
 

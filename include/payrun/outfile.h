@@ -1,7 +1,6 @@
 /*
  * outfile.h: buffered output files that count their bytes, digest them
- * with SHA-256 and are fsync'ed on close; plus the CSV field writers of
- * every file payrun produces (quoted iff a comma, quote, CR or LF).
+ * with SHA-256 and are fsync'ed on close.  CSV goes through csvout.h.
  */
 #ifndef PAYRUN_OUTFILE_H
 #define PAYRUN_OUTFILE_H
@@ -10,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/csvout.h"
 #include "payrun/sha256.h"
 
 #define OUTFILE_BUFSIZE (256 * 1024)
@@ -34,11 +34,8 @@ struct outfile
 bool		outfile_create(struct outfile *of, int dirfd, const char *name);
 void		outfile_write(struct outfile *of, const void *data, size_t len);
 void		outfile_puts(struct outfile *of, const char *s);
-void		outfile_putc(struct outfile *of, char c);
-void		outfile_u64(struct outfile *of, uint64_t v);
-void		outfile_i64(struct outfile *of, int64_t v);
-/* One CSV field, quoted iff it holds a comma, quote, CR or LF. */
-void		outfile_csv_field(struct outfile *of, const char *p, size_t len);
+/* A CSV writer into this file. */
+struct csvout outfile_csvout(struct outfile *of);
 /* Flushes, fsyncs and closes; false if any write, the fsync or close failed. */
 bool		outfile_close(struct outfile *of);
 /* Closes without flushing (error paths). */

@@ -42,6 +42,10 @@ const char *rejects_reason_name(enum reject_reason reason);
 bool		rejects_open(struct rejects *rj, int dirfd, const char *name);
 void		rejects_add(struct rejects *rj, const char *file, uint64_t line,
 						enum reject_reason reason, const char *raw, size_t raw_len);
+/* One line standing for rows rejected rows (the PostgreSQL source groups them). */
+void		rejects_add_rows(struct rejects *rj, const char *file, uint64_t line,
+							 enum reject_reason reason, const char *raw, size_t raw_len,
+							 uint64_t rows);
 /* Adds the counts of another collector (a per-file one) into rj. */
 void		rejects_count_merge(struct rejects *rj, const struct rejects *other);
 bool		rejects_close(struct rejects *rj);

@@ -15,11 +15,15 @@
 
 enum report_phase
 {
-	REPORT_PHASE_POOLS = 0,		/* read the pools file */
-	REPORT_PHASE_READ,			/* inflate + parse + validate + reduce (pipelined) */
+	REPORT_PHASE_CONNECT = 0,	/* connect to PostgreSQL */
+	REPORT_PHASE_POOLS,			/* read the pools file or table */
+	REPORT_PHASE_READ,			/* CSV: inflate + parse + validate + reduce (pipelined) */
+	REPORT_PHASE_QUERY,			/* PostgreSQL: the grouped query, until its first row */
+	REPORT_PHASE_FETCH,			/* PostgreSQL: the remaining rows into the aggregate */
 	REPORT_PHASE_COMPUTE,		/* payout math, ledger */
 	REPORT_PHASE_WRITE,			/* ledger.csv, streams.csv, rejects.csv, manifest.json */
-	REPORT_PHASE_PUBLISH,		/* fsync + atomic rename */
+	REPORT_PHASE_DB_WRITE,		/* PostgreSQL: run row, COPY ledger and totals */
+	REPORT_PHASE_PUBLISH,		/* COMMIT, then fsync + atomic rename */
 	REPORT_PHASE_COUNT
 };
 
@@ -45,6 +49,9 @@ void		report_init(struct report *rep);
 void		report_begin(struct report *rep, enum report_phase phase);
 void		report_end(struct report *rep, enum report_phase phase,
 					   uint64_t rows, uint64_t bytes);
+/* Records a phase measured by the caller (wall and CPU seconds). */
+void		report_record(struct report *rep, enum report_phase phase, double wall_s,
+						  double cpu_s, uint64_t rows, uint64_t bytes);
 const char *report_phase_name(enum report_phase phase);
 double		report_total_wall(const struct report *rep);
 double		report_total_cpu(const struct report *rep);

@@ -21,9 +21,17 @@ struct settings_ratio
 	char		text[24];		/* as given, for the manifest */
 };
 
+enum settings_source
+{
+	SOURCE_CSV = 0,				/* --input files */
+	SOURCE_PG					/* probe_results in PostgreSQL */
+};
+
 struct settings
 {
 	struct period period;
+	enum settings_source source;
+	char	   *db_conninfo;	/* owned, NULL: libpq's environment; never logged */
 	char	  **inputs;			/* owned array of owned paths */
 	size_t		ninputs;
 	char	   *pools_path;		/* owned, NULL if none */

@@ -29,6 +29,8 @@ struct sink_run
 	const struct settings *settings;
 	int			version;
 	const char *source_kind;	/* "csv" or "pg" */
+	const char *db_description; /* "host=... dbname=..." (no password), or NULL */
+	char		input_digest[SHA256_HEX_LEN];	/* of the aggregate: source-independent */
 	const struct source_file *files;	/* csv inputs */
 	size_t		nfiles;
 	const struct source_counts *counts;
