@@ -84,6 +84,19 @@ manifest_build(const struct sink_run *run, const struct manifest_output *outputs
 										"name", outputs[i].name,
 										"bytes", (json_int_t) outputs[i].bytes,
 										"sha256", outputs[i].sha256));
+	if (run->stored_run)
+	{
+		/* an export: the stored record, with this publication's outputs */
+		json_t	   *m = json_deep_copy(run->stored_run);
+		char		now[TIMESTAMP_FORMAT_LEN];
+
+		json_decref(inputs);
+		manifest_now(now);
+		json_object_set_new(m, "outputs", outs);
+		json_object_set_new(m, "exported_at", json_string(now));
+		json_object_set_new(m, "exported_by", json_string(PAYRUN_VERSION));
+		return m;
+	}
 	manifest_now(finished);
 	return json_pack("{s:{s:s, s:s, s:s, s:s}, s:i, s:{s:s, s:s?}, s:s, s:o, s:o, s:o,"
 					 " s:o, s:o, s:o, s:s, s:s, s:s}",

@@ -18,6 +18,7 @@ struct command
 
 static const struct command commands[] = {
 	{"settle", cli_settle, "settle one period from CSV exports or PostgreSQL"},
+	{"export", cli_export, "rebuild a settled version's files from the database"},
 	{"db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)"},
 };
 

@@ -38,6 +38,12 @@ struct sink_run
 	const struct ledger *ledger;	/* set once computed */
 	const struct report *report;
 	char		started_at[TIMESTAMP_FORMAT_LEN];
+	/*
+	 * Set by 'payrun export': the run as stored in the database (settings,
+	 * counts, totals, timing as JSON); the manifest is built from it rather
+	 * than from the fields above.  Borrowed.
+	 */
+	const void *stored_run;		/* json_t * */
 };
 
 struct sink;

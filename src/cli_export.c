@@ -1,0 +1,107 @@
+/*
+ * cli_export.c: "payrun export": option parsing only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "payrun/cli.h"
+#include "payrun/exitcode.h"
+#include "payrun/export.h"
+#include "payrun/log.h"
+#include "payrun/period.h"
+
+static void
+export_usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: payrun export --period LABEL --out DIR [--version N]\n"
+			"                     [--period-length 1d|1h] [--db CONNINFO] [-q | -v]\n\n"
+			"Publishes DIR/LABEL/vN/ from the run recorded in the database (the newest\n"
+			"settled version, or --version N), for when the files of a settlement were\n"
+			"lost after the database commit.  Amounts are read back as stored, not\n"
+			"recomputed; rejects.csv is not stored in the database and comes out empty.\n\n"
+			"Exit status: 0 exported, 2 usage error, 3 no such run, 4 database error,\n"
+			"5 the version's directory already exists or the output is locked.\n");
+}
+
+int
+cli_export(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"period", required_argument, NULL, 'p'},
+		{"period-length", required_argument, NULL, 'l'},
+		{"out", required_argument, NULL, 'o'},
+		{"version", required_argument, NULL, 'n'},
+		{"db", required_argument, NULL, 'd'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	const char *label = NULL;
+	const char *out_dir = NULL;
+	const char *conninfo = NULL;
+	enum period_length length = PERIOD_LENGTH_UNSET;
+	long		version = 0;
+	struct period period;
+	char		err[256];
+	char	   *end;
+	int			c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'p':
+				label = optarg;
+				break;
+			case 'l':
+				if (!period_length_parse(optarg, &length))
+				{
+					log_error("invalid period length '%s' (want 1d or 1h)", optarg);
+					return PAYRUN_EXIT_USAGE;
+				}
+				break;
+			case 'o':
+				out_dir = optarg;
+				break;
+			case 'n':
+				version = strtol(optarg, &end, 10);
+				if (*end != '\0' || version < 1 || version > 1000000)
+				{
+					log_error("invalid version '%s' (want a positive integer)", optarg);
+					return PAYRUN_EXIT_USAGE;
+				}
+				break;
+			case 'd':
+				conninfo = optarg;
+				break;
+			case 'q':
+				cli_quieter();
+				break;
+			case 'v':
+				cli_louder();
+				break;
+			case 'h':
+				export_usage(stdout);
+				return PAYRUN_EXIT_OK;
+			default:
+				fprintf(stderr, "Try 'payrun export --help'.\n");
+				return PAYRUN_EXIT_USAGE;
+		}
+	}
+	if (optind < argc || label == NULL || out_dir == NULL)
+	{
+		log_error(optind < argc ? "unexpected argument '%s'" : "--period and --out are required%s",
+				  optind < argc ? argv[optind] : "");
+		return PAYRUN_EXIT_USAGE;
+	}
+	if (!period_parse(label, length, &period, err, sizeof(err)))
+	{
+		log_error("%s", err);
+		return PAYRUN_EXIT_USAGE;
+	}
+	return export_run(conninfo, &period, (int) version, out_dir);
+}
