@@ -81,12 +81,14 @@ deps:
 check: payrun $(UNIT_BIN) $(TOOL_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@sh tests/e2e/run.sh
+	@bash tests/e2e/pg.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 e2e: payrun $(TOOL_BIN)
 	@sh tests/e2e/run.sh
+	@bash tests/e2e/pg.sh
 
 demo: deps
 	$(MAKE) payrun tools

@@ -71,5 +71,5 @@ pg_cluster_stop() {
 
 # A fresh database for one test: pg_cluster_createdb NAME
 pg_cluster_createdb() {
-	"$PG_BIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
+	PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
 }
