@@ -10,7 +10,12 @@
  * Quote legality, without looking ahead: an opening quote must follow a
  * boundary or another quote (the second of ""); the byte after a closing
  * quote must be a quote or a boundary, which we check from that byte
- * looking back.  Anything else is bad_quote for the record holding it.
+ * looking back.  Past such a misplaced quote the parity no longer tells
+ * where fields end, so the record holding it is scanned again, byte by
+ * byte (scan_bad_record): a quote inside an unquoted field is an ordinary
+ * byte there, as in libcsv, and the record ends at the next line end
+ * outside a properly quoted field.  It is handed out with bad_quote set,
+ * and block scanning resumes at the next record.
  */
 #include <string.h>
 
@@ -120,6 +125,110 @@ through(int i)
 	return i == 63 ? ~0ULL : (2ULL << i) - 1;
 }
 
+enum scalar_state
+{
+	AT_FIELD_START,
+	IN_UNQUOTED,
+	IN_QUOTED,
+	AFTER_QUOTE					/* a quote inside a quoted field: close or "" */
+};
+
+/*
+ * Scans one record from buf[start] byte by byte (see the header comment).
+ * Returns false if the record does not end within buf (and !eof): it is
+ * then carried over.  On true, *end is the offset of its terminator (len
+ * at end of data) and the spans and field count are filled; *unterminated
+ * is set when the data ends inside a quoted field.
+ */
+static bool
+scan_bad_record(struct csvscan *scan, const char *buf, size_t start, size_t len,
+				bool eof, size_t *end, uint32_t *nfields_out, bool *unterminated)
+{
+	enum scalar_state st = AT_FIELD_START;
+	size_t		field_start = start;
+	uint32_t	nfields = 0;
+	size_t		p;
+
+	*unterminated = false;
+	for (p = start; p < len; p++)
+	{
+		char		c = buf[p];
+		bool		boundary = false;
+
+		switch (st)
+		{
+			case AT_FIELD_START:
+				if (c == '"')
+					st = IN_QUOTED;
+				else if (c == ',' || c == '\n' || c == '\r')
+					boundary = true;
+				else
+					st = IN_UNQUOTED;
+				break;
+			case IN_UNQUOTED:
+				boundary = (c == ',' || c == '\n' || c == '\r');
+				break;
+			case IN_QUOTED:
+				if (c == '"')
+					st = AFTER_QUOTE;
+				break;
+			case AFTER_QUOTE:
+				if (c == '"')
+					st = IN_QUOTED;
+				else if (c == ',' || c == '\n' || c == '\r')
+					boundary = true;
+				else
+					st = IN_UNQUOTED;	/* text after a closing quote */
+				break;
+		}
+		if (!boundary)
+			continue;
+		if (nfields < scan->span_cap)
+		{
+			scan->spans[nfields].off = (uint32_t) (field_start - start);
+			scan->spans[nfields].len = (uint32_t) (p - field_start);
+		}
+		nfields++;
+		field_start = p + 1;
+		st = AT_FIELD_START;
+		if (c != ',')
+		{
+			*end = p;
+			*nfields_out = nfields;
+			return true;
+		}
+	}
+	if (!eof)
+		return false;
+	if (st == IN_QUOTED)
+	{
+		*unterminated = true;
+		return true;
+	}
+	if (nfields < scan->span_cap)
+	{
+		scan->spans[nfields].off = (uint32_t) (field_start - start);
+		scan->spans[nfields].len = (uint32_t) (len - field_start);
+	}
+	*end = len;
+	*nfields_out = nfields + 1;
+	return true;
+}
+
+static uint64_t
+count_lf(const char *p, size_t n)
+{
+	uint64_t	lf = 0;
+	const char *e = p + n;
+
+	while ((p = memchr(p, '\n', (size_t) (e - p))) != NULL)
+	{
+		lf++;
+		p++;
+	}
+	return lf;
+}
+
 /*
  * On x86-64 a second copy is built for CPUs with POPCNT and AVX2 and
  * chosen at load time (GNU ifunc); the baseline has no popcount
@@ -136,8 +245,6 @@ enum csvscan_status
 csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 			 size_t *consumed, csvscan_fn fn, void *arg)
 {
-	struct csv_span *spans = scan->spans;
-	const uint32_t span_cap = scan->span_cap;
 	uint64_t	inq_carry = 0;	/* all ones when a block starts inside quotes */
 	uint64_t	qb_carry = 1;	/* previous byte was a quote or boundary */
 	uint64_t	cq_carry = 0;	/* previous byte was a closing quote */
@@ -146,10 +253,8 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 	size_t		rec_start = 0;
 	size_t		field_start = 0;
 	uint32_t	nfields = 0;
-	bool		rec_bad = false;
 	struct csv_record rec;
 
-	rec.spans = spans;
 	for (size_t o = 0; o < len; o += 64)
 	{
 		struct block_masks m;
@@ -187,16 +292,14 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 			uint64_t	upto = through(i);
 			size_t		p = o + (size_t) i;
 
-			bnd &= bnd - 1;
+			/* a misplaced quote before this boundary: parity is off from there */
 			if (bad & upto)
+				goto bad_record;
+			bnd &= bnd - 1;
+			if (nfields < scan->span_cap)
 			{
-				rec_bad = true;
-				bad &= ~upto;
-			}
-			if (nfields < span_cap)
-			{
-				spans[nfields].off = (uint32_t) (field_start - rec_start);
-				spans[nfields].len = (uint32_t) (p - field_start);
+				scan->spans[nfields].off = (uint32_t) (field_start - rec_start);
+				scan->spans[nfields].len = (uint32_t) (p - field_start);
 			}
 			nfields++;
 			field_start = p + 1;
@@ -209,8 +312,10 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 					rec.len = p - rec_start;
 					rec.line = scan->line + rec_lf;
 					rec.nfields = nfields;
-					rec.nspans = nfields < span_cap ? nfields : span_cap;
-					rec.bad_quote = rec_bad;
+					rec.nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
+					rec.spans = scan->spans;
+					rec.bad_quote = false;
+					/* the callback may resize the spans (csvscan_set_span_cap) */
 					if (!fn(arg, &rec))
 					{
 						*consumed = p + 1;
@@ -220,12 +325,53 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 				rec_start = p + 1;
 				rec_lf = lf_before + (uint64_t) __builtin_popcountll(m.lf & upto);
 				nfields = 0;
-				rec_bad = false;
 			}
 		}
 		if (bad)
-			rec_bad = true;
+			goto bad_record;
 		lf_before += (uint64_t) __builtin_popcountll(m.lf);
+		continue;
+
+bad_record:
+		{
+			size_t		end;
+			bool		unterminated;
+
+			if (!scan_bad_record(scan, buf, rec_start, len, eof, &end, &nfields, &unterminated))
+			{
+				/* the record goes on past buf: carry it over */
+				scan->line += rec_lf;
+				*consumed = rec_start;
+				return CSVSCAN_OK;
+			}
+			if (unterminated)
+			{
+				scan->error_line = scan->line + rec_lf;
+				*consumed = rec_start;
+				return CSVSCAN_UNTERMINATED_QUOTE;
+			}
+			rec.raw = buf + rec_start;
+			rec.len = end - rec_start;
+			rec.line = scan->line + rec_lf;
+			rec.nfields = nfields;
+			rec.nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
+			rec.spans = scan->spans;
+			rec.bad_quote = true;
+			if (!fn(arg, &rec))
+			{
+				*consumed = end < len ? end + 1 : len;
+				return CSVSCAN_STOPPED;
+			}
+			/* resume block scanning at the next record, from a clean state */
+			rec_lf += count_lf(buf + rec_start, (end < len ? end + 1 : len) - rec_start);
+			rec_start = field_start = end < len ? end + 1 : len;
+			nfields = 0;
+			lf_before = rec_lf;
+			inq_carry = 0;
+			qb_carry = 1;
+			cq_carry = 0;
+			o = rec_start - 64;	/* the loop adds 64 back */
+		}
 	}
 
 	if (eof)
@@ -238,18 +384,19 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 		}
 		if (rec_start < len)
 		{
-			if (nfields < span_cap)
+			if (nfields < scan->span_cap)
 			{
-				spans[nfields].off = (uint32_t) (field_start - rec_start);
-				spans[nfields].len = (uint32_t) (len - field_start);
+				scan->spans[nfields].off = (uint32_t) (field_start - rec_start);
+				scan->spans[nfields].len = (uint32_t) (len - field_start);
 			}
 			nfields++;
 			rec.raw = buf + rec_start;
 			rec.len = len - rec_start;
 			rec.line = scan->line + rec_lf;
 			rec.nfields = nfields;
-			rec.nspans = nfields < span_cap ? nfields : span_cap;
-			rec.bad_quote = rec_bad;
+			rec.nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
+			rec.spans = scan->spans;
+			rec.bad_quote = false;
 			if (!fn(arg, &rec))
 			{
 				*consumed = len;
