@@ -1,0 +1,730 @@
+#!/bin/sh
+# tests/e2e/run.sh: end-to-end tests of `payrun settle` against fixtures and
+# the independent oracle tests/oracle/settle_ref.py.
+#
+#   sh tests/e2e/run.sh [NAME-SUBSTRING...]
+#
+# Drives ./payrun (or $PAYRUN) at the repository root.  Each test prints
+# `ok - name` or `not ok - name: reason`; the last line is
+# `e2e: N passed, N failed` and the exit status is non-zero on any failure.
+# Fixtures are generated at run time into a private temporary directory by
+# tests/e2e/make_fixtures.py (deterministic), except the hand-worked day in
+# tests/e2e/expected/hand/ and the demo day in fixtures/.
+# E2E_KEEP=1 keeps the temporary directory for inspection.
+
+# The script uses bash arrays; re-exec under bash when started by sh.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$(pwd)
+PAYRUN=${PAYRUN:-$ROOT/payrun}
+PY=${PYTHON:-python3}
+ORACLE="$ROOT/tests/oracle/settle_ref.py"
+GEN="$ROOT/tests/e2e/make_fixtures.py"
+CHECK="$ROOT/tests/e2e/check.py"
+HAND="$ROOT/tests/e2e/expected/hand"
+LIMIT=${E2E_TIMEOUT:-300}          # seconds any one payrun run may take
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-e2e.XXXXXX") || exit 1
+cleanup() {
+	# Background runs of the lock tests, if a test was interrupted.
+	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
+	if [ "${E2E_KEEP:-0}" = 1 ]; then echo "# kept $W"; else rm -rf "$W"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PASS=0
+FAIL=0
+
+# ------------------------------------------------------------------ helpers
+# Every test runs in a subshell with TD, its own directory.  Helpers return
+# non-zero after recording why in $TD/.reason; tests chain them with ||.
+
+fail() {
+	printf '%s\n' "$*" >"$TD/.reason"
+	return 1
+}
+
+oneline() {       # a file's first bytes on one line, for reasons
+	head -c "${2:-300}" "$1" 2>/dev/null | tr '\n\r' '  '
+}
+
+# settle ARGS...: run payrun settle; RC, $TD/stdout, $TD/stderr.
+settle() {
+	# (the braces keep bash's own "Aborted" notice of a crash out of the report)
+	{ timeout "$LIMIT" "$PAYRUN" settle "$@" >"$TD/stdout" 2>"$TD/stderr"; } 2>/dev/null
+	RC=$?
+}
+
+# expect_rc WANT: the last settle exited WANT.
+expect_rc() {
+	[ "$RC" = "$1" ] && return 0
+	fail "exit $RC, want $1; stderr: $(oneline "$TD/stderr")"
+}
+
+# oracle ARGS... --out DIR: run the reference; RC_REF, $TD/ref.json.
+oracle() {
+	"$PY" "$ORACLE" "$@" >"$TD/ref.json" 2>"$TD/ref.err"
+	RC_REF=$?
+}
+
+# same_file EXPECTED GOT: byte-identical, else say where they part.
+same_file() {
+	[ -f "$2" ] || { fail "$(basename "$2") was not written"; return 1; }
+	cmp -s "$1" "$2" && return 0
+	local d
+	d=$(diff "$1" "$2" | head -4 | tr '\n' '|' | head -c 400)
+	fail "$(basename "$2") differs from expected: $d"
+}
+
+# no_publish OUT LABEL: nothing published for LABEL, no temporary left over.
+no_publish() {
+	if [ -e "$1/$2/v1" ]; then fail "$1/$2/v1 exists after a failed run"; return 1; fi
+	return 0
+}
+
+# load_args FILE: ARGS=( lines of FILE ).
+load_args() {
+	mapfile -t ARGS <"$1"
+}
+
+# arg_value NAME: the value following NAME in ARGS.
+arg_value() {
+	local i
+	for ((i = 0; i < ${#ARGS[@]}; i++)); do
+		if [ "${ARGS[$i]}" = "$1" ]; then echo "${ARGS[$((i + 1))]}"; return; fi
+	done
+}
+
+# diff_case DIR: settle with DIR/args, compare ledger.csv and streams.csv with
+# the oracle byte for byte, the manifest with the oracle's counts, and
+# rejects.csv with the oracle's rejects.  Leaves V1 set.
+diff_case() {
+	local dir=$1 label
+	load_args "$dir/args"
+	label=$(arg_value --period)
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	oracle "${ARGS[@]}" --out "$TD/ref" --rejects "$TD/ref-rejects.csv"
+	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
+	V1=$TD/out/$label/v1
+	same_file "$TD/ref/ledger.csv" "$V1/ledger.csv" || return 1
+	same_file "$TD/ref/streams.csv" "$V1/streams.csv" || return 1
+	check manifest "$V1" "$TD/ref.json" "$dir/args" || return 1
+	check rejects "$V1/rejects.csv" "$TD/ref-rejects.csv" || return 1
+}
+
+# check WHAT ARGS...: run check.py; its complaints become the reason.
+check() {
+	local out
+	out=$("$PY" "$CHECK" "$@" 2>&1) && return 0
+	fail "$1: $(printf '%s' "$out" | tr '\n' ';' | head -c 500)"
+}
+
+# gen CASE DIR [OPTIONS]: generate a fixture case.
+gen() {
+	local c=$1 d=$2
+	shift 2
+	"$PY" "$GEN" "$c" --out "$d" "$@" >/dev/null 2>"$TD/gen.err" ||
+		{ fail "fixture generator '$c' failed: $(oneline "$TD/gen.err")"; return 1; }
+}
+
+# hand_args FILE EXTRA...: args file for the hand-worked fixture.
+hand_args() {
+	local f=$1
+	shift
+	printf '%s\n' --period 2026-11-01 --input "$HAND/probes.csv" --pools "$HAND/pools.csv" \
+		--default-pool 5 --max-reject-ratio 0.2 "$@" >"$f"
+}
+
+stderr_names() {  # stderr_names WORD: the last stderr mentions WORD
+	grep -qF -- "$1" "$TD/stderr" && return 0
+	fail "stderr does not name '$1': $(oneline "$TD/stderr")"
+}
+
+run_test() {
+	local name=$1 reason
+	if [ "${#FILTER[@]}" -gt 0 ]; then
+		local f hit=0
+		for f in "${FILTER[@]}"; do case $name in *"$f"*) hit=1 ;; esac; done
+		[ $hit = 1 ] || return 0
+	fi
+	TD=$W/$name
+	mkdir -p "$TD"
+	if (cd "$TD" && "t_$name"); then
+		echo "ok - $name"
+		PASS=$((PASS + 1))
+	else
+		reason=$(head -c 700 "$TD/.reason" 2>/dev/null | tr '\n' ' ')
+		echo "not ok - $name: ${reason:-failed without a reason}"
+		FAIL=$((FAIL + 1))
+	fi
+}
+
+# ------------------------------------------------------------------ tests
+
+t_help() {
+	timeout 20 "$PAYRUN" --help >"$TD/h1" 2>&1; RC=$?
+	[ $RC = 0 ] || { fail "payrun --help exit $RC"; return 1; }
+	grep -q settle "$TD/h1" || { fail "payrun --help does not mention settle"; return 1; }
+	timeout 20 "$PAYRUN" settle --help >"$TD/h2" 2>&1; RC=$?
+	[ $RC = 0 ] || { fail "payrun settle --help exit $RC"; return 1; }
+	for o in --period --input --out --pools --default-pool --penalty-factor --max-reject-ratio --config; do
+		grep -q -- "$o" "$TD/h2" || { fail "settle --help does not mention $o"; return 1; }
+	done
+	timeout 20 "$PAYRUN" --version >"$TD/v" 2>&1; RC=$?
+	[ $RC = 0 ] || { fail "payrun --version exit $RC"; return 1; }
+	grep -q '[0-9]\.[0-9]' "$TD/v" || { fail "--version prints no version: $(oneline "$TD/v")"; return 1; }
+}
+
+# The oracle itself reproduces the hand-worked files (guards the guard).
+t_oracle_hand_fixture() {
+	oracle --period 2026-11-01 --input "$HAND/probes.csv" --pools "$HAND/pools.csv" \
+		--default-pool 5 --max-reject-ratio 0.2 --out "$TD/ref"
+	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
+	same_file "$HAND/ledger.csv" "$TD/ref/ledger.csv" || return 1
+	same_file "$HAND/streams.csv" "$TD/ref/streams.csv" || return 1
+}
+
+t_hand_fixture() {
+	hand_args "$TD/args"
+	load_args "$TD/args"
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	same_file "$HAND/ledger.csv" "$TD/out/2026-11-01/v1/ledger.csv" || return 1
+	same_file "$HAND/streams.csv" "$TD/out/2026-11-01/v1/streams.csv" || return 1
+	# Rejects of the hand fixture, worked out in expected/hand/README.md.
+	cut -d, -f2-3 "$TD/out/2026-11-01/v1/rejects.csv" | sort >"$TD/rj"
+	printf '%s\n' 35,bad_success 36,bad_probe_type 37,bad_timestamp 38,field_count line,reason |
+		sort >"$TD/rj.want"
+	cmp -s "$TD/rj" "$TD/rj.want" || { fail "rejects.csv line,reason: $(tr '\n' ' ' <"$TD/rj")"; return 1; }
+}
+
+t_manifest() {
+	hand_args "$TD/args"
+	load_args "$TD/args"
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	oracle "${ARGS[@]}" --out "$TD/ref"
+	check manifest "$TD/out/2026-11-01/v1" "$TD/ref.json" "$TD/args" || return 1
+	check reasons "$TD/out/2026-11-01/v1" \
+		'{"bad_success": 1, "bad_probe_type": 1, "bad_timestamp": 1, "field_count": 1}' || return 1
+	# Hand-checked figures (expected/hand/README.md), and sha256sum itself.
+	"$PY" - "$TD/out/2026-11-01/v1" >"$TD/mcheck" 2>&1 <<'EOF' || { fail "$(oneline "$TD/mcheck" 400)"; return 1; }
+import json, subprocess, sys, os
+v1 = sys.argv[1]
+m = json.load(open(os.path.join(v1, "manifest.json")))
+c, t = m["counts"], m["totals"]
+want_c = {"rows_read": 36, "in_period": 28, "out_of_period": 4, "rejected": 4}
+want_t = {"streams": 5, "pool": 1816, "paid": 760, "forfeited": 256, "unallocated": 800}
+errs = ["counts.%s=%r want %r" % (k, c.get(k), v) for k, v in want_c.items() if c.get(k) != v]
+errs += ["totals.%s=%r want %r" % (k, t.get(k), v) for k, v in want_t.items() if t.get(k) != v]
+if m["period"]["start"] != "2026-11-01T00:00:00Z" or m["period"]["end"] != "2026-11-02T00:00:00Z":
+    errs.append("period %r" % m["period"])
+for o in m["outputs"]:
+    out = subprocess.run(["sha256sum", os.path.join(v1, o["name"])], capture_output=True, text=True).stdout
+    if out.split()[0] != o["sha256"]:
+        errs.append("sha256sum of %s disagrees" % o["name"])
+print("; ".join(errs))
+sys.exit(1 if errs else 0)
+EOF
+}
+
+t_timing_report() {
+	hand_args "$TD/args"
+	load_args "$TD/args"
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	grep -qi total "$TD/stdout" || { fail "no timing table with a total line on stdout: $(oneline "$TD/stdout")"; return 1; }
+	# Every phase the manifest lists is in the printed table.
+	"$PY" -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+out = open(sys.argv[2]).read()
+missing = [p["name"] for p in m["timing"]["phases"] if p["name"] not in out]
+print(" ".join(missing)); sys.exit(1 if missing else 0)' "$TD/out/2026-11-01/v1/manifest.json" "$TD/stdout" >"$TD/miss" 2>&1 ||
+		{ fail "phases missing from the stdout report: $(oneline "$TD/miss")"; return 1; }
+}
+
+t_awkward_ids() {
+	gen awkward "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	check pairs "$V1/ledger.csv" "$TD/fx/expect_pairs" || return 1
+	# The awkward stream with a comma is in pools.csv too: its pool applies.
+	grep -q '^[^,]*,[^,]*,"a,b",' "$V1/streams.csv" || { fail 'no "a,b" row in streams.csv'; return 1; }
+}
+
+t_id_255_ok_256_rejected() {
+	gen idlen "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	check pairs "$V1/ledger.csv" "$TD/fx/expect_pairs" || return 1
+	check reasons "$V1" "$(cat "$TD/fx/expect_reasons")" || return 1
+}
+
+# Same rows, different encodings: each must settle exactly like the oracle
+# on the plain LF file, and like payrun on the plain LF file.
+variant_test() {
+	gen variants "$TD/fx" || return 1
+	diff_case "$TD/fx/$1" || return 1
+	mv "$TD/out" "$TD/out-variant"
+	load_args "$TD/fx/base/args"
+	settle "${ARGS[@]}" --out "$TD/out-base"
+	expect_rc 0 || return 1
+	same_file "$TD/out-base/2026-11-01/v1/ledger.csv" "$TD/out-variant/2026-11-01/v1/ledger.csv" || return 1
+	same_file "$TD/out-base/2026-11-01/v1/streams.csv" "$TD/out-variant/2026-11-01/v1/streams.csv" || return 1
+}
+t_plain_csv() { gen variants "$TD/fx" && diff_case "$TD/fx/base"; }
+t_crlf() { variant_test crlf; }
+t_shuffled_extra_columns() { variant_test shuffled; }
+t_all_fields_quoted() { variant_test quoted; }
+t_gzip() { variant_test gzip; }
+t_multi_member_gzip() { variant_test multi; }
+t_two_inputs() { variant_test two; }
+t_two_plain_inputs() { variant_test two_plain; }
+
+t_gzip_cli_header() {   # gzip(1) writes FNAME and mtime in the header
+	gen variants "$TD/fx" || return 1
+	gzip -9 -c "$TD/fx/base/probes.csv" >"$TD/probes.csv.gz" || { fail "gzip failed"; return 1; }
+	sed "s|$TD/fx/base/probes.csv|$TD/probes.csv.gz|" "$TD/fx/base/args" >"$TD/args"
+	diff_case "$TD" || return 1
+}
+
+t_boundary_day() {
+	gen boundary "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	check nodes "$V1/ledger.csv" "$TD/fx/expect_in" || return 1
+}
+
+t_boundary_hour() {
+	gen boundary-hour "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	check nodes "$V1/ledger.csv" "$TD/fx/expect_in" || return 1
+	grep -q '^2026-11-01T05:00:00Z,2026-11-01T06:00:00Z,' "$V1/streams.csv" ||
+		{ fail "hour bounds not 05:00:00Z..06:00:00Z: $(oneline "$V1/streams.csv")"; return 1; }
+}
+
+t_empty_period() {    # every row outside: header-only ledger, pools streams only
+	hand_args "$TD/args"
+	sed -i 's/^2026-11-01$/2026-12-01/' "$TD/args"
+	diff_case "$TD" || return 1
+	[ "$(wc -l <"$V1/ledger.csv")" = 1 ] || { fail "ledger has rows"; return 1; }
+	[ "$(wc -l <"$V1/streams.csv")" = 5 ] || { fail "streams.csv should list the 4 pools streams"; return 1; }
+}
+
+t_penalty_zero() {
+	hand_args "$TD/args" --penalty-factor 0
+	diff_case "$TD" || return 1
+	check penalty "$V1/ledger.csv" 0 || return 1
+}
+
+t_penalty_one() {
+	hand_args "$TD/args" --penalty-factor 1
+	diff_case "$TD" || return 1
+	check penalty "$V1/ledger.csv" 1 || return 1
+}
+
+t_pools() {
+	gen pools "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	cut -d, -f3- "$V1/streams.csv" >"$TD/s"
+	while IFS= read -r want; do
+		grep -q "^$want" "$TD/s" || { fail "streams.csv has no row starting '$want'"; return 1; }
+	done <"$TD/fx/expect_streams"
+	! grep -q '^[^,]*,[^,]*,s-\(unseen\|outside\),' "$V1/ledger.csv" ||
+		{ fail "ledger has rows for a stream without probes in the period"; return 1; }
+}
+
+t_pool_max() {
+	gen pool-max "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	grep -q ',big,9223372036854775807,' "$V1/streams.csv" || { fail "pool 2^63-1 not in streams.csv"; return 1; }
+}
+
+t_default_pool_max() {
+	gen pool-max "$TD/fx" || return 1
+	grep -v -e '^--pools$' -e 'pools.csv$' "$TD/fx/args" >"$TD/args"
+	printf '%s\n' --default-pool 9223372036854775807 >>"$TD/args"
+	diff_case "$TD" || return 1
+	grep -q ',big,9223372036854775807,' "$V1/streams.csv" || { fail "default pool 2^63-1 not applied"; return 1; }
+}
+
+t_rejects_under_ratio() {
+	gen rejects "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1   # default --max-reject-ratio: 18 / 20018
+	check reasons "$V1" '{"field_count": 2, "bad_quote": 2, "empty_stream_id": 2, "empty_node_id": 2,
+		"stream_id_too_long": 2, "node_id_too_long": 2, "bad_probe_type": 2, "bad_success": 2,
+		"bad_timestamp": 2}' || return 1
+}
+
+t_reject_ratio_at_limit() {   # 1 of 1000 = 0.001 does not exceed 0.001
+	gen ratio "$TD/fx" --good 999 --bad 1 || return 1
+	diff_case "$TD/fx" || return 1
+}
+
+t_reject_ratio_over() {       # 2 of 1000 exceeds 0.001: exit 3, rejects kept
+	gen ratio "$TD/fx" --good 998 --bad 2 || return 1
+	load_args "$TD/fx/args"
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 3 || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+	local kept
+	kept=$(grep -o "[^ '\"]*failed/[^ '\"]*" "$TD/stderr" | head -1)
+	[ -n "$kept" ] || { fail "message does not say where rejects were kept: $(oneline "$TD/stderr")"; return 1; }
+	[ -d "$kept" ] && kept=$kept/rejects.csv
+	[ -f "$kept" ] || { fail "'$kept' named in the message does not exist"; return 1; }
+	case $kept in
+	"$TD/out/2026-11-01/failed/"*-*/rejects.csv) ;;
+	*) fail "rejects kept at '$kept', want DIR/LABEL/failed/<stamp>-<pid>/rejects.csv"; return 1 ;;
+	esac
+	oracle "${ARGS[@]}" --out "$TD/ref" --rejects "$TD/ref-rejects.csv"
+	[ "$RC_REF" = 3 ] || { fail "oracle exit $RC_REF, want 3"; return 1; }
+	check rejects "$kept" "$TD/ref-rejects.csv" || return 1
+	[ ! -e "$TD/out/2026-11-01/v1" ] || { fail "v1 exists"; return 1; }
+}
+
+t_reject_ratio_option() {     # the same file passes with a larger --max-reject-ratio
+	gen ratio "$TD/fx" --good 998 --bad 2 || return 1
+	printf '%s\n' --max-reject-ratio 0.002 >>"$TD/fx/args"
+	diff_case "$TD/fx" || return 1
+}
+
+t_reject_record_cut_1kib() {   # rejects.csv keeps the raw record cut at 1 KiB
+	"$PY" -c '
+import sys
+src = open(sys.argv[1], "rb").read()
+long = b"%s,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"{\"\"blob\"\": \"\"%s\"\"}\"\n"
+out = src + long % (b"98", b"x" * 3000) + long % (b"99", b"y" * 900)
+open(sys.argv[2], "wb").write(out)' "$HAND/probes.csv" "$TD/long.csv"
+	printf '%s\n' --period 2026-11-01 --input "$TD/long.csv" --max-reject-ratio 0.5 >"$TD/args"
+	diff_case "$TD" || return 1
+	"$PY" -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="latin-1")))
+rec = [r[3] for r in rows[1:] if r[2] == "bad_success" and r[3].startswith(("98,", "99,"))]
+ok = len(rec) == 2 and len(rec[0]) == 1024 and 1024 > len(rec[1].rstrip("\r\n")) > 900
+sys.exit(0 if ok else 1)' "$V1/rejects.csv" || { fail "long records not cut at 1024 bytes: $(cut -c1-40 "$V1/rejects.csv" | tail -2 | tr '\n' ' ')"; return 1; }
+}
+
+gz_fixture() {   # gz_fixture FILE: a ~3000-row gzip export with no bad rows
+	gen variants "$TD/fx" || return 1
+	cp "$TD/fx/gzip/probes.csv.gz" "$1"
+}
+
+t_truncated_gzip() {
+	gz_fixture "$TD/good.csv.gz" || return 1
+	local size cut
+	size=$(stat -c %s "$TD/good.csv.gz")
+	for cut in $((size / 2)) $((size - 8)) $((size - 3)) 12; do
+		head -c "$cut" "$TD/good.csv.gz" >"$TD/trunc-$cut.csv.gz"
+		settle --period 2026-11-01 --input "$TD/trunc-$cut.csv.gz" --out "$TD/out"
+		expect_rc 3 || { fail "cut at $cut of $size: $(cat "$TD/.reason")"; return 1; }
+		stderr_names "trunc-$cut.csv.gz" || return 1
+		no_publish "$TD/out" 2026-11-01 || return 1
+	done
+	# A complete first member followed by half of a second one.
+	gz_fixture "$TD/g2.csv.gz" || return 1
+	{ cat "$TD/good.csv.gz"; printf 'x,y\n' | gzip -c | head -c 15; } >"$TD/trunc-member.csv.gz"
+	settle --period 2026-11-01 --input "$TD/trunc-member.csv.gz" --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "trunc-member.csv.gz" || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+}
+
+t_corrupt_gzip() {
+	gz_fixture "$TD/good.csv.gz" || return 1
+	local size
+	size=$(stat -c %s "$TD/good.csv.gz")
+	# Flip bytes in the middle of the deflate data.
+	"$PY" -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+for k in range(len(d) // 2, len(d) // 2 + 16): d[k] ^= 0x5A
+open(sys.argv[2], "wb").write(d)
+d = bytearray(open(sys.argv[1], "rb").read()); d[-8] ^= 0xFF          # CRC32 of the data
+open(sys.argv[3], "wb").write(d)
+d = bytearray(open(sys.argv[1], "rb").read()); d[-2] ^= 0x01          # ISIZE
+open(sys.argv[4], "wb").write(d)' "$TD/good.csv.gz" "$TD/flip.csv.gz" "$TD/crc.csv.gz" "$TD/isize.csv.gz"
+	for f in flip crc isize; do
+		settle --period 2026-11-01 --input "$TD/$f.csv.gz" --out "$TD/out"
+		expect_rc 3 || { fail "$f: $(cat "$TD/.reason")"; return 1; }
+		stderr_names "$f.csv.gz" || return 1
+		no_publish "$TD/out" 2026-11-01 || return 1
+	done
+}
+
+t_missing_input() {
+	settle --period 2026-11-01 --input "$TD/no-such-file.csv" --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names no-such-file.csv || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+	# A good input followed by a missing one: still nothing published.
+	settle --period 2026-11-01 --input "$HAND/probes.csv" --input "$TD/also-missing.csv.gz" \
+		--max-reject-ratio 0.5 --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names also-missing.csv.gz || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+}
+
+t_unreadable_input() {
+	mkdir "$TD/dir.csv"
+	settle --period 2026-11-01 --input "$TD/dir.csv" --out "$TD/out"   # a directory
+	expect_rc 3 || return 1
+	stderr_names dir.csv || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+}
+
+t_header_missing_column() {
+	local col
+	for col in stream_id node_id probe_type success probe_timestamp; do
+		"$PY" -c '
+import sys
+col = sys.argv[1]
+lines = open(sys.argv[2], "rb").read().split(b"\n")
+lines[0] = lines[0].replace(col.encode(), b"x_" + col.encode())
+open(sys.argv[3], "wb").write(b"\n".join(lines))' "$col" "$HAND/probes.csv" "$TD/no-$col.csv"
+		settle --period 2026-11-01 --input "$TD/no-$col.csv" --max-reject-ratio 0.5 --out "$TD/out"
+		expect_rc 3 || { fail "without $col: $(cat "$TD/.reason")"; return 1; }
+		stderr_names "no-$col.csv" || return 1
+		no_publish "$TD/out" 2026-11-01 || return 1
+	done
+	: >"$TD/empty.csv"
+	settle --period 2026-11-01 --input "$TD/empty.csv" --out "$TD/out"
+	expect_rc 3 || { fail "empty file (no header): $(cat "$TD/.reason")"; return 1; }
+}
+
+t_unterminated_quote() {
+	{ cat "$HAND/probes.csv"; printf '%s\n%s\n' '99,alpha,node-a,stats_poll,t,2026-11-01 10:00:00,,"{""open"": ' 'and never closed'; } >"$TD/open.csv"
+	settle --period 2026-11-01 --input "$TD/open.csv" --max-reject-ratio 0.5 --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names open.csv || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+	gzip -c "$TD/open.csv" >"$TD/open2.csv.gz"
+	settle --period 2026-11-01 --input "$TD/open2.csv.gz" --max-reject-ratio 0.5 --out "$TD/out"
+	expect_rc 3 || { fail "gzip: $(cat "$TD/.reason")"; return 1; }
+	stderr_names open2.csv.gz || return 1
+}
+
+t_bad_period_label() {
+	local l
+	for l in 2026-13-01 2026-02-29 2026-11-31 2026-11-1 20261101 2026-11-01T24 2026-11-01T5 \
+		'2026-11-01 05' 2026-11-01T05:00 garbage '' 2026-11-00; do
+		settle --period "$l" --input "$HAND/probes.csv" --out "$TD/out"
+		expect_rc 2 || { fail "label '$l': $(cat "$TD/.reason")"; return 1; }
+	done
+	settle --period 2026-11-01T05 --period-length 1d --input "$HAND/probes.csv" --out "$TD/out"
+	expect_rc 2 || { fail "hour label with 1d: $(cat "$TD/.reason")"; return 1; }
+	settle --period 2026-11-01 --period-length 1h --input "$HAND/probes.csv" --out "$TD/out"
+	expect_rc 2 || { fail "day label with 1h: $(cat "$TD/.reason")"; return 1; }
+	[ ! -e "$TD/out/2026-11-01/v1" ] || { fail "published despite a usage error"; return 1; }
+}
+
+t_leap_day_period() {
+	printf '%s\n' 'stream_id,node_id,probe_type,success,probe_timestamp' \
+		's,n1,stats_poll,t,2028-02-29 23:59:59' 's,n2,stats_poll,t,2028-03-01 00:00:00' \
+		's,n3,stats_poll,t,2028-02-28T23:59:59Z' >"$TD/leap.csv"
+	printf '%s\n' --period 2028-02-29 --input "$TD/leap.csv" --default-pool 10 >"$TD/args"
+	diff_case "$TD" || return 1
+	echo n1 >"$TD/want"
+	check nodes "$V1/ledger.csv" "$TD/want" || return 1
+}
+
+t_unknown_option() {
+	settle --period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out" --bogus
+	expect_rc 2 || return 1
+	timeout 20 "$PAYRUN" frobnicate >/dev/null 2>&1; RC=$?
+	expect_rc 2 || { fail "unknown command: $(cat "$TD/.reason")"; return 1; }
+	timeout 20 "$PAYRUN" >/dev/null 2>&1; RC=$?
+	expect_rc 2 || { fail "no command: $(cat "$TD/.reason")"; return 1; }
+}
+
+t_bad_option_values() {
+	local base=(--period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out")
+	while IFS='|' read -r opt val; do
+		settle "${base[@]}" "$opt" "$val"
+		expect_rc 2 || { fail "$opt '$val': $(cat "$TD/.reason")"; return 1; }
+	done <<'EOF'
+--penalty-factor|1.5
+--penalty-factor|0.1234567
+--penalty-factor|-0.1
+--penalty-factor|abc
+--penalty-factor|
+--period-length|2d
+--period-length|1m
+--default-pool|-1
+--default-pool|9223372036854775808
+--default-pool|12abc
+--default-pool|1.5
+--max-reject-ratio|abc
+--max-reject-ratio|-1
+EOF
+	settle --period 2026-11-01 --input "$HAND/probes.csv"              # no --out
+	expect_rc 2 || { fail "without --out: $(cat "$TD/.reason")"; return 1; }
+	settle --period 2026-11-01 --out "$TD/out"                          # no --input
+	expect_rc 2 || { fail "without --input: $(cat "$TD/.reason")"; return 1; }
+	settle --input "$HAND/probes.csv" --out "$TD/out"                   # no --period
+	expect_rc 2 || { fail "without --period: $(cat "$TD/.reason")"; return 1; }
+	[ ! -e "$TD/out/2026-11-01/v1" ] || { fail "published despite a usage error"; return 1; }
+}
+
+t_existing_v1() {
+	hand_args "$TD/args"
+	load_args "$TD/args"
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	local v1=$TD/out/2026-11-01/v1
+	(cd "$v1" && stat -c '%n %s %y %i' . ./* && sha256sum ./*) >"$TD/before"
+	settle "${ARGS[@]}" --out "$TD/out"
+	expect_rc 5 || return 1
+	settle --period 2026-11-01 --input "$HAND/probes.csv" --max-reject-ratio 0.5 \
+		--penalty-factor 0.1 --out "$TD/out"                          # other settings
+	expect_rc 5 || { fail "with other settings: $(cat "$TD/.reason")"; return 1; }
+	(cd "$v1" && stat -c '%n %s %y %i' . ./* && sha256sum ./*) >"$TD/after"
+	cmp -s "$TD/before" "$TD/after" || { fail "v1 changed: $(diff "$TD/before" "$TD/after" | head -3 | tr '\n' '|')"; return 1; }
+	[ ! -e "$TD/out/2026-11-01/v2" ] || { fail "a v2 appeared"; return 1; }
+}
+
+big_input() {    # big_input FILE COPIES: COPIES x 10,000 rows, multi-member gzip
+	"$PY" "$GEN" big --copies "$2" --out "$1" 2>"$TD/gen.err" ||
+		{ fail "big input generation failed: $(oneline "$TD/gen.err")"; return 1; }
+}
+
+t_concurrent_runs() {   # two identical runs at once: one settles, the other exits 5
+	big_input "$TD/big.csv.gz" 150 || return 1
+	local a b ra rb
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
+		>"$TD/a.out" 2>"$TD/a.err" &
+	a=$!
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
+		>"$TD/b.out" 2>"$TD/b.err" &
+	b=$!
+	wait $a; ra=$?
+	wait $b; rb=$?
+	case "$ra $rb" in
+	"0 5" | "5 0") ;;
+	*) fail "exits $ra and $rb, want 0 and 5; stderr: $(oneline "$TD/a.err" 150) / $(oneline "$TD/b.err" 150)"; return 1 ;;
+	esac
+	local v1=$TD/out/2026-11-01/v1
+	"$PY" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["counts"]
+sys.exit(0 if c["rows_read"] == 1500000 and c["rejected"] == 0 else 1)' "$v1/manifest.json" ||
+		{ fail "published manifest counts are not 1,500,000 rows: $(oneline "$v1/manifest.json")"; return 1; }
+}
+
+t_lock_held() {   # a short run while a long one holds DIR: the short one exits 5
+	big_input "$TD/big.csv.gz" 400 || return 1
+	printf '%s\n' 'stream_id,node_id,probe_type,success,probe_timestamp' \
+		's,n,stats_poll,t,2026-11-01 01:00:00' >"$TD/tiny.csv"
+	local a ra i
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
+		>"$TD/a.out" 2>"$TD/a.err" &
+	a=$!
+	# Wait until the long run has started writing into DIR (lock or temp).
+	for i in $(seq 1 200); do
+		[ -n "$(ls -A "$TD/out" 2>/dev/null)" ] && break
+		sleep 0.01
+	done
+	kill -0 $a 2>/dev/null || { wait $a; fail "long run ended (exit $?) before the short one started: input too small to test the lock"; return 1; }
+	settle --period 2026-11-01 --input "$TD/tiny.csv" --out "$TD/out"
+	local rc_short=$RC
+	kill -0 $a 2>/dev/null; local still=$?
+	wait $a; ra=$?
+	[ "$ra" = 0 ] || { fail "long run exit $ra: $(oneline "$TD/a.err")"; return 1; }
+	[ "$rc_short" = 5 ] || { fail "short run during the long one: exit $rc_short, want 5 (long run still running after it: $([ $still = 0 ] && echo yes || echo no)); stderr: $(oneline "$TD/stderr")"; return 1; }
+	"$PY" -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["counts"]
+sys.exit(0 if c["rows_read"] == 4000000 else 1)' "$TD/out/2026-11-01/v1/manifest.json" ||
+		{ fail "v1 is not the long run's"; return 1; }
+	# Different label, same DIR, while nothing runs: fine.
+	settle --period 2026-11-02 --input "$TD/tiny.csv" --out "$TD/out"
+	expect_rc 0 || { fail "after the lock was released: $(cat "$TD/.reason")"; return 1; }
+}
+
+t_config_file() {
+	gen pools "$TD/fx" || return 1
+	cat >"$TD/payrun.conf" <<EOF
+# payrun test config
+period_length = "1d"
+input = {"$TD/fx/probes.csv"}
+pools = "$TD/fx/pools.csv"
+default_pool = 4321
+penalty_factor = 0.25
+max_reject_ratio = 0.01
+out = "$TD/cfg-out"
+EOF
+	# The command line wins over the config file for penalty_factor.
+	settle --config "$TD/payrun.conf" --period 2026-11-01 --penalty-factor 0.75
+	expect_rc 0 || return 1
+	printf '%s\n' --period 2026-11-01 --period-length 1d --input "$TD/fx/probes.csv" \
+		--pools "$TD/fx/pools.csv" --default-pool 4321 --penalty-factor 0.75 >"$TD/args"
+	load_args "$TD/args"
+	oracle "${ARGS[@]}" --out "$TD/ref"
+	local v1=$TD/cfg-out/2026-11-01/v1
+	same_file "$TD/ref/ledger.csv" "$v1/ledger.csv" || return 1
+	same_file "$TD/ref/streams.csv" "$v1/streams.csv" || return 1
+	check manifest "$v1" "$TD/ref.json" "$TD/args" || return 1
+	# And without the override the config's 0.25 applies (differs from 0.75).
+	settle --config "$TD/payrun.conf" --period 2026-11-01 --out "$TD/out2"
+	expect_rc 0 || return 1
+	sed -i 's/^0.75$/0.25/' "$TD/args"
+	load_args "$TD/args"
+	oracle "${ARGS[@]}" --out "$TD/ref2"
+	same_file "$TD/ref2/ledger.csv" "$TD/out2/2026-11-01/v1/ledger.csv" || return 1
+	cmp -s "$TD/ref/ledger.csv" "$TD/ref2/ledger.csv" && { fail "fixture does not tell 0.25 from 0.75"; return 1; }
+	return 0
+}
+
+t_config_errors() {
+	printf 'no_such_key = 1\n' >"$TD/bad1.conf"
+	settle --config "$TD/bad1.conf" --period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out"
+	expect_rc 2 || { fail "unknown key: $(cat "$TD/.reason")"; return 1; }
+	printf 'penalty_factor = \n{{{\n' >"$TD/bad2.conf"
+	settle --config "$TD/bad2.conf" --period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out"
+	expect_rc 2 || { fail "syntax error: $(cat "$TD/.reason")"; return 1; }
+	settle --config "$TD/missing.conf" --period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out"
+	expect_rc 2 || { fail "missing --config file: $(cat "$TD/.reason")"; return 1; }
+	printf 'penalty_factor = 3\n' >"$TD/bad3.conf"
+	settle --config "$TD/bad3.conf" --period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out"
+	expect_rc 2 || { fail "penalty_factor = 3: $(cat "$TD/.reason")"; return 1; }
+}
+
+t_demo_fixture_day() {
+	[ -f "$ROOT/fixtures/probes-2026-11-01.csv.gz" ] || { fail "fixtures/probes-2026-11-01.csv.gz missing"; return 1; }
+	printf '%s\n' --period 2026-11-01 --input "$ROOT/fixtures/probes-2026-11-01.csv.gz" \
+		--pools "$ROOT/fixtures/pools.csv" >"$TD/args"
+	diff_case "$TD" || return 1
+}
+
+random_case() {
+	gen random "$TD/fx" --seed "$1" || return 1
+	diff_case "$TD/fx" || { fail "seed $1 ($(tr '\n' ' ' <"$TD/fx/args" | sed "s|$TD/fx/||g")): $(cat "$TD/.reason")"; return 1; }
+}
+
+# ------------------------------------------------------------------ main
+
+FILTER=("$@")
+[ -x "$PAYRUN" ] || { echo "not ok - setup: $PAYRUN is not an executable (make payrun)"; echo "e2e: 0 passed, 1 failed"; exit 1; }
+
+TESTS="help oracle_hand_fixture hand_fixture manifest timing_report
+awkward_ids id_255_ok_256_rejected plain_csv crlf shuffled_extra_columns all_fields_quoted
+gzip multi_member_gzip gzip_cli_header two_inputs two_plain_inputs boundary_day boundary_hour leap_day_period
+empty_period penalty_zero penalty_one pools pool_max default_pool_max
+rejects_under_ratio reject_record_cut_1kib reject_ratio_at_limit reject_ratio_over reject_ratio_option
+truncated_gzip corrupt_gzip missing_input unreadable_input header_missing_column unterminated_quote
+bad_period_label unknown_option bad_option_values existing_v1 concurrent_runs lock_held
+config_file config_errors demo_fixture_day"
+
+for s in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	eval "t_random_seed_$s() { random_case $s; }"
+	TESTS="$TESTS random_seed_$s"
+done
+
+for t in $TESTS; do
+	run_test "$t"
+done
+
+echo "e2e: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
