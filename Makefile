@@ -96,6 +96,7 @@ demo: deps
 
 bench: payrun $(TOOL_BIN)
 	@sh tools/bench.sh
+	@bash tools/bench_pg.sh
 
 clean:
 	rm -rf $(B) payrun demo-out
