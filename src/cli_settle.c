@@ -1,14 +1,38 @@
 /*
- * cli_settle.c: "payrun settle": option parsing only.
+ * cli_settle.c: "payrun settle" and "payrun rerun": option parsing only.
+ * A rerun takes every settle option plus --reason and --dry-run, so both
+ * share this table.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "payrun/cli.h"
 #include "payrun/config.h"
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
+#include "payrun/mem.h"
 #include "payrun/settle.h"
+
+static void
+rerun_usage(FILE *out)
+{
+	fprintf(out,
+			"Usage: payrun rerun --period LABEL --reason TEXT [--dry-run] --out DIR\n"
+			"                    (--input FILE ... | --source pg [--db CONNINFO]) [settle options]\n\n"
+			"Recomputes a settled period and publishes version N+1 next to the old ones\n"
+			"(DIR/LABEL/vN+1/, and with --source pg a new payout_runs row that records\n"
+			"'supersedes' and the reason).  Old versions are never modified.  It also\n"
+			"writes adjustments.csv (stream_id,node_id,previously_paid,now_due,delta) for\n"
+			"every node whose payout changed, appeared or disappeared against vN, read\n"
+			"back from vN/ledger.csv and checked against vN/manifest.json.\n\n"
+			"  --reason TEXT   why (required; kept in the manifest, database and run log)\n"
+			"  --dry-run       print the adjustments and publish nothing\n\n"
+			"Every 'payrun settle' option applies (see 'payrun settle --help').\n\n"
+			"Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
+			"3 input data error, 4 database error, 5 nothing to rerun, or another run\n"
+			"holds the period.\n");
+}
 
 static void
 settle_usage(FILE *out)
@@ -46,14 +70,14 @@ settle_usage(FILE *out)
 			"3 input data error, 4 database error, 5 period already settled or locked.\n");
 }
 
-int
-cli_settle(int argc, char **argv)
+static int
+settle_main(int argc, char **argv, bool rerun)
 {
 	enum
 	{
 		OPT_PERIOD = 256, OPT_PERIOD_LENGTH, OPT_INPUT, OPT_POOLS, OPT_DEFAULT_POOL,
 		OPT_PENALTY, OPT_REJECT_RATIO, OPT_INFLATE_RATIO, OPT_OUT, OPT_CONFIG,
-		OPT_SOURCE, OPT_DB
+		OPT_SOURCE, OPT_DB, OPT_REASON, OPT_DRY_RUN
 	};
 	static const struct option long_options[] = {
 		{"period", required_argument, NULL, OPT_PERIOD},
@@ -68,6 +92,8 @@ cli_settle(int argc, char **argv)
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"source", required_argument, NULL, OPT_SOURCE},
 		{"db", required_argument, NULL, OPT_DB},
+		{"reason", required_argument, NULL, OPT_REASON},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -76,6 +102,8 @@ cli_settle(int argc, char **argv)
 	struct config_values values = {0};
 	struct settings settings;
 	const char *config_path = NULL;
+	const char *reason = NULL;
+	bool		dry_run = false;
 	int			c;
 	int			rc;
 
@@ -120,6 +148,19 @@ cli_settle(int argc, char **argv)
 			case OPT_DB:
 				config_set(&values.db, optarg);
 				break;
+			case OPT_REASON:
+			case OPT_DRY_RUN:
+				if (!rerun)
+				{
+					log_error("--reason and --dry-run belong to 'payrun rerun'");
+					config_release(&values);
+					return PAYRUN_EXIT_USAGE;
+				}
+				if (c == OPT_REASON)
+					reason = optarg;
+				else
+					dry_run = true;
+				break;
 			case 'q':
 				cli_quieter();
 				break;
@@ -127,11 +168,14 @@ cli_settle(int argc, char **argv)
 				cli_louder();
 				break;
 			case 'h':
-				settle_usage(stdout);
+				if (rerun)
+					rerun_usage(stdout);
+				else
+					settle_usage(stdout);
 				config_release(&values);
 				return PAYRUN_EXIT_OK;
 			default:
-				fprintf(stderr, "Try 'payrun settle --help'.\n");
+				fprintf(stderr, "Try 'payrun %s --help'.\n", rerun ? "rerun" : "settle");
 				config_release(&values);
 				return PAYRUN_EXIT_USAGE;
 		}
@@ -150,7 +194,28 @@ cli_settle(int argc, char **argv)
 		return PAYRUN_EXIT_USAGE;
 	}
 	config_release(&values);
-	rc = settle_run(&settings, log_enabled(LOG_LEVEL_NOTICE));
+	if (rerun && (reason == NULL || reason[0] == '\0'))
+	{
+		log_error("a rerun needs --reason TEXT: why the period is recomputed");
+		settings_release(&settings);
+		return PAYRUN_EXIT_USAGE;
+	}
+	settings.rerun = rerun;
+	settings.reason = reason ? mem_strdup(reason) : NULL;
+	settings.dry_run = dry_run;
+	rc = settle_run(&settings, log_enabled(LOG_LEVEL_NOTICE) && !dry_run);
 	settings_release(&settings);
 	return rc;
+}
+
+int
+cli_settle(int argc, char **argv)
+{
+	return settle_main(argc, argv, false);
+}
+
+int
+cli_rerun(int argc, char **argv)
+{
+	return settle_main(argc, argv, true);
 }

@@ -110,3 +110,17 @@ csvout_stream_row(const struct csvout *w, const struct ledger_stream *s)
 	csvout_char(w, ',');
 	csvout_i64(w, s->unallocated);
 }
+
+void
+csvout_adjustment_row(const struct csvout *w, const struct adjustment *a)
+{
+	csvout_field(w, a->stream, a->stream_len);
+	csvout_char(w, ',');
+	csvout_field(w, a->node, a->node_len);
+	csvout_char(w, ',');
+	csvout_i64(w, a->previously_paid);
+	csvout_char(w, ',');
+	csvout_i64(w, a->now_due);
+	csvout_char(w, ',');
+	csvout_i64(w, a->delta);
+}

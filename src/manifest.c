@@ -57,6 +57,10 @@ manifest_totals_json(const struct ledger_totals *t)
 					 "unallocated", (json_int_t) t->unallocated);
 }
 
+static json_t *manifest_fields(const struct sink_run *run, const char *start,
+							   const char *end, const char *finished,
+							   json_t *inputs, json_t *outs);
+
 json_t *
 manifest_build(const struct sink_run *run, const struct manifest_output *outputs,
 			   size_t noutputs)
@@ -98,6 +102,29 @@ manifest_build(const struct sink_run *run, const struct manifest_output *outputs
 		return m;
 	}
 	manifest_now(finished);
+	if (run->adjustments)
+	{
+		json_t	   *m = manifest_fields(run, start, end, finished, inputs, outs);
+
+		json_object_set_new(m, "rerun",
+							json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}",
+									  "supersedes_version", run->adjustments->previous_version,
+									  "reason", run->settings->reason ? run->settings->reason : "",
+									  "adjusted_nodes", (json_int_t) run->adjustments->nrows,
+									  "previously_paid", (json_int_t) run->adjustments->previously_paid,
+									  "now_due", (json_int_t) run->adjustments->now_due,
+									  "delta", (json_int_t) run->adjustments->delta));
+		return m;
+	}
+	return manifest_fields(run, start, end, finished, inputs, outs);
+}
+
+static json_t *
+manifest_fields(const struct sink_run *run, const char *start, const char *end,
+				const char *finished, json_t *inputs, json_t *outs)
+{
+	const struct period *p = &run->settings->period;
+
 	return json_pack("{s:{s:s, s:s, s:s, s:s}, s:i, s:{s:s, s:s?}, s:s, s:o, s:o, s:o,"
 					 " s:o, s:o, s:o, s:s, s:s, s:s}",
 					 "period",

@@ -109,18 +109,44 @@ remove_stale_tmp_dirs(struct publish *pub)
 	closedir(d);
 }
 
-enum payrun_exit
-publish_begin(struct publish *pub, const char *out_dir, const char *label, int version)
+int
+publish_latest_version(int out_fd, const char *label)
 {
-	char		vpath[PERIOD_LABEL_MAX + 16];
-	struct stat st;
+	int			fd = openat(out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR		   *d;
+	struct dirent *de;
+	int			latest = 0;
 
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if ((d = fdopendir(fd)) == NULL)
+	{
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		char	   *end;
+		long		v;
+
+		if (de->d_name[0] != 'v' || de->d_name[1] < '1' || de->d_name[1] > '9')
+			continue;
+		v = strtol(de->d_name + 1, &end, 10);
+		if (*end == '\0' && v > latest && v < 1000000)
+			latest = (int) v;
+	}
+	closedir(d);
+	return latest;
+}
+
+enum payrun_exit
+publish_begin(struct publish *pub, const char *out_dir, const char *label,
+			  enum publish_mode mode)
+{
 	memset(pub, 0, sizeof(*pub));
 	pub->out_fd = pub->lock_fd = pub->tmp_fd = -1;
 	pub->out_dir = mem_strdup(out_dir);
 	snprintf(pub->label, sizeof(pub->label), "%s", label);
-	pub->version = version;
-	snprintf(pub->final_path, sizeof(pub->final_path), "%s/%s/v%d", out_dir, label, version);
 
 	if (mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
 	{
@@ -152,21 +178,32 @@ publish_begin(struct publish *pub, const char *out_dir, const char *label, int v
 		return PAYRUN_EXIT_INTERNAL;
 	}
 
-	snprintf(vpath, sizeof(vpath), "%s/v%d", label, version);
-	if (fstatat(pub->out_fd, vpath, &st, AT_SYMLINK_NOFOLLOW) == 0)
+	/* under the lock, the versions present cannot change */
+	pub->previous = publish_latest_version(pub->out_fd, label);
+	if (pub->previous < 0)
 	{
-		log_error("period %s is already settled: '%s' exists", label, pub->final_path);
-		return PAYRUN_EXIT_CONFLICT;
-	}
-	if (errno != ENOENT)
-	{
-		log_error("could not check '%s': %s", pub->final_path, strerror(errno));
+		log_error("could not list '%s/%s': %s", out_dir, label, strerror(errno));
 		return PAYRUN_EXIT_INTERNAL;
 	}
+	if (mode == PUBLISH_FIRST && pub->previous > 0)
+	{
+		log_error("period %s is already settled: '%s/%s/v%d' exists (use 'payrun rerun' for a new version)",
+				  label, out_dir, label, pub->previous);
+		return PAYRUN_EXIT_CONFLICT;
+	}
+	if (mode == PUBLISH_NEXT && pub->previous == 0)
+	{
+		log_error("period %s has no settled version in '%s' to rerun (settle it first)",
+				  label, out_dir);
+		return PAYRUN_EXIT_CONFLICT;
+	}
+	pub->version = pub->previous + 1;
+	snprintf(pub->final_path, sizeof(pub->final_path), "%s/%s/v%d", out_dir, label,
+			 pub->version);
 
 	remove_stale_tmp_dirs(pub);
 	snprintf(pub->tmp_name, sizeof(pub->tmp_name), TMP_PREFIX "%s-v%d-%ld",
-			 label, version, (long) getpid());
+			 label, pub->version, (long) getpid());
 	if (mkdirat(pub->out_fd, pub->tmp_name, PUBLISH_DIR_MODE) != 0)
 	{
 		log_error("could not create temporary directory '%s/%s': %s", out_dir,

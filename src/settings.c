@@ -60,5 +60,6 @@ settings_release(struct settings *s)
 	free(s->pools_path);
 	free(s->out_dir);
 	free(s->db_conninfo);
+	free(s->reason);
 	memset(s, 0, sizeof(*s));
 }

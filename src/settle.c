@@ -2,14 +2,17 @@
  * settle.c: one settlement run (see settle.h).
  *
  * Sinks are prepared before any input is read, so a settled period or a
- * held lock is refused at once.  They are published in a fixed order: the
- * database commits first, then the files are renamed into place; if the
- * file step is lost after the commit, 'payrun export' rebuilds the files.
+ * held lock is refused at once: the files first, as they fix the version
+ * under the output directory's lock, then the database, which must agree.
+ * They are published in the other order: the database commits first, then
+ * the files are renamed into place; if the file step is lost after the
+ * commit, 'payrun export' rebuilds the files.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/adjust.h"
 #include "payrun/aggregate.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
@@ -19,6 +22,7 @@
 #include "payrun/mem.h"
 #include "payrun/pools.h"
 #include "payrun/report.h"
+#include "payrun/runlog.h"
 #include "payrun/settle.h"
 #include "payrun/sink_files.h"
 #include "payrun/sink_pg.h"
@@ -47,6 +51,12 @@ check_reject_ratio(const struct settings *s, const struct source_counts *counts,
 				  (unsigned long long) counts->rejected, (unsigned long long) counts->rows_read,
 				  s->max_reject_ratio.text);
 	return PAYRUN_EXIT_DATA;
+}
+
+static void
+stdout_write(void *arg, const void *data, size_t len)
+{
+	fwrite(data, 1, len, arg);
 }
 
 static void
@@ -86,14 +96,95 @@ aggregate_digest(const struct ledger *ledger, char hex[SHA256_HEX_LEN])
 	sha256_release(&d);
 }
 
+/* Prints what a rerun changes (the adjustments.csv it would write). */
+static void
+print_adjustments(const struct settings *s, const struct adjustments *adj, int version)
+{
+	struct csvout w = {.write = stdout_write,.arg = stdout};
+
+	if (adj->nrows == 0)
+	{
+		printf("period %s: no change against v%d (%s)\n", s->period.label,
+			   adj->previous_version, s->dry_run ? "dry run, nothing published" :
+			   "published as an empty adjustments.csv");
+		return;
+	}
+	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, delta %+lld%s\n",
+		   s->period.label, adj->previous_version, version, adj->nrows,
+		   (long long) adj->previously_paid, (long long) adj->now_due, (long long) adj->delta,
+		   s->dry_run ? " (dry run, nothing published)" : "");
+	if (!s->dry_run)
+		return;
+	fputs(CSVOUT_ADJUSTMENTS_HEADER, stdout);
+	for (size_t i = 0; i < adj->nrows; i++)
+	{
+		csvout_adjustment_row(&w, &adj->rows[i]);
+		csvout_char(&w, '\n');
+	}
+}
+
+/* One line in DIR/runs.log, whatever the outcome. */
+static void
+log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit rc,
+		const struct report *rep)
+{
+	const char *status;
+	json_t	   *e;
+
+	switch (rc)
+	{
+		case PAYRUN_EXIT_OK:
+			status = s->dry_run ? "dry-run" : "settled";
+			break;
+		case PAYRUN_EXIT_CONFLICT:
+			status = "conflict";
+			break;
+		default:
+			status = "failed";
+			break;
+	}
+	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}",
+				  "command", s->rerun ? "rerun" : "settle",
+				  "period", s->period.label,
+				  "version", rc == PAYRUN_EXIT_OK && !s->dry_run ? run->version : 0,
+				  "status", status,
+				  "exit", (int) rc,
+				  "source", run->source_kind,
+				  "wall_s", report_total_wall(rep));
+	if (run->ledger)
+	{
+		json_object_set_new(e, "pool", json_integer(run->ledger->totals.pool));
+		json_object_set_new(e, "paid", json_integer(run->ledger->totals.paid));
+		json_object_set_new(e, "forfeited", json_integer(run->ledger->totals.forfeited));
+		json_object_set_new(e, "unallocated", json_integer(run->ledger->totals.unallocated));
+		json_object_set_new(e, "streams", json_integer((json_int_t) run->ledger->totals.streams));
+		json_object_set_new(e, "nodes", json_integer((json_int_t) run->ledger->totals.nodes));
+	}
+	if (run->counts->rows_read > 0)
+	{
+		json_object_set_new(e, "rows_read", json_integer((json_int_t) run->counts->rows_read));
+		json_object_set_new(e, "rejected", json_integer((json_int_t) run->counts->rejected));
+	}
+	if (run->adjustments)
+	{
+		json_object_set_new(e, "delta", json_integer(run->adjustments->delta));
+		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) run->adjustments->nrows));
+	}
+	if (s->reason)
+		json_object_set_new(e, "note", json_string(s->reason));
+	(void) runlog_append(s->out_dir, e);
+	json_decref(e);
+}
+
 enum payrun_exit
 settle_run(const struct settings *s, bool print_report)
 {
 	struct report rep;
 	struct sink_run run;
-	struct sink *sinks[MAX_SINKS];
+	struct sink *sinks[MAX_SINKS];	/* in publish order: database, then files */
 	int			nsinks = 0;
 	struct sink *files;
+	struct adjustments adj = {0};
 	struct db	db = {0};
 	char		db_description[512];
 	struct pools pools;
@@ -112,7 +203,6 @@ settle_run(const struct settings *s, bool print_report)
 	memset(&counts, 0, sizeof(counts));
 	memset(&run, 0, sizeof(run));
 	run.settings = s;
-	run.version = 1;
 	run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
 	run.files = inputs;
 	run.nfiles = s->ninputs;
@@ -137,11 +227,26 @@ settle_run(const struct settings *s, bool print_report)
 	sinks[nsinks++] = files;
 
 	/* refuse a settled period or a locked directory before reading anything */
-	for (int i = 0; i < nsinks && rc == PAYRUN_EXIT_OK; i++)
+	rc = files->ops->prepare(files, &run);
+	if (rc != PAYRUN_EXIT_OK)
+		goto out;
+	run.version = sink_files_version(files);
+	for (int i = 0; i < nsinks - 1 && rc == PAYRUN_EXIT_OK; i++)
 		rc = sinks[i]->ops->prepare(sinks[i], &run);
 	if (rc != PAYRUN_EXIT_OK)
 		goto out;
 	run.rejects = sink_files_rejects(files);
+	if (s->rerun)
+	{
+		char		prev[4200];
+
+		if (!adjust_load_previous(&adj, sink_files_previous_dir(files, prev, sizeof(prev)),
+								  run.version - 1))
+		{
+			rc = PAYRUN_EXIT_DATA;
+			goto out;
+		}
+	}
 
 	if (s->pools_path)
 	{
@@ -190,8 +295,22 @@ settle_run(const struct settings *s, bool print_report)
 			goto out;
 	}
 	aggregate_digest(&ledger, run.input_digest);
-	report_end(&rep, REPORT_PHASE_COMPUTE, ledger.nrows, 0);
 	run.ledger = &ledger;
+	if (s->rerun)
+	{
+		if (!adjust_compute(&adj, &ledger))
+		{
+			rc = PAYRUN_EXIT_DATA;
+			goto out;
+		}
+		run.adjustments = &adj;
+	}
+	report_end(&rep, REPORT_PHASE_COMPUTE, ledger.nrows, 0);
+	if (s->dry_run)
+	{
+		print_adjustments(s, &adj, run.version);
+		goto out;
+	}
 
 	report_begin(&rep, REPORT_PHASE_WRITE);
 	rc = files->ops->write(files, &run);
@@ -237,13 +356,18 @@ settle_run(const struct settings *s, bool print_report)
 					(unsigned long long) counts.rejected,
 					(unsigned long long) counts.rows_read,
 					s->max_reject_ratio.text, sink_files_path(files));
+	if (s->rerun && log_enabled(LOG_LEVEL_NOTICE))
+		print_adjustments(s, &adj, run.version);
 	if (print_report)
 		report_print(&rep, stdout);
 
 out:
+	if (rc != PAYRUN_EXIT_USAGE)
+		log_run(s, &run, rc, &rep);
 	for (int i = nsinks - 1; i >= 0; i--)
 		sinks[i]->ops->destroy(sinks[i]);
 	db_close(&db);
+	adjust_release(&adj);
 	ledger_release(&ledger);
 	aggregate_release(&agg);
 	pools_release(&pools);

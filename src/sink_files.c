@@ -1,6 +1,7 @@
 /*
  * sink_files.c: the file sink (see sink_files.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ files_prepare(struct sink *sink, const struct sink_run *run)
 	enum payrun_exit rc;
 
 	rc = publish_begin(&sf->pub, run->settings->out_dir, run->settings->period.label,
-					   run->version);
+					   run->settings->rerun ? PUBLISH_NEXT : PUBLISH_FIRST);
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
 	sf->prepared = true;
@@ -100,14 +101,38 @@ write_streams_csv(int dirfd, const struct ledger *ledger, struct manifest_output
 	return true;
 }
 
+static bool
+write_adjustments_csv(int dirfd, const struct adjustments *adj, struct manifest_output *out)
+{
+	struct outfile of;
+	struct csvout w;
+
+	if (!outfile_create(&of, dirfd, out->name))
+		return false;
+	w = outfile_csvout(&of);
+	outfile_puts(&of, CSVOUT_ADJUSTMENTS_HEADER);
+	for (size_t i = 0; i < adj->nrows; i++)
+	{
+		csvout_adjustment_row(&w, &adj->rows[i]);
+		csvout_char(&w, '\n');
+	}
+	out->bytes = of.bytes;
+	if (!outfile_close(&of))
+		return false;
+	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
+	return true;
+}
+
 static enum payrun_exit
 files_write(struct sink *sink, const struct sink_run *run)
 {
 	struct sink_files *sf = (struct sink_files *) sink;
 	int			dirfd = publish_dirfd(&sf->pub);
-	struct manifest_output outputs[3] = {
-		{.name = "ledger.csv"}, {.name = "streams.csv"}, {.name = REJECTS_NAME}
+	struct manifest_output outputs[4] = {
+		{.name = "ledger.csv"}, {.name = "streams.csv"}, {.name = REJECTS_NAME},
+		{.name = "adjustments.csv"}
 	};
+	size_t		noutputs = run->adjustments ? 4 : 3;
 	struct outfile of;
 	json_t	   *manifest;
 	char	   *text;
@@ -120,8 +145,10 @@ files_write(struct sink *sink, const struct sink_run *run)
 	if (!rejects_close(&sf->rejects))
 		return PAYRUN_EXIT_INTERNAL;
 	memcpy(outputs[2].sha256, sf->rejects.file.sha256, SHA256_HEX_LEN);
+	if (run->adjustments && !write_adjustments_csv(dirfd, run->adjustments, &outputs[3]))
+		return PAYRUN_EXIT_INTERNAL;
 
-	manifest = manifest_build(run, outputs, 3);
+	manifest = manifest_build(run, outputs, noutputs);
 	text = manifest ? json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
 	json_decref(manifest);
 	if (text == NULL)
@@ -191,6 +218,23 @@ sink_files_keep_rejects(struct sink *sink, char *path_out, size_t path_len)
 	if (!sf->prepared || !rejects_close(&sf->rejects))
 		return false;
 	return publish_keep_failed(&sf->pub, REJECTS_NAME, path_out, path_len);
+}
+
+int
+sink_files_version(struct sink *sink)
+{
+	return ((struct sink_files *) sink)->pub.version;
+}
+
+const char *
+sink_files_previous_dir(struct sink *sink, char *buf, size_t len)
+{
+	struct sink_files *sf = (struct sink_files *) sink;
+
+	if (sf->pub.previous < 1)
+		return NULL;
+	snprintf(buf, len, "%s/%s/v%d", sf->pub.out_dir, sf->pub.label, sf->pub.previous);
+	return buf;
 }
 
 const char *

@@ -20,6 +20,7 @@ struct sink_pg
 	struct db  *db;				/* borrowed */
 	bool		in_tx;
 	char		run_id[24];		/* of the inserted run */
+	char		supersedes[24]; /* reruns: id of the run replaced, "" otherwise */
 };
 
 /* COPY data is gathered in a buffer and handed to libpq in large pieces. */
@@ -97,33 +98,52 @@ on_run_id(void *arg, int ncols, const char *const *values, const int *lengths)
 	return true;
 }
 
-/* Looks for a settled run of the period: PAYRUN_EXIT_CONFLICT if there is one. */
+/*
+ * Checks the database against the version the files decided on: a first
+ * settlement needs no settled run; a rerun to version N needs the latest
+ * settled run to be version N - 1, whose id it supersedes.  Anything else
+ * is PAYRUN_EXIT_CONFLICT.
+ */
 static enum payrun_exit
-check_not_settled(struct db *db, const struct sink_run *run, const char *step)
+check_versions(struct sink_pg *sp, const struct sink_run *run, const char *step)
 {
 	const struct period *p = &run->settings->period;
 	char		start[TIMESTAMP_FORMAT_LEN];
 	char		end[TIMESTAMP_FORMAT_LEN];
 	const char *params[2] = {start, end};
 	struct settled_run sr = {0};
+	char		want[16];
 
 	timestamp_format(p->start, start);
 	timestamp_format(p->end, end);
-	if (!db_query(db, step, "run_settled", sql_run_settled, 2, params, on_settled, &sr, NULL))
+	if (!db_query(sp->db, step, "run_settled", sql_run_settled, 2, params, on_settled, &sr, NULL))
 		return PAYRUN_EXIT_DB;
-	if (sr.found)
+	if (!run->settings->rerun)
 	{
-		log_error("period %s is already settled in the database (payout_runs id %s, version %s)",
-				  p->label, sr.id, sr.version);
+		if (sr.found)
+		{
+			log_error("period %s is already settled in the database (payout_runs id %s, version %s)",
+					  p->label, sr.id, sr.version);
+			return PAYRUN_EXIT_CONFLICT;
+		}
+		return PAYRUN_EXIT_OK;
+	}
+	snprintf(want, sizeof(want), "%d", run->version - 1);
+	if (!sr.found || strcmp(sr.version, want) != 0)
+	{
+		log_error("period %s: the files' latest version is v%s but the database's is %s%s; "
+				  "the two must agree before a rerun (see 'payrun export')",
+				  p->label, want, sr.found ? "v" : "none", sr.found ? sr.version : "");
 		return PAYRUN_EXIT_CONFLICT;
 	}
+	snprintf(sp->supersedes, sizeof(sp->supersedes), "%s", sr.id);
 	return PAYRUN_EXIT_OK;
 }
 
 static enum payrun_exit
 pg_prepare(struct sink *sink, const struct sink_run *run)
 {
-	return check_not_settled(((struct sink_pg *) sink)->db, run, "check period");
+	return check_versions((struct sink_pg *) sink, run, "check period");
 }
 
 static char *
@@ -171,8 +191,8 @@ insert_run(struct sink_pg *sp, const struct sink_run *run)
 	params[9] = timing;
 	params[10] = run->started_at;
 	params[11] = finished;
-	params[12] = NULL;			/* supersedes: reruns set it */
-	params[13] = NULL;			/* reason */
+	params[12] = sp->supersedes[0] ? sp->supersedes : NULL;
+	params[13] = run->settings->reason;
 	params[14] = PAYRUN_VERSION;
 	sp->run_id[0] = '\0';
 	ok = db_query(sp->db, "write run", "run_insert", sql_run_insert, 15, params,
@@ -251,7 +271,7 @@ pg_write(struct sink *sink, const struct sink_run *run)
 		log_error("another payrun run is settling period %s in the database", label);
 		return PAYRUN_EXIT_CONFLICT;
 	}
-	rc = check_not_settled(sp->db, run, "lock period");
+	rc = check_versions(sp, run, "lock period");
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
 	if (!insert_run(sp, run) || !copy_ledger(sp, run->ledger))

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/adjust.h"
 #include "payrun/ledger.h"
 
 struct csvout
@@ -28,5 +29,10 @@ void		csvout_i64(const struct csvout *w, int64_t v);
 void		csvout_ledger_row(const struct csvout *w, const struct ledger_row *r);
 /* stream_id,pool,nodes,total_successful_polls,paid,forfeited,unallocated */
 void		csvout_stream_row(const struct csvout *w, const struct ledger_stream *s);
+
+/* stream_id,node_id,previously_paid,now_due,delta */
+void		csvout_adjustment_row(const struct csvout *w, const struct adjustment *a);
+
+#define CSVOUT_ADJUSTMENTS_HEADER "stream_id,node_id,previously_paid,now_due,delta\n"
 
 #endif

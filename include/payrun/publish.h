@@ -20,26 +20,38 @@
 #define PUBLISH_LOCK_NAME ".payrun.lock"
 #define PUBLISH_DIR_MODE 0750
 
+enum publish_mode
+{
+	PUBLISH_FIRST,				/* version 1; refused if the period has any version */
+	PUBLISH_NEXT				/* latest + 1; refused if the period has none */
+};
+
 struct publish
 {
 	char	   *out_dir;		/* owned */
 	int			out_fd;			/* DIR */
 	int			lock_fd;		/* DIR/.payrun.lock, flock'ed */
 	char		label[PERIOD_LABEL_MAX];
-	int			version;
+	int			version;		/* the version being published */
+	int			previous;		/* the latest existing version, 0 if none */
 	char		tmp_name[96];	/* ".tmp-LABEL-vN-PID" inside DIR */
 	int			tmp_fd;			/* the temporary directory, -1 if none */
 	char		final_path[4096];	/* DIR/LABEL/vN, for messages */
 };
 
 /*
- * Takes the lock on out_dir (creating out_dir if missing), refuses if
- * DIR/LABEL/v<version> exists, removes stale temporary directories and
- * creates a fresh one.  Returns PAYRUN_EXIT_OK, _CONFLICT (lock held or
- * version exists) or _INTERNAL (I/O), having logged why.
+ * Takes the lock on out_dir (creating out_dir if missing), finds the
+ * period's latest version, picks the version to publish by mode (refusing
+ * with _CONFLICT: a settled period for FIRST, an unsettled one for NEXT),
+ * removes stale temporary directories and creates a fresh one.  Returns
+ * PAYRUN_EXIT_OK, _CONFLICT (lock held, or the mode's condition) or
+ * _INTERNAL (I/O), having logged why.
  */
 enum payrun_exit publish_begin(struct publish *pub, const char *out_dir,
-							   const char *label, int version);
+							   const char *label, enum publish_mode mode);
+
+/* Highest N with DIR/LABEL/vN present (0 if none); -1 on an I/O error. */
+int			publish_latest_version(int out_fd, const char *label);
 
 /* The temporary directory, where the version's files are created. */
 int			publish_dirfd(const struct publish *pub);

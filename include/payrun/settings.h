@@ -40,6 +40,9 @@ struct settings
 	struct settings_ratio max_reject_ratio;
 	char	   *out_dir;		/* owned */
 	struct input_limits limits;
+	bool		rerun;			/* publish version N+1 with adjustments */
+	char	   *reason;			/* owned, why the rerun (required with rerun) */
+	bool		dry_run;		/* rerun: print the adjustments, publish nothing */
 };
 
 /* Parses a decimal in [0, 1] with at most 9 fractional digits.  Pure. */

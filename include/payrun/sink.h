@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "payrun/adjust.h"
 #include "payrun/exitcode.h"
 #include "payrun/ledger.h"
 #include "payrun/rejects.h"
@@ -36,6 +37,7 @@ struct sink_run
 	const struct source_counts *counts;
 	const struct rejects *rejects;
 	const struct ledger *ledger;	/* set once computed */
+	const struct adjustments *adjustments;	/* reruns: against the previous version */
 	const struct report *report;
 	char		started_at[TIMESTAMP_FORMAT_LEN];
 	/*

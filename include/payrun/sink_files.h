@@ -23,6 +23,13 @@ struct rejects *sink_files_rejects(struct sink *sink);
  */
 bool		sink_files_keep_rejects(struct sink *sink, char *path_out, size_t path_len);
 
+/* After prepare: the version this run publishes (the files decide it,
+ * under the output directory's lock). */
+int			sink_files_version(struct sink *sink);
+
+/* After prepare: DIR/LABEL/v<latest> written into buf, or NULL if none. */
+const char *sink_files_previous_dir(struct sink *sink, char *buf, size_t len);
+
 /* DIR/LABEL/vN, for messages. */
 const char *sink_files_path(struct sink *sink);
 

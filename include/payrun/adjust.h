@@ -1,0 +1,62 @@
+/*
+ * adjust.h: what a rerun changes.  The previous version's ledger.csv is
+ * read back (and checked against the SHA-256 its manifest.json recorded),
+ * and compared with the new ledger by (stream, node): every node whose
+ * payout changed, appeared or disappeared becomes an adjustment
+ * previously_paid -> now_due, delta = now_due - previously_paid.
+ */
+#ifndef PAYRUN_ADJUST_H
+#define PAYRUN_ADJUST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "payrun/ledger.h"
+
+struct adjust_prev_row
+{
+	char	   *stream;			/* owned */
+	size_t		stream_len;
+	char	   *node;			/* owned */
+	size_t		node_len;
+	int64_t		payout;
+};
+
+struct adjustment
+{
+	const char *stream;			/* borrowed from the previous or new ledger */
+	size_t		stream_len;
+	const char *node;
+	size_t		node_len;
+	int64_t		previously_paid;
+	int64_t		now_due;
+	int64_t		delta;
+};
+
+struct adjustments
+{
+	int			previous_version;
+	struct adjust_prev_row *prev;	/* owned, sorted */
+	size_t		nprev;
+	struct adjustment *rows;	/* owned, sorted by stream then node */
+	size_t		nrows;
+	int64_t		previously_paid;	/* totals over all nodes of the period */
+	int64_t		now_due;
+	int64_t		delta;
+};
+
+/*
+ * Reads DIR/LABEL/vN/ledger.csv of the previous version (version_dir) and
+ * checks it against that version's manifest.json.  Logs and returns false
+ * when either is missing, unreadable, malformed or does not match.
+ */
+bool		adjust_load_previous(struct adjustments *adj, const char *version_dir,
+								 int previous_version);
+
+/* Compares with the new ledger; false if a total overflows (logged). */
+bool		adjust_compute(struct adjustments *adj, const struct ledger *ledger);
+
+void		adjust_release(struct adjustments *adj);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * adjust.c: rerun adjustments (see adjust.h).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "payrun/adjust.h"
+#include "payrun/aggregate.h"
+#include "payrun/csvscan.h"
+#include "payrun/log.h"
+#include "payrun/mem.h"
+#include "payrun/sha256.h"
+
+#define LEDGER_MAX_BYTES (4ULL * 1024 * 1024 * 1024)
+
+struct prev_parse
+{
+	struct adjustments *adj;
+	const char *path;
+	bool		have_header;
+	uint32_t	ncols;
+	int			col_stream,
+				col_node,
+				col_payout;
+	size_t		cap;
+	char	   *scratch;		/* owned */
+	size_t		scratch_len;
+};
+
+static void
+value(struct prev_parse *pp, const struct csv_record *rec, int col, const char **v, size_t *len)
+{
+	if (rec->spans[col].len > pp->scratch_len)
+	{
+		pp->scratch_len = rec->spans[col].len;
+		pp->scratch = mem_realloc(pp->scratch, pp->scratch_len);
+	}
+	csvscan_field(rec, (uint32_t) col, pp->scratch, v, len);
+}
+
+static bool
+on_prev_record(void *arg, const struct csv_record *rec)
+{
+	struct prev_parse *pp = arg;
+	struct adjust_prev_row *r;
+	const char *v;
+	size_t		len;
+	char		num[24];
+	char	   *end;
+
+	if (rec->bad_quote || (pp->have_header && rec->nfields != pp->ncols) ||
+		rec->nfields != rec->nspans)
+	{
+		log_error("%s:%llu: malformed ledger record", pp->path, (unsigned long long) rec->line);
+		return false;
+	}
+	if (!pp->have_header)
+	{
+		pp->col_stream = pp->col_node = pp->col_payout = -1;
+		for (uint32_t i = 0; i < rec->nfields; i++)
+		{
+			value(pp, rec, (int) i, &v, &len);
+			if (len == 9 && memcmp(v, "stream_id", 9) == 0)
+				pp->col_stream = (int) i;
+			else if (len == 7 && memcmp(v, "node_id", 7) == 0)
+				pp->col_node = (int) i;
+			else if (len == 13 && memcmp(v, "payout_amount", 13) == 0)
+				pp->col_payout = (int) i;
+		}
+		if (pp->col_stream < 0 || pp->col_node < 0 || pp->col_payout < 0)
+		{
+			log_error("%s: not a payrun ledger (no stream_id, node_id, payout_amount)", pp->path);
+			return false;
+		}
+		pp->ncols = rec->nfields;
+		pp->have_header = true;
+		return true;
+	}
+	if (pp->adj->nprev == pp->cap)
+	{
+		pp->cap = pp->cap ? pp->cap * 2 : 1024;
+		pp->adj->prev = mem_realloc_array(pp->adj->prev, pp->cap, sizeof(*r));
+	}
+	r = &pp->adj->prev[pp->adj->nprev];
+	value(pp, rec, pp->col_payout, &v, &len);
+	if (len == 0 || len >= sizeof(num))
+		goto bad;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	errno = 0;
+	r->payout = strtoll(num, &end, 10);
+	if (errno != 0 || *end != '\0' || r->payout < 0 || num[0] == '-')
+		goto bad;
+	value(pp, rec, pp->col_stream, &v, &len);
+	r->stream = mem_memdup(v, len);
+	r->stream_len = len;
+	value(pp, rec, pp->col_node, &v, &len);
+	r->node = mem_memdup(v, len);
+	r->node_len = len;
+	pp->adj->nprev++;
+	return true;
+
+bad:
+	log_error("%s:%llu: invalid payout_amount", pp->path, (unsigned long long) rec->line);
+	return false;
+}
+
+/* The ledger.csv digest recorded in manifest.json, into hex. */
+static bool
+manifest_ledger_digest(const char *dir, char hex[SHA256_HEX_LEN])
+{
+	char		path[4200];
+	json_error_t err;
+	json_t	   *m;
+	json_t	   *out;
+	size_t		i;
+	bool		found = false;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	m = json_load_file(path, 0, &err);
+	if (m == NULL)
+	{
+		log_error("could not read '%s': %s", path, err.text);
+		return false;
+	}
+	json_array_foreach(json_object_get(m, "outputs"), i, out)
+	{
+		const char *name = json_string_value(json_object_get(out, "name"));
+		const char *sha = json_string_value(json_object_get(out, "sha256"));
+
+		if (name && sha && strcmp(name, "ledger.csv") == 0 && strlen(sha) == 64)
+		{
+			memcpy(hex, sha, SHA256_HEX_LEN);
+			found = true;
+		}
+	}
+	json_decref(m);
+	if (!found)
+		log_error("'%s' records no digest of ledger.csv", path);
+	return found;
+}
+
+static int
+prev_cmp(const void *x, const void *y)
+{
+	const struct adjust_prev_row *a = x;
+	const struct adjust_prev_row *b = y;
+	int			c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+
+	return c ? c : aggregate_id_cmp(a->node, a->node_len, b->node, b->node_len);
+}
+
+bool
+adjust_load_previous(struct adjustments *adj, const char *version_dir, int previous_version)
+{
+	char		path[4200];
+	char		want[SHA256_HEX_LEN];
+	char		got[SHA256_HEX_LEN];
+	struct sha256 d;
+	FILE	   *f;
+	struct stat st;
+	char	   *buf;
+	size_t		len;
+	struct csvscan scan;
+	struct prev_parse pp;
+	size_t		consumed;
+	enum csvscan_status status;
+
+	memset(adj, 0, sizeof(*adj));
+	adj->previous_version = previous_version;
+	if (!manifest_ledger_digest(version_dir, want))
+		return false;
+	snprintf(path, sizeof(path), "%s/ledger.csv", version_dir);
+	f = fopen(path, "rb");
+	if (f == NULL || fstat(fileno(f), &st) != 0 || (uint64_t) st.st_size > LEDGER_MAX_BYTES)
+	{
+		log_error("could not read previous ledger '%s': %s", path,
+				  f ? "too large" : strerror(errno));
+		if (f)
+			fclose(f);
+		return false;
+	}
+	buf = mem_alloc((size_t) st.st_size + CSVSCAN_PAD);
+	len = fread(buf, 1, (size_t) st.st_size, f);
+	fclose(f);
+	memset(buf + len, 0, CSVSCAN_PAD);
+	sha256_init(&d);
+	sha256_update(&d, buf, len);
+	sha256_final_hex(&d, got);
+	sha256_release(&d);
+	if (strcmp(got, want) != 0)
+	{
+		log_error("previous ledger '%s' does not match the digest in its manifest "
+				  "(sha256 %s, manifest says %s): refusing to compute adjustments from it",
+				  path, got, want);
+		free(buf);
+		return false;
+	}
+	memset(&pp, 0, sizeof(pp));
+	pp.adj = adj;
+	pp.path = path;
+	csvscan_init(&scan, 64);
+	status = csvscan_feed(&scan, buf, len, true, &consumed, on_prev_record, &pp);
+	csvscan_release(&scan);
+	free(pp.scratch);
+	free(buf);
+	if (status != CSVSCAN_OK || !pp.have_header)
+	{
+		if (status == CSVSCAN_UNTERMINATED_QUOTE || !pp.have_header)
+			log_error("%s: malformed ledger", path);
+		return false;
+	}
+	qsort(adj->prev, adj->nprev, sizeof(struct adjust_prev_row), prev_cmp);
+	return true;
+}
+
+bool
+adjust_compute(struct adjustments *adj, const struct ledger *ledger)
+{
+	size_t		i = 0,
+				j = 0;
+	size_t		cap = 0;
+
+	while (i < adj->nprev || j < ledger->nrows)
+	{
+		const struct adjust_prev_row *p = i < adj->nprev ? &adj->prev[i] : NULL;
+		const struct ledger_row *r = j < ledger->nrows ? &ledger->rows[j] : NULL;
+		struct adjustment a = {0};
+		int			c;
+
+		if (p == NULL)
+			c = 1;
+		else if (r == NULL)
+			c = -1;
+		else
+		{
+			c = aggregate_id_cmp(p->stream, p->stream_len, r->stream, r->stream_len);
+			if (c == 0)
+				c = aggregate_id_cmp(p->node, p->node_len, r->node, r->node_len);
+		}
+		if (c <= 0)
+		{
+			a.stream = p->stream;
+			a.stream_len = p->stream_len;
+			a.node = p->node;
+			a.node_len = p->node_len;
+			a.previously_paid = p->payout;
+			i++;
+		}
+		if (c >= 0)
+		{
+			a.stream = r->stream;
+			a.stream_len = r->stream_len;
+			a.node = r->node;
+			a.node_len = r->node_len;
+			a.now_due = r->payout;
+			j++;
+		}
+		if (__builtin_add_overflow(adj->previously_paid, a.previously_paid, &adj->previously_paid) ||
+			__builtin_add_overflow(adj->now_due, a.now_due, &adj->now_due))
+		{
+			log_error("adjustment totals overflow 64 bits");
+			return false;
+		}
+		/* a node present in both with the same payout is no adjustment */
+		if (c == 0 && a.previously_paid == a.now_due)
+			continue;
+		a.delta = a.now_due - a.previously_paid;
+		if (adj->nrows == cap)
+		{
+			cap = cap ? cap * 2 : 256;
+			adj->rows = mem_realloc_array(adj->rows, cap, sizeof(a));
+		}
+		adj->rows[adj->nrows++] = a;
+	}
+	adj->delta = adj->now_due - adj->previously_paid;
+	return true;
+}
+
+void
+adjust_release(struct adjustments *adj)
+{
+	for (size_t i = 0; i < adj->nprev; i++)
+	{
+		free(adj->prev[i].stream);
+		free(adj->prev[i].node);
+	}
+	free(adj->prev);
+	free(adj->rows);
+	memset(adj, 0, sizeof(*adj));
+}

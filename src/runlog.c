@@ -1,0 +1,133 @@
+/*
+ * runlog.c: the append-only run log (see runlog.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "payrun/log.h"
+#include "payrun/manifest.h"
+#include "payrun/runlog.h"
+
+bool
+runlog_append(const char *out_dir, json_t *entry)
+{
+	char		path[4200];
+	char		now[TIMESTAMP_FORMAT_LEN];
+	char	   *line;
+	size_t		len;
+	int			fd;
+	ssize_t		n;
+
+	manifest_now(now);
+	json_object_set_new(entry, "at", json_string(now));
+	line = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	if (line == NULL)
+		return false;
+	len = strlen(line);
+	line = realloc(line, len + 2);
+	if (line == NULL)
+		return false;
+	line[len++] = '\n';
+	line[len] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", out_dir, RUNLOG_NAME);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd < 0)
+	{
+		log_warning("could not append to run log '%s': %s", path, strerror(errno));
+		free(line);
+		return false;
+	}
+	/* one write: concurrent appenders never interleave within a line */
+	n = write(fd, line, len);
+	if (n != (ssize_t) len || fsync(fd) != 0)
+		log_warning("could not append to run log '%s': %s", path,
+					n < 0 ? strerror(errno) : "short write");
+	close(fd);
+	free(line);
+	return n == (ssize_t) len;
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+bool
+runlog_print(const char *out_dir, const char *period, FILE *out)
+{
+	char		path[4200];
+	FILE	   *f;
+	char	   *line = NULL;
+	size_t		cap = 0;
+	ssize_t		n;
+	unsigned long lineno = 0;
+	int			shown = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", out_dir, RUNLOG_NAME);
+	f = fopen(path, "r");
+	if (f == NULL)
+	{
+		if (errno == ENOENT)
+		{
+			fprintf(out, "no runs recorded in '%s'\n", out_dir);
+			return true;
+		}
+		log_error("could not open run log '%s': %s", path, strerror(errno));
+		return false;
+	}
+	fprintf(out, "%-20s %-8s %-13s %3s %-10s %4s %16s %14s %14s %9s %8s  %s\n",
+			"at", "command", "period", "v", "status", "exit", "paid", "forfeited",
+			"delta", "rejected", "wall s", "note");
+	while ((n = getline(&line, &cap, f)) > 0)
+	{
+		json_error_t err;
+		json_t	   *e;
+
+		lineno++;
+		e = json_loads(line, 0, &err);
+		if (e == NULL)
+		{
+			log_warning("%s:%lu: unreadable line skipped (%s)", path, lineno, err.text);
+			continue;
+		}
+		if (period == NULL || strcmp(str(e, "period"), period) == 0)
+		{
+			char		v[16] = "-";
+			char		paid[24] = "-";
+			char		forf[24] = "-";
+			char		delta[24] = "-";
+			char		rej[24] = "-";
+			json_t	   *j;
+
+			if ((j = json_object_get(e, "version")) && json_integer_value(j) > 0)
+				snprintf(v, sizeof(v), "%lld", (long long) json_integer_value(j));
+			if ((j = json_object_get(e, "paid")))
+				snprintf(paid, sizeof(paid), "%lld", (long long) json_integer_value(j));
+			if ((j = json_object_get(e, "forfeited")))
+				snprintf(forf, sizeof(forf), "%lld", (long long) json_integer_value(j));
+			if ((j = json_object_get(e, "delta")))
+				snprintf(delta, sizeof(delta), "%+lld", (long long) json_integer_value(j));
+			if ((j = json_object_get(e, "rejected")))
+				snprintf(rej, sizeof(rej), "%lld", (long long) json_integer_value(j));
+			fprintf(out, "%-20s %-8s %-13s %3s %-10s %4lld %16s %14s %14s %9s %8.2f  %s\n",
+					str(e, "at"), str(e, "command"), str(e, "period"), v, str(e, "status"),
+					(long long) json_integer_value(json_object_get(e, "exit")),
+					paid, forf, delta, rej,
+					json_number_value(json_object_get(e, "wall_s")), str(e, "note"));
+			shown++;
+		}
+		json_decref(e);
+	}
+	free(line);
+	fclose(f);
+	if (shown == 0)
+		fprintf(out, "no runs%s%s recorded in '%s'\n", period ? " of " : "",
+				period ? period : "", out_dir);
+	return true;
+}
