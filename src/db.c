@@ -89,6 +89,12 @@ db_describe(const struct db *db, char *buf, size_t len)
 			 PQdb(db->conn), PQuser(db->conn));
 }
 
+bool
+db_connected(const struct db *db)
+{
+	return db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+}
+
 const char *
 db_last_sqlstate(const struct db *db)
 {

@@ -297,7 +297,8 @@ pg_destroy(struct sink *sink)
 {
 	struct sink_pg *sp = (struct sink_pg *) sink;
 
-	if (sp->in_tx)
+	/* a lost connection has rolled back already, on the server */
+	if (sp->in_tx && db_connected(sp->db))
 		(void) db_exec(sp->db, "rollback", "ROLLBACK", "ROLLBACK");
 	free(sp);
 }

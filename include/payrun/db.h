@@ -48,6 +48,9 @@ bool		db_copy_begin(struct db *db, const char *step, const char *name, const cha
 bool		db_copy_put(struct db *db, const char *step, const void *data, size_t len);
 bool		db_copy_end(struct db *db, const char *step, const char *name);
 
+/* True while the connection is usable (not lost). */
+bool		db_connected(const struct db *db);
+
 /* The SQLSTATE of the last failure ("" if none). */
 const char *db_last_sqlstate(const struct db *db);
 

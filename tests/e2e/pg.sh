@@ -186,7 +186,7 @@ $PSQL -c "DROP TRIGGER t_wait ON payout_ledger"
 if [ $killed = 1 ] && [ $rc -eq 4 ] && [ "$state" = "0,0,0" ] && grep -q 'SQLSTATE' "$WORK/kill.log" &&
 	grep -q "write ledger" "$WORK/kill.log" && [ $rc2 -eq 0 ] &&
 	[ "$($PSQL -Atc "SELECT count(*) FROM payout_runs")" = 1 ] &&
-	[ -f "$WORK/kill/2026-11-01/v1/ledger.csv" ] && [ -z "$(ls -A "$WORK/kill" | grep -v '^2026-11-01$' | grep -v '^.payrun.lock$')" ]; then
+	[ -f "$WORK/kill/2026-11-01/v1/ledger.csv" ] && [ -z "$(ls -A "$WORK/kill" | grep -v '^2026-11-01$' | grep -v '^.payrun.lock$' | grep -v '^runs.log$')" ]; then
 	ok "$t"
 else
 	not_ok "$t" "killed=$killed rc=$rc state=$state rc2=$rc2; log: $(tr '\n' '|' <"$WORK/kill.log")"
