@@ -147,13 +147,13 @@ parse_u64(const char *s, uint64_t *out)
 }
 
 bool
-config_to_settings(const struct config_values *v, struct settings *s)
+config_to_settings(const struct config_values *v, struct settings *s, unsigned need)
 {
 	enum period_length length = PERIOD_LENGTH_UNSET;
 	char		err[256];
 
 	memset(s, 0, sizeof(*s));
-	if (v->period == NULL)
+	if (v->period == NULL && (need & CONFIG_NEED_PERIOD))
 	{
 		log_error("--period is required");
 		return false;
@@ -163,7 +163,8 @@ config_to_settings(const struct config_values *v, struct settings *s)
 		log_error("invalid period length '%s' (want 1d or 1h)", v->period_length);
 		return false;
 	}
-	if (!period_parse(v->period, length, &s->period, err, sizeof(err)))
+	s->period.length = length ? length : PERIOD_LENGTH_DAY;
+	if (v->period && !period_parse(v->period, length, &s->period, err, sizeof(err)))
 	{
 		log_error("%s", err);
 		return false;
@@ -177,7 +178,7 @@ config_to_settings(const struct config_values *v, struct settings *s)
 		log_error("invalid source '%s' (want csv or pg)", v->source);
 		return false;
 	}
-	if (s->source == SOURCE_CSV && v->ninputs == 0)
+	if (s->source == SOURCE_CSV && v->ninputs == 0 && (need & CONFIG_NEED_SOURCE))
 	{
 		log_error("at least one --input is required (or --source pg)");
 		return false;

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/csvout.h"
 #include "payrun/db.h"
+#include "payrun/mem.h"
 #include "payrun/log.h"
 #include "payrun/report.h"
 
@@ -225,4 +227,54 @@ db_copy_end(struct db *db, const char *step, const char *name)
 		PQclear(res);
 	}
 	return ok;
+}
+
+void
+db_copy_init(struct db_copy *cp, struct db *db, const char *step)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->db = db;
+	cp->step = step;
+	cp->buf = mem_alloc(DB_COPY_BUFSIZE);
+}
+
+bool
+db_copy_flush(struct db_copy *cp)
+{
+	if (!cp->failed && cp->used > 0 && !db_copy_put(cp->db, cp->step, cp->buf, cp->used))
+		cp->failed = true;
+	cp->used = 0;
+	return !cp->failed;
+}
+
+static void
+copy_write(void *arg, const void *data, size_t len)
+{
+	struct db_copy *cp = arg;
+	const char *p = data;
+
+	while (len > 0)
+	{
+		size_t		n = DB_COPY_BUFSIZE - cp->used < len ? DB_COPY_BUFSIZE - cp->used : len;
+
+		memcpy(cp->buf + cp->used, p, n);
+		cp->used += n;
+		p += n;
+		len -= n;
+		if (cp->used == DB_COPY_BUFSIZE)
+			(void) db_copy_flush(cp);
+	}
+}
+
+struct csvout
+db_copy_csvout(struct db_copy *cp)
+{
+	return (struct csvout) {.write = copy_write,.arg = cp};
+}
+
+void
+db_copy_release(struct db_copy *cp)
+{
+	free(cp->buf);
+	cp->buf = NULL;
 }

@@ -116,6 +116,13 @@ manifest_build(const struct sink_run *run, const struct manifest_output *outputs
 									  "delta", (json_int_t) run->adjustments->delta));
 		return m;
 	}
+	if (run->note)
+	{
+		json_t	   *m = manifest_fields(run, start, end, finished, inputs, outs);
+
+		json_object_set_new(m, "note", json_string(run->note));
+		return m;
+	}
 	return manifest_fields(run, start, end, finished, inputs, outs);
 }
 

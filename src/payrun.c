@@ -19,6 +19,7 @@ struct command
 static const struct command commands[] = {
 	{"settle", cli_settle, "settle one period from CSV exports or PostgreSQL"},
 	{"rerun", cli_rerun, "recompute a settled period as version N+1, with adjustments"},
+	{"backfill", cli_backfill, "settle or load months of history from exports"},
 	{"history", cli_history, "list the runs recorded in an output directory"},
 	{"export", cli_export, "rebuild a settled version's files from the database"},
 	{"db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)"},

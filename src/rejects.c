@@ -15,6 +15,7 @@ static const char *const reason_names[REJECT_REASON_COUNT] = {
 	[REJECT_BAD_PROBE_TYPE] = "bad_probe_type",
 	[REJECT_BAD_SUCCESS] = "bad_success",
 	[REJECT_BAD_TIMESTAMP] = "bad_timestamp",
+	[REJECT_BAD_ID] = "bad_id",
 };
 
 const char *

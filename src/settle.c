@@ -176,8 +176,31 @@ log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit r
 	json_decref(e);
 }
 
+static enum payrun_exit settle_common(const struct settings *s, bool print_report,
+									  struct aggregate *filled,
+									  const struct source_counts *filled_counts,
+									  const struct source_file *filled_files,
+									  size_t nfilled, const char *note);
+
 enum payrun_exit
 settle_run(const struct settings *s, bool print_report)
+{
+	return settle_common(s, print_report, NULL, NULL, NULL, 0, NULL);
+}
+
+enum payrun_exit
+settle_aggregate(const struct settings *s, struct aggregate *agg,
+				 const struct source_counts *counts, const struct source_file *files,
+				 size_t nfiles, const char *note)
+{
+	return settle_common(s, log_enabled(LOG_LEVEL_INFO), agg, counts, files, nfiles, note);
+}
+
+/* With filled set, the aggregate is read already: no source step. */
+static enum payrun_exit
+settle_common(const struct settings *s, bool print_report, struct aggregate *filled,
+			  const struct source_counts *filled_counts,
+			  const struct source_file *filled_files, size_t nfilled, const char *note)
 {
 	struct report rep;
 	struct sink_run run;
@@ -204,9 +227,12 @@ settle_run(const struct settings *s, bool print_report)
 	memset(&run, 0, sizeof(run));
 	run.settings = s;
 	run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
-	run.files = inputs;
-	run.nfiles = s->ninputs;
+	run.files = filled ? filled_files : inputs;
+	run.nfiles = filled ? nfilled : s->ninputs;
 	run.counts = &counts;
+	run.note = note;
+	if (filled_counts)
+		counts = *filled_counts;
 	run.report = &rep;
 	manifest_now(run.started_at);
 
@@ -259,14 +285,20 @@ settle_run(const struct settings *s, bool print_report)
 		report_end(&rep, REPORT_PHASE_POOLS, pools.count, 0);
 	}
 
-	if (s->source == SOURCE_PG)
+	if (filled)
+		rc = PAYRUN_EXIT_OK;	/* read by the caller */
+	else if (s->source == SOURCE_PG)
 		rc = source_pg_read(&db, &s->period, s->pools_path == NULL, &pools, &agg,
 							sink_files_rejects(files), &counts, &rep);
 	else
 	{
+		struct source_window win;
+		uint64_t	in_period = 0;
+
+		source_window_single(&win, &s->period, &agg, &in_period);
 		report_begin(&rep, REPORT_PHASE_READ);
-		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &s->period,
-							 &s->limits, &agg, sink_files_rejects(files), &counts, inputs);
+		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &win,
+							 &s->limits, sink_files_rejects(files), &counts, inputs);
 		report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
 	}
 	if (rc != PAYRUN_EXIT_OK)
@@ -279,7 +311,7 @@ settle_run(const struct settings *s, bool print_report)
 		goto out;
 
 	report_begin(&rep, REPORT_PHASE_COMPUTE);
-	switch (ledger_build(&ledger, &s->period, &agg, &pools,
+	switch (ledger_build(&ledger, &s->period, filled ? filled : &agg, &pools,
 						 &(struct ledger_settings) {.default_pool = s->default_pool,.keep = s->keep},
 						 err, sizeof(err)))
 	{

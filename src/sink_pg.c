@@ -12,7 +12,6 @@
 #include "payrun/sink_pg.h"
 #include "payrun/sql.h"
 
-#define COPY_BUFSIZE (64 * 1024)
 
 struct sink_pg
 {
@@ -22,42 +21,6 @@ struct sink_pg
 	char		run_id[24];		/* of the inserted run */
 	char		supersedes[24]; /* reruns: id of the run replaced, "" otherwise */
 };
-
-/* COPY data is gathered in a buffer and handed to libpq in large pieces. */
-struct copy_writer
-{
-	struct db  *db;
-	char		buf[COPY_BUFSIZE];
-	size_t		used;
-	bool		failed;
-};
-
-static void
-copy_flush(struct copy_writer *cw)
-{
-	if (!cw->failed && cw->used > 0 && !db_copy_put(cw->db, "write ledger", cw->buf, cw->used))
-		cw->failed = true;
-	cw->used = 0;
-}
-
-static void
-copy_write(void *arg, const void *data, size_t len)
-{
-	struct copy_writer *cw = arg;
-	const char *p = data;
-
-	while (len > 0)
-	{
-		size_t		n = COPY_BUFSIZE - cw->used < len ? COPY_BUFSIZE - cw->used : len;
-
-		memcpy(cw->buf + cw->used, p, n);
-		cw->used += n;
-		p += n;
-		len -= n;
-		if (cw->used == COPY_BUFSIZE)
-			copy_flush(cw);
-	}
-}
 
 struct settled_run
 {
@@ -207,48 +170,34 @@ insert_run(struct sink_pg *sp, const struct sink_run *run)
 static bool
 copy_ledger(struct sink_pg *sp, const struct ledger *ledger)
 {
-	struct copy_writer *cw = mem_calloc(1, sizeof(*cw));
-	struct csvout w = {.write = copy_write,.arg = cw};
+	struct db_copy cp;
+	struct csvout w;
 	size_t		idlen = strlen(sp->run_id);
 	bool		ok;
 
-	cw->db = sp->db;
-	if (!db_copy_begin(sp->db, "write ledger", "ledger_copy", sql_ledger_copy))
-	{
-		free(cw);
-		return false;
-	}
-	for (size_t i = 0; i < ledger->nrows && !cw->failed; i++)
+	db_copy_init(&cp, sp->db, "write ledger");
+	w = db_copy_csvout(&cp);
+	ok = db_copy_begin(sp->db, "write ledger", "ledger_copy", sql_ledger_copy);
+	for (size_t i = 0; ok && i < ledger->nrows && !cp.failed; i++)
 	{
 		csvout_bytes(&w, sp->run_id, idlen);
 		csvout_char(&w, ',');
 		csvout_ledger_row(&w, &ledger->rows[i]);
 		csvout_char(&w, '\n');
 	}
-	copy_flush(cw);
-	ok = db_copy_end(sp->db, "write ledger", "ledger_copy") && !cw->failed;
-	if (!ok)
-	{
-		free(cw);
-		return false;
-	}
+	ok = ok && db_copy_flush(&cp) && db_copy_end(sp->db, "write ledger", "ledger_copy");
 
-	cw->used = 0;
-	if (!db_copy_begin(sp->db, "write stream totals", "totals_copy", sql_totals_copy))
-	{
-		free(cw);
-		return false;
-	}
-	for (size_t i = 0; i < ledger->nstreams && !cw->failed; i++)
+	cp.step = "write stream totals";
+	ok = ok && db_copy_begin(sp->db, "write stream totals", "totals_copy", sql_totals_copy);
+	for (size_t i = 0; ok && i < ledger->nstreams && !cp.failed; i++)
 	{
 		csvout_bytes(&w, sp->run_id, idlen);
 		csvout_char(&w, ',');
 		csvout_stream_row(&w, &ledger->streams[i]);
 		csvout_char(&w, '\n');
 	}
-	copy_flush(cw);
-	ok = db_copy_end(sp->db, "write stream totals", "totals_copy") && !cw->failed;
-	free(cw);
+	ok = ok && db_copy_flush(&cp) && db_copy_end(sp->db, "write stream totals", "totals_copy");
+	db_copy_release(&cp);
 	return ok;
 }
 

@@ -27,12 +27,19 @@ enum column
 	COL_TYPE,
 	COL_SUCCESS,
 	COL_TIMESTAMP,
+	COL_REQUIRED,				/* the columns above are required */
+	COL_ID = COL_REQUIRED,		/* required when loading */
+	COL_ERROR,					/* optional, loaded when present */
+	COL_RESPONSE,				/* optional, loaded when present */
 	COL_COUNT
 };
 
 static const char *const column_names[COL_COUNT] = {
-	"stream_id", "node_id", "probe_type", "success", "probe_timestamp"
+	"stream_id", "node_id", "probe_type", "success", "probe_timestamp",
+	"id", "error_message", "response_data"
 };
+
+#define COL_ABSENT UINT32_MAX
 
 /*
  * Valid in-period rows wait in a batch so that their hash slots and
@@ -43,6 +50,7 @@ static const char *const column_names[COL_COUNT] = {
 
 struct pending_row
 {
+	struct aggregate *agg;		/* of the row's period */
 	uint64_t	hash;
 	uint8_t		stream_len;
 	uint8_t		node_len;
@@ -54,17 +62,19 @@ struct pending_row
 struct reader
 {
 	const char *path;
-	const struct period *period;
-	struct aggregate *agg;
+	const struct source_window *win;
 	struct rejects *rejects;
 	struct source_counts *counts;
 	struct csvscan *scan;
 	bool		have_header;
 	bool		failed;			/* a fatal error was logged */
 	uint32_t	ncols;			/* header fields */
-	uint32_t	col[COL_COUNT]; /* field index of each needed column */
+	uint32_t	col[COL_COUNT]; /* field index of each column, COL_ABSENT if none */
 	uint64_t	rows;			/* data rows of this file */
-	char		scratch[COL_COUNT][FIELD_SCRATCH];
+	char		scratch[COL_REQUIRED][FIELD_SCRATCH];
+	char		id_scratch[32];
+	char	   *big_scratch[COL_COUNT]; /* owned, for the loaded free-text columns */
+	size_t		big_len[COL_COUNT];
 	struct pending_row batch[BATCH_ROWS];
 	int			nbatch;
 };
@@ -73,14 +83,12 @@ struct reader
 static void
 flush_batch(struct reader *r)
 {
-	struct aggregate *agg = r->agg;
-
 	for (int i = 0; i < r->nbatch; i++)
-		aggregate_prefetch_entry(agg, r->batch[i].hash);
+		aggregate_prefetch_entry(r->batch[i].agg, r->batch[i].hash);
 	for (int i = 0; i < r->nbatch; i++)
 	{
 		const struct pending_row *p = &r->batch[i];
-		struct agg_counts *c = aggregate_lookup_hashed(agg, p->hash, p->key, p->stream_len,
+		struct agg_counts *c = aggregate_lookup_hashed(p->agg, p->hash, p->key, p->stream_len,
 													   p->key + p->stream_len, p->node_len);
 
 		if (p->poll)
@@ -100,6 +108,7 @@ on_header(struct reader *r, const struct csv_record *rec)
 	bool		seen[COL_COUNT] = {false};
 	uint32_t	max_col = 0;
 	char	   *scratch;
+	int			required = r->win->row_fn ? COL_ID + 1 : COL_REQUIRED;
 
 	if (rec->bad_quote)
 	{
@@ -145,12 +154,15 @@ on_header(struct reader *r, const struct csv_record *rec)
 	free(scratch);
 	for (int c = 0; c < COL_COUNT; c++)
 	{
-		if (!seen[c])
+		if (seen[c])
+			continue;
+		if (c < required)
 		{
 			log_error("%s:%llu: header lacks required column '%s'", r->path,
 					  (unsigned long long) rec->line, column_names[c]);
 			return false;
 		}
+		r->col[c] = COL_ABSENT;
 	}
 	r->ncols = rec->nfields;
 	r->have_header = true;
@@ -176,7 +188,7 @@ small_field(struct reader *r, const struct csv_record *rec, int c, size_t max, s
 
 	if (sp->len > max)
 		return NULL;
-	csvscan_field(rec, r->col[c], r->scratch[c], &v, len);
+	csvscan_field(rec, r->col[c], c < COL_REQUIRED ? r->scratch[c] : r->id_scratch, &v, len);
 	return v;
 }
 
@@ -213,6 +225,53 @@ parse_success(const char *v, size_t n)
 	return -1;
 }
 
+/* A free-text column's value (any length), or NULL when the file has none. */
+static const char *
+big_field(struct reader *r, const struct csv_record *rec, int c, size_t *len)
+{
+	const char *v;
+
+	if (r->col[c] == COL_ABSENT)
+		return NULL;
+	if (rec->spans[r->col[c]].len > r->big_len[c])
+	{
+		r->big_len[c] = rec->spans[r->col[c]].len;
+		r->big_scratch[c] = mem_realloc(r->big_scratch[c], r->big_len[c]);
+	}
+	csvscan_field(rec, r->col[c], r->big_scratch[c], &v, len);
+	return v;
+}
+
+/* Validates the id and hands a loadable row to the window's row_fn. */
+static bool
+load_row(struct reader *r, const struct csv_record *rec, const char *stream,
+		 size_t stream_len, const char *node, size_t node_len, bool poll, int ok,
+		 const char *ts, size_t ts_len)
+{
+	struct source_row row = {
+		.stream = stream,.stream_len = stream_len,.node = node,.node_len = node_len,
+		.poll = poll,.ok = ok,.timestamp = ts,.timestamp_len = ts_len,
+	};
+
+	row.id = small_field(r, rec, COL_ID, 24, &row.id_len);
+	if (row.id == NULL || row.id_len == 0 || row.id_len > 19 ||
+		strspn(row.id, "0123456789") < row.id_len)
+	{
+		rejects_add(r->rejects, r->path, rec->line, REJECT_BAD_ID, rec->raw, rec->len);
+		r->counts->rejected++;
+		return true;
+	}
+	row.error_message = big_field(r, rec, COL_ERROR, &row.error_message_len);
+	row.response_data = big_field(r, rec, COL_RESPONSE, &row.response_data_len);
+	r->counts->in_period++;
+	if (!r->win->row_fn(r->win->row_arg, &row))
+	{
+		r->failed = true;
+		return false;
+	}
+	return true;
+}
+
 static bool
 on_record(void *arg, const struct csv_record *rec)
 {
@@ -231,6 +290,8 @@ on_record(void *arg, const struct csv_record *rec)
 	int			ok;
 	int64_t		t;
 	struct pending_row *p;
+	const struct source_window *win = r->win;
+	size_t		idx;
 
 	if (!r->have_header)
 		return on_header(r, rec);
@@ -270,13 +331,18 @@ on_record(void *arg, const struct csv_record *rec)
 	if (ts == NULL || !timestamp_parse(ts, ts_len, &t))
 		return reject(r, rec, REJECT_BAD_TIMESTAMP);
 
-	if (t < r->period->start || t >= r->period->end)
+	if (win->row_fn)
+		return load_row(r, rec, stream, stream_len, node, node_len, poll, ok, ts, ts_len);
+	if (t < win->start || (uint64_t) (t - win->start) >= (uint64_t) win->span * win->nperiods)
 	{
 		r->counts->out_of_period++;
 		return true;
 	}
+	idx = (size_t) ((t - win->start) / win->span);
 	r->counts->in_period++;
+	win->in_period[idx]++;
 	p = &r->batch[r->nbatch++];
+	p->agg = &win->aggs[idx];
 	p->stream_len = (uint8_t) stream_len;
 	p->node_len = (uint8_t) node_len;
 	p->poll = poll;
@@ -284,7 +350,7 @@ on_record(void *arg, const struct csv_record *rec)
 	memcpy(p->key, stream, stream_len);
 	memcpy(p->key + stream_len, node, node_len);
 	p->hash = aggregate_hash(stream, stream_len, node, node_len);
-	aggregate_prefetch_slot(r->agg, p->hash);
+	aggregate_prefetch_slot(p->agg, p->hash);
 	if (r->nbatch == BATCH_ROWS)
 		flush_batch(r);
 	return true;
@@ -425,29 +491,54 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	return ok ? PAYRUN_EXIT_OK : PAYRUN_EXIT_DATA;
 }
 
+void
+source_window_single(struct source_window *win, const struct period *period,
+					 struct aggregate *agg, uint64_t *in_period)
+{
+	memset(win, 0, sizeof(*win));
+	win->start = period->start;
+	win->span = period->end - period->start;
+	win->nperiods = 1;
+	win->aggs = agg;
+	win->in_period = in_period;
+}
+
 enum payrun_exit
-source_csv_read(const char *const *paths, size_t npaths, const struct period *period,
-				const struct input_limits *limits, struct aggregate *agg,
-				struct rejects *rejects, struct source_counts *counts,
-				struct source_file *files)
+source_csv_read_file(const char *path, const struct source_window *win,
+					 const struct input_limits *limits, struct rejects *rejects,
+					 struct source_counts *counts, struct source_file *file)
+{
+	struct csvscan scan;
+	struct reader *r = mem_calloc(1, sizeof(*r));
+	enum payrun_exit rc;
+
+	/* the header may be wide; data records shrink the cap once it is read */
+	csvscan_init(&scan, 65536);
+	r->path = path;
+	r->win = win;
+	r->rejects = rejects;
+	r->counts = counts;
+	r->scan = &scan;
+	rc = read_file(path, limits, r, file);
+	if (rc != PAYRUN_EXIT_OK && r->failed)
+		rc = PAYRUN_EXIT_DB;	/* the row consumer failed, and said why */
+	csvscan_release(&scan);
+	for (int c = 0; c < COL_COUNT; c++)
+		free(r->big_scratch[c]);
+	free(r);
+	return rc;
+}
+
+enum payrun_exit
+source_csv_read(const char *const *paths, size_t npaths, const struct source_window *win,
+				const struct input_limits *limits, struct rejects *rejects,
+				struct source_counts *counts, struct source_file *files)
 {
 	for (size_t i = 0; i < npaths; i++)
 	{
-		struct csvscan scan;
-		struct reader *r = mem_calloc(1, sizeof(*r));
-		enum payrun_exit rc;
+		enum payrun_exit rc = source_csv_read_file(paths[i], win, limits, rejects,
+												   counts, &files[i]);
 
-		/* the header may be wide; data records shrink the cap once it is read */
-		csvscan_init(&scan, 65536);
-		r->path = paths[i];
-		r->period = period;
-		r->agg = agg;
-		r->rejects = rejects;
-		r->counts = counts;
-		r->scan = &scan;
-		rc = read_file(paths[i], limits, r, &files[i]);
-		csvscan_release(&scan);
-		free(r);
 		if (rc != PAYRUN_EXIT_OK)
 			return rc;
 	}

@@ -43,8 +43,16 @@ void		config_add_input(struct config_values *v, const char *path);
  */
 bool		config_load(struct config_values *v, const char *path, bool explicit);
 
+/* What a command requires of the values. */
+enum config_need
+{
+	CONFIG_NEED_PERIOD = 1,		/* --period */
+	CONFIG_NEED_SOURCE = 2		/* --input files, or --source pg */
+};
+
 /* Validates and converts; logs the first bad value and returns false. */
-bool		config_to_settings(const struct config_values *v, struct settings *s);
+bool		config_to_settings(const struct config_values *v, struct settings *s,
+							   unsigned need);
 
 void		config_release(struct config_values *v);
 

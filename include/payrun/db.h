@@ -48,6 +48,30 @@ bool		db_copy_begin(struct db *db, const char *step, const char *name, const cha
 bool		db_copy_put(struct db *db, const char *step, const void *data, size_t len);
 bool		db_copy_end(struct db *db, const char *step, const char *name);
 
+/*
+ * A COPY data stream as a CSV writer: rows written through csvout are
+ * gathered and handed to libpq in large pieces.  Failures are sticky and
+ * logged once; check db_copy_flush() at the end.
+ */
+#define DB_COPY_BUFSIZE (64 * 1024)
+
+struct db_copy
+{
+	struct db  *db;				/* borrowed */
+	const char *step;			/* for messages */
+	char	   *buf;			/* owned, DB_COPY_BUFSIZE */
+	size_t		used;
+	bool		failed;
+};
+
+struct csvout;
+
+void		db_copy_init(struct db_copy *cp, struct db *db, const char *step);
+struct csvout db_copy_csvout(struct db_copy *cp);
+/* Hands buffered rows to libpq; false if any put failed. */
+bool		db_copy_flush(struct db_copy *cp);
+void		db_copy_release(struct db_copy *cp);
+
 /* True while the connection is usable (not lost). */
 bool		db_connected(const struct db *db);
 

@@ -24,6 +24,7 @@ enum reject_reason
 	REJECT_BAD_PROBE_TYPE,
 	REJECT_BAD_SUCCESS,
 	REJECT_BAD_TIMESTAMP,
+	REJECT_BAD_ID,				/* loading: the probe id is not an integer */
 	REJECT_REASON_COUNT
 };
 

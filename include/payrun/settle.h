@@ -11,7 +11,21 @@
 #include "payrun/exitcode.h"
 #include "payrun/settings.h"
 
+#include "payrun/aggregate.h"
+#include "payrun/source_csv.h"
+
 /* Settles; returns the process exit status, having logged any failure. */
 enum payrun_exit settle_run(const struct settings *s, bool print_report);
+
+/*
+ * Settles from an aggregate the caller filled (a backfill reads each file
+ * once for many periods): the same sinks, pools, payout math, publication
+ * and run log as settle_run, with counts describing this period's rows and
+ * note (borrowed) saying where the rows came from.
+ */
+enum payrun_exit settle_aggregate(const struct settings *s, struct aggregate *agg,
+								  const struct source_counts *counts,
+								  const struct source_file *files, size_t nfiles,
+								  const char *note);
 
 #endif

@@ -38,6 +38,7 @@ struct sink_run
 	const struct rejects *rejects;
 	const struct ledger *ledger;	/* set once computed */
 	const struct adjustments *adjustments;	/* reruns: against the previous version */
+	const char *note;			/* e.g. how a backfill read the rows, or NULL */
 	const struct report *report;
 	char		started_at[TIMESTAMP_FORMAT_LEN];
 	/*

@@ -29,6 +29,46 @@ struct source_counts
 	uint64_t	decoded_bytes;	/* after inflating */
 };
 
+/*
+ * Where valid rows go.  By default, rows in [start, start + nperiods * span)
+ * are counted into the aggregate of their period (one file read once can
+ * feed many periods: backfill); rows outside are out_of_period.  With
+ * row_fn, every valid row goes to it instead, wherever its timestamp lies
+ * (loading exports into the database), and the header must have an id.
+ */
+struct source_row
+{
+	const char *id;				/* "" when the export has no id column */
+	size_t		id_len;
+	const char *stream;
+	size_t		stream_len;
+	const char *node;
+	size_t		node_len;
+	bool		poll;			/* stats_poll, else spot_check */
+	bool		ok;				/* success */
+	const char *timestamp;		/* as written in the file */
+	size_t		timestamp_len;
+	const char *error_message;	/* NULL when absent */
+	size_t		error_message_len;
+	const char *response_data;	/* NULL when absent */
+	size_t		response_data_len;
+};
+
+struct source_window
+{
+	int64_t		start;			/* first period's start, epoch seconds */
+	int64_t		span;			/* seconds per period */
+	size_t		nperiods;
+	struct aggregate *aggs;		/* nperiods aggregates */
+	uint64_t   *in_period;		/* nperiods counters of valid rows */
+	bool		(*row_fn) (void *arg, const struct source_row *row);
+	void	   *row_arg;
+};
+
+/* A window of one period into one aggregate (settle). */
+void		source_window_single(struct source_window *win, const struct period *period,
+								 struct aggregate *agg, uint64_t *in_period);
+
 struct source_file
 {
 	const char *path;			/* borrowed from the options */
@@ -39,15 +79,22 @@ struct source_file
 };
 
 /*
- * Reads every path in order into agg.  files[] receives one entry per
- * path.  Returns PAYRUN_EXIT_OK or PAYRUN_EXIT_DATA (logged: unreadable,
- * corrupt or truncated file, missing header column, unterminated quote).
+ * Reads every path in order into the window.  files[] receives one entry
+ * per path.  Returns PAYRUN_EXIT_OK, PAYRUN_EXIT_DATA (logged: unreadable,
+ * corrupt or truncated file, missing header column, unterminated quote) or
+ * what row_fn's failure means (PAYRUN_EXIT_DB).
  */
 enum payrun_exit source_csv_read(const char *const *paths, size_t npaths,
-								 const struct period *period,
+								 const struct source_window *win,
 								 const struct input_limits *limits,
-								 struct aggregate *agg, struct rejects *rejects,
+								 struct rejects *rejects,
 								 struct source_counts *counts,
 								 struct source_file *files);
+
+/* Reads one file; the same as source_csv_read for a single path. */
+enum payrun_exit source_csv_read_file(const char *path, const struct source_window *win,
+									  const struct input_limits *limits,
+									  struct rejects *rejects, struct source_counts *counts,
+									  struct source_file *file);
 
 #endif
