@@ -48,6 +48,15 @@ config_release(struct config_values *v)
 }
 
 static void
+confuse_error(cfg_t *cfg, const char *fmt, va_list ap);
+
+void
+config_set_error_function(struct cfg_t *cfg)
+{
+	cfg_set_error_function(cfg, confuse_error);
+}
+
+static void
 confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	char		msg[512];
@@ -72,17 +81,7 @@ bool
 config_load(struct config_values *v, const char *path, bool explicit)
 {
 	cfg_opt_t	opts[] = {
-		CFG_STR("period", NULL, CFGF_NONE),
-		CFG_STR("period_length", NULL, CFGF_NONE),
-		CFG_STR("source", NULL, CFGF_NONE),
-		CFG_STR("db", NULL, CFGF_NONE),
-		CFG_STR_LIST("input", NULL, CFGF_NONE),
-		CFG_STR("pools", NULL, CFGF_NONE),
-		CFG_STR("default_pool", NULL, CFGF_NONE),
-		CFG_STR("penalty_factor", NULL, CFGF_NONE),
-		CFG_STR("max_reject_ratio", NULL, CFGF_NONE),
-		CFG_STR("max_inflate_ratio", NULL, CFGF_NONE),
-		CFG_STR("out", NULL, CFGF_NONE),
+		CONFIG_SETTLE_OPTS,
 		CFG_END()
 	};
 	cfg_t	   *cfg;
@@ -96,7 +95,7 @@ config_load(struct config_values *v, const char *path, bool explicit)
 		log_error("could not initialise the config parser");
 		return false;
 	}
-	cfg_set_error_function(cfg, confuse_error);
+	config_set_error_function(cfg);
 	rc = cfg_parse(cfg, path);
 	if (rc == CFG_FILE_ERROR)
 	{
@@ -110,6 +109,14 @@ config_load(struct config_values *v, const char *path, bool explicit)
 		cfg_free(cfg);
 		return false;
 	}
+	config_fill(v, cfg);
+	cfg_free(cfg);
+	return true;
+}
+
+void
+config_fill(struct config_values *v, struct cfg_t *cfg)
+{
 	fill(&v->period, cfg, "period");
 	fill(&v->period_length, cfg, "period_length");
 	fill(&v->source, cfg, "source");
@@ -126,8 +133,6 @@ config_load(struct config_values *v, const char *path, bool explicit)
 		for (unsigned int i = 0; i < cfg_size(cfg, "input"); i++)
 			config_add_input(v, cfg_getnstr(cfg, "input", i));
 	}
-	cfg_free(cfg);
-	return true;
 }
 
 static bool

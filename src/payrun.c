@@ -17,6 +17,7 @@ struct command
 };
 
 static const struct command commands[] = {
+	{"run", cli_run, "run a job file: nightly settlement with catch-up, backfill, rerun"},
 	{"settle", cli_settle, "settle one period from CSV exports or PostgreSQL"},
 	{"rerun", cli_rerun, "recompute a settled period as version N+1, with adjustments"},
 	{"backfill", cli_backfill, "settle or load months of history from exports"},

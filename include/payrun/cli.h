@@ -12,6 +12,7 @@ int			cli_export(int argc, char **argv);
 int			cli_rerun(int argc, char **argv);
 int			cli_history(int argc, char **argv);
 int			cli_backfill(int argc, char **argv);
+int			cli_run(int argc, char **argv);
 
 /* -q / -v handling shared by every subcommand. */
 void		cli_quieter(void);

@@ -32,6 +32,31 @@ struct config_values
 	char	   *out;
 };
 
+/*
+ * The libconfuse options of every settle key, for config files and job
+ * files alike (a job file adds its own keys after these).
+ */
+#define CONFIG_SETTLE_OPTS \
+	CFG_STR("period", NULL, CFGF_NONE), \
+	CFG_STR("period_length", NULL, CFGF_NONE), \
+	CFG_STR("source", NULL, CFGF_NONE), \
+	CFG_STR("db", NULL, CFGF_NONE), \
+	CFG_STR_LIST("input", NULL, CFGF_NONE), \
+	CFG_STR("pools", NULL, CFGF_NONE), \
+	CFG_STR("default_pool", NULL, CFGF_NONE), \
+	CFG_STR("penalty_factor", NULL, CFGF_NONE), \
+	CFG_STR("max_reject_ratio", NULL, CFGF_NONE), \
+	CFG_STR("max_inflate_ratio", NULL, CFGF_NONE), \
+	CFG_STR("out", NULL, CFGF_NONE)
+
+struct cfg_t;
+
+/* Fills the values not yet set from a parsed libconfuse config. */
+void		config_fill(struct config_values *v, struct cfg_t *cfg);
+
+/* Routes libconfuse's messages to the log ("file:line: message"). */
+void		config_set_error_function(struct cfg_t *cfg);
+
 /* Sets a value from the command line (replacing any earlier one). */
 void		config_set(char **slot, const char *value);
 void		config_add_input(struct config_values *v, const char *path);
