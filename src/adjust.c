@@ -214,7 +214,8 @@ adjust_load_previous(struct adjustments *adj, const char *version_dir, int previ
 			log_error("%s: malformed ledger", path);
 		return false;
 	}
-	qsort(adj->prev, adj->nprev, sizeof(struct adjust_prev_row), prev_cmp);
+	if (adj->nprev > 1)
+		qsort(adj->prev, adj->nprev, sizeof(struct adjust_prev_row), prev_cmp);
 	return true;
 }
 

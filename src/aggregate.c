@@ -221,21 +221,22 @@ aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream,
 	return &e->counts;
 }
 
-static bool
-add_checked(uint64_t *a, uint64_t b)
-{
-	return !__builtin_add_overflow(*a, b, a);
-}
-
 bool
 aggregate_add(struct aggregate *agg, const char *stream, size_t stream_len,
 			  const char *node, size_t node_len, const struct agg_counts *delta)
 {
 	struct agg_counts *c = aggregate_lookup(agg, stream, stream_len, node, node_len);
+	struct agg_counts sum;
 
-	return add_checked(&c->total_polls, delta->total_polls) &&
-		add_checked(&c->successful_polls, delta->successful_polls) &&
-		add_checked(&c->failed_spot_checks, delta->failed_spot_checks);
+	/* all three or none: a failed add leaves the pair as it was, not wrapped */
+	if (__builtin_add_overflow(c->total_polls, delta->total_polls, &sum.total_polls) ||
+		__builtin_add_overflow(c->successful_polls, delta->successful_polls,
+							   &sum.successful_polls) ||
+		__builtin_add_overflow(c->failed_spot_checks, delta->failed_spot_checks,
+							   &sum.failed_spot_checks))
+		return false;
+	*c = sum;
+	return true;
 }
 
 bool

@@ -273,8 +273,10 @@ export_run(const char *conninfo, const struct period *period, int version,
 		rc = PAYRUN_EXIT_DB;
 		goto out;
 	}
-	qsort(ledger.rows, ledger.nrows, sizeof(struct ledger_row), row_cmp);
-	qsort(ledger.streams, ledger.nstreams, sizeof(struct ledger_stream), stream_cmp);
+	if (ledger.nrows > 1)
+		qsort(ledger.rows, ledger.nrows, sizeof(struct ledger_row), row_cmp);
+	if (ledger.nstreams > 1)
+		qsort(ledger.streams, ledger.nstreams, sizeof(struct ledger_stream), stream_cmp);
 	json_object_set_new(sr.record, "period",
 						json_pack("{s:s, s:s, s:s, s:s}", "start", start, "end", end,
 								  "label", period->label,

@@ -249,7 +249,8 @@ pools_load(struct pools *pools, const char *path)
 bool
 pools_finish(struct pools *pools, const char *origin)
 {
-	qsort(pools->entries, pools->count, sizeof(struct pool_entry), entry_cmp);
+	if (pools->count > 1)
+		qsort(pools->entries, pools->count, sizeof(struct pool_entry), entry_cmp);
 	for (size_t i = 1; i < pools->count; i++)
 	{
 		if (entry_cmp(&pools->entries[i - 1], &pools->entries[i]) == 0)

@@ -18,7 +18,8 @@ struct sink_files
 {
 	struct sink base;			/* first: a struct sink * is a struct sink_files * */
 	struct publish pub;
-	bool		prepared;
+	bool		begun;			/* publish_begin called: publish_end owed */
+	bool		prepared;		/* ... and it succeeded */
 	struct rejects rejects;
 };
 
@@ -30,6 +31,7 @@ files_prepare(struct sink *sink, const struct sink_run *run)
 
 	rc = publish_begin(&sf->pub, run->settings->out_dir, run->settings->period.label,
 					   run->settings->rerun ? PUBLISH_NEXT : PUBLISH_FIRST);
+	sf->begun = true;
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
 	sf->prepared = true;
@@ -182,7 +184,7 @@ files_destroy(struct sink *sink)
 	struct sink_files *sf = (struct sink_files *) sink;
 
 	rejects_discard(&sf->rejects);
-	if (sf->prepared)
+	if (sf->begun)
 		publish_end(&sf->pub);
 	free(sf);
 }

@@ -4,7 +4,8 @@
 # drifts apart from them.  Usage: embed-sql.sh OUT.c
 set -eu
 out=$1
-tmp=$out.tmp
+tmp=$(mktemp "$out.XXXXXX")
+trap 'rm -f "$tmp"' EXIT
 
 escape() {
 	# C string literal lines: escape backslash and double quote

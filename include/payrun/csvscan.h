@@ -7,8 +7,9 @@
  * LF outside quotes end a record (so CRLF works), empty lines are skipped.
  * A quote anywhere else (inside an unquoted field, or text after a closing
  * quote) marks the record bad_quote instead of stopping the scan, so the
- * caller can reject that record and go on; its boundaries follow quote
- * parity, as PostgreSQL's COPY does.
+ * caller can reject that record and go on.  Such a record is rescanned
+ * byte by byte: a quote inside an unquoted field is an ordinary byte there
+ * (as in libcsv), so it never swallows the records after it.
  *
  * It works on 64-byte blocks: bit masks of quotes, commas and line ends,
  * quote parity by prefix XOR, then one step per field boundary.

@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-PAYRUN=$ROOT/payrun
+PAYRUN=${PAYRUN:-$ROOT/payrun}
 GEN=$ROOT/build/tools/gen_probes
 . tests/pg/cluster.sh
 
