@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payrun/fault.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/publish.h"
@@ -243,6 +244,7 @@ publish_commit(struct publish *pub)
 		return PAYRUN_EXIT_INTERNAL;
 	}
 	snprintf(vname, sizeof(vname), "v%d", pub->version);
+	fault_point("before_rename");
 	if (renameat2(pub->out_fd, pub->tmp_name, label_fd, vname, RENAME_NOREPLACE) != 0)
 	{
 		int			e = errno;

@@ -16,6 +16,7 @@
 #include "payrun/aggregate.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
+#include "payrun/fault.h"
 #include "payrun/ledger.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
@@ -306,6 +307,7 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 		log_error("nothing published for period %s", s->period.label);
 		goto out;
 	}
+	fault_point("after_read");
 	rc = check_reject_ratio(s, &counts, files);
 	if (rc != PAYRUN_EXIT_OK)
 		goto out;
@@ -361,9 +363,12 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 		}
 	}
 
+	fault_point("after_files");
 	report_begin(&rep, REPORT_PHASE_PUBLISH);
 	for (int i = 0; i < nsinks && rc == PAYRUN_EXIT_OK; i++)
 	{
+		if (i > 0)
+			fault_point("after_commit");
 		rc = sinks[i]->ops->publish(sinks[i], &run);
 		if (rc != PAYRUN_EXIT_OK && i > 0)
 			log_error("period %s is recorded in the database but its files were not "

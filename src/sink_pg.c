@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "payrun/csvout.h"
+#include "payrun/fault.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
 #include "payrun/mem.h"
@@ -225,6 +226,7 @@ pg_write(struct sink *sink, const struct sink_run *run)
 		return rc;
 	if (!insert_run(sp, run) || !copy_ledger(sp, run->ledger))
 		return PAYRUN_EXIT_DB;
+	fault_point("db_after_copy");
 	return PAYRUN_EXIT_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "payrun/csvscan.h"
+#include "payrun/fault.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/progress.h"
@@ -467,6 +468,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 			break;
 		}
 		progress_update(&pg, cur->offset + cur->len, r->counts->rows_read);
+		fault_point("read_chunk");
 	}
 	flush_batch(r);
 	progress_done(&pg);
