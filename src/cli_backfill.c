@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "payrun/backfill.h"
 #include "payrun/cli.h"
@@ -76,7 +77,7 @@ cli_backfill(int argc, char **argv)
 	const char *config_path = NULL;
 	const char *from = NULL;
 	const char *to = NULL;
-	const char *db = NULL;
+	char	   *db = NULL;
 	bool		settle = false;
 	bool		into_db = false;
 	struct period pfrom,
@@ -109,7 +110,8 @@ cli_backfill(int argc, char **argv)
 				to = optarg;
 				break;
 			case OPT_DB:
-				db = optarg;
+				free(db);
+				db = cli_take_conninfo(optarg);
 				break;
 			case OPT_POOLS:
 				config_set(&values.pools, optarg);
@@ -141,10 +143,12 @@ cli_backfill(int argc, char **argv)
 			case 'h':
 				backfill_usage(stdout);
 				config_release(&values);
+				free(db);
 				return PAYRUN_EXIT_OK;
 			default:
 				fprintf(stderr, "Try 'payrun backfill --help'.\n");
 				config_release(&values);
+				free(db);
 				return PAYRUN_EXIT_USAGE;
 		}
 	}
@@ -154,6 +158,7 @@ cli_backfill(int argc, char **argv)
 				  settle == into_db ? "give exactly one of --settle and --into-db" :
 				  "--settle needs --from and --to");
 		config_release(&values);
+		free(db);
 		return PAYRUN_EXIT_USAGE;
 	}
 	if (!config_load(&values, config_path ? config_path : CONFIG_DEFAULT_PATH,
@@ -161,8 +166,10 @@ cli_backfill(int argc, char **argv)
 		!config_to_settings(&values, &settings, CONFIG_NEED_SOURCE))
 	{
 		config_release(&values);
+		free(db);
 		return PAYRUN_EXIT_USAGE;
 	}
+	settings.db_conninfo = db;	/* owned by settings from here */
 	config_release(&values);
 	if (settle &&
 		(!period_parse(from, settings.period.length == PERIOD_LENGTH_HOUR ? PERIOD_LENGTH_HOUR : PERIOD_LENGTH_UNSET,
@@ -178,7 +185,6 @@ cli_backfill(int argc, char **argv)
 		settings_release(&settings);
 		return PAYRUN_EXIT_DATA;
 	}
-	settings.db_conninfo = db ? mem_strdup(db) : NULL;
 	if (settle)
 	{
 		settings.period = pfrom;

@@ -3,6 +3,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "payrun/cli.h"
@@ -36,7 +37,7 @@ cli_db(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0}
 	};
-	const char *conninfo = NULL;
+	char	   *conninfo = NULL;
 	const char *action;
 	struct db	db;
 	int			c;
@@ -48,7 +49,8 @@ cli_db(int argc, char **argv)
 		switch (c)
 		{
 			case 'd':
-				conninfo = optarg;
+				free(conninfo);
+				conninfo = cli_take_conninfo(optarg);
 				break;
 			case 'q':
 				cli_quieter();
@@ -58,26 +60,30 @@ cli_db(int argc, char **argv)
 				break;
 			case 'h':
 				db_usage(stdout);
+				free(conninfo);
 				return PAYRUN_EXIT_OK;
 			default:
 				fprintf(stderr, "Try 'payrun db --help'.\n");
+				free(conninfo);
 				return PAYRUN_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1)
-	{
-		db_usage(stderr);
-		return PAYRUN_EXIT_USAGE;
-	}
-	action = argv[optind];
+	action = optind == argc - 1 ? argv[optind] : "";
 	if (strcmp(action, "migrate") != 0 && strcmp(action, "indexes") != 0)
 	{
-		log_error("unknown db action '%s' (want migrate or indexes)", action);
-		return PAYRUN_EXIT_USAGE;
+		if (optind == argc - 1)
+			log_error("unknown db action '%s' (want migrate or indexes)", action);
+		else
+			db_usage(stderr);
+		rc = PAYRUN_EXIT_USAGE;
 	}
-	if (!db_connect(&db, conninfo, "payrun db"))
-		return PAYRUN_EXIT_DB;
-	rc = strcmp(action, "migrate") == 0 ? migrate_apply(&db) : migrate_indexes(&db);
-	db_close(&db);
+	else if (!db_connect(&db, conninfo, "payrun db"))
+		rc = PAYRUN_EXIT_DB;
+	else
+	{
+		rc = strcmp(action, "migrate") == 0 ? migrate_apply(&db) : migrate_indexes(&db);
+		db_close(&db);
+	}
+	free(conninfo);
 	return rc;
 }

@@ -41,7 +41,7 @@ cli_export(int argc, char **argv)
 	};
 	const char *label = NULL;
 	const char *out_dir = NULL;
-	const char *conninfo = NULL;
+	char	   *conninfo = NULL;
 	enum period_length length = PERIOD_LENGTH_UNSET;
 	long		version = 0;
 	struct period period;
@@ -76,7 +76,8 @@ cli_export(int argc, char **argv)
 				}
 				break;
 			case 'd':
-				conninfo = optarg;
+				free(conninfo);
+				conninfo = cli_take_conninfo(optarg);
 				break;
 			case 'q':
 				cli_quieter();
@@ -86,22 +87,31 @@ cli_export(int argc, char **argv)
 				break;
 			case 'h':
 				export_usage(stdout);
+				free(conninfo);
 				return PAYRUN_EXIT_OK;
 			default:
 				fprintf(stderr, "Try 'payrun export --help'.\n");
+				free(conninfo);
 				return PAYRUN_EXIT_USAGE;
 		}
 	}
 	if (optind < argc || label == NULL || out_dir == NULL)
 	{
+		free(conninfo);
 		log_error(optind < argc ? "unexpected argument '%s'" : "--period and --out are required%s",
 				  optind < argc ? argv[optind] : "");
 		return PAYRUN_EXIT_USAGE;
 	}
 	if (!period_parse(label, length, &period, err, sizeof(err)))
 	{
+		free(conninfo);
 		log_error("%s", err);
 		return PAYRUN_EXIT_USAGE;
 	}
-	return export_run(conninfo, &period, (int) version, out_dir);
+	{
+		enum payrun_exit rc = export_run(conninfo, &period, (int) version, out_dir);
+
+		free(conninfo);
+		return rc;
+	}
 }

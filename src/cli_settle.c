@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "payrun/cli.h"
 #include "payrun/config.h"
@@ -146,7 +147,8 @@ settle_main(int argc, char **argv, bool rerun)
 				config_set(&values.source, optarg);
 				break;
 			case OPT_DB:
-				config_set(&values.db, optarg);
+				free(values.db);
+				values.db = cli_take_conninfo(optarg);
 				break;
 			case OPT_REASON:
 			case OPT_DRY_RUN:

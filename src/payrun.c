@@ -8,6 +8,7 @@
 #include "payrun/cli.h"
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
+#include "payrun/mem.h"
 
 struct command
 {
@@ -41,6 +42,54 @@ usage(FILE *out)
 			"\n'payrun COMMAND --help' describes a command.\n\n"
 			"Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
 			"3 input data error, 4 database error, 5 conflict (already settled or locked).\n");
+}
+
+/* Overwrites n bytes at p with 'x'. */
+static void
+blank(char *p, size_t n)
+{
+	memset(p, 'x', n);
+}
+
+char *
+cli_take_conninfo(char *arg)
+{
+	char	   *copy = mem_strdup(arg);
+	char	   *p;
+
+	/* key/value form: password=secret or password='se cret' */
+	for (p = strstr(arg, "password"); p; p = strstr(p + 1, "password"))
+	{
+		char	   *v = p + 8;
+
+		while (*v == ' ')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		while (*v == ' ')
+			v++;
+		if (*v == '\'')
+		{
+			char	   *e = v + 1;
+
+			while (*e && *e != '\'')
+				e += (*e == '\\' && e[1]) ? 2 : 1;
+			blank(v + 1, (size_t) (e - v - 1));
+		}
+		else
+			blank(v, strcspn(v, " "));
+	}
+	/* URI form: postgresql://user:secret@host/db, and ?password=... handled above */
+	if ((p = strstr(arg, "://")) != NULL)
+	{
+		char	   *at = strchr(p + 3, '@');
+		char	   *colon = strchr(p + 3, ':');
+
+		if (at && colon && colon < at)
+			blank(colon + 1, (size_t) (at - colon - 1));
+	}
+	return copy;
 }
 
 void
