@@ -47,24 +47,22 @@ cli_backfill(int argc, char **argv)
 {
 	enum
 	{
-		OPT_INPUT = 256, OPT_OUT, OPT_SETTLE, OPT_INTO_DB, OPT_FROM, OPT_TO, OPT_DB,
-		OPT_POOLS, OPT_DEFAULT_POOL, OPT_PENALTY, OPT_REJECT_RATIO, OPT_INFLATE_RATIO,
-		OPT_PERIOD_LENGTH, OPT_CONFIG
+		OPT_SETTING = 256, OPT_SETTLE, OPT_INTO_DB, OPT_FROM, OPT_TO, OPT_DB, OPT_CONFIG
 	};
 	static const struct option long_options[] = {
-		{"input", required_argument, NULL, OPT_INPUT},
-		{"out", required_argument, NULL, OPT_OUT},
+		{"input", required_argument, NULL, OPT_SETTING},
+		{"out", required_argument, NULL, OPT_SETTING},
 		{"settle", no_argument, NULL, OPT_SETTLE},
 		{"into-db", no_argument, NULL, OPT_INTO_DB},
 		{"from", required_argument, NULL, OPT_FROM},
 		{"to", required_argument, NULL, OPT_TO},
 		{"db", required_argument, NULL, OPT_DB},
-		{"pools", required_argument, NULL, OPT_POOLS},
-		{"default-pool", required_argument, NULL, OPT_DEFAULT_POOL},
-		{"penalty-factor", required_argument, NULL, OPT_PENALTY},
-		{"max-reject-ratio", required_argument, NULL, OPT_REJECT_RATIO},
-		{"max-inflate-ratio", required_argument, NULL, OPT_INFLATE_RATIO},
-		{"period-length", required_argument, NULL, OPT_PERIOD_LENGTH},
+		{"pools", required_argument, NULL, OPT_SETTING},
+		{"default-pool", required_argument, NULL, OPT_SETTING},
+		{"penalty-factor", required_argument, NULL, OPT_SETTING},
+		{"max-reject-ratio", required_argument, NULL, OPT_SETTING},
+		{"max-inflate-ratio", required_argument, NULL, OPT_SETTING},
+		{"period-length", required_argument, NULL, OPT_SETTING},
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"quiet", no_argument, NULL, 'q'},
 		{"verbose", no_argument, NULL, 'v'},
@@ -84,18 +82,16 @@ cli_backfill(int argc, char **argv)
 				pto;
 	char		err[256];
 	int			c;
+	int			li = 0;			/* index of the long option found */
 	enum payrun_exit rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "qvh", long_options, &li)) != -1)
 	{
 		switch (c)
 		{
-			case OPT_INPUT:
-				config_add_input(&values, optarg);
-				break;
-			case OPT_OUT:
-				config_set(&values.out, optarg);
+			case OPT_SETTING:
+				config_set_option(&values, long_options[li].name, optarg);
 				break;
 			case OPT_SETTLE:
 				settle = true;
@@ -112,24 +108,6 @@ cli_backfill(int argc, char **argv)
 			case OPT_DB:
 				free(db);
 				db = cli_take_conninfo(optarg);
-				break;
-			case OPT_POOLS:
-				config_set(&values.pools, optarg);
-				break;
-			case OPT_DEFAULT_POOL:
-				config_set(&values.default_pool, optarg);
-				break;
-			case OPT_PENALTY:
-				config_set(&values.penalty_factor, optarg);
-				break;
-			case OPT_REJECT_RATIO:
-				config_set(&values.max_reject_ratio, optarg);
-				break;
-			case OPT_INFLATE_RATIO:
-				config_set(&values.max_inflate_ratio, optarg);
-				break;
-			case OPT_PERIOD_LENGTH:
-				config_set(&values.period_length, optarg);
 				break;
 			case OPT_CONFIG:
 				config_path = optarg;

@@ -76,22 +76,20 @@ settle_main(int argc, char **argv, bool rerun)
 {
 	enum
 	{
-		OPT_PERIOD = 256, OPT_PERIOD_LENGTH, OPT_INPUT, OPT_POOLS, OPT_DEFAULT_POOL,
-		OPT_PENALTY, OPT_REJECT_RATIO, OPT_INFLATE_RATIO, OPT_OUT, OPT_CONFIG,
-		OPT_SOURCE, OPT_DB, OPT_REASON, OPT_DRY_RUN
+		OPT_SETTING = 256, OPT_CONFIG, OPT_DB, OPT_REASON, OPT_DRY_RUN
 	};
 	static const struct option long_options[] = {
-		{"period", required_argument, NULL, OPT_PERIOD},
-		{"period-length", required_argument, NULL, OPT_PERIOD_LENGTH},
-		{"input", required_argument, NULL, OPT_INPUT},
-		{"pools", required_argument, NULL, OPT_POOLS},
-		{"default-pool", required_argument, NULL, OPT_DEFAULT_POOL},
-		{"penalty-factor", required_argument, NULL, OPT_PENALTY},
-		{"max-reject-ratio", required_argument, NULL, OPT_REJECT_RATIO},
-		{"max-inflate-ratio", required_argument, NULL, OPT_INFLATE_RATIO},
-		{"out", required_argument, NULL, OPT_OUT},
+		{"period", required_argument, NULL, OPT_SETTING},
+		{"period-length", required_argument, NULL, OPT_SETTING},
+		{"input", required_argument, NULL, OPT_SETTING},
+		{"pools", required_argument, NULL, OPT_SETTING},
+		{"default-pool", required_argument, NULL, OPT_SETTING},
+		{"penalty-factor", required_argument, NULL, OPT_SETTING},
+		{"max-reject-ratio", required_argument, NULL, OPT_SETTING},
+		{"max-inflate-ratio", required_argument, NULL, OPT_SETTING},
+		{"out", required_argument, NULL, OPT_SETTING},
+		{"source", required_argument, NULL, OPT_SETTING},
 		{"config", required_argument, NULL, OPT_CONFIG},
-		{"source", required_argument, NULL, OPT_SOURCE},
 		{"db", required_argument, NULL, OPT_DB},
 		{"reason", required_argument, NULL, OPT_REASON},
 		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
@@ -106,45 +104,19 @@ settle_main(int argc, char **argv, bool rerun)
 	const char *reason = NULL;
 	bool		dry_run = false;
 	int			c;
+	int			li = 0;			/* index of the long option found */
 	int			rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "qvh", long_options, &li)) != -1)
 	{
 		switch (c)
 		{
-			case OPT_PERIOD:
-				config_set(&values.period, optarg);
-				break;
-			case OPT_PERIOD_LENGTH:
-				config_set(&values.period_length, optarg);
-				break;
-			case OPT_INPUT:
-				config_add_input(&values, optarg);
-				break;
-			case OPT_POOLS:
-				config_set(&values.pools, optarg);
-				break;
-			case OPT_DEFAULT_POOL:
-				config_set(&values.default_pool, optarg);
-				break;
-			case OPT_PENALTY:
-				config_set(&values.penalty_factor, optarg);
-				break;
-			case OPT_REJECT_RATIO:
-				config_set(&values.max_reject_ratio, optarg);
-				break;
-			case OPT_INFLATE_RATIO:
-				config_set(&values.max_inflate_ratio, optarg);
-				break;
-			case OPT_OUT:
-				config_set(&values.out, optarg);
+			case OPT_SETTING:
+				config_set_option(&values, long_options[li].name, optarg);
 				break;
 			case OPT_CONFIG:
 				config_path = optarg;
-				break;
-			case OPT_SOURCE:
-				config_set(&values.source, optarg);
 				break;
 			case OPT_DB:
 				free(values.db);

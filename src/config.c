@@ -3,6 +3,7 @@
  */
 #include <confuse.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,41 @@ config_add_input(struct config_values *v, const char *path)
 {
 	v->inputs = mem_realloc_array(v->inputs, v->ninputs + 1, sizeof(char *));
 	v->inputs[v->ninputs++] = mem_strdup(path);
+}
+
+bool
+config_set_option(struct config_values *v, const char *name, const char *value)
+{
+	static const struct
+	{
+		const char *name;
+		size_t		offset;
+	}			slots[] = {
+		{"period", offsetof(struct config_values, period)},
+		{"period-length", offsetof(struct config_values, period_length)},
+		{"source", offsetof(struct config_values, source)},
+		{"pools", offsetof(struct config_values, pools)},
+		{"default-pool", offsetof(struct config_values, default_pool)},
+		{"penalty-factor", offsetof(struct config_values, penalty_factor)},
+		{"max-reject-ratio", offsetof(struct config_values, max_reject_ratio)},
+		{"max-inflate-ratio", offsetof(struct config_values, max_inflate_ratio)},
+		{"out", offsetof(struct config_values, out)},
+	};
+
+	if (strcmp(name, "input") == 0)
+	{
+		config_add_input(v, value);
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+	{
+		if (strcmp(name, slots[i].name) == 0)
+		{
+			config_set((char **) ((char *) v + slots[i].offset), value);
+			return true;
+		}
+	}
+	return false;
 }
 
 void

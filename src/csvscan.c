@@ -229,6 +229,23 @@ count_lf(const char *p, size_t n)
 	return lf;
 }
 
+/* Fills rec for buf[start..end) and hands it to fn. */
+static inline bool
+emit_record(struct csvscan *scan, struct csv_record *rec, const char *buf, size_t start,
+			size_t end, uint64_t line, uint32_t nfields, bool bad_quote,
+			csvscan_fn fn, void *arg)
+{
+	rec->raw = buf + start;
+	rec->len = end - start;
+	rec->line = line;
+	rec->nfields = nfields;
+	rec->nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
+	/* read after every callback: it may resize the spans (csvscan_set_span_cap) */
+	rec->spans = scan->spans;
+	rec->bad_quote = bad_quote;
+	return fn(arg, rec);
+}
+
 /*
  * On x86-64 a second copy is built for CPUs with POPCNT and AVX2 and
  * chosen at load time (GNU ifunc); the baseline has no popcount
@@ -306,21 +323,12 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 			if (term & (1ULL << i))
 			{
 				/* a zero-length record is an empty line: skipped */
-				if (p > rec_start)
+				if (p > rec_start &&
+					!emit_record(scan, &rec, buf, rec_start, p, scan->line + rec_lf,
+								 nfields, false, fn, arg))
 				{
-					rec.raw = buf + rec_start;
-					rec.len = p - rec_start;
-					rec.line = scan->line + rec_lf;
-					rec.nfields = nfields;
-					rec.nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
-					rec.spans = scan->spans;
-					rec.bad_quote = false;
-					/* the callback may resize the spans (csvscan_set_span_cap) */
-					if (!fn(arg, &rec))
-					{
-						*consumed = p + 1;
-						return CSVSCAN_STOPPED;
-					}
+					*consumed = p + 1;
+					return CSVSCAN_STOPPED;
 				}
 				rec_start = p + 1;
 				rec_lf = lf_before + (uint64_t) __builtin_popcountll(m.lf & upto);
@@ -350,14 +358,8 @@ bad_record:
 				*consumed = rec_start;
 				return CSVSCAN_UNTERMINATED_QUOTE;
 			}
-			rec.raw = buf + rec_start;
-			rec.len = end - rec_start;
-			rec.line = scan->line + rec_lf;
-			rec.nfields = nfields;
-			rec.nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
-			rec.spans = scan->spans;
-			rec.bad_quote = true;
-			if (!fn(arg, &rec))
+			if (!emit_record(scan, &rec, buf, rec_start, end, scan->line + rec_lf,
+							 nfields, true, fn, arg))
 			{
 				*consumed = end < len ? end + 1 : len;
 				return CSVSCAN_STOPPED;
@@ -390,14 +392,8 @@ bad_record:
 				scan->spans[nfields].len = (uint32_t) (len - field_start);
 			}
 			nfields++;
-			rec.raw = buf + rec_start;
-			rec.len = len - rec_start;
-			rec.line = scan->line + rec_lf;
-			rec.nfields = nfields;
-			rec.nspans = nfields < scan->span_cap ? nfields : scan->span_cap;
-			rec.spans = scan->spans;
-			rec.bad_quote = false;
-			if (!fn(arg, &rec))
+			if (!emit_record(scan, &rec, buf, rec_start, len, scan->line + rec_lf,
+							 nfields, false, fn, arg))
 			{
 				*consumed = len;
 				return CSVSCAN_STOPPED;

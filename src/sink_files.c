@@ -54,8 +54,13 @@ write_bounds(const struct csvout *w, const struct period *p)
 	csvout_char(w, ',');
 }
 
+/* Writes one row (without its line end) of a CSV file. */
+typedef void (*row_writer) (const struct csvout *w, const struct sink_run *run, size_t i);
+
+/* Creates out->name with a header and nrows rows; records size and digest. */
 static bool
-write_ledger_csv(int dirfd, const struct ledger *ledger, struct manifest_output *out)
+write_csv(int dirfd, const struct sink_run *run, const char *header, size_t nrows,
+		  row_writer write_row, struct manifest_output *out)
 {
 	struct outfile of;
 	struct csvout w;
@@ -63,13 +68,10 @@ write_ledger_csv(int dirfd, const struct ledger *ledger, struct manifest_output 
 	if (!outfile_create(&of, dirfd, out->name))
 		return false;
 	w = outfile_csvout(&of);
-	outfile_puts(&of, "period_start,period_end,stream_id,node_id,total_polls,"
-				 "successful_polls,failed_spot_checks,uptime_ppm,contribution_ppm,"
-				 "base_amount,forfeited_amount,payout_amount\n");
-	for (size_t i = 0; i < ledger->nrows; i++)
+	outfile_puts(&of, header);
+	for (size_t i = 0; i < nrows; i++)
 	{
-		write_bounds(&w, &ledger->period);
-		csvout_ledger_row(&w, &ledger->rows[i]);
+		write_row(&w, run, i);
 		csvout_char(&w, '\n');
 	}
 	out->bytes = of.bytes;
@@ -79,50 +81,24 @@ write_ledger_csv(int dirfd, const struct ledger *ledger, struct manifest_output 
 	return true;
 }
 
-static bool
-write_streams_csv(int dirfd, const struct ledger *ledger, struct manifest_output *out)
+static void
+ledger_row(const struct csvout *w, const struct sink_run *run, size_t i)
 {
-	struct outfile of;
-	struct csvout w;
-
-	if (!outfile_create(&of, dirfd, out->name))
-		return false;
-	w = outfile_csvout(&of);
-	outfile_puts(&of, "period_start,period_end,stream_id,pool,nodes,"
-				 "total_successful_polls,paid,forfeited,unallocated\n");
-	for (size_t i = 0; i < ledger->nstreams; i++)
-	{
-		write_bounds(&w, &ledger->period);
-		csvout_stream_row(&w, &ledger->streams[i]);
-		csvout_char(&w, '\n');
-	}
-	out->bytes = of.bytes;
-	if (!outfile_close(&of))
-		return false;
-	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
-	return true;
+	write_bounds(w, &run->ledger->period);
+	csvout_ledger_row(w, &run->ledger->rows[i]);
 }
 
-static bool
-write_adjustments_csv(int dirfd, const struct adjustments *adj, struct manifest_output *out)
+static void
+stream_row(const struct csvout *w, const struct sink_run *run, size_t i)
 {
-	struct outfile of;
-	struct csvout w;
+	write_bounds(w, &run->ledger->period);
+	csvout_stream_row(w, &run->ledger->streams[i]);
+}
 
-	if (!outfile_create(&of, dirfd, out->name))
-		return false;
-	w = outfile_csvout(&of);
-	outfile_puts(&of, CSVOUT_ADJUSTMENTS_HEADER);
-	for (size_t i = 0; i < adj->nrows; i++)
-	{
-		csvout_adjustment_row(&w, &adj->rows[i]);
-		csvout_char(&w, '\n');
-	}
-	out->bytes = of.bytes;
-	if (!outfile_close(&of))
-		return false;
-	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
-	return true;
+static void
+adjustment_row(const struct csvout *w, const struct sink_run *run, size_t i)
+{
+	csvout_adjustment_row(w, &run->adjustments->rows[i]);
 }
 
 static enum payrun_exit
@@ -140,14 +116,21 @@ files_write(struct sink *sink, const struct sink_run *run)
 	char	   *text;
 	bool		ok;
 
-	if (!write_ledger_csv(dirfd, run->ledger, &outputs[0]) ||
-		!write_streams_csv(dirfd, run->ledger, &outputs[1]))
+	if (!write_csv(dirfd, run, "period_start,period_end,stream_id,node_id,total_polls,"
+				   "successful_polls,failed_spot_checks,uptime_ppm,contribution_ppm,"
+				   "base_amount,forfeited_amount,payout_amount\n",
+				   run->ledger->nrows, ledger_row, &outputs[0]) ||
+		!write_csv(dirfd, run, "period_start,period_end,stream_id,pool,nodes,"
+				   "total_successful_polls,paid,forfeited,unallocated\n",
+				   run->ledger->nstreams, stream_row, &outputs[1]))
 		return PAYRUN_EXIT_INTERNAL;
 	outputs[2].bytes = sf->rejects.file.bytes;
 	if (!rejects_close(&sf->rejects))
 		return PAYRUN_EXIT_INTERNAL;
 	memcpy(outputs[2].sha256, sf->rejects.file.sha256, SHA256_HEX_LEN);
-	if (run->adjustments && !write_adjustments_csv(dirfd, run->adjustments, &outputs[3]))
+	if (run->adjustments &&
+		!write_csv(dirfd, run, CSVOUT_ADJUSTMENTS_HEADER, run->adjustments->nrows,
+				   adjustment_row, &outputs[3]))
 		return PAYRUN_EXIT_INTERNAL;
 
 	manifest = manifest_build(run, outputs, noutputs);

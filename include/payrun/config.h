@@ -62,6 +62,13 @@ void		config_set(char **slot, const char *value);
 void		config_add_input(struct config_values *v, const char *path);
 
 /*
+ * Sets the value of a settle option by its long name ("default-pool",
+ * "input" adds one); false if name is not a settle option.  Command-line
+ * parsers route every option they share with settle through here.
+ */
+bool		config_set_option(struct config_values *v, const char *name, const char *value);
+
+/*
  * Fills the values not yet set from the config file at path.  With
  * explicit false, a missing file is not an error (the default path).
  * Logs and returns false on a syntax error or unknown key.
