@@ -82,6 +82,7 @@ check: payrun $(UNIT_BIN) $(TOOL_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	@sh tests/e2e/run.sh
 	@bash tests/e2e/pg.sh
+	@bash tests/e2e/jobs.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
@@ -89,6 +90,7 @@ unit: $(UNIT_BIN)
 e2e: payrun $(TOOL_BIN)
 	@sh tests/e2e/run.sh
 	@bash tests/e2e/pg.sh
+	@bash tests/e2e/jobs.sh
 
 demo: deps
 	$(MAKE) payrun tools

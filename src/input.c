@@ -201,6 +201,13 @@ read_block(struct input *in)
 static bool
 over_limits(struct input *in)
 {
+	/*
+	 * The ratio is of the compressed bytes inflated so far, not of those
+	 * read: the read buffer runs up to READ_SIZE ahead, which would let a
+	 * bomb inflate ratio x READ_SIZE bytes before it is noticed.
+	 */
+	uint64_t	consumed = in->file_bytes - (in->gzip ? in->zs.avail_in : 0);
+
 	if (in->limits.max_decoded_bytes &&
 		in->decoded_bytes > in->limits.max_decoded_bytes)
 	{
@@ -208,13 +215,13 @@ over_limits(struct input *in)
 			   in->path, (unsigned long long) in->limits.max_decoded_bytes);
 		return true;
 	}
-	if (in->limits.max_inflate_ratio && in->file_bytes > 0 &&
+	if (in->limits.max_inflate_ratio && consumed > 0 &&
 		in->decoded_bytes > 1024 * 1024 &&
-		in->decoded_bytes / in->file_bytes > in->limits.max_inflate_ratio)
+		in->decoded_bytes / consumed > in->limits.max_inflate_ratio)
 	{
 		finish(in, "could not read '%s': decompression ratio exceeds %llu:1 at byte %llu (gzip bomb?)",
 			   in->path, (unsigned long long) in->limits.max_inflate_ratio,
-			   (unsigned long long) in->file_bytes);
+			   (unsigned long long) consumed);
 		return true;
 	}
 	return false;

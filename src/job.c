@@ -18,6 +18,8 @@
 #include "payrun/paths.h"
 #include "payrun/period.h"
 #include "payrun/publish.h"
+#include "payrun/report.h"
+#include "payrun/runlog.h"
 #include "payrun/settle.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
@@ -231,9 +233,37 @@ data_complete(const struct settings *s, const struct config_values *v, const str
 	}
 }
 
+/*
+ * One line in DIR/runs.log for a nightly run as a whole, whatever it did:
+ * the periods it settled have their own lines, but a night that settled
+ * nothing (nothing to do, data not complete, a failure) must show too.
+ */
+static enum payrun_exit
+log_nightly(const struct job *job, const struct settings *s, bool dry_run, double t0,
+			const char *status, enum payrun_exit rc, const char *period, long done,
+			const char *why)
+{
+	char		note[512];
+	json_t	   *e;
+
+	if (dry_run)
+		return rc;
+	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", job->name, done, why);
+	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}",
+				  "command", "nightly", "period", period, "status", status,
+				  "exit", (int) rc, "wall_s", report_now() - t0, "note", note);
+	if (e)
+	{
+		(void) runlog_append(s->out_dir, e);
+		json_decref(e);
+	}
+	return rc;
+}
+
 static enum payrun_exit
 run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 {
+	double		t0 = report_now();
 	char		last[PERIOD_LABEL_MAX];
 	struct period p;
 	int64_t		limit = now - job->grace_s;
@@ -284,13 +314,16 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 			int			c = data_complete(s, &job->values, &p);
 
 			if (c < 0)
-				return s->source == SOURCE_PG ? PAYRUN_EXIT_DB : PAYRUN_EXIT_DATA;
+				return log_nightly(job, s, dry_run, t0, "failed",
+								   s->source == SOURCE_PG ? PAYRUN_EXIT_DB : PAYRUN_EXIT_DATA,
+								   p.label, done, "could not check whether its data is complete");
 			if (c == 0)
 			{
 				log_notice("job %s: stopping at period %s: no data at or after its end yet "
 						   "(data not complete); it will be settled by a later run",
 						   job->name, p.label);
-				return PAYRUN_EXIT_OK;
+				return log_nightly(job, s, dry_run, t0, "waiting", PAYRUN_EXIT_OK, p.label, done,
+								   "stopped here: no data at or after its end yet");
 			}
 		}
 		if (dry_run)
@@ -304,7 +337,8 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 			if (s->source == SOURCE_CSV)
 			{
 				if (!period_inputs(&job->values, p.label, &files, false))
-					return PAYRUN_EXIT_DATA;
+					return log_nightly(job, s, dry_run, t0, "failed", PAYRUN_EXIT_DATA, p.label,
+									   done, "its input files are missing");
 				ps.inputs = files.items;
 				ps.ninputs = files.count;
 			}
@@ -314,22 +348,31 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 			if (rc != PAYRUN_EXIT_OK)
 			{
 				log_error("job %s: stopped at period %s (exit %d)", job->name, p.label, rc);
-				return rc;
+				return log_nightly(job, s, dry_run, t0, "failed", rc, p.label, done,
+								   "stopped here: its settlement failed");
 			}
 		}
 		done++;
 		period_from_start(p.end, p.length, &p);
 	}
 	if (done == 0)
+	{
 		log_notice("job %s: nothing to do at %s: the next period, %s, closes at its end plus %llds grace",
 				   job->name, nowtext, p.label, (long long) job->grace_s);
-	else if (p.end <= limit)
+		return log_nightly(job, s, dry_run, t0, "idle", PAYRUN_EXIT_OK, p.label, done,
+						   "nothing to do: this period is not closed yet");
+	}
+	if (p.end <= limit)
+	{
 		log_notice("job %s: settled %ld period(s), the most per run (max_periods); "
 				   "the next run goes on from %s", job->name, done, p.label);
-	else
-		log_notice("job %s: %s %ld period(s); up to date", job->name,
-				   dry_run ? "would settle" : "settled", done);
-	return PAYRUN_EXIT_OK;
+		return log_nightly(job, s, dry_run, t0, "done", PAYRUN_EXIT_OK, p.label, done,
+						   "max_periods reached: the next run goes on from this period");
+	}
+	log_notice("job %s: %s %ld period(s); up to date", job->name,
+			   dry_run ? "would settle" : "settled", done);
+	return log_nightly(job, s, dry_run, t0, "done", PAYRUN_EXIT_OK, p.label, done,
+					   "up to date: this period is not closed yet");
 }
 
 enum payrun_exit

@@ -88,6 +88,10 @@ check_versions(struct sink_pg *sp, const struct sink_run *run, const char *step)
 		{
 			log_error("period %s is already settled in the database (payout_runs id %s, version %s)",
 					  p->label, sr.id, sr.version);
+			/* the files sink found no version: they were lost after a commit, or go elsewhere */
+			log_error("'%s' has no version of it; if its files were lost after the commit, "
+					  "rebuild them with 'payrun export --period %s --out %s'",
+					  run->settings->out_dir, p->label, run->settings->out_dir);
 			return PAYRUN_EXIT_CONFLICT;
 		}
 		return PAYRUN_EXIT_OK;

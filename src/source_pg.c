@@ -156,6 +156,14 @@ cpu_now(void)
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/* Ends the read transaction after a failure; a lost connection has ended it already. */
+static void
+rollback_read(struct db *db, const char *step)
+{
+	if (db_connected(db))
+		(void) db_exec(db, step, "ROLLBACK", "ROLLBACK");
+}
+
 enum payrun_exit
 source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
 			   struct pools *pools, struct aggregate *agg, struct rejects *rejects,
@@ -185,12 +193,12 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
 		if (!db_query(db, "read pools", "pools_read", sql_pools_read, 2, params,
 					  on_pool, &pr, NULL))
 		{
-			(void) db_exec(db, "read pools", "ROLLBACK", "ROLLBACK");
+			rollback_read(db, "read pools");
 			return pr.failed ? PAYRUN_EXIT_DATA : PAYRUN_EXIT_DB;
 		}
 		if (!pools_finish(pools, "payout_pools"))
 		{
-			(void) db_exec(db, "read pools", "ROLLBACK", "ROLLBACK");
+			rollback_read(db, "read pools");
 			return PAYRUN_EXIT_DATA;
 		}
 		report_end(rep, REPORT_PHASE_POOLS, pools->count, 0);
@@ -201,7 +209,7 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
 	if (!db_query(db, "read probes", "settle_read", sql_settle_read, 2, params,
 				  on_group, &r, &first_row_s))
 	{
-		(void) db_exec(db, "read probes", "ROLLBACK", "ROLLBACK");
+		rollback_read(db, "read probes");
 		return r.failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
 	}
 	{

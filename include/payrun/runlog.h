@@ -1,6 +1,7 @@
 /*
  * runlog.h: the run log, DIR/runs.log: one JSON line per run of settle,
- * rerun or backfill against an output directory, appended with a single
+ * rerun or backfill against an output directory, and one per nightly job
+ * run (command "nightly", besides its periods' lines), appended with a single
  * write (O_APPEND), success or not, so an operator can read the history
  * with 'payrun history'.
  */
