@@ -219,12 +219,36 @@ adjust_load_previous(struct adjustments *adj, const char *version_dir, int previ
 	return true;
 }
 
+static void
+push(struct adjustments *adj, size_t *cap, const struct adjustment *a)
+{
+	if (adj->nrows == *cap)
+	{
+		*cap = *cap ? *cap * 2 : 256;
+		adj->rows = mem_realloc_array(adj->rows, *cap, sizeof(*a));
+	}
+	adj->rows[adj->nrows++] = *a;
+}
+
+/* The stream's totals row, if any of its nodes was adjusted. */
+static void
+close_stream(struct adjustments *adj, size_t *cap, struct adjustment *st, size_t adjusted)
+{
+	if (st->stream != NULL && adjusted > 0)
+	{
+		st->delta = st->now_due - st->previously_paid;
+		push(adj, cap, st);
+	}
+}
+
 bool
 adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 {
 	size_t		i = 0,
 				j = 0;
 	size_t		cap = 0;
+	struct adjustment st = {0};	/* totals of the current stream */
+	size_t		st_adjusted = 0;
 
 	while (i < adj->nprev || j < ledger->nrows)
 	{
@@ -261,8 +285,21 @@ adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 			a.now_due = r->payout;
 			j++;
 		}
+		/* streams come in order: a new one closes the previous one's totals */
+		if (st.stream == NULL ||
+			aggregate_id_cmp(st.stream, st.stream_len, a.stream, a.stream_len) != 0)
+		{
+			close_stream(adj, &cap, &st, st_adjusted);
+			memset(&st, 0, sizeof(st));
+			st.stream = a.stream;
+			st.stream_len = a.stream_len;
+			st.node = "";
+			st_adjusted = 0;
+		}
 		if (__builtin_add_overflow(adj->previously_paid, a.previously_paid, &adj->previously_paid) ||
-			__builtin_add_overflow(adj->now_due, a.now_due, &adj->now_due))
+			__builtin_add_overflow(adj->now_due, a.now_due, &adj->now_due) ||
+			__builtin_add_overflow(st.previously_paid, a.previously_paid, &st.previously_paid) ||
+			__builtin_add_overflow(st.now_due, a.now_due, &st.now_due))
 		{
 			log_error("adjustment totals overflow 64 bits");
 			return false;
@@ -271,14 +308,22 @@ adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 		if (c == 0 && a.previously_paid == a.now_due)
 			continue;
 		a.delta = a.now_due - a.previously_paid;
-		if (adj->nrows == cap)
-		{
-			cap = cap ? cap * 2 : 256;
-			adj->rows = mem_realloc_array(adj->rows, cap, sizeof(a));
-		}
-		adj->rows[adj->nrows++] = a;
+		push(adj, &cap, &a);
+		adj->nnodes++;
+		st_adjusted++;
 	}
+	close_stream(adj, &cap, &st, st_adjusted);
 	adj->delta = adj->now_due - adj->previously_paid;
+	if (adj->nnodes > 0)
+	{
+		struct adjustment total = {
+			.stream = "",.node = "",
+			.previously_paid = adj->previously_paid,.now_due = adj->now_due,
+			.delta = adj->delta
+		};
+
+		push(adj, &cap, &total);
+	}
 	return true;
 }
 

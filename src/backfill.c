@@ -72,8 +72,18 @@ close_rejects_place(struct rejects_place *rp)
 		keep = true;
 	if (!keep)
 	{
+		char	   *slash;
+
 		(void) unlinkat(rp->fd, "rejects.csv", 0);
 		(void) rmdir(rp->dir);
+		/* and DIR/backfill itself when no earlier backfill kept anything */
+		slash = strrchr(rp->dir, '/');
+		if (slash)
+		{
+			*slash = '\0';
+			(void) rmdir(rp->dir);
+			*slash = '/';
+		}
 	}
 	close(rp->fd);
 }
@@ -513,8 +523,10 @@ backfill_load(const struct settings *s, const struct paths *files)
 			double		el = report_now() - t0;
 			double		eta = bytes_done > 0 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done : 0;
 
-			log_notice("backfill: %zu/%zu files, %.0f rows/s, ETA %.0f s", i + 1, files->count,
-					   el > 0 ? (double) total.rows_read / el : 0.0, eta);
+			/* progress belongs on a terminal; in a log it is detail */
+			log_msg(isatty(STDERR_FILENO) ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO,
+					"backfill: %zu/%zu files, %.0f rows/s, ETA %.0f s", i + 1, files->count,
+					el > 0 ? (double) total.rows_read / el : 0.0, eta);
 		}
 	}
 	close_rejects_place(&rp);

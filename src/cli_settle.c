@@ -162,6 +162,7 @@ settle_main(int argc, char **argv, bool rerun)
 	}
 	if (!config_load(&values, config_path ? config_path : CONFIG_DEFAULT_PATH,
 					 config_path != NULL) ||
+		(rerun && !config_inherit_latest(&values)) ||
 		!config_to_settings(&values, &settings, CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE))
 	{
 		config_release(&values);

@@ -2,7 +2,9 @@
  * config.c: config file and option validation (see config.h).
  */
 #include <confuse.h>
+#include <jansson.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/pools.h"
+#include "payrun/publish.h"
 
 void
 config_set(char **slot, const char *value)
@@ -27,6 +30,76 @@ config_add_input(struct config_values *v, const char *path)
 {
 	v->inputs = mem_realloc_array(v->inputs, v->ninputs + 1, sizeof(char *));
 	v->inputs[v->ninputs++] = mem_strdup(path);
+}
+
+bool
+config_inherit(struct config_values *v, const char *manifest_path)
+{
+	static const struct
+	{
+		const char *key;		/* in manifest.json "settings" */
+		size_t		offset;
+	}			keys[] = {
+		{"penalty_factor", offsetof(struct config_values, penalty_factor)},
+		{"default_pool", offsetof(struct config_values, default_pool)},
+		{"pools", offsetof(struct config_values, pools)},
+		{"max_reject_ratio", offsetof(struct config_values, max_reject_ratio)},
+	};
+	json_error_t err;
+	json_t	   *m = json_load_file(manifest_path, 0, &err);
+	json_t	   *settings = m ? json_object_get(m, "settings") : NULL;
+
+	if (!json_is_object(settings))
+	{
+		log_error("could not read the settings of the previous version from '%s': %s",
+				  manifest_path, m ? "no settings object" : err.text);
+		json_decref(m);
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+	{
+		char	  **slot = (char **) ((char *) v + keys[i].offset);
+		json_t	   *j = json_object_get(settings, keys[i].key);
+		char		num[32];
+		const char *val = NULL;
+
+		if (*slot != NULL || j == NULL || json_is_null(j))
+			continue;
+		if (json_is_string(j))
+			val = json_string_value(j);
+		else if (json_is_integer(j))
+		{
+			snprintf(num, sizeof(num), "%lld", (long long) json_integer_value(j));
+			val = num;
+		}
+		if (val == NULL)
+			continue;
+		*slot = mem_strdup(val);
+		log_notice("rerun: %s %s, as in the previous version (give it to change it)",
+				   keys[i].key, val);
+	}
+	json_decref(m);
+	return true;
+}
+
+bool
+config_inherit_latest(struct config_values *v)
+{
+	char		path[4200];
+	int			fd;
+	int			latest;
+
+	if (v->out == NULL || v->period == NULL)
+		return true;
+	fd = open(v->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	latest = publish_latest_version(fd, v->period);
+	close(fd);
+	if (latest < 1)
+		return true;
+	snprintf(path, sizeof(path), "%s/%s/v%d/manifest.json", v->out, v->period, latest);
+	return config_inherit(v, path);
 }
 
 bool

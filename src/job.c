@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "payrun/backfill.h"
 #include "payrun/config.h"
@@ -143,9 +144,9 @@ job_release(struct job *job)
 	free(job->reason);
 }
 
-/* The latest period label with a published version under out_dir, or "". */
+/* The earliest period label with a published version under out_dir, or "". */
 static void
-latest_settled(const char *out_dir, enum period_length length, char *label, size_t len)
+earliest_settled(const char *out_dir, enum period_length length, char *label, size_t len)
 {
 	DIR		   *d = opendir(out_dir);
 	struct dirent *de;
@@ -158,16 +159,25 @@ latest_settled(const char *out_dir, enum period_length length, char *label, size
 	{
 		struct period p;
 		char		err[128];
-		int			fd;
 
-		if (strlen(de->d_name) != want || strcmp(de->d_name, label) <= 0 ||
+		if (strlen(de->d_name) != want ||
+			(label[0] != '\0' && strcmp(de->d_name, label) >= 0) ||
 			!period_parse(de->d_name, length, &p, err, sizeof(err)))
 			continue;
-		fd = dirfd(d);
-		if (publish_latest_version(fd, de->d_name) > 0)
+		if (publish_latest_version(dirfd(d), de->d_name) > 0)
 			snprintf(label, len, "%s", de->d_name);
 	}
 	closedir(d);
+}
+
+/* Has period label a published version under out_dir? */
+static bool
+is_settled(const char *out_dir, const char *label)
+{
+	char		path[4200];
+
+	snprintf(path, sizeof(path), "%s/%s/v1", out_dir, label);
+	return access(path, F_OK) == 0;
 }
 
 /* The inputs of a csv job for one period: patterns with {period} filled. */
@@ -264,7 +274,7 @@ static enum payrun_exit
 run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 {
 	double		t0 = report_now();
-	char		last[PERIOD_LABEL_MAX];
+	char		first[PERIOD_LABEL_MAX];
 	struct period p;
 	int64_t		limit = now - job->grace_s;
 	long		done = 0;
@@ -281,15 +291,13 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 		return PAYRUN_EXIT_USAGE;
 	}
 
-	latest_settled(s->out_dir, s->period.length, last, sizeof(last));
-	if (last[0] != '\0')
-	{
-		struct period l;
-
-		period_parse(last, s->period.length, &l, err, sizeof(err));
-		period_from_start(l.end, s->period.length, &p);
-	}
-	else if (job->start_period)
+	/*
+	 * Every period from the start is looked at, not only those after the
+	 * latest settled one: a period missed in between (a failed night, a
+	 * manual settle of a later day) is settled by the next run, oldest
+	 * first, instead of being skipped for good.
+	 */
+	if (job->start_period)
 	{
 		if (!period_parse(job->start_period, s->period.length, &p, err, sizeof(err)))
 		{
@@ -299,9 +307,14 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 	}
 	else
 	{
-		log_error("job %s: nothing is settled in '%s' yet and the job has no start_period",
-				  job->name, s->out_dir);
-		return PAYRUN_EXIT_USAGE;
+		earliest_settled(s->out_dir, s->period.length, first, sizeof(first));
+		if (first[0] == '\0')
+		{
+			log_error("job %s: nothing is settled in '%s' yet and the job has no start_period",
+					  job->name, s->out_dir);
+			return PAYRUN_EXIT_USAGE;
+		}
+		period_parse(first, s->period.length, &p, err, sizeof(err));
 	}
 
 	timestamp_format(now, nowtext);
@@ -309,6 +322,11 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 	{
 		enum payrun_exit rc;
 
+		if (is_settled(s->out_dir, p.label))
+		{
+			period_from_start(p.end, p.length, &p);
+			continue;
+		}
 		if (job->require_complete)
 		{
 			int			c = data_complete(s, &job->values, &p);
@@ -402,6 +420,11 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 		return PAYRUN_EXIT_USAGE;
 	}
 	need = rerun ? CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE : CONFIG_NEED_SOURCE;
+	if (rerun && !config_inherit_latest(&job.values))
+	{
+		job_release(&job);
+		return PAYRUN_EXIT_DATA;
+	}
 	{
 		/* a backfill's db is where it loads, not a probe source */
 		char	   *db = NULL;

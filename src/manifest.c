@@ -110,7 +110,7 @@ manifest_build(const struct sink_run *run, const struct manifest_output *outputs
 							json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}",
 									  "supersedes_version", run->adjustments->previous_version,
 									  "reason", run->settings->reason ? run->settings->reason : "",
-									  "adjusted_nodes", (json_int_t) run->adjustments->nrows,
+									  "adjusted_nodes", (json_int_t) run->adjustments->nnodes,
 									  "previously_paid", (json_int_t) run->adjustments->previously_paid,
 									  "now_due", (json_int_t) run->adjustments->now_due,
 									  "delta", (json_int_t) run->adjustments->delta));

@@ -36,7 +36,8 @@ pools_parse_amount(const char *s, size_t len, int64_t *out)
 {
 	int64_t		v = 0;
 
-	if (len == 0 || len > 19)
+	/* no length limit: leading zeros are digits too; overflow is checked */
+	if (len == 0)
 		return false;
 	for (size_t i = 0; i < len; i++)
 	{

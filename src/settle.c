@@ -103,7 +103,7 @@ print_adjustments(const struct settings *s, const struct adjustments *adj, int v
 {
 	struct csvout w = {.write = stdout_write,.arg = stdout};
 
-	if (adj->nrows == 0)
+	if (adj->nnodes == 0)
 	{
 		printf("period %s: no change against v%d (%s)\n", s->period.label,
 			   adj->previous_version, s->dry_run ? "dry run, nothing published" :
@@ -111,7 +111,7 @@ print_adjustments(const struct settings *s, const struct adjustments *adj, int v
 		return;
 	}
 	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, delta %+lld%s\n",
-		   s->period.label, adj->previous_version, version, adj->nrows,
+		   s->period.label, adj->previous_version, version, adj->nnodes,
 		   (long long) adj->previously_paid, (long long) adj->now_due, (long long) adj->delta,
 		   s->dry_run ? " (dry run, nothing published)" : "");
 	if (!s->dry_run)
@@ -169,7 +169,7 @@ log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit r
 	if (run->adjustments)
 	{
 		json_object_set_new(e, "delta", json_integer(run->adjustments->delta));
-		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) run->adjustments->nrows));
+		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) run->adjustments->nnodes));
 	}
 	if (s->reason)
 		json_object_set_new(e, "note", json_string(s->reason));

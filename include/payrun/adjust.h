@@ -4,6 +4,10 @@
  * and compared with the new ledger by (stream, node): every node whose
  * payout changed, appeared or disappeared becomes an adjustment
  * previously_paid -> now_due, delta = now_due - previously_paid.
+ *
+ * Totals follow as rows with empty ids (ids are never empty): after each
+ * stream's adjusted nodes, the stream's totals over all its nodes (node_id
+ * empty); last, the period's (both empty).  Nothing changed, no rows.
  */
 #ifndef PAYRUN_ADJUST_H
 #define PAYRUN_ADJUST_H
@@ -39,8 +43,9 @@ struct adjustments
 	int			previous_version;
 	struct adjust_prev_row *prev;	/* owned, sorted */
 	size_t		nprev;
-	struct adjustment *rows;	/* owned, sorted by stream then node */
+	struct adjustment *rows;	/* owned: node rows and totals rows, in file order */
 	size_t		nrows;
+	size_t		nnodes;			/* node rows among them */
 	int64_t		previously_paid;	/* totals over all nodes of the period */
 	int64_t		now_due;
 	int64_t		delta;

@@ -82,6 +82,21 @@ enum config_need
 	CONFIG_NEED_SOURCE = 2		/* --input files, or --source pg */
 };
 
+/*
+ * Fills the payout settings not given (penalty_factor, default_pool, pools,
+ * max_reject_ratio) from a published version's manifest.json, so that a
+ * rerun changes only what the operator changed.  Logs what it took; false
+ * (logged) if the manifest cannot be read.
+ */
+bool		config_inherit(struct config_values *v, const char *manifest_path);
+
+/*
+ * The same from the latest version of v->period under v->out, for reruns:
+ * forgetting --default-pool must not claw back every payout.  Nothing to
+ * inherit (no such period or version) is left for the run to report.
+ */
+bool		config_inherit_latest(struct config_values *v);
+
 /* Validates and converts; logs the first bad value and returns false. */
 bool		config_to_settings(const struct config_values *v, struct settings *s,
 							   unsigned need);

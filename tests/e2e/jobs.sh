@@ -205,10 +205,25 @@ with open(vdir + "/adjustments.csv", newline="", encoding="utf-8") as f:
 if rows[0] != ["stream_id", "node_id", "previously_paid", "now_due", "delta"]:
     sys.exit("adjustments.csv header is %r" % rows[0])
 got = {}
+totals = []
 for r in rows[1:]:
+    if r[1] == "":
+        totals.append((r[0],) + tuple(int(x) for x in r[2:5]))
+        continue
     if (r[0], r[1]) in got:
         sys.exit("node %s/%s listed twice" % (r[0], r[1]))
     got[(r[0], r[1])] = tuple(int(x) for x in r[2:5])
+# totals rows: each adjusted stream over all its nodes, then the period
+want_totals = []
+for s in sorted({k[0] for k in want}, key=lambda x: x.encode()):
+    p = sum(v for k, v in old.items() if k[0] == s)
+    n = sum(v for k, v in new.items() if k[0] == s)
+    want_totals.append((s, p, n, n - p))
+if want:
+    po, no = sum(old.values()), sum(new.values())
+    want_totals.append(("", po, no, no - po))
+if totals != want_totals:
+    sys.exit("totals rows %r, want %r" % (totals[:4], want_totals[:4]))
 if got != want:
     missing = sorted(set(want) - set(got))[:3]
     extra = sorted(set(got) - set(want))[:3]
@@ -328,6 +343,56 @@ t_catch_up_three_missed_nights_csv() {
 	says 'stopping at period 2026-10-04' || return 1
 	for n in 1 2 3; do ref_settle "$TD/ref" "$(day $n)" "$(exp $n)" || return 1; done
 	same_as_ref "$TD/out" "$TD/ref" 2026-10-01 2026-10-02 2026-10-03
+}
+
+# 2b. A night missed before the latest settled one (a failed night, a later
+# day settled by hand) is settled by the next run, not skipped for good; so is
+# a gap with no start_period, counted from the earliest settled period.
+t_missed_night_before_latest_is_settled() {
+	local n
+	exports "$TD/in" 1 2 3 4 5
+	for n in 1 3; do
+		pr "settle$n" -q settle --period "$(day $n)" --input "$(exp $n)" \
+			--default-pool 1000000 --out "$TD/out"
+		rc_is 0 || return 1
+	done
+	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
+	pr run run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	rc_is 0 || return 1
+	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1 || return 1
+	[ "$(grep -o 'settling period [0-9-]*' "$TD/run.err" | awk '{print $3}' | tr '\n' ' ')" = "2026-10-02 2026-10-04 " ] ||
+		{ fail "settled in this order: $(grep -o 'settling period [0-9-]*' "$TD/run.err" | tr '\n' ' ')"; return 1; }
+	ref_settle "$TD/ref" "$(day 2)" "$(exp 2)" || return 1
+	same_as_ref "$TD/out" "$TD/ref" 2026-10-02 || return 1
+	# without start_period: from the earliest settled period
+	for n in 1 3; do
+		pr "settle2$n" -q settle --period "$(day $n)" --input "$(exp $n)" \
+			--default-pool 1000000 --out "$TD/out2"
+		rc_is 0 || return 1
+	done
+	csv_job "$TD/job2.conf" "$TD/out2" "$TD/in"
+	sed -i '/^start_period/d' "$TD/job2.conf"
+	pr run2 run "$TD/job2.conf" --now "2026-10-06 02:00:00"
+	rc_is 0 || return 1
+	versions_are "$TD/out2" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1
+}
+
+# 11b. A rerun takes the settings it is not given from the version it
+# recomputes: forgetting --default-pool must not claw back every payout.
+t_rerun_inherits_settings() {
+	pr settle -q settle --period "$(day 2)" --input "$(exp 2)" --default-pool 777777 \
+		--penalty-factor 0.25 --out "$TD/out"
+	rc_is 0 || return 1
+	pr rerun rerun --period "$(day 2)" --input "$(exp 2)" --reason "same" --out "$TD/out"
+	rc_is 0 || return 1
+	says 'default_pool 777777, as in the previous version' || return 1
+	says 'penalty_factor 0.25, as in the previous version' || return 1
+	same_file "$TD/out/2026-10-02/v1/ledger.csv" "$TD/out/2026-10-02/v2/ledger.csv" || return 1
+	# a setting given again wins over the inherited one
+	pr rerun2 -q rerun --period "$(day 2)" --input "$(exp 2)" --reason "pool" --default-pool 1 --out "$TD/out"
+	rc_is 0 || return 1
+	grep -q '^,,[0-9]*,[0-9]*,-[1-9]' "$TD/out/2026-10-02/v3/adjustments.csv" ||
+		{ fail "--default-pool 1 did not lower the total: $(tail -1 "$TD/out/2026-10-02/v3/adjustments.csv")"; return 1; }
 }
 
 # 3. All closed periods settled: exit 0, says so, publishes nothing new.
@@ -875,6 +940,7 @@ t_pg_rerun_changed_data() {
 # ------------------------------------------------------------------ run
 
 run_test catch_up_three_missed_nights_csv
+run_test missed_night_before_latest_is_settled
 run_test nothing_to_do_csv
 run_test incomplete_data_stops_csv
 run_test max_periods_limits_a_run
@@ -884,6 +950,7 @@ run_test backfill_settle_range
 run_test backfill_settle_corrupt_gzip
 run_test rerun_changed_data_csv
 run_test rerun_no_change
+run_test rerun_inherits_settings
 run_test rerun_dry_run
 run_test concurrent_reruns
 run_test history_and_rerun_job
