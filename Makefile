@@ -83,6 +83,7 @@ check: payrun $(UNIT_BIN) $(TOOL_BIN)
 	@sh tests/e2e/run.sh
 	@bash tests/e2e/pg.sh
 	@bash tests/e2e/jobs.sh
+	@bash tests/e2e/faults.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
@@ -91,6 +92,7 @@ e2e: payrun $(TOOL_BIN)
 	@sh tests/e2e/run.sh
 	@bash tests/e2e/pg.sh
 	@bash tests/e2e/jobs.sh
+	@bash tests/e2e/faults.sh
 
 demo: deps
 	$(MAKE) payrun tools

@@ -20,7 +20,9 @@ export_usage(FILE *out)
 			"Publishes DIR/LABEL/vN/ from the run recorded in the database (the newest\n"
 			"settled version, or --version N), for when the files of a settlement were\n"
 			"lost after the database commit.  Amounts are read back as stored, not\n"
-			"recomputed; rejects.csv is not stored in the database and comes out empty.\n\n"
+			"recomputed; rejects.csv is not stored in the database and comes out empty\n"
+			"(and a rerun's adjustments.csv is not written).  Versions are published in\n"
+			"order: vN only next to vN-1 (export v1 first into an empty DIR).\n\n"
 			"Exit status: 0 exported, 2 usage error, 3 no such run, 4 database error,\n"
 			"5 the version's directory already exists or the output is locked.\n");
 }

@@ -284,6 +284,7 @@ export_run(const char *conninfo, const struct period *period, int version,
 
 	settings.period = *period;
 	settings.out_dir = (char *) out_dir;
+	settings.rerun = sr.version > 1;	/* vN goes next to vN-1, never in place of v1 */
 	run.settings = &settings;
 	run.version = sr.version;
 	run.source_kind = "pg";
@@ -292,6 +293,17 @@ export_run(const char *conninfo, const struct period *period, int version,
 	run.stored_run = sr.record;
 	files = sink_files_create();
 	rc = files->ops->prepare(files, &run);
+	if (rc == PAYRUN_EXIT_OK && sink_files_version(files) != sr.version)
+	{
+		if (sink_files_version(files) > sr.version)
+			log_error("period %s v%d is already published in '%s'", period->label,
+					  sr.version, out_dir);
+		else
+			log_error("cannot export period %s v%d into '%s': its latest version there is v%d; "
+					  "export v%d first", period->label, sr.version, out_dir,
+					  sink_files_version(files) - 1, sink_files_version(files));
+		rc = PAYRUN_EXIT_CONFLICT;
+	}
 	if (rc == PAYRUN_EXIT_OK)
 		rc = files->ops->write(files, &run);
 	if (rc == PAYRUN_EXIT_OK)

@@ -1,6 +1,7 @@
 /*
  * payrun.c: main() and the table of subcommands.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -57,17 +58,18 @@ cli_take_conninfo(char *arg)
 	char	   *copy = mem_strdup(arg);
 	char	   *p;
 
-	/* key/value form: password=secret or password='se cret' */
+	/* key/value form: password=secret or password='se cret'; libpq allows any
+	 * white space around '=' and between pairs, tabs included */
 	for (p = strstr(arg, "password"); p; p = strstr(p + 1, "password"))
 	{
 		char	   *v = p + 8;
 
-		while (*v == ' ')
+		while (isspace((unsigned char) *v))
 			v++;
 		if (*v != '=')
 			continue;
 		v++;
-		while (*v == ' ')
+		while (isspace((unsigned char) *v))
 			v++;
 		if (*v == '\'')
 		{
@@ -78,7 +80,7 @@ cli_take_conninfo(char *arg)
 			blank(v + 1, (size_t) (e - v - 1));
 		}
 		else
-			blank(v, strcspn(v, " "));
+			blank(v, strcspn(v, " \t\n\v\f\r"));
 	}
 	/* URI form: postgresql://user:secret@host/db, and ?password=... handled above */
 	if ((p = strstr(arg, "://")) != NULL)

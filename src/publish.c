@@ -75,6 +75,13 @@ remove_tmp_dir(int parent_fd, const char *name)
 {
 	int			fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
+	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
+	{
+		/* not a directory (a planted symlink or file): remove the name only */
+		if (unlinkat(parent_fd, name, 0) != 0 && errno != ENOENT)
+			log_warning("could not remove '%s': %s", name, strerror(errno));
+		return;
+	}
 	if (fd >= 0)
 	{
 		remove_dir_contents(fd);
