@@ -25,7 +25,8 @@ else
 CFLAGS  += -D_FORTIFY_SOURCE=2
 endif
 
-B := build
+# Sanitizer builds live in their own directory, never mixed with plain objects.
+B ?= $(if $(SANITIZE),build-san,build)
 # Modules shared by the binary and the unit tests (everything but main and the CLI files).
 LIB_SRC := $(filter-out src/payrun.c src/cli_%.c,$(wildcard src/*.c))
 CLI_SRC := src/payrun.c $(wildcard src/cli_*.c)
@@ -41,7 +42,7 @@ TOOL_BIN := $(TOOL_SRC:tools/%.c=$(B)/tools/%)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check unit e2e demo bench deps clean
+.PHONY: all check unit e2e demo bench deps clean fuzz tools
 all: payrun
 
 payrun: $(B)/payrun
@@ -78,12 +79,31 @@ tools: $(TOOL_BIN)
 deps:
 	@sh tools/install-deps.sh
 
-check: payrun $(UNIT_BIN) $(TOOL_BIN)
+# The whole test suite: every suite against $(B)'s binary, then (unless this
+# is already the sanitizer pass) the same suites under AddressSanitizer and
+# UndefinedBehaviorSanitizer, then a short libFuzzer run of every target.
+# The suites generate data with the plain build/tools/gen_probes; under the
+# sanitizers the memory bounds of the fault suite are scaled by 4 (the plain
+# pass checks the real ones).
+CHECK_ENV := PAYRUN=$(CURDIR)/$(B)/payrun $(if $(SANITIZE),FAULTS_MEM_SCALE=4)
+
+check: $(B)/payrun $(UNIT_BIN) $(TOOL_BIN)
+	@$(if $(SANITIZE),$(MAKE) --no-print-directory B=build SANITIZE= tools)
 	@sh tests/run-unit.sh $(UNIT_BIN)
-	@sh tests/e2e/run.sh
-	@bash tests/e2e/pg.sh
-	@bash tests/e2e/jobs.sh
-	@bash tests/e2e/faults.sh
+	@$(CHECK_ENV) sh tests/e2e/run.sh
+	@$(CHECK_ENV) bash tests/e2e/pg.sh
+	@$(CHECK_ENV) bash tests/e2e/jobs.sh
+	@$(CHECK_ENV) bash tests/e2e/faults.sh
+ifndef SANITIZE
+	@cp $(B)/payrun payrun
+	@echo "check: the same suites with SANITIZE=address,undefined"
+	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} sh tests/fuzz/run.sh
+endif
+
+# libFuzzer targets (clang): FUZZ_SECONDS per target (default 15).
+fuzz:
+	@sh tests/fuzz/run.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
@@ -103,6 +123,6 @@ bench: payrun $(TOOL_BIN)
 	@bash tools/bench_pg.sh
 
 clean:
-	rm -rf $(B) payrun demo-out
+	rm -rf build build-san payrun demo-out
 
 -include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)

@@ -85,6 +85,7 @@ timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds)
 				minute,
 				second;
 	int64_t		days;
+	int64_t		t;
 	size_t		pos;
 	int			offset_seconds = 0;
 
@@ -165,7 +166,11 @@ timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds)
 	}
 
 	/* local = UTC + offset, so UTC = local - offset */
-	*epoch_seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+	t = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+	/* an offset can step out of years 1..9999, which timestamp_format covers */
+	if (t < TIMESTAMP_FIRST || t > TIMESTAMP_LAST)
+		return false;
+	*epoch_seconds = t;
 	return true;
 }
 

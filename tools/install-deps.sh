@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="gcc make pkg-config zlib1g-dev libcsv-dev libconfuse-dev check
-libjansson-dev libssl-dev libpq-dev postgresql python3 time"
+libjansson-dev libssl-dev libpq-dev postgresql python3 time clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

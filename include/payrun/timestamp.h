@@ -3,7 +3,8 @@
  *
  * Accepted: "YYYY-MM-DD HH:MM:SS" or with 'T', an optional fraction of 1 to
  * 9 digits, an optional zone: Z, +HH, +HHMM, +HH:MM (or '-').  No zone means
- * UTC.  Impossible dates and times (Feb 30, 24:00, 12:60) are rejected.
+ * UTC.  Impossible dates and times (Feb 30, 24:00, 12:60) are rejected, and
+ * so are instants an offset moves out of years 1..9999 UTC.
  * Pure: no I/O, no locale, no global state.
  */
 #ifndef PAYRUN_TIMESTAMP_H
@@ -15,6 +16,10 @@
 
 /* "YYYY-MM-DDTHH:MM:SSZ" plus NUL */
 #define TIMESTAMP_FORMAT_LEN 21
+
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in epoch seconds */
+#define TIMESTAMP_FIRST INT64_C(-62135596800)
+#define TIMESTAMP_LAST INT64_C(253402300799)
 
 /*
  * Parses s[0..len) into whole seconds since the Unix epoch, UTC.  The
