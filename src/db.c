@@ -12,14 +12,23 @@
 #include "payrun/log.h"
 #include "payrun/report.h"
 
-/* libpq's notices (e.g. "relation already exists, skipping") at info level */
+/*
+ * The server's notices: NOTICE and below (e.g. "relation already exists,
+ * skipping") at info level, WARNING at warning level so an operator sees it.
+ */
 static void
-notice_processor(void *arg, const char *message)
+notice_receiver(void *arg, const PGresult *res)
 {
-	size_t		n = strlen(message);
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 
 	(void) arg;
-	log_info("server: %.*s", (int) (n > 0 && message[n - 1] == '\n' ? n - 1 : n), message);
+	if (msg == NULL)
+		return;
+	if (severity != NULL && strcmp(severity, "WARNING") == 0)
+		log_warning("server: %s", msg);
+	else
+		log_info("server: %s", msg);
 }
 
 static void
@@ -68,7 +77,7 @@ db_connect(struct db *db, const char *conninfo, const char *application)
 		PQfinish(conn);
 		return false;
 	}
-	PQsetNoticeProcessor(conn, notice_processor, NULL);
+	PQsetNoticeReceiver(conn, notice_receiver, NULL);
 	db->conn = conn;
 	return true;
 }
