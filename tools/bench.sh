@@ -16,6 +16,8 @@
 #   BENCH_ROWS   rows in the generated day (default 14400000, the issue's day)
 #   RUNS         rounds (default 5)
 #   BENCH_SPLIT  1 (default) also runs the day split into 4 files; 0 skips it
+#   BENCH_COMPRESSIBLE  1 (default) also runs a day that compresses 12:1
+#                (gen_probes --compressible), nearer the issue's 15.7:1; 0 skips it
 #   PAYRUN       the binary to time (default ./payrun)
 #
 # The data goes to bench-data/ (not in git) and is generated once: it is
@@ -27,6 +29,7 @@ cd "$(dirname "$0")/.."
 ROWS=${BENCH_ROWS:-14400000}
 RUNS=${RUNS:-5}
 SPLIT=${BENCH_SPLIT:-1}
+COMPRESSIBLE=${BENCH_COMPRESSIBLE:-1}
 PAYRUN=${PAYRUN:-./payrun}
 DAY=2026-11-01
 TOOLS=build/tools
@@ -52,13 +55,14 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/payrun-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-# gen NAME FILES: makes $DATA/NAME*.csv.gz unless the same arguments and
-# generator source made them already; the stamp is written last, so an
-# interrupted run is redone.
+# gen NAME FILES [GEN_OPTION...]: makes $DATA/NAME*.csv.gz unless the same
+# arguments and generator source made them already; the stamp is written
+# last, so an interrupted run is redone.
 gen() {
 	name=$1
 	files=$2
-	args="--rows $ROWS --day $DAY --seed 1 --gzip 6 --files $files --out $DATA/$name.csv.gz"
+	shift 2
+	args="--rows $ROWS --day $DAY --seed 1 --gzip 6 --files $files --out $DATA/$name.csv.gz $*"
 	stamp="$args $(cksum <tools/gen_probes.c)"
 	if [ -f "$DATA/$name.params" ] && [ "$(cat "$DATA/$name.params")" = "$stamp" ]; then
 		echo "reusing $DATA/$name*.csv.gz"
@@ -164,4 +168,9 @@ if [ "$SPLIT" = 1 ]; then
 	gen split 4
 	# shellcheck disable=SC2046
 	section "the same day in 4 files" $(ls "$DATA"/split.part*.csv.gz)
+fi
+if [ "$COMPRESSIBLE" = 1 ]; then
+	gen compressible 1 --compressible
+	section "a more compressible day, one file (whole-second timestamps, fixed response values)" \
+		"$DATA/compressible.csv.gz"
 fi
