@@ -44,6 +44,7 @@ pg_cluster_start() {
 	cat >>"$PG_CLUSTER_DIR/data/postgresql.conf" <<CONF
 listen_addresses = ''
 unix_socket_directories = '$PG_CLUSTER_DIR'
+port = 5432
 fsync = off
 synchronous_commit = off
 full_page_writes = off
