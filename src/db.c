@@ -14,21 +14,28 @@
 
 /*
  * The server's notices: NOTICE and below (e.g. "relation already exists,
- * skipping") at info level, WARNING at warning level so an operator sees it.
+ * skipping") at info level, WARNING at warning level so an operator sees it;
+ * with the DETAIL and HINT when the server sent them.
  */
 static void
 notice_receiver(void *arg, const PGresult *res)
 {
 	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
 	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	enum log_level level = LOG_LEVEL_INFO;
 
 	(void) arg;
 	if (msg == NULL)
 		return;
+	if (severity == NULL)
+		severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
 	if (severity != NULL && strcmp(severity, "WARNING") == 0)
-		log_warning("server: %s", msg);
-	else
-		log_info("server: %s", msg);
+		level = LOG_LEVEL_WARNING;
+	log_msg(level, "server: %s%s%s%s%s%s%s", msg,
+			detail ? " (detail: " : "", detail ? detail : "", detail ? ")" : "",
+			hint ? " (hint: " : "", hint ? hint : "", hint ? ")" : "");
 }
 
 static void

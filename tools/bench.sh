@@ -62,7 +62,7 @@ gen() {
 	name=$1
 	files=$2
 	shift 2
-	args="--rows $ROWS --day $DAY --seed 1 --gzip 6 --files $files --out $DATA/$name.csv.gz $*"
+	args="--rows $ROWS --day $DAY --seed 1 --gzip 6 --files $files --out $DATA/$name.csv.gz${*:+ $*}"
 	stamp="$args $(cksum <tools/gen_probes.c)"
 	if [ -f "$DATA/$name.params" ] && [ "$(cat "$DATA/$name.params")" = "$stamp" ]; then
 		echo "reusing $DATA/$name*.csv.gz"

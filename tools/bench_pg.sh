@@ -99,6 +99,10 @@ for k in ("count", "grouped", "payrun", "n+1"):
 rc = [p / c for p, c in zip(t["payrun"], t["count"])]
 rg = [g / c for g, c in zip(t["grouped"], t["count"])]
 print()
+print("round  count  grouped  payrun  payrun/count")
+for i, (c, g, p) in enumerate(zip(t["count"], t["grouped"], t["payrun"]), 1):
+    print("%5d %6.3f %8.3f %7.3f %12.2fx" % (i, c, g, p, p / c))
+print()
 print("payrun / bare count(*)       %.2fx (median of per-round ratios; target <= 1.5x: %s)" %
       (statistics.median(rc), "met" if statistics.median(rc) <= 1.5 else "NOT met"))
 print("grouped query via psql / count(*) %.2fx" % statistics.median(rg))

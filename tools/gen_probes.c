@@ -636,8 +636,9 @@ put_row(const struct world *w, uint64_t i, char *p)
 	uint64_t	r3 = draw(base, 3);
 	/*
 	 * The draw behind response_data's varying numbers and error texts.
-	 * --compressible fixes it to a value giving the common shape: a healthy
-	 * buffer, no extra fields, 5 peers.
+	 * --compressible fixes it to a value giving the common shape (a healthy
+	 * buffer, no extra fields, 8 peers); every failure then has the same
+	 * error text.
 	 */
 	uint64_t	r4 = opt->compressible ? 0x0000000100000001ULL : draw(base, 4);
 
