@@ -81,7 +81,8 @@ deps:
 
 # The whole test suite: every suite against $(B)'s binary, then (unless this
 # is already the sanitizer pass) the same suites under AddressSanitizer and
-# UndefinedBehaviorSanitizer, then a short libFuzzer run of every target.
+# UndefinedBehaviorSanitizer, the CSV suite under ThreadSanitizer, then a
+# short libFuzzer run of every target.
 # The suites generate data with the plain build/tools/gen_probes; under the
 # sanitizers the memory bounds of the fault suite are scaled by 4 (the plain
 # pass checks the real ones).
@@ -98,6 +99,9 @@ ifndef SANITIZE
 	@cp $(B)/payrun payrun
 	@echo "check: the same suites with SANITIZE=address,undefined"
 	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
+	@echo "check: the CSV suite with ThreadSanitizer (clang; files are read at once)"
+	@$(MAKE) --no-print-directory B=build-tsan CC=clang SANITIZE=thread build-tsan/payrun
+	@PAYRUN=$(CURDIR)/build-tsan/payrun TSAN_OPTIONS=halt_on_error=1 sh tests/e2e/run.sh
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} sh tests/fuzz/run.sh
 endif
 
@@ -123,6 +127,6 @@ bench: payrun $(TOOL_BIN)
 	@bash tools/bench_pg.sh
 
 clean:
-	rm -rf build build-san payrun demo-out
+	rm -rf build build-san build-tsan payrun demo-out
 
 -include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)

@@ -202,7 +202,7 @@ backfill_settle(const struct settings *s, const struct paths *files,
 	log_notice("backfill: reading %zu file(s) once for %zu period(s) from %s to %s (%zu settled already)",
 			   files->count, n, from->label, to->label, already);
 	rc = source_csv_read((const char *const *) files->items, files->count, &win, &s->limits,
-						 &rp.rejects, &counts, fi);
+						 s->jobs, &rp.rejects, &counts, fi);
 	close_rejects_place(&rp);
 	if (rc != PAYRUN_EXIT_OK)
 	{

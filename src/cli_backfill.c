@@ -36,6 +36,8 @@ backfill_usage(FILE *out)
 			"  --input GLOB            export files (gzip or plain CSV); quote the glob\n"
 			"  --from, --to LABEL      first and last period (YYYY-MM-DD or YYYY-MM-DDTHH)\n"
 			"  --db CONNINFO           libpq connection string or URI (--into-db)\n"
+			"  --jobs N                files read at once with --settle (default: one per\n"
+			"                          CPU); --into-db loads them one by one\n"
 			"  --pools, --default-pool, --penalty-factor, --max-reject-ratio,\n"
 			"  --max-inflate-ratio, --period-length, --config: as for 'payrun settle'\n\n"
 			"Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
@@ -62,6 +64,7 @@ cli_backfill(int argc, char **argv)
 		{"penalty-factor", required_argument, NULL, OPT_SETTING},
 		{"max-reject-ratio", required_argument, NULL, OPT_SETTING},
 		{"max-inflate-ratio", required_argument, NULL, OPT_SETTING},
+		{"jobs", required_argument, NULL, OPT_SETTING},
 		{"period-length", required_argument, NULL, OPT_SETTING},
 		{"config", required_argument, NULL, OPT_CONFIG},
 		{"quiet", no_argument, NULL, 'q'},

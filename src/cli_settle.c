@@ -43,7 +43,7 @@ settle_usage(FILE *out)
 			"       payrun settle --period LABEL --source pg [--db CONNINFO] --out DIR\n"
 			"                     [--period-length 1d|1h] [--pools FILE] [--default-pool N]\n"
 			"                     [--penalty-factor F] [--max-reject-ratio R]\n"
-			"                     [--max-inflate-ratio N] [--config FILE] [-q | -v]\n\n"
+			"                     [--max-inflate-ratio N] [--jobs N] [--config FILE] [-q | -v]\n\n"
 			"Settles one period from probe exports (gzip or plain CSV) or from PostgreSQL\n"
 			"and publishes DIR/LABEL/v1/ with ledger.csv, streams.csv, rejects.csv and\n"
 			"manifest.json.  With --source pg the run is also recorded in the database\n"
@@ -51,7 +51,7 @@ settle_usage(FILE *out)
 			"files are published.\n\n"
 			"  --period LABEL          YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC\n"
 			"  --period-length 1d|1h   must agree with the label (default: from the label)\n"
-			"  --input FILE            export file; repeat for several (read in order)\n"
+			"  --input FILE            export file; repeat for several (merged in order)\n"
 			"  --source csv|pg         where probes come from (default csv)\n"
 			"  --db CONNINFO           libpq connection string or URI (with --source pg);\n"
 			"                          default: PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass\n"
@@ -61,6 +61,8 @@ settle_usage(FILE *out)
 			"  --penalty-factor F      f in the penalty (1 - f)^failed_spot_checks (0.5)\n"
 			"  --max-reject-ratio R    fail if rejected rows / rows read exceeds R (0.001)\n"
 			"  --max-inflate-ratio N   refuse gzip input inflating more than N:1 (1000, 0 = off)\n"
+			"  --jobs N                input files read at once, two threads each\n"
+			"                          (default: one per CPU; 1 reads them one by one)\n"
 			"  --out DIR               output directory (created if missing)\n"
 			"  --config FILE           config file (default " CONFIG_DEFAULT_PATH " if present);\n"
 			"                          keys as the options with '_' for '-'; options win\n"
@@ -87,6 +89,7 @@ settle_main(int argc, char **argv, bool rerun)
 		{"penalty-factor", required_argument, NULL, OPT_SETTING},
 		{"max-reject-ratio", required_argument, NULL, OPT_SETTING},
 		{"max-inflate-ratio", required_argument, NULL, OPT_SETTING},
+		{"jobs", required_argument, NULL, OPT_SETTING},
 		{"out", required_argument, NULL, OPT_SETTING},
 		{"source", required_argument, NULL, OPT_SETTING},
 		{"config", required_argument, NULL, OPT_CONFIG},

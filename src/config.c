@@ -17,6 +17,7 @@
 #include "payrun/mem.h"
 #include "payrun/pools.h"
 #include "payrun/publish.h"
+#include "payrun/source_csv.h"
 
 void
 config_set(char **slot, const char *value)
@@ -58,7 +59,7 @@ config_inherit(struct config_values *v, const char *manifest_path)
 	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 	{
-		char	  **slot = (char **) ((char *) v + keys[i].offset);
+		char	  **slot = (char **) (void *) ((char *) v + keys[i].offset);
 		json_t	   *j = json_object_get(settings, keys[i].key);
 		char		num[32];
 		const char *val = NULL;
@@ -118,6 +119,7 @@ config_set_option(struct config_values *v, const char *name, const char *value)
 		{"penalty-factor", offsetof(struct config_values, penalty_factor)},
 		{"max-reject-ratio", offsetof(struct config_values, max_reject_ratio)},
 		{"max-inflate-ratio", offsetof(struct config_values, max_inflate_ratio)},
+		{"jobs", offsetof(struct config_values, jobs)},
 		{"out", offsetof(struct config_values, out)},
 	};
 
@@ -130,7 +132,7 @@ config_set_option(struct config_values *v, const char *name, const char *value)
 	{
 		if (strcmp(name, slots[i].name) == 0)
 		{
-			config_set((char **) ((char *) v + slots[i].offset), value);
+			config_set((char **) (void *) ((char *) v + slots[i].offset), value);
 			return true;
 		}
 	}
@@ -152,12 +154,13 @@ config_release(struct config_values *v)
 	free(v->penalty_factor);
 	free(v->max_reject_ratio);
 	free(v->max_inflate_ratio);
+	free(v->jobs);
 	free(v->out);
 	memset(v, 0, sizeof(*v));
 }
 
-static void
-confuse_error(cfg_t *cfg, const char *fmt, va_list ap);
+static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
+			__attribute__((format(printf, 2, 0)));
 
 void
 config_set_error_function(struct cfg_t *cfg)
@@ -235,6 +238,7 @@ config_fill(struct config_values *v, struct cfg_t *cfg)
 	fill(&v->penalty_factor, cfg, "penalty_factor");
 	fill(&v->max_reject_ratio, cfg, "max_reject_ratio");
 	fill(&v->max_inflate_ratio, cfg, "max_inflate_ratio");
+	fill(&v->jobs, cfg, "jobs");
 	fill(&v->out, cfg, "out");
 	/* inputs given on the command line replace the file's list */
 	if (v->ninputs == 0)
@@ -338,6 +342,18 @@ config_to_settings(const struct config_values *v, struct settings *s, unsigned n
 		log_error("invalid max inflate ratio '%s' (want a whole number, 0 for no limit)",
 				  v->max_inflate_ratio);
 		return false;
+	}
+	if (v->jobs)
+	{
+		uint64_t	jobs;
+
+		if (!parse_u64(v->jobs, &jobs) || jobs < 1 || jobs > SOURCE_CSV_MAX_JOBS)
+		{
+			log_error("invalid jobs '%s' (want a whole number from 1 to %d)", v->jobs,
+					  SOURCE_CSV_MAX_JOBS);
+			return false;
+		}
+		s->jobs = (unsigned) jobs;
 	}
 	s->inputs = mem_calloc(v->ninputs, sizeof(char *));
 	for (size_t i = 0; i < v->ninputs; i++)

@@ -1,6 +1,11 @@
 /*
  * fault.c: crash-test fault points (see fault.h).
+ *
+ * Reader threads pass fault points too (several files are read at once),
+ * so the specification is read once under pthread_once and the hits are
+ * counted atomically.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -9,26 +14,30 @@
 
 #include "payrun/fault.h"
 
+/* configuration, not state: PAYRUN_FAULT is fixed per process */
+static const char *fault_spec;
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+
+static void
+fault_load(void)
+{
+	fault_spec = getenv("PAYRUN_FAULT");
+}
+
 void
 fault_point(const char *name)
 {
-	/* read once; configuration, not state (PAYRUN_FAULT is fixed per process) */
-	static const char *spec;
-	static bool loaded;
 	static long hits;
 	size_t		n;
 
-	if (!loaded)
-	{
-		spec = getenv("PAYRUN_FAULT");
-		loaded = true;
-	}
-	if (spec == NULL)
+	pthread_once(&fault_once, fault_load);
+	if (fault_spec == NULL)
 		return;
 	n = strlen(name);
-	if (strncmp(spec, name, n) != 0 || (spec[n] != '\0' && spec[n] != ':'))
+	if (strncmp(fault_spec, name, n) != 0 || (fault_spec[n] != '\0' && fault_spec[n] != ':'))
 		return;
-	if (spec[n] == ':' && ++hits < strtol(spec + n + 1, NULL, 10))
+	if (fault_spec[n] == ':' &&
+		__atomic_add_fetch(&hits, 1, __ATOMIC_RELAXED) < strtol(fault_spec + n + 1, NULL, 10))
 		return;
 	kill(getpid(), SIGKILL);
 }

@@ -386,13 +386,17 @@ static void *
 reader_main(void *arg)
 {
 	struct input *in = arg;
+	bool		whole;
 
 	if (in->gzip)
 		read_gzip(in);
 	else
 		read_plain(in);
 	/* the digest is complete only if the whole file was read */
-	if (!in->failed && !in->cancel)
+	pthread_mutex_lock(&in->lock);
+	whole = !in->failed && !in->cancel;
+	pthread_mutex_unlock(&in->lock);
+	if (whole)
 		sha256_final_hex(&in->digest, in->sha256_hex);
 	return NULL;
 }
@@ -438,9 +442,25 @@ input_release(struct input *in, struct input_chunk *chunk)
 	pthread_mutex_unlock(&in->lock);
 }
 
+/* Stops the reader thread, if it still runs, and waits for it. */
+static void
+stop_thread(struct input *in)
+{
+	if (!in->thread_started)
+		return;
+	pthread_mutex_lock(&in->lock);
+	in->cancel = true;
+	pthread_cond_broadcast(&in->cond);
+	pthread_mutex_unlock(&in->lock);
+	pthread_join(in->thread, NULL);
+	in->thread_started = false;
+}
+
 void
 input_get_stats(struct input *in, struct input_stats *stats)
 {
+	/* the thread writes the counters and the digest: read them once it is gone */
+	stop_thread(in);
 	stats->kind = in->gzip ? "gzip" : "plain";
 	stats->file_bytes = in->file_bytes;
 	stats->decoded_bytes = in->decoded_bytes;
@@ -453,14 +473,7 @@ input_close(struct input *in)
 {
 	if (in == NULL)
 		return;
-	if (in->thread_started)
-	{
-		pthread_mutex_lock(&in->lock);
-		in->cancel = true;
-		pthread_cond_broadcast(&in->cond);
-		pthread_mutex_unlock(&in->lock);
-		pthread_join(in->thread, NULL);
-	}
+	stop_thread(in);
 	if (in->zs_ready)
 		inflateEnd(&in->zs);
 	sha256_release(&in->digest);

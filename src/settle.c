@@ -299,7 +299,7 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 		source_window_single(&win, &s->period, &agg, &in_period);
 		report_begin(&rep, REPORT_PHASE_READ);
 		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &win,
-							 &s->limits, sink_files_rejects(files), &counts, inputs);
+							 &s->limits, s->jobs, sink_files_rejects(files), &counts, inputs);
 		report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
 	}
 	if (rc != PAYRUN_EXIT_OK)

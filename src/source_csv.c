@@ -6,8 +6,11 @@
  * chunk's headroom (or, when longer than that, into a side buffer) and
  * scanned again from its start.
  */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "payrun/csvscan.h"
 #include "payrun/fault.h"
@@ -60,6 +63,8 @@ struct pending_row
 	char		key[2 * AGGREGATE_ID_MAX];	/* stream then node */
 };
 
+struct shard;
+
 struct reader
 {
 	const char *path;
@@ -67,6 +72,8 @@ struct reader
 	struct rejects *rejects;
 	struct source_counts *counts;
 	struct csvscan *scan;
+	struct shard *stage;		/* reading files at once: rejects wait here */
+	bool		no_progress;	/* another thread draws the progress line */
 	bool		have_header;
 	bool		failed;			/* a fatal error was logged */
 	uint32_t	ncols;			/* header fields */
@@ -172,10 +179,16 @@ on_header(struct reader *r, const struct csv_record *rec)
 	return true;
 }
 
+static void stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason,
+						 const char *raw, size_t len);
+
 static inline bool
 reject(struct reader *r, const struct csv_record *rec, enum reject_reason reason)
 {
-	rejects_add(r->rejects, r->path, rec->line, reason, rec->raw, rec->len);
+	if (r->stage)
+		stage_reject(r->stage, rec->line, reason, rec->raw, rec->len);
+	else
+		rejects_add(r->rejects, r->path, rec->line, reason, rec->raw, rec->len);
 	r->counts->rejected++;
 	return true;
 }
@@ -344,6 +357,8 @@ on_record(void *arg, const struct csv_record *rec)
 	win->in_period[idx]++;
 	p = &r->batch[r->nbatch++];
 	p->agg = &win->aggs[idx];
+	if (__builtin_expect(p->agg->slots == NULL, 0))
+		aggregate_init(p->agg); /* a shard's aggregates start out empty */
 	p->stream_len = (uint8_t) stream_len;
 	p->node_len = (uint8_t) node_len;
 	p->poll = poll;
@@ -390,6 +405,8 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	if (!input_open(path, limits, &in))
 		return PAYRUN_EXIT_DATA;
 	progress_init(&pg, path);
+	if (r->no_progress)
+		pg.enabled = false;
 	for (;;)
 	{
 		const char *buf;
@@ -505,10 +522,11 @@ source_window_single(struct source_window *win, const struct period *period,
 	win->in_period = in_period;
 }
 
-enum payrun_exit
-source_csv_read_file(const char *path, const struct source_window *win,
-					 const struct input_limits *limits, struct rejects *rejects,
-					 struct source_counts *counts, struct source_file *file)
+/* Reads one file; with stage, its rejects wait there (and no progress line). */
+static enum payrun_exit
+read_one(const char *path, const struct source_window *win, const struct input_limits *limits,
+		 struct rejects *rejects, struct source_counts *counts, struct source_file *file,
+		 struct shard *stage)
 {
 	struct csvscan scan;
 	struct reader *r = mem_calloc(1, sizeof(*r));
@@ -521,6 +539,8 @@ source_csv_read_file(const char *path, const struct source_window *win,
 	r->rejects = rejects;
 	r->counts = counts;
 	r->scan = &scan;
+	r->stage = stage;
+	r->no_progress = stage != NULL;
 	rc = read_file(path, limits, r, file);
 	if (rc != PAYRUN_EXIT_OK && r->failed)
 		rc = PAYRUN_EXIT_DB;	/* the row consumer failed, and said why */
@@ -532,14 +552,303 @@ source_csv_read_file(const char *path, const struct source_window *win,
 }
 
 enum payrun_exit
-source_csv_read(const char *const *paths, size_t npaths, const struct source_window *win,
-				const struct input_limits *limits, struct rejects *rejects,
-				struct source_counts *counts, struct source_file *files)
+source_csv_read_file(const char *path, const struct source_window *win,
+					 const struct input_limits *limits, struct rejects *rejects,
+					 struct source_counts *counts, struct source_file *file)
 {
+	return read_one(path, win, limits, rejects, counts, file, NULL);
+}
+
+/*
+ * Reading several files at once.
+ *
+ * Each file is read by the usual two-thread pipeline (one thread inflates,
+ * one parses) into a shard of its own: aggregates for the window's periods
+ * (created on first use), counts, and its rejects, kept in memory in the
+ * order they were found.  This thread takes the shards in file order as
+ * they finish and adds them in: the aggregates, the counts, the rejects
+ * written as the sequential reader would have written them.  So the result
+ * is the same as reading the files one after another; only the time
+ * differs.  The first file that fails (in file order) decides the status,
+ * and no file after it is started.  A shard whose rejects outgrow
+ * STAGE_MAX_BYTES stops keeping them, and its file is read again here,
+ * straight into the results, when its turn comes (such a file usually
+ * fails its reject ratio anyway).
+ */
+#define STAGE_MAX_BYTES (4 * 1024 * 1024)
+
+struct staged_reject
+{
+	uint64_t	line;
+	size_t		raw_off;		/* in the shard's raw bytes */
+	uint32_t	raw_len;		/* cut at REJECTS_RECORD_MAX */
+	uint8_t		reason;
+};
+
+struct shard
+{
+	const char *path;
+	struct source_window win;	/* the caller's window, into the arrays below */
+	struct aggregate *aggs;		/* owned, win.nperiods, created on first use */
+	uint64_t   *in_period;		/* owned, win.nperiods */
+	struct source_counts counts;
+	struct source_file file;
+	struct staged_reject *rj;	/* owned */
+	size_t		nrj;
+	size_t		rj_cap;
+	char	   *raw;			/* owned: the staged records' bytes */
+	size_t		raw_len;
+	size_t		raw_cap;
+	bool		overflow;		/* rejects no longer kept: read it again */
+	enum payrun_exit rc;
+	bool		started;
+	bool		done;			/* under the pool's lock */
+};
+
+static void
+stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason,
+			 const char *raw, size_t len)
+{
+	struct staged_reject *e;
+
+	if (len > REJECTS_RECORD_MAX)
+		len = REJECTS_RECORD_MAX;
+	if (sh->overflow || sh->raw_len + len > STAGE_MAX_BYTES)
+	{
+		sh->overflow = true;
+		return;
+	}
+	if (sh->nrj == sh->rj_cap)
+	{
+		sh->rj_cap = sh->rj_cap ? sh->rj_cap * 2 : 64;
+		sh->rj = mem_realloc_array(sh->rj, sh->rj_cap, sizeof(*sh->rj));
+	}
+	if (sh->raw_len + len > sh->raw_cap)
+	{
+		sh->raw_cap = sh->raw_cap ? sh->raw_cap * 2 : 64 * 1024;
+		while (sh->raw_cap < sh->raw_len + len)
+			sh->raw_cap *= 2;
+		sh->raw = mem_realloc(sh->raw, sh->raw_cap);
+	}
+	e = &sh->rj[sh->nrj++];
+	e->line = line;
+	e->raw_off = sh->raw_len;
+	e->raw_len = (uint32_t) len;
+	e->reason = (uint8_t) reason;
+	memcpy(sh->raw + sh->raw_len, raw, len);
+	sh->raw_len += len;
+}
+
+static void
+shard_init(struct shard *sh, const char *path, const struct source_window *win)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->path = path;
+	sh->aggs = mem_calloc(win->nperiods, sizeof(struct aggregate));
+	sh->in_period = mem_calloc(win->nperiods, sizeof(uint64_t));
+	sh->win = *win;
+	sh->win.aggs = sh->aggs;
+	sh->win.in_period = sh->in_period;
+}
+
+static void
+shard_release(struct shard *sh)
+{
+	if (sh->aggs)
+	{
+		for (size_t i = 0; i < sh->win.nperiods; i++)
+			if (sh->aggs[i].slots != NULL)
+				aggregate_release(&sh->aggs[i]);
+	}
+	free(sh->aggs);
+	free(sh->in_period);
+	free(sh->rj);
+	free(sh->raw);
+	sh->aggs = NULL;
+	sh->in_period = NULL;
+	sh->rj = NULL;
+	sh->raw = NULL;
+}
+
+/* Adds a finished shard into the caller's window, counts and rejects. */
+static bool
+shard_merge(struct shard *sh, const struct source_window *win, struct rejects *rejects,
+			struct source_counts *counts)
+{
+	bool		ok = true;
+
+	for (size_t p = 0; p < win->nperiods; p++)
+	{
+		win->in_period[p] += sh->in_period[p];
+		if (sh->aggs[p].slots != NULL && !aggregate_merge(&win->aggs[p], &sh->aggs[p]))
+		{
+			log_error("%s: a probe counter overflowed", sh->path);
+			ok = false;
+		}
+	}
+	counts->rows_read += sh->counts.rows_read;
+	counts->in_period += sh->counts.in_period;
+	counts->out_of_period += sh->counts.out_of_period;
+	counts->rejected += sh->counts.rejected;
+	counts->file_bytes += sh->counts.file_bytes;
+	counts->decoded_bytes += sh->counts.decoded_bytes;
+	for (size_t j = 0; j < sh->nrj; j++)
+		rejects_add(rejects, sh->path, sh->rj[j].line, (enum reject_reason) sh->rj[j].reason,
+					sh->raw + sh->rj[j].raw_off, sh->rj[j].raw_len);
+	return ok;
+}
+
+struct file_pool
+{
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct shard *shards;		/* npaths */
+	const char *const *paths;
+	size_t		npaths;
+	size_t		next;			/* the next file to start */
+	bool		stop;			/* a file failed: start no more */
+	const struct input_limits *limits;
+};
+
+static void *
+file_worker(void *arg)
+{
+	struct file_pool *fp = arg;
+
+	for (;;)
+	{
+		struct shard *sh;
+
+		pthread_mutex_lock(&fp->lock);
+		if (fp->stop || fp->next == fp->npaths)
+		{
+			pthread_mutex_unlock(&fp->lock);
+			return NULL;
+		}
+		sh = &fp->shards[fp->next++];
+		sh->started = true;
+		pthread_mutex_unlock(&fp->lock);
+
+		sh->rc = read_one(sh->path, &sh->win, fp->limits, NULL, &sh->counts, &sh->file, sh);
+
+		pthread_mutex_lock(&fp->lock);
+		sh->done = true;
+		if (sh->rc != PAYRUN_EXIT_OK)
+			fp->stop = true;
+		pthread_cond_broadcast(&fp->cond);
+		pthread_mutex_unlock(&fp->lock);
+	}
+}
+
+static enum payrun_exit
+read_files_at_once(const char *const *paths, size_t npaths, const struct source_window *win,
+				   const struct input_limits *limits, unsigned jobs,
+				   struct rejects *rejects, struct source_counts *counts,
+				   struct source_file *files)
+{
+	struct file_pool fp = {.paths = paths,.npaths = npaths,.limits = limits};
+	pthread_t  *threads = mem_calloc(jobs, sizeof(pthread_t));
+	unsigned	started = 0;
+	enum payrun_exit rc = PAYRUN_EXIT_OK;
+	struct progress pg;
+	uint64_t	bytes = 0;
+
+	pthread_mutex_init(&fp.lock, NULL);
+	pthread_cond_init(&fp.cond, NULL);
+	fp.shards = mem_calloc(npaths, sizeof(struct shard));
+	for (size_t i = 0; i < npaths; i++)
+		shard_init(&fp.shards[i], paths[i], win);
+	for (unsigned t = 0; t < jobs; t++)
+	{
+		if (pthread_create(&threads[t], NULL, file_worker, &fp) != 0)
+		{
+			log_warning("could not start reader %u of %u; going on with %u", t + 1, jobs, t);
+			break;
+		}
+		started++;
+	}
+	if (started == 0)
+		file_worker(&fp);		/* this thread reads them all */
+	progress_init(&pg, "files");
+
 	for (size_t i = 0; i < npaths; i++)
 	{
-		enum payrun_exit rc = source_csv_read_file(paths[i], win, limits, rejects,
-												   counts, &files[i]);
+		struct shard *sh = &fp.shards[i];
+
+		pthread_mutex_lock(&fp.lock);
+		while (sh->started ? !sh->done : !fp.stop)
+			pthread_cond_wait(&fp.cond, &fp.lock);
+		pthread_mutex_unlock(&fp.lock);
+		if (!sh->started)
+			break;				/* an earlier file failed */
+		if (sh->rc != PAYRUN_EXIT_OK)
+		{
+			rc = sh->rc;
+			break;
+		}
+		if (sh->overflow)
+		{
+			log_info("%s: too many rejects to hold; reading it again", sh->path);
+			shard_release(sh);
+			rc = read_one(sh->path, win, limits, rejects, counts, &files[i], NULL);
+			if (rc != PAYRUN_EXIT_OK)
+				break;
+		}
+		else
+		{
+			if (!shard_merge(sh, win, rejects, counts))
+			{
+				rc = PAYRUN_EXIT_INTERNAL;
+				break;
+			}
+			files[i] = sh->file;
+		}
+		bytes += files[i].bytes;
+		shard_release(sh);
+		snprintf(pg.what, sizeof(pg.what), "%zu of %zu files", i + 1, npaths);
+		progress_update(&pg, bytes, counts->rows_read);
+	}
+
+	pthread_mutex_lock(&fp.lock);
+	fp.stop = true;
+	pthread_mutex_unlock(&fp.lock);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	progress_done(&pg);
+	for (size_t i = 0; i < npaths; i++)
+		shard_release(&fp.shards[i]);
+	free(fp.shards);
+	free(threads);
+	pthread_cond_destroy(&fp.cond);
+	pthread_mutex_destroy(&fp.lock);
+	return rc;
+}
+
+unsigned
+source_csv_default_jobs(void)
+{
+	long		n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > SOURCE_CSV_MAX_JOBS ? SOURCE_CSV_MAX_JOBS : (unsigned) n;
+}
+
+enum payrun_exit
+source_csv_read(const char *const *paths, size_t npaths, const struct source_window *win,
+				const struct input_limits *limits, unsigned jobs, struct rejects *rejects,
+				struct source_counts *counts, struct source_file *files)
+{
+	if (jobs == 0)
+		jobs = source_csv_default_jobs();
+	if (jobs > npaths)
+		jobs = (unsigned) npaths;
+	/* rows for a consumer go out in file order, from one thread */
+	if (jobs > 1 && win->row_fn == NULL)
+		return read_files_at_once(paths, npaths, win, limits, jobs, rejects, counts, files);
+	for (size_t i = 0; i < npaths; i++)
+	{
+		enum payrun_exit rc = read_one(paths[i], win, limits, rejects, counts, &files[i], NULL);
 
 		if (rc != PAYRUN_EXIT_OK)
 			return rc;

@@ -3,7 +3,8 @@
  * (libconfuse), merged (the command line wins) and validated into
  * struct settings.  Every settle option has a config key of the same name
  * with underscores: period, period_length, source, db, input, pools,
- * default_pool, penalty_factor, max_reject_ratio, max_inflate_ratio, out.
+ * default_pool, penalty_factor, max_reject_ratio, max_inflate_ratio, jobs,
+ * out.
  */
 #ifndef PAYRUN_CONFIG_H
 #define PAYRUN_CONFIG_H
@@ -29,6 +30,7 @@ struct config_values
 	char	   *penalty_factor;
 	char	   *max_reject_ratio;
 	char	   *max_inflate_ratio;
+	char	   *jobs;
 	char	   *out;
 };
 
@@ -47,6 +49,7 @@ struct config_values
 	CFG_STR("penalty_factor", NULL, CFGF_NONE), \
 	CFG_STR("max_reject_ratio", NULL, CFGF_NONE), \
 	CFG_STR("max_inflate_ratio", NULL, CFGF_NONE), \
+	CFG_STR("jobs", NULL, CFGF_NONE), \
 	CFG_STR("out", NULL, CFGF_NONE)
 
 struct cfg_t;

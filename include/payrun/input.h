@@ -56,7 +56,10 @@ bool		input_open(const char *path, const struct input_limits *limits,
 bool		input_next(struct input *in, struct input_chunk **chunk);
 void		input_release(struct input *in, struct input_chunk *chunk);
 
-/* Statistics; sha256 is complete once input_next() has reported the end. */
+/*
+ * Statistics; sha256 is complete once input_next() has reported the end.
+ * Stops the reader thread first if it still runs (the caller stopped early).
+ */
 void		input_get_stats(struct input *in, struct input_stats *stats);
 
 /* Stops the reader thread (if running), closes the file, frees everything. */

@@ -40,6 +40,7 @@ struct settings
 	struct settings_ratio max_reject_ratio;
 	char	   *out_dir;		/* owned */
 	struct input_limits limits;
+	unsigned	jobs;			/* input files read at once; 0 = one per CPU */
 	bool		rerun;			/* publish version N+1 with adjustments */
 	char	   *reason;			/* owned, why the rerun (required with rerun) */
 	bool		dry_run;		/* rerun: print the adjustments, publish nothing */

@@ -698,6 +698,84 @@ t_demo_fixture_day() {
 	diff_case "$TD" || return 1
 }
 
+# jobs_same CASE_ARGS_FILE N: settle with --jobs 1 and --jobs N; ledger,
+# streams and rejects byte-identical, the same counts in the manifests.
+jobs_same() {
+	load_args "$1"
+	settle "${ARGS[@]}" --jobs 1 --out "$TD/out1"
+	expect_rc 0 || return 1
+	settle "${ARGS[@]}" --jobs "$2" --out "$TD/outN" -v
+	expect_rc 0 || return 1
+	local label f
+	label=$(arg_value --period)
+	for f in ledger.csv streams.csv rejects.csv; do
+		same_file "$TD/out1/$label/v1/$f" "$TD/outN/$label/v1/$f" || return 1
+	done
+	"$PY" -c '
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+sys.exit(0 if a["counts"] == b["counts"] and a["totals"] == b["totals"] and
+         [i["sha256"] for i in a["inputs"]] == [i["sha256"] for i in b["inputs"]] else 1)' \
+		"$TD/out1/$label/v1/manifest.json" "$TD/outN/$label/v1/manifest.json" ||
+		{ fail "manifests differ in counts, totals or inputs"; return 1; }
+}
+
+t_jobs_three_files() {   # 3 files with rejects read at once, as if one after another
+	gen random "$TD/fx" --seed 4 || return 1
+	[ "$(grep -c -- --input "$TD/fx/args")" = 3 ] || { fail "seed 4 no longer makes 3 files"; return 1; }
+	diff_case "$TD/fx" || return 1
+	jobs_same "$TD/fx/args" 3 || return 1
+	[ "$(wc -l <"$TD/out1/2026-11-01/v1/rejects.csv")" -gt 2 ] || { fail "no rejects to order"; return 1; }
+}
+
+t_jobs_failed_file() {   # the corrupt middle file of three stops the run, named
+	gz_fixture "$TD/a.csv.gz" || return 1
+	cp "$TD/a.csv.gz" "$TD/c.csv.gz"
+	"$PY" -c '
+import sys
+d = bytearray(open(sys.argv[1], "rb").read())
+for k in range(len(d) // 2, len(d) // 2 + 16): d[k] ^= 0x5A
+open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
+	local j
+	for j in 1 3; do
+		settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" \
+			--input "$TD/c.csv.gz" --jobs $j --out "$TD/out"
+		expect_rc 3 || { fail "--jobs $j: $(cat "$TD/.reason")"; return 1; }
+		stderr_names b-corrupt.csv.gz || return 1
+		no_publish "$TD/out" 2026-11-01 || return 1
+	done
+}
+
+t_jobs_many_rejects() {   # a file with over 4 MiB of rejects is read again, same result
+	"$PY" -c '
+import sys
+src = open(sys.argv[1], "rb").read()
+bad = b"".join(b"%d,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"%s\"\n" % (i, b"z" * 1100)
+               for i in range(5000))
+open(sys.argv[2], "wb").write(src + bad)' "$HAND/probes.csv" "$TD/bad.csv"
+	printf '%s\n' --period 2026-11-01 --input "$HAND/probes.csv" --input "$TD/bad.csv" \
+		--input "$HAND/probes.csv" --max-reject-ratio 1 >"$TD/args"
+	jobs_same "$TD/args" 3 || return 1
+	stderr_names "too many rejects to hold; reading it again" || return 1
+	[ "$(grep -c ',bad_success,' "$TD/outN/2026-11-01/v1/rejects.csv")" -ge 5000 ] ||
+		{ fail "the 5000 rejects are not all in rejects.csv"; return 1; }
+}
+
+t_jobs_option() {   # --jobs and the jobs config key: 1..64
+	local base=(--period 2026-11-01 --input "$HAND/probes.csv" --out "$TD/out")
+	local v
+	for v in 0 65 -1 x 1.5 ''; do
+		settle "${base[@]}" --jobs "$v"
+		expect_rc 2 || { fail "--jobs '$v': $(cat "$TD/.reason")"; return 1; }
+	done
+	printf 'jobs = "0"\n' >"$TD/bad.conf"
+	settle "${base[@]}" --config "$TD/bad.conf"
+	expect_rc 2 || { fail "jobs = 0 in a config file: $(cat "$TD/.reason")"; return 1; }
+	printf 'jobs = "2"\n' >"$TD/good.conf"
+	settle "${base[@]}" --config "$TD/good.conf" --max-reject-ratio 0.2 --default-pool 5
+	expect_rc 0 || { fail "jobs = 2 in a config file: $(cat "$TD/.reason")"; return 1; }
+}
+
 random_case() {
 	gen random "$TD/fx" --seed "$1" || return 1
 	diff_case "$TD/fx" || { fail "seed $1 ($(tr '\n' ' ' <"$TD/fx/args" | sed "s|$TD/fx/||g")): $(cat "$TD/.reason")"; return 1; }
@@ -715,7 +793,8 @@ empty_period penalty_zero penalty_one pools pool_max default_pool_max
 rejects_under_ratio reject_record_cut_1kib reject_ratio_at_limit reject_ratio_over reject_ratio_option
 truncated_gzip corrupt_gzip missing_input unreadable_input header_missing_column unterminated_quote
 bad_period_label unknown_option bad_option_values existing_v1 concurrent_runs lock_held
-config_file config_errors demo_fixture_day"
+config_file config_errors demo_fixture_day
+jobs_three_files jobs_failed_file jobs_many_rejects jobs_option"
 
 for s in 1 2 3 4 5 6 7 8 9 10 11 12; do
 	eval "t_random_seed_$s() { random_case $s; }"
