@@ -706,6 +706,8 @@ struct file_pool
 	const char *const *paths;
 	size_t		npaths;
 	size_t		next;			/* the next file to start */
+	size_t		merged;			/* files added in by the main thread */
+	size_t		window;			/* files started but not merged, at most */
 	bool		stop;			/* a file failed: start no more */
 	const struct input_limits *limits;
 };
@@ -720,6 +722,9 @@ file_worker(void *arg)
 		struct shard *sh;
 
 		pthread_mutex_lock(&fp->lock);
+		/* a finished shard holds memory until merged: stay within the window */
+		while (!fp->stop && fp->next < fp->npaths && fp->next >= fp->merged + fp->window)
+			pthread_cond_wait(&fp->cond, &fp->lock);
 		if (fp->stop || fp->next == fp->npaths)
 		{
 			pthread_mutex_unlock(&fp->lock);
@@ -755,6 +760,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 
 	pthread_mutex_init(&fp.lock, NULL);
 	pthread_cond_init(&fp.cond, NULL);
+	fp.window = jobs;
 	fp.shards = mem_calloc(npaths, sizeof(struct shard));
 	for (size_t i = 0; i < npaths; i++)
 		shard_init(&fp.shards[i], paths[i], win);
@@ -768,7 +774,10 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		started++;
 	}
 	if (started == 0)
-		file_worker(&fp);		/* this thread reads them all */
+	{
+		fp.window = npaths;		/* this thread reads them all, then merges */
+		file_worker(&fp);
+	}
 	progress_init(&pg, "files");
 
 	for (size_t i = 0; i < npaths; i++)
@@ -805,6 +814,10 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		}
 		bytes += files[i].bytes;
 		shard_release(sh);
+		pthread_mutex_lock(&fp.lock);
+		fp.merged = i + 1;
+		pthread_cond_broadcast(&fp.cond);
+		pthread_mutex_unlock(&fp.lock);
 		snprintf(pg.what, sizeof(pg.what), "%zu of %zu files", i + 1, npaths);
 		progress_update(&pg, bytes, counts->rows_read);
 	}
