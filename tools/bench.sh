@@ -107,10 +107,14 @@ ratio() {
 		awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# section TITLE FILE...: the A/B/C rounds over FILEs and their table.
+# section TITLE FILE...: the A/B/C rounds over FILEs and their table.  With
+# more than one file, payrun also runs with --jobs 1 (files one after
+# another) as a fourth contender.
 section() {
 	title=$1
 	shift
+	names="inflate_only libcsv_only payrun"
+	[ $# -gt 1 ] && names="$names payrun_jobs1"
 	: >"$work/results"
 	inputs=
 	for f in "$@"; do
@@ -132,6 +136,13 @@ section() {
 			--out "$out" --default-pool 1000000 -q
 		[ -f "$out/$DAY/v1/ledger.csv" ] || die "payrun wrote no $out/$DAY/v1/ledger.csv"
 		rm -rf "$out"
+		if [ $# -gt 1 ]; then
+			out=$(mktemp -d "$work/out.XXXXXX")
+			# shellcheck disable=SC2086
+			timed payrun_jobs1 "$round" "$PAYRUN" settle --period "$DAY" $inputs \
+				--out "$out" --default-pool 1000000 -q --jobs 1
+			rm -rf "$out"
+		fi
 		round=$((round + 1))
 	done
 	[ -t 2 ] && printf '%24s\r' '' >&2
@@ -142,13 +153,17 @@ section() {
 		END { printf "input: %d file(s), %.1f MB gzip, %.1f MB CSV\n", n, gz / 1e6, raw / 1e6 }' \
 		n=$# "$work/inflate_only.log"
 	printf '%-14s %9s %9s %9s %13s\n' command "wall s" "user s" "sys s" "max RSS MiB"
-	for n in inflate_only libcsv_only payrun; do
+	for n in $names; do
 		printf '%-14s %9.2f %9.2f %9.2f %13.1f\n' "$n" \
 			"$(median "$n" 3)" "$(median "$n" 4)" "$(median "$n" 5)" \
 			"$(awk "BEGIN { print $(median "$n" 6) / 1024 }")"
 	done
 	echo "(medians of $RUNS rounds; wall is elapsed time, user and sys are summed over threads)"
 
+	if [ $# -gt 1 ]; then
+		awk -v r="$(ratio payrun payrun_jobs1)" -v j="$(ratio payrun_jobs1 inflate_only)" 'BEGIN {
+			printf "payrun / payrun --jobs 1: %.2fx  (payrun --jobs 1 / inflate_only: %.2fx)\n", r, j }'
+	fi
 	r1=$(ratio payrun inflate_only)
 	r2=$(ratio payrun libcsv_only)
 	peak=$(awk '$1 == "payrun" && $6 > m { m = $6 } END { print m / 1024 }' "$work/results")
