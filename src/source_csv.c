@@ -822,8 +822,10 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		progress_update(&pg, bytes, counts->rows_read);
 	}
 
+	/* after a failure, wake the workers waiting for the window to move */
 	pthread_mutex_lock(&fp.lock);
 	fp.stop = true;
+	pthread_cond_broadcast(&fp.cond);
 	pthread_mutex_unlock(&fp.lock);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);

@@ -744,6 +744,13 @@ open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
 		stderr_names b-corrupt.csv.gz || return 1
 		no_publish "$TD/out" 2026-11-01 || return 1
 	done
+	# more files than jobs: the readers wait for the merge to move on
+	settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/c.csv.gz" \
+		--input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" --input "$TD/c.csv.gz" \
+		--input "$TD/a.csv.gz" --jobs 2 --out "$TD/out"
+	expect_rc 3 || { fail "6 files, --jobs 2: $(cat "$TD/.reason")"; return 1; }
+	stderr_names b-corrupt.csv.gz || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
 }
 
 t_jobs_many_rejects() {   # a file with over 4 MiB of rejects is read again, same result
