@@ -522,11 +522,14 @@ source_window_single(struct source_window *win, const struct period *period,
 	win->in_period = in_period;
 }
 
-/* Reads one file; with stage, its rejects wait there (and no progress line). */
+/*
+ * Reads one file; with stage, its rejects wait there.  progress: draw the
+ * progress line (only one thread may).
+ */
 static enum payrun_exit
 read_one(const char *path, const struct source_window *win, const struct input_limits *limits,
 		 struct rejects *rejects, struct source_counts *counts, struct source_file *file,
-		 struct shard *stage)
+		 struct shard *stage, bool progress)
 {
 	struct csvscan scan;
 	struct reader *r = mem_calloc(1, sizeof(*r));
@@ -540,7 +543,7 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 	r->counts = counts;
 	r->scan = &scan;
 	r->stage = stage;
-	r->no_progress = stage != NULL;
+	r->no_progress = !progress;
 	rc = read_file(path, limits, r, file);
 	if (rc != PAYRUN_EXIT_OK && r->failed)
 		rc = PAYRUN_EXIT_DB;	/* the row consumer failed, and said why */
@@ -556,7 +559,7 @@ source_csv_read_file(const char *path, const struct source_window *win,
 					 const struct input_limits *limits, struct rejects *rejects,
 					 struct source_counts *counts, struct source_file *file)
 {
-	return read_one(path, win, limits, rejects, counts, file, NULL);
+	return read_one(path, win, limits, rejects, counts, file, NULL, true);
 }
 
 /*
@@ -613,7 +616,8 @@ stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason,
 
 	if (len > REJECTS_RECORD_MAX)
 		len = REJECTS_RECORD_MAX;
-	if (sh->overflow || sh->raw_len + len > STAGE_MAX_BYTES)
+	if (sh->overflow ||
+		sh->raw_len + len + (sh->nrj + 1) * sizeof(*sh->rj) > STAGE_MAX_BYTES)
 	{
 		sh->overflow = true;
 		return;
@@ -639,11 +643,10 @@ stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason,
 	sh->raw_len += len;
 }
 
+/* Called by the reader that took the shard; path and the flags are set. */
 static void
-shard_init(struct shard *sh, const char *path, const struct source_window *win)
+shard_init(struct shard *sh, const struct source_window *win)
 {
-	memset(sh, 0, sizeof(*sh));
-	sh->path = path;
 	sh->aggs = mem_calloc(win->nperiods, sizeof(struct aggregate));
 	sh->in_period = mem_calloc(win->nperiods, sizeof(uint64_t));
 	sh->win = *win;
@@ -710,6 +713,7 @@ struct file_pool
 	size_t		window;			/* files started but not merged, at most */
 	bool		stop;			/* a file failed: start no more */
 	const struct input_limits *limits;
+	const struct source_window *win;	/* the caller's */
 };
 
 static void *
@@ -734,7 +738,9 @@ file_worker(void *arg)
 		sh->started = true;
 		pthread_mutex_unlock(&fp->lock);
 
-		sh->rc = read_one(sh->path, &sh->win, fp->limits, NULL, &sh->counts, &sh->file, sh);
+		shard_init(sh, fp->win);
+		sh->rc = read_one(sh->path, &sh->win, fp->limits, NULL, &sh->counts, &sh->file, sh,
+						  false);
 
 		pthread_mutex_lock(&fp->lock);
 		sh->done = true;
@@ -745,13 +751,30 @@ file_worker(void *arg)
 	}
 }
 
+/* Reads the files one after another, straight into the results. */
+static enum payrun_exit
+read_in_turn(const char *const *paths, size_t npaths, const struct source_window *win,
+			 const struct input_limits *limits, struct rejects *rejects,
+			 struct source_counts *counts, struct source_file *files)
+{
+	for (size_t i = 0; i < npaths; i++)
+	{
+		enum payrun_exit rc = read_one(paths[i], win, limits, rejects, counts, &files[i],
+									   NULL, true);
+
+		if (rc != PAYRUN_EXIT_OK)
+			return rc;
+	}
+	return PAYRUN_EXIT_OK;
+}
+
 static enum payrun_exit
 read_files_at_once(const char *const *paths, size_t npaths, const struct source_window *win,
 				   const struct input_limits *limits, unsigned jobs,
 				   struct rejects *rejects, struct source_counts *counts,
 				   struct source_file *files)
 {
-	struct file_pool fp = {.paths = paths,.npaths = npaths,.limits = limits};
+	struct file_pool fp = {.paths = paths,.npaths = npaths,.limits = limits,.win = win};
 	pthread_t  *threads = mem_calloc(jobs, sizeof(pthread_t));
 	unsigned	started = 0;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
@@ -763,7 +786,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 	fp.window = jobs;
 	fp.shards = mem_calloc(npaths, sizeof(struct shard));
 	for (size_t i = 0; i < npaths; i++)
-		shard_init(&fp.shards[i], paths[i], win);
+		fp.shards[i].path = paths[i];
 	for (unsigned t = 0; t < jobs; t++)
 	{
 		if (pthread_create(&threads[t], NULL, file_worker, &fp) != 0)
@@ -774,10 +797,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		started++;
 	}
 	if (started == 0)
-	{
-		fp.window = npaths;		/* this thread reads them all, then merges */
-		file_worker(&fp);
-	}
+		goto out;				/* no reader thread to be had: read them in turn */
 	progress_init(&pg, "files");
 
 	for (size_t i = 0; i < npaths; i++)
@@ -789,29 +809,23 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 			pthread_cond_wait(&fp.cond, &fp.lock);
 		pthread_mutex_unlock(&fp.lock);
 		if (!sh->started)
-			break;				/* an earlier file failed */
-		if (sh->rc != PAYRUN_EXIT_OK)
-		{
-			rc = sh->rc;
-			break;
-		}
+			break;				/* not reached: files start in order */
 		if (sh->overflow)
 		{
 			log_info("%s: too many rejects to hold; reading it again", sh->path);
 			shard_release(sh);
-			rc = read_one(sh->path, win, limits, rejects, counts, &files[i], NULL);
-			if (rc != PAYRUN_EXIT_OK)
-				break;
+			rc = read_one(sh->path, win, limits, rejects, counts, &files[i], NULL, false);
 		}
 		else
 		{
-			if (!shard_merge(sh, win, rejects, counts))
-			{
-				rc = PAYRUN_EXIT_INTERNAL;
-				break;
-			}
+			/* a failed file too: its counts and rejects up to the failure count */
+			if (!shard_merge(sh, win, rejects, counts) && sh->rc == PAYRUN_EXIT_OK)
+				sh->rc = PAYRUN_EXIT_INTERNAL;
 			files[i] = sh->file;
+			rc = sh->rc;
 		}
+		if (rc != PAYRUN_EXIT_OK)
+			break;
 		bytes += files[i].bytes;
 		shard_release(sh);
 		pthread_mutex_lock(&fp.lock);
@@ -830,12 +844,15 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(threads[t], NULL);
 	progress_done(&pg);
+out:
 	for (size_t i = 0; i < npaths; i++)
 		shard_release(&fp.shards[i]);
 	free(fp.shards);
 	free(threads);
 	pthread_cond_destroy(&fp.cond);
 	pthread_mutex_destroy(&fp.lock);
+	if (started == 0)
+		return read_in_turn(paths, npaths, win, limits, rejects, counts, files);
 	return rc;
 }
 
@@ -861,12 +878,5 @@ source_csv_read(const char *const *paths, size_t npaths, const struct source_win
 	/* rows for a consumer go out in file order, from one thread */
 	if (jobs > 1 && win->row_fn == NULL)
 		return read_files_at_once(paths, npaths, win, limits, jobs, rejects, counts, files);
-	for (size_t i = 0; i < npaths; i++)
-	{
-		enum payrun_exit rc = read_one(paths[i], win, limits, rejects, counts, &files[i], NULL);
-
-		if (rc != PAYRUN_EXIT_OK)
-			return rc;
-	}
-	return PAYRUN_EXIT_OK;
+	return read_in_turn(paths, npaths, win, limits, rejects, counts, files);
 }

@@ -744,6 +744,20 @@ open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
 		stderr_names b-corrupt.csv.gz || return 1
 		no_publish "$TD/out" 2026-11-01 || return 1
 	done
+	# what a failed run records (runs.log counts) is the same at any --jobs
+	printf 'stream_id,node_id,probe_type,success,probe_timestamp\ns,n,stats_poll,t,2026-11-01 01:00:00\ns,n,stats_poll,maybe,2026-11-01 01:00:00\ns,"n,stats_poll,t,2026-11-01 01:00:00\n' >"$TD/unterm.csv"
+	for j in 1 2; do
+		settle --period 2026-11-01 --input "$TD/unterm.csv" --input "$TD/a.csv.gz" --jobs $j --out "$TD/out-u$j"
+		expect_rc 3 || { fail "unterminated, --jobs $j: $(cat "$TD/.reason")"; return 1; }
+	done
+	"$PY" -c '
+import json, sys
+def counts(p):
+    return [{k: v for k, v in json.loads(l).items() if k in ("status", "rows_read", "rejected")}
+            for l in open(p)]
+a, b = counts(sys.argv[1]), counts(sys.argv[2])
+sys.exit(0 if a == b and a and a[0].get("rejected") == 1 else 1)' "$TD/out-u1/runs.log" "$TD/out-u2/runs.log" ||
+		{ fail "runs.log of the failed run differs: $(cat "$TD/out-u1/runs.log") vs $(cat "$TD/out-u2/runs.log")"; return 1; }
 	# more files than jobs: the readers wait for the merge to move on
 	settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/c.csv.gz" \
 		--input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" --input "$TD/c.csv.gz" \
