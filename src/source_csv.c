@@ -705,8 +705,7 @@ struct file_pool
 {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct shard *shards;		/* npaths */
-	const char *const *paths;
+	struct shard *shards;		/* npaths, each with its path */
 	size_t		npaths;
 	size_t		next;			/* the next file to start */
 	size_t		merged;			/* files added in by the main thread */
@@ -774,7 +773,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 				   struct rejects *rejects, struct source_counts *counts,
 				   struct source_file *files)
 {
-	struct file_pool fp = {.paths = paths,.npaths = npaths,.limits = limits,.win = win};
+	struct file_pool fp = {.npaths = npaths,.limits = limits,.win = win};
 	pthread_t  *threads = mem_calloc(jobs, sizeof(pthread_t));
 	unsigned	started = 0;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
@@ -856,8 +855,9 @@ out:
 	return rc;
 }
 
-unsigned
-source_csv_default_jobs(void)
+/* Files read at once by default: one per online CPU, at most SOURCE_CSV_MAX_JOBS. */
+static unsigned
+default_jobs(void)
 {
 	long		n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -872,7 +872,7 @@ source_csv_read(const char *const *paths, size_t npaths, const struct source_win
 				struct source_counts *counts, struct source_file *files)
 {
 	if (jobs == 0)
-		jobs = source_csv_default_jobs();
+		jobs = default_jobs();
 	if (jobs > npaths)
 		jobs = (unsigned) npaths;
 	/* rows for a consumer go out in file order, from one thread */

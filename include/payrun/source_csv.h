@@ -81,10 +81,10 @@ struct source_file
 
 /*
  * Reads every path into the window, as if one after another: up to jobs
- * files at once (0: source_csv_default_jobs(); with row_fn always one at a
- * time), each by its own reader thread pair, merged in file order, so the
- * aggregates, counts and rejects (in file and line order) are those of a
- * sequential read.  files[] receives one entry per path.  Returns
+ * files at once (0: one per online CPU, at most SOURCE_CSV_MAX_JOBS; with
+ * row_fn always one at a time), each by its own reader thread pair, merged
+ * in file order, so the aggregates, counts and rejects (in file and line
+ * order) are those of a sequential read.  files[] receives one entry per path.  Returns
  * PAYRUN_EXIT_OK, or the status of the first file that failed, in file
  * order: PAYRUN_EXIT_DATA (logged: unreadable, corrupt or truncated file,
  * missing header column, unterminated quote) or what row_fn's failure
@@ -97,9 +97,6 @@ enum payrun_exit source_csv_read(const char *const *paths, size_t npaths,
 								 struct rejects *rejects,
 								 struct source_counts *counts,
 								 struct source_file *files);
-
-/* Files read at once by default: one per online CPU, at most SOURCE_CSV_MAX_JOBS. */
-unsigned	source_csv_default_jobs(void);
 
 /* Reads one file; the same as source_csv_read for a single path. */
 enum payrun_exit source_csv_read_file(const char *path, const struct source_window *win,
