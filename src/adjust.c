@@ -20,15 +20,13 @@
 struct prev_parse
 {
 	struct adjustments *adj;
-	const char *path;
-	bool		have_header;
-	uint32_t	ncols;
-	int			col_stream,
-				col_node,
-				col_payout;
-	size_t		cap;
-	char	   *scratch;		/* owned */
-	size_t		scratch_len;
+	const char         *path;
+	bool                have_header;
+	uint32_t            ncols;
+	int                 col_stream, col_node, col_payout;
+	size_t              cap;
+	char               *scratch; /* owned */
+	size_t              scratch_len;
 };
 
 static void
@@ -45,12 +43,12 @@ value(struct prev_parse *pp, const struct csv_record *rec, int col, const char *
 static bool
 on_prev_record(void *arg, const struct csv_record *rec)
 {
-	struct prev_parse *pp = arg;
+	struct prev_parse      *pp = arg;
 	struct adjust_prev_row *r;
-	const char *v;
-	size_t		len;
-	char		num[24];
-	char	   *end;
+	const char             *v;
+	size_t                  len;
+	char                    num[24];
+	char                   *end;
 
 	if (rec->bad_quote || (pp->have_header && rec->nfields != pp->ncols) ||
 		rec->nfields != rec->nspans)
@@ -113,12 +111,12 @@ bad:
 static bool
 manifest_ledger_digest(const char *dir, char hex[SHA256_HEX_LEN])
 {
-	char		path[4200];
+	char         path[4200];
 	json_error_t err;
-	json_t	   *m;
-	json_t	   *out;
-	size_t		i;
-	bool		found = false;
+	json_t      *m;
+	json_t      *out;
+	size_t       i;
+	bool         found = false;
 
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
 	m = json_load_file(path, 0, &err);
@@ -149,7 +147,7 @@ prev_cmp(const void *x, const void *y)
 {
 	const struct adjust_prev_row *a = x;
 	const struct adjust_prev_row *b = y;
-	int			c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+	int c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
 
 	return c ? c : aggregate_id_cmp(a->node, a->node_len, b->node, b->node_len);
 }
@@ -157,17 +155,17 @@ prev_cmp(const void *x, const void *y)
 bool
 adjust_load_previous(struct adjustments *adj, const char *version_dir, int previous_version)
 {
-	char		path[4200];
-	char		want[SHA256_HEX_LEN];
-	char		got[SHA256_HEX_LEN];
-	struct sha256 d;
-	FILE	   *f;
-	struct stat st;
-	char	   *buf;
-	size_t		len;
-	struct csvscan scan;
-	struct prev_parse pp;
-	size_t		consumed;
+	char                path[4200];
+	char                want[SHA256_HEX_LEN];
+	char                got[SHA256_HEX_LEN];
+	struct sha256       d;
+	FILE               *f;
+	struct stat         st;
+	char               *buf;
+	size_t              len;
+	struct csvscan      scan;
+	struct prev_parse   pp;
+	size_t              consumed;
 	enum csvscan_status status;
 
 	memset(adj, 0, sizeof(*adj));
@@ -244,18 +242,17 @@ close_stream(struct adjustments *adj, size_t *cap, struct adjustment *st, size_t
 bool
 adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 {
-	size_t		i = 0,
-				j = 0;
-	size_t		cap = 0;
-	struct adjustment st = {0};	/* totals of the current stream */
-	size_t		st_adjusted = 0;
+	size_t            i = 0, j = 0;
+	size_t            cap = 0;
+	struct adjustment st = { 0 }; /* totals of the current stream */
+	size_t            st_adjusted = 0;
 
 	while (i < adj->nprev || j < ledger->nrows)
 	{
 		const struct adjust_prev_row *p = i < adj->nprev ? &adj->prev[i] : NULL;
-		const struct ledger_row *r = j < ledger->nrows ? &ledger->rows[j] : NULL;
-		struct adjustment a = {0};
-		int			c;
+		const struct ledger_row      *r = j < ledger->nrows ? &ledger->rows[j] : NULL;
+		struct adjustment             a = { 0 };
+		int                           c;
 
 		if (p == NULL)
 			c = 1;
@@ -296,7 +293,8 @@ adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 			st.node = "";
 			st_adjusted = 0;
 		}
-		if (__builtin_add_overflow(adj->previously_paid, a.previously_paid, &adj->previously_paid) ||
+		if (__builtin_add_overflow(adj->previously_paid, a.previously_paid,
+								   &adj->previously_paid) ||
 			__builtin_add_overflow(adj->now_due, a.now_due, &adj->now_due) ||
 			__builtin_add_overflow(st.previously_paid, a.previously_paid, &st.previously_paid) ||
 			__builtin_add_overflow(st.now_due, a.now_due, &st.now_due))
@@ -316,11 +314,11 @@ adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 	adj->delta = adj->now_due - adj->previously_paid;
 	if (adj->nnodes > 0)
 	{
-		struct adjustment total = {
-			.stream = "",.node = "",
-			.previously_paid = adj->previously_paid,.now_due = adj->now_due,
-			.delta = adj->delta
-		};
+		struct adjustment total = { .stream = "",
+									.node = "",
+									.previously_paid = adj->previously_paid,
+									.now_due = adj->now_due,
+									.delta = adj->delta };
 
 		push(adj, &cap, &total);
 	}

@@ -17,7 +17,7 @@
 #include "payrun/mem.h"
 
 #define INITIAL_SLOTS 1024
-#define TAG_MASK 0xffffffff00000000ULL
+#define TAG_MASK      0xffffffff00000000ULL
 
 _Static_assert(sizeof(struct agg_entry) == 64, "an entry is one cache line");
 
@@ -35,7 +35,7 @@ hash_bytes(uint64_t h, const char *p, size_t n)
 {
 	while (n >= 8)
 	{
-		uint64_t	w;
+		uint64_t w;
 
 		memcpy(&w, p, 8);
 		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
@@ -45,7 +45,7 @@ hash_bytes(uint64_t h, const char *p, size_t n)
 	}
 	if (n > 0)
 	{
-		uint64_t	w = 0;
+		uint64_t w = 0;
 
 		memcpy(&w, p, n);
 		h = (h ^ w ^ ((uint64_t) n << 56)) * 0x9e3779b97f4a7c15ULL;
@@ -57,7 +57,7 @@ hash_bytes(uint64_t h, const char *p, size_t n)
 static inline uint64_t
 pair_hash(const char *s, size_t slen, const char *n, size_t nlen)
 {
-	uint64_t	h = 0x243f6a8885a308d3ULL ^ (slen << 8) ^ nlen;
+	uint64_t h = 0x243f6a8885a308d3ULL ^ (slen << 8) ^ nlen;
 
 	h = hash_bytes(h, s, slen);
 	h = hash_bytes(h ^ 0xa5a5a5a5a5a5a5a5ULL, n, nlen);
@@ -84,13 +84,13 @@ aggregate_release(struct aggregate *agg)
 static void
 grow_slots(struct aggregate *agg)
 {
-	size_t		nslots = (agg->slot_mask + 1) * 2;
-	uint64_t   *slots = mem_calloc(nslots, sizeof(uint64_t));
+	size_t    nslots = (agg->slot_mask + 1) * 2;
+	uint64_t *slots = mem_calloc(nslots, sizeof(uint64_t));
 
 	for (size_t i = 0; i < agg->nentries; i++)
 	{
-		uint64_t	h = agg->entries[i].hash;
-		size_t		pos = h & (nslots - 1);
+		uint64_t h = agg->entries[i].hash;
+		size_t   pos = h & (nslots - 1);
 
 		while (slots[pos] != 0)
 			pos = (pos + 1) & (nslots - 1);
@@ -105,11 +105,11 @@ grow_slots(struct aggregate *agg)
 static uint64_t
 arena_reserve(struct aggregate *agg, size_t n)
 {
-	uint64_t	off;
+	uint64_t off;
 
 	if (agg->arena_len + n > agg->arena_cap)
 	{
-		size_t		cap = agg->arena_cap ? agg->arena_cap * 2 : 64 * 1024;
+		size_t cap = agg->arena_cap ? agg->arena_cap * 2 : 64 * 1024;
 
 		while (cap < agg->arena_len + n)
 			cap *= 2;
@@ -124,7 +124,7 @@ arena_reserve(struct aggregate *agg, size_t n)
 static inline const char *
 entry_key(const struct aggregate *agg, const struct agg_entry *e)
 {
-	uint64_t	off;
+	uint64_t off;
 
 	if (e->stream_len + e->node_len <= AGG_INLINE_KEY)
 		return e->key;
@@ -147,7 +147,7 @@ aggregate_prefetch_slot(const struct aggregate *agg, uint64_t hash)
 void
 aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash)
 {
-	uint64_t	slot = agg->slots[hash & agg->slot_mask];
+	uint64_t slot = agg->slots[hash & agg->slot_mask];
 
 	/* the first probe only: later ones are rare at half load */
 	if (slot != 0 && (slot & TAG_MASK) == (hash & TAG_MASK))
@@ -155,25 +155,25 @@ aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash)
 }
 
 struct agg_counts *
-aggregate_lookup(struct aggregate *agg, const char *stream, size_t stream_len,
-				 const char *node, size_t node_len)
+aggregate_lookup(struct aggregate *agg, const char *stream, size_t stream_len, const char *node,
+				 size_t node_len)
 {
-	return aggregate_lookup_hashed(agg, pair_hash(stream, stream_len, node, node_len),
-								   stream, stream_len, node, node_len);
+	return aggregate_lookup_hashed(agg, pair_hash(stream, stream_len, node, node_len), stream,
+								   stream_len, node, node_len);
 }
 
 struct agg_counts *
-aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream,
-						size_t stream_len, const char *node, size_t node_len)
+aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream, size_t stream_len,
+						const char *node, size_t node_len)
 {
-	uint64_t	tag = h & TAG_MASK;
-	size_t		pos = h & agg->slot_mask;
+	uint64_t          tag = h & TAG_MASK;
+	size_t            pos = h & agg->slot_mask;
 	struct agg_entry *e;
-	char	   *key;
+	char             *key;
 
 	for (;;)
 	{
-		uint64_t	slot = agg->slots[pos];
+		uint64_t slot = agg->slots[pos];
 
 		if (slot == 0)
 			break;
@@ -196,8 +196,7 @@ aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream,
 	if (agg->nentries == agg->entries_cap)
 	{
 		agg->entries_cap = agg->entries_cap ? agg->entries_cap * 2 : 1024;
-		agg->entries = mem_realloc_array(agg->entries, agg->entries_cap,
-										 sizeof(struct agg_entry));
+		agg->entries = mem_realloc_array(agg->entries, agg->entries_cap, sizeof(struct agg_entry));
 	}
 	e = &agg->entries[agg->nentries];
 	memset(e, 0, sizeof(*e));
@@ -208,7 +207,7 @@ aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream,
 		key = e->key;
 	else
 	{
-		uint64_t	off = arena_reserve(agg, stream_len + node_len);
+		uint64_t off = arena_reserve(agg, stream_len + node_len);
 
 		memcpy(e->key, &off, sizeof(off));
 		key = agg->arena + off;
@@ -222,11 +221,11 @@ aggregate_lookup_hashed(struct aggregate *agg, uint64_t h, const char *stream,
 }
 
 bool
-aggregate_add(struct aggregate *agg, const char *stream, size_t stream_len,
-			  const char *node, size_t node_len, const struct agg_counts *delta)
+aggregate_add(struct aggregate *agg, const char *stream, size_t stream_len, const char *node,
+			  size_t node_len, const struct agg_counts *delta)
 {
 	struct agg_counts *c = aggregate_lookup(agg, stream, stream_len, node, node_len);
-	struct agg_counts sum;
+	struct agg_counts  sum;
 
 	/* all three or none: a failed add leaves the pair as it was, not wrapped */
 	if (__builtin_add_overflow(c->total_polls, delta->total_polls, &sum.total_polls) ||
@@ -263,7 +262,7 @@ aggregate_count(const struct aggregate *agg)
 int
 aggregate_id_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-	int			c = memcmp(a, b, alen < blen ? alen : blen);
+	int c = memcmp(a, b, alen < blen ? alen : blen);
 
 	if (c != 0)
 		return c;
@@ -275,7 +274,7 @@ pair_cmp(const void *x, const void *y)
 {
 	const struct agg_pair *a = x;
 	const struct agg_pair *b = y;
-	int			c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+	int                    c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
 
 	if (c != 0)
 		return c;
@@ -285,8 +284,7 @@ pair_cmp(const void *x, const void *y)
 struct agg_pair *
 aggregate_sorted(const struct aggregate *agg, size_t *npairs)
 {
-	struct agg_pair *pairs = mem_calloc(agg->nentries ? agg->nentries : 1,
-										sizeof(struct agg_pair));
+	struct agg_pair *pairs = mem_calloc(agg->nentries ? agg->nentries : 1, sizeof(struct agg_pair));
 
 	for (size_t i = 0; i < agg->nentries; i++)
 	{

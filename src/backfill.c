@@ -30,16 +30,16 @@
 /* DIR/backfill/<stamp>-<pid>/ with rejects.csv, where a backfill keeps its rejects. */
 struct rejects_place
 {
-	char		dir[4400];
-	int			fd;
+	char           dir[4400];
+	int            fd;
 	struct rejects rejects;
 };
 
 static bool
 open_rejects_place(struct rejects_place *rp, const char *out_dir)
 {
-	char		stamp[TIMESTAMP_FORMAT_LEN];
-	char		base[4200];
+	char stamp[TIMESTAMP_FORMAT_LEN];
+	char base[4200];
 
 	manifest_now(stamp);
 	snprintf(base, sizeof(base), "%s/backfill", out_dir);
@@ -66,13 +66,13 @@ open_rejects_place(struct rejects_place *rp, const char *out_dir)
 static void
 close_rejects_place(struct rejects_place *rp)
 {
-	bool		keep = rp->rejects.total > 0;
+	bool keep = rp->rejects.total > 0;
 
 	if (!rejects_close(&rp->rejects))
 		keep = true;
 	if (!keep)
 	{
-		char	   *slash;
+		char *slash;
 
 		(void) unlinkat(rp->fd, "rejects.csv", 0);
 		(void) rmdir(rp->dir);
@@ -95,57 +95,53 @@ ratio_ok(const struct settings *s, const struct source_counts *c, const char *wh
 	if (!settings_ratio_exceeded(&s->max_reject_ratio, c->rejected, c->rows_read))
 		return true;
 	log_error("%s: %llu of %llu rows rejected, more than the maximum reject ratio %s; "
-			  "rejects kept in '%s/rejects.csv'", what,
-			  (unsigned long long) c->rejected, (unsigned long long) c->rows_read,
+			  "rejects kept in '%s/rejects.csv'",
+			  what, (unsigned long long) c->rejected, (unsigned long long) c->rows_read,
 			  s->max_reject_ratio.text, kept);
 	return false;
 }
 
 static void
-log_backfill(const struct settings *s, const char *status, enum payrun_exit rc,
-			 double wall, const char *note)
+log_backfill(const struct settings *s, const char *status, enum payrun_exit rc, double wall,
+			 const char *note)
 {
-	json_t	   *e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}",
-							  "command", "backfill", "period", "-", "status", status,
-							  "exit", (int) rc, "wall_s", wall, "note", note);
+	json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "backfill", "period", "-",
+						  "status", status, "exit", (int) rc, "wall_s", wall, "note", note);
 
 	(void) runlog_append(s->out_dir, e);
 	json_decref(e);
 }
 
 enum payrun_exit
-backfill_settle(const struct settings *s, const struct paths *files,
-				const struct period *from, const struct period *to)
+backfill_settle(const struct settings *s, const struct paths *files, const struct period *from,
+				const struct period *to)
 {
-	int64_t		span = from->end - from->start;
-	size_t		n;
-	struct aggregate *aggs = NULL;
-	uint64_t   *in_period = NULL;
-	bool	   *todo = NULL;
+	int64_t              span = from->end - from->start;
+	size_t               n;
+	struct aggregate    *aggs = NULL;
+	uint64_t            *in_period = NULL;
+	bool                *todo = NULL;
 	struct source_window win;
-	struct source_counts counts = {0};
-	struct source_file *fi = NULL;
+	struct source_counts counts = { 0 };
+	struct source_file  *fi = NULL;
 	struct rejects_place rp;
-	size_t		settled = 0,
-				already = 0,
-				nodata = 0,
-				pending = 0;
-	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	double		t0 = report_now();
-	char		note[5000];
-	int			out_fd;
+	size_t               settled = 0, already = 0, nodata = 0, pending = 0;
+	enum payrun_exit     rc = PAYRUN_EXIT_OK;
+	double               t0 = report_now();
+	char                 note[5000];
+	int                  out_fd;
 
 	if (from->length != to->length || to->start < from->start)
 	{
-		log_error("--from %s and --to %s must be periods of the same length, in order",
-				  from->label, to->label);
+		log_error("--from %s and --to %s must be periods of the same length, in order", from->label,
+				  to->label);
 		return PAYRUN_EXIT_USAGE;
 	}
 	n = (size_t) ((to->start - from->start) / span) + 1;
 	if (n > BACKFILL_MAX_PERIODS)
 	{
-		log_error("%zu periods from %s to %s: more than %d in one backfill", n,
-				  from->label, to->label, BACKFILL_MAX_PERIODS);
+		log_error("%zu periods from %s to %s: more than %d in one backfill", n, from->label,
+				  to->label, BACKFILL_MAX_PERIODS);
 		return PAYRUN_EXIT_USAGE;
 	}
 	if (mkdir(s->out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
@@ -163,7 +159,7 @@ backfill_settle(const struct settings *s, const struct paths *files,
 	for (size_t i = 0; i < n; i++)
 	{
 		struct period p;
-		int			v;
+		int           v;
 
 		period_from_start(from->start + (int64_t) i * span, from->length, &p);
 		v = publish_latest_version(out_fd, p.label);
@@ -176,8 +172,8 @@ backfill_settle(const struct settings *s, const struct paths *files,
 	close(out_fd);
 	if (pending == 0)
 	{
-		log_notice("nothing to do: all %zu periods from %s to %s are settled already",
-				   n, from->label, to->label);
+		log_notice("nothing to do: all %zu periods from %s to %s are settled already", n,
+				   from->label, to->label);
 		free(todo);
 		return PAYRUN_EXIT_OK;
 	}
@@ -199,8 +195,9 @@ backfill_settle(const struct settings *s, const struct paths *files,
 	win.in_period = in_period;
 	fi = mem_calloc(files->count ? files->count : 1, sizeof(struct source_file));
 
-	log_notice("backfill: reading %zu file(s) once for %zu period(s) from %s to %s (%zu settled already)",
-			   files->count, n, from->label, to->label, already);
+	log_notice(
+		"backfill: reading %zu file(s) once for %zu period(s) from %s to %s (%zu settled already)",
+		files->count, n, from->label, to->label, already);
 	rc = source_csv_read((const char *const *) files->items, files->count, &win, &s->limits,
 						 s->jobs, &rp.rejects, &counts, fi);
 	close_rejects_place(&rp);
@@ -223,9 +220,9 @@ backfill_settle(const struct settings *s, const struct paths *files,
 
 	for (size_t i = 0; i < n && rc == PAYRUN_EXIT_OK; i++)
 	{
-		struct settings ps = *s;
-		struct source_counts pc = {0};
-		enum payrun_exit prc;
+		struct settings      ps = *s;
+		struct source_counts pc = { 0 };
+		enum payrun_exit     prc;
 
 		if (!todo[i])
 			continue;
@@ -246,26 +243,27 @@ backfill_settle(const struct settings *s, const struct paths *files,
 		}
 		else if (prc != PAYRUN_EXIT_OK)
 		{
-			log_error("backfill stopped at period %s; the periods before it are published", ps.period.label);
+			log_error("backfill stopped at period %s; the periods before it are published",
+					  ps.period.label);
 			rc = prc;
 		}
 		else
 			settled++;
 	}
-	log_notice("backfill: %zu period(s) settled, %zu already settled, %zu without data%s",
-			   settled, already, nodata,
+	log_notice("backfill: %zu period(s) settled, %zu already settled, %zu without data%s", settled,
+			   already, nodata,
 			   nodata ? " (not settled: check that the exports are complete)" : "");
 	if (rc == PAYRUN_EXIT_OK && nodata > 0)
 		rc = PAYRUN_EXIT_DATA;
 
 out:
-	{
-		char		msg[256];
+{
+	char msg[256];
 
-		snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
-				 from->label, to->label, settled, already, nodata);
-		log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, report_now() - t0, msg);
-	}
+	snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
+			 from->label, to->label, settled, already, nodata);
+	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, report_now() - t0, msg);
+}
 	for (size_t i = 0; aggs && i < n; i++)
 		aggregate_release(&aggs[i]);
 	free(aggs);
@@ -280,16 +278,16 @@ out:
 struct loader
 {
 	struct db_copy copy;
-	struct csvout w;
+	struct csvout  w;
 };
 
 static void
 put_opt(const struct csvout *w, const char *v, size_t len)
 {
 	if (v == NULL)
-		return;					/* an empty unquoted field: NULL */
+		return; /* an empty unquoted field: NULL */
 	if (len == 0)
-		csvout_bytes(w, "\"\"", 2);	/* an empty string */
+		csvout_bytes(w, "\"\"", 2); /* an empty string */
 	else
 		csvout_field(w, v, len);
 }
@@ -297,7 +295,7 @@ put_opt(const struct csvout *w, const char *v, size_t len)
 static bool
 copy_row(void *arg, const struct source_row *row)
 {
-	struct loader *ld = arg;
+	struct loader       *ld = arg;
 	const struct csvout *w = &ld->w;
 
 	csvout_bytes(w, row->id, row->id_len);
@@ -320,10 +318,10 @@ copy_row(void *arg, const struct source_row *row)
 static bool
 file_digest(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 {
-	int			fd = open(path, O_RDONLY | O_CLOEXEC);
-	char	   *buf;
+	int           fd = open(path, O_RDONLY | O_CLOEXEC);
+	char         *buf;
 	struct sha256 d;
-	ssize_t		n;
+	ssize_t       n;
 
 	if (fd < 0)
 	{
@@ -349,10 +347,10 @@ file_digest(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 
 struct loaded_before
 {
-	bool		found;
-	char		name[256];
-	char		rows[24];
-	char		at[32];
+	bool found;
+	char name[256];
+	char rows[24];
+	char at[32];
 };
 
 static bool
@@ -382,21 +380,21 @@ on_count(void *arg, int ncols, const char *const *v, const int *len)
 
 /* Loads one file in one transaction; skips it if loaded before. */
 static enum payrun_exit
-load_file(struct db *db, const struct settings *s, const char *path,
-		  struct rejects_place *rp, struct source_counts *total, bool *skipped)
+load_file(struct db *db, const struct settings *s, const char *path, struct rejects_place *rp,
+		  struct source_counts *total, bool *skipped)
 {
-	char		sha[SHA256_HEX_LEN];
-	uint64_t	bytes;
-	const char *p1[1] = {sha};
-	struct loaded_before lb = {0};
-	struct loader ld;
+	char                 sha[SHA256_HEX_LEN];
+	uint64_t             bytes;
+	const char          *p1[1] = { sha };
+	struct loaded_before lb = { 0 };
+	struct loader        ld;
 	struct source_window win;
-	struct source_counts c = {0};
-	struct source_file sf;
-	uint64_t	loaded = 0;
-	enum payrun_exit rc;
-	char		nums[5][24];
-	const char *params[7];
+	struct source_counts c = { 0 };
+	struct source_file   sf;
+	uint64_t             loaded = 0;
+	enum payrun_exit     rc;
+	char                 nums[5][24];
+	const char          *params[7];
 
 	*skipped = false;
 	if (!file_digest(path, sha, &bytes))
@@ -406,8 +404,8 @@ load_file(struct db *db, const struct settings *s, const char *path,
 		return PAYRUN_EXIT_DB;
 	if (lb.found)
 	{
-		log_notice("'%s' is already loaded (same content as '%s', %s rows, on %s): skipped",
-				   path, lb.name, lb.rows, lb.at);
+		log_notice("'%s' is already loaded (same content as '%s', %s rows, on %s): skipped", path,
+				   lb.name, lb.rows, lb.at);
 		*skipped = true;
 		return PAYRUN_EXIT_OK;
 	}
@@ -440,8 +438,8 @@ load_file(struct db *db, const struct settings *s, const char *path,
 		log_error("'%s' not loaded (rolled back)", path);
 		return PAYRUN_EXIT_DATA;
 	}
-	if (!db_query(db, "load file", "backfill_insert", sql_backfill_insert, 0, NULL,
-				  on_count, &loaded, NULL))
+	if (!db_query(db, "load file", "backfill_insert", sql_backfill_insert, 0, NULL, on_count,
+				  &loaded, NULL))
 		goto db_fail;
 	snprintf(nums[0], sizeof(nums[0]), "%llu", (unsigned long long) bytes);
 	snprintf(nums[1], sizeof(nums[1]), "%llu", (unsigned long long) c.rows_read);
@@ -452,11 +450,12 @@ load_file(struct db *db, const struct settings *s, const char *path,
 	params[1] = path;
 	for (int i = 0; i < 5; i++)
 		params[2 + i] = nums[i];
-	if (!db_query(db, "load file", "backfill_record", sql_backfill_record, 7, params,
-				  on_count, &(uint64_t) {0}, NULL) ||
+	if (!db_query(db, "load file", "backfill_record", sql_backfill_record, 7, params, on_count,
+				  &(uint64_t){ 0 }, NULL) ||
 		!db_exec(db, "load file", "COMMIT", "COMMIT"))
 		goto db_fail;
-	log_notice("loaded '%s': %llu rows read, %llu loaded, %llu skipped (ids already present), %llu rejected",
+	log_notice("loaded '%s': %llu rows read, %llu loaded, %llu skipped (ids already present), %llu "
+			   "rejected",
 			   path, (unsigned long long) c.rows_read, (unsigned long long) loaded,
 			   (unsigned long long) (c.in_period - loaded), (unsigned long long) c.rejected);
 	total->rows_read += c.rows_read;
@@ -475,16 +474,14 @@ db_fail:
 enum payrun_exit
 backfill_load(const struct settings *s, const struct paths *files)
 {
-	struct db	db;
+	struct db            db;
 	struct rejects_place rp;
-	struct source_counts total = {0};
-	size_t		loaded = 0,
-				skipped = 0;
-	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	double		t0 = report_now();
-	uint64_t	bytes_all = 0,
-				bytes_done = 0;
-	char		msg[256];
+	struct source_counts total = { 0 };
+	size_t               loaded = 0, skipped = 0;
+	enum payrun_exit     rc = PAYRUN_EXIT_OK;
+	double               t0 = report_now();
+	uint64_t             bytes_all = 0, bytes_done = 0;
+	char                 msg[256];
 
 	for (size_t i = 0; i < files->count; i++)
 	{
@@ -508,7 +505,7 @@ backfill_load(const struct settings *s, const struct paths *files)
 	}
 	for (size_t i = 0; i < files->count && rc == PAYRUN_EXIT_OK; i++)
 	{
-		bool		was_skipped;
+		bool        was_skipped;
 		struct stat st;
 
 		rc = load_file(&db, s, files->items[i], &rp, &total, &was_skipped);
@@ -520,8 +517,10 @@ backfill_load(const struct settings *s, const struct paths *files)
 			bytes_done += (uint64_t) st.st_size;
 		if (files->count > 1 && rc == PAYRUN_EXIT_OK)
 		{
-			double		el = report_now() - t0;
-			double		eta = bytes_done > 0 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done : 0;
+			double el = report_now() - t0;
+			double eta = bytes_done > 0
+							 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done
+							 : 0;
 
 			/* progress belongs on a terminal; in a log it is detail */
 			log_msg(isatty(STDERR_FILENO) ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO,
@@ -531,7 +530,9 @@ backfill_load(const struct settings *s, const struct paths *files)
 	}
 	close_rejects_place(&rp);
 	db_close(&db);
-	snprintf(msg, sizeof(msg), "into-db: %zu file(s) loaded, %zu already loaded; %llu rows loaded, %llu skipped, %llu rejected",
+	snprintf(msg, sizeof(msg),
+			 "into-db: %zu file(s) loaded, %zu already loaded; %llu rows loaded, %llu skipped, "
+			 "%llu rejected",
 			 loaded, skipped, (unsigned long long) total.in_period,
 			 (unsigned long long) total.out_of_period, (unsigned long long) total.rejected);
 	log_notice("backfill %s", msg);

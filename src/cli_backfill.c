@@ -17,31 +17,30 @@
 static void
 backfill_usage(FILE *out)
 {
-	fprintf(out,
-			"Usage: payrun backfill --input GLOB [--input GLOB ...] --out DIR\n"
-			"                       --settle --from LABEL --to LABEL [settle options]\n"
-			"       payrun backfill --input GLOB [--input GLOB ...] --out DIR\n"
-			"                       --into-db [--db CONNINFO]\n\n"
-			"--settle settles every period from --from to --to (inclusive) that has no\n"
-			"version in DIR yet, straight from the files (no database), reading each\n"
-			"file once however many periods it spans; each period is published as its\n"
-			"own v1.  Periods without any row are not settled and make the exit status 3.\n\n"
-			"--into-db loads the exports into probe_results, one transaction per file:\n"
-			"COPY into a staging table, then an insert that skips probe ids already\n"
-			"present.  Each file is recorded by content (payout_backfill_files), so\n"
-			"loading it again does nothing and says so.  The exports need an id column.\n\n"
-			"Rejected rows are kept in DIR/backfill/<time>-<pid>/rejects.csv; past\n"
-			"--max-reject-ratio nothing is published (--settle) or the file is rolled\n"
-			"back (--into-db).  Each backfill appends a line to DIR/runs.log.\n\n"
-			"  --input GLOB            export files (gzip or plain CSV); quote the glob\n"
-			"  --from, --to LABEL      first and last period (YYYY-MM-DD or YYYY-MM-DDTHH)\n"
-			"  --db CONNINFO           libpq connection string or URI (--into-db)\n"
-			"  --jobs N                files read at once with --settle (default: one per\n"
-			"                          CPU); --into-db loads them one by one\n"
-			"  --pools, --default-pool, --penalty-factor, --max-reject-ratio,\n"
-			"  --max-inflate-ratio, --period-length, --config: as for 'payrun settle'\n\n"
-			"Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
-			"3 input data error or periods without data, 4 database error.\n");
+	fprintf(out, "Usage: payrun backfill --input GLOB [--input GLOB ...] --out DIR\n"
+				 "                       --settle --from LABEL --to LABEL [settle options]\n"
+				 "       payrun backfill --input GLOB [--input GLOB ...] --out DIR\n"
+				 "                       --into-db [--db CONNINFO]\n\n"
+				 "--settle settles every period from --from to --to (inclusive) that has no\n"
+				 "version in DIR yet, straight from the files (no database), reading each\n"
+				 "file once however many periods it spans; each period is published as its\n"
+				 "own v1.  Periods without any row are not settled and make the exit status 3.\n\n"
+				 "--into-db loads the exports into probe_results, one transaction per file:\n"
+				 "COPY into a staging table, then an insert that skips probe ids already\n"
+				 "present.  Each file is recorded by content (payout_backfill_files), so\n"
+				 "loading it again does nothing and says so.  The exports need an id column.\n\n"
+				 "Rejected rows are kept in DIR/backfill/<time>-<pid>/rejects.csv; past\n"
+				 "--max-reject-ratio nothing is published (--settle) or the file is rolled\n"
+				 "back (--into-db).  Each backfill appends a line to DIR/runs.log.\n\n"
+				 "  --input GLOB            export files (gzip or plain CSV); quote the glob\n"
+				 "  --from, --to LABEL      first and last period (YYYY-MM-DD or YYYY-MM-DDTHH)\n"
+				 "  --db CONNINFO           libpq connection string or URI (--into-db)\n"
+				 "  --jobs N                files read at once with --settle (default: one per\n"
+				 "                          CPU); --into-db loads them one by one\n"
+				 "  --pools, --default-pool, --penalty-factor, --max-reject-ratio,\n"
+				 "  --max-inflate-ratio, --period-length, --config: as for 'payrun settle'\n\n"
+				 "Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
+				 "3 input data error or periods without data, 4 database error.\n");
 }
 
 int
@@ -49,44 +48,49 @@ cli_backfill(int argc, char **argv)
 {
 	enum
 	{
-		OPT_SETTING = 256, OPT_SETTLE, OPT_INTO_DB, OPT_FROM, OPT_TO, OPT_DB, OPT_CONFIG
+		OPT_SETTING = 256,
+		OPT_SETTLE,
+		OPT_INTO_DB,
+		OPT_FROM,
+		OPT_TO,
+		OPT_DB,
+		OPT_CONFIG
 	};
 	static const struct option long_options[] = {
-		{"input", required_argument, NULL, OPT_SETTING},
-		{"out", required_argument, NULL, OPT_SETTING},
-		{"settle", no_argument, NULL, OPT_SETTLE},
-		{"into-db", no_argument, NULL, OPT_INTO_DB},
-		{"from", required_argument, NULL, OPT_FROM},
-		{"to", required_argument, NULL, OPT_TO},
-		{"db", required_argument, NULL, OPT_DB},
-		{"pools", required_argument, NULL, OPT_SETTING},
-		{"default-pool", required_argument, NULL, OPT_SETTING},
-		{"penalty-factor", required_argument, NULL, OPT_SETTING},
-		{"max-reject-ratio", required_argument, NULL, OPT_SETTING},
-		{"max-inflate-ratio", required_argument, NULL, OPT_SETTING},
-		{"jobs", required_argument, NULL, OPT_SETTING},
-		{"period-length", required_argument, NULL, OPT_SETTING},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+		{ "input", required_argument, NULL, OPT_SETTING },
+		{ "out", required_argument, NULL, OPT_SETTING },
+		{ "settle", no_argument, NULL, OPT_SETTLE },
+		{ "into-db", no_argument, NULL, OPT_INTO_DB },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "to", required_argument, NULL, OPT_TO },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "pools", required_argument, NULL, OPT_SETTING },
+		{ "default-pool", required_argument, NULL, OPT_SETTING },
+		{ "penalty-factor", required_argument, NULL, OPT_SETTING },
+		{ "max-reject-ratio", required_argument, NULL, OPT_SETTING },
+		{ "max-inflate-ratio", required_argument, NULL, OPT_SETTING },
+		{ "jobs", required_argument, NULL, OPT_SETTING },
+		{ "period-length", required_argument, NULL, OPT_SETTING },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
 	};
-	struct config_values values = {0};
-	struct settings settings;
-	struct paths files;
-	const char *config_path = NULL;
-	const char *from = NULL;
-	const char *to = NULL;
-	char	   *db = NULL;
-	bool		settle = false;
-	bool		into_db = false;
-	struct period pfrom,
-				pto;
-	char		err[256];
-	int			c;
-	int			li = 0;			/* index of the long option found */
-	enum payrun_exit rc;
+	struct config_values values = { 0 };
+	struct settings      settings;
+	struct paths         files;
+	const char          *config_path = NULL;
+	const char          *from = NULL;
+	const char          *to = NULL;
+	char                *db = NULL;
+	bool                 settle = false;
+	bool                 into_db = false;
+	struct period        pfrom, pto;
+	char                 err[256];
+	int                  c;
+	int                  li = 0; /* index of the long option found */
+	enum payrun_exit     rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", long_options, &li)) != -1)
@@ -135,9 +139,9 @@ cli_backfill(int argc, char **argv)
 	}
 	if (optind < argc || settle == into_db || (settle && (from == NULL || to == NULL)))
 	{
-		log_error(optind < argc ? "unexpected argument" :
-				  settle == into_db ? "give exactly one of --settle and --into-db" :
-				  "--settle needs --from and --to");
+		log_error(optind < argc       ? "unexpected argument"
+				  : settle == into_db ? "give exactly one of --settle and --into-db"
+									  : "--settle needs --from and --to");
 		config_release(&values);
 		free(db);
 		return PAYRUN_EXIT_USAGE;
@@ -150,12 +154,13 @@ cli_backfill(int argc, char **argv)
 		free(db);
 		return PAYRUN_EXIT_USAGE;
 	}
-	settings.db_conninfo = db;	/* owned by settings from here */
+	settings.db_conninfo = db; /* owned by settings from here */
 	config_release(&values);
-	if (settle &&
-		(!period_parse(from, settings.period.length == PERIOD_LENGTH_HOUR ? PERIOD_LENGTH_HOUR : PERIOD_LENGTH_UNSET,
-					   &pfrom, err, sizeof(err)) ||
-		 !period_parse(to, pfrom.length, &pto, err, sizeof(err))))
+	if (settle && (!period_parse(from,
+								 settings.period.length == PERIOD_LENGTH_HOUR ? PERIOD_LENGTH_HOUR
+																			  : PERIOD_LENGTH_UNSET,
+								 &pfrom, err, sizeof(err)) ||
+				   !period_parse(to, pfrom.length, &pto, err, sizeof(err))))
 	{
 		log_error("%s", err);
 		settings_release(&settings);

@@ -15,33 +15,30 @@
 static void
 db_usage(FILE *out)
 {
-	fprintf(out,
-			"Usage: payrun db migrate [--db CONNINFO] [-q | -v]\n"
-			"       payrun db indexes [--db CONNINFO] [-q | -v]\n\n"
-			"  migrate   create or upgrade payrun's tables (idempotent; versions are\n"
-			"            recorded in payrun_schema_migrations, each in a transaction)\n"
-			"  indexes   create the probe_results indexes of sql/indexes.sql with\n"
-			"            CREATE INDEX CONCURRENTLY (see docs/postgresql.md)\n\n"
-			"  --db CONNINFO   libpq connection string or URI; without it PGHOST,\n"
-			"                  PGDATABASE, PGSERVICE and ~/.pgpass apply\n\n"
-			"Exit status: 0 done, 2 usage error, 4 database error.\n");
+	fprintf(out, "Usage: payrun db migrate [--db CONNINFO] [-q | -v]\n"
+				 "       payrun db indexes [--db CONNINFO] [-q | -v]\n\n"
+				 "  migrate   create or upgrade payrun's tables (idempotent; versions are\n"
+				 "            recorded in payrun_schema_migrations, each in a transaction)\n"
+				 "  indexes   create the probe_results indexes of sql/indexes.sql with\n"
+				 "            CREATE INDEX CONCURRENTLY (see docs/postgresql.md)\n\n"
+				 "  --db CONNINFO   libpq connection string or URI; without it PGHOST,\n"
+				 "                  PGDATABASE, PGSERVICE and ~/.pgpass apply\n\n"
+				 "Exit status: 0 done, 2 usage error, 4 database error.\n");
 }
 
 int
 cli_db(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	char	   *conninfo = NULL;
-	const char *action;
-	struct db	db;
-	int			c;
-	enum payrun_exit rc;
+	static const struct option long_options[] = { { "db", required_argument, NULL, 'd' },
+												  { "quiet", no_argument, NULL, 'q' },
+												  { "verbose", no_argument, NULL, 'v' },
+												  { "help", no_argument, NULL, 'h' },
+												  { NULL, 0, NULL, 0 } };
+	char                      *conninfo = NULL;
+	const char                *action;
+	struct db                  db;
+	int                        c;
+	enum payrun_exit           rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)

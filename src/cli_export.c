@@ -14,42 +14,39 @@
 static void
 export_usage(FILE *out)
 {
-	fprintf(out,
-			"Usage: payrun export --period LABEL --out DIR [--version N]\n"
-			"                     [--period-length 1d|1h] [--db CONNINFO] [-q | -v]\n\n"
-			"Publishes DIR/LABEL/vN/ from the run recorded in the database (the newest\n"
-			"settled version, or --version N), for when the files of a settlement were\n"
-			"lost after the database commit.  Amounts are read back as stored, not\n"
-			"recomputed; rejects.csv is not stored in the database and comes out empty\n"
-			"(and a rerun's adjustments.csv is not written).  Versions are published in\n"
-			"order: vN only next to vN-1 (export v1 first into an empty DIR).\n\n"
-			"Exit status: 0 exported, 2 usage error, 3 no such run, 4 database error,\n"
-			"5 the version's directory already exists or the output is locked.\n");
+	fprintf(out, "Usage: payrun export --period LABEL --out DIR [--version N]\n"
+				 "                     [--period-length 1d|1h] [--db CONNINFO] [-q | -v]\n\n"
+				 "Publishes DIR/LABEL/vN/ from the run recorded in the database (the newest\n"
+				 "settled version, or --version N), for when the files of a settlement were\n"
+				 "lost after the database commit.  Amounts are read back as stored, not\n"
+				 "recomputed; rejects.csv is not stored in the database and comes out empty\n"
+				 "(and a rerun's adjustments.csv is not written).  Versions are published in\n"
+				 "order: vN only next to vN-1 (export v1 first into an empty DIR).\n\n"
+				 "Exit status: 0 exported, 2 usage error, 3 no such run, 4 database error,\n"
+				 "5 the version's directory already exists or the output is locked.\n");
 }
 
 int
 cli_export(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"period", required_argument, NULL, 'p'},
-		{"period-length", required_argument, NULL, 'l'},
-		{"out", required_argument, NULL, 'o'},
-		{"version", required_argument, NULL, 'n'},
-		{"db", required_argument, NULL, 'd'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	const char *label = NULL;
-	const char *out_dir = NULL;
-	char	   *conninfo = NULL;
-	enum period_length length = PERIOD_LENGTH_UNSET;
-	long		version = 0;
-	struct period period;
-	char		err[256];
-	char	   *end;
-	int			c;
+	static const struct option long_options[] = { { "period", required_argument, NULL, 'p' },
+												  { "period-length", required_argument, NULL, 'l' },
+												  { "out", required_argument, NULL, 'o' },
+												  { "version", required_argument, NULL, 'n' },
+												  { "db", required_argument, NULL, 'd' },
+												  { "quiet", no_argument, NULL, 'q' },
+												  { "verbose", no_argument, NULL, 'v' },
+												  { "help", no_argument, NULL, 'h' },
+												  { NULL, 0, NULL, 0 } };
+	const char                *label = NULL;
+	const char                *out_dir = NULL;
+	char                      *conninfo = NULL;
+	enum period_length         length = PERIOD_LENGTH_UNSET;
+	long                       version = 0;
+	struct period              period;
+	char                       err[256];
+	char                      *end;
+	int                        c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", long_options, NULL)) != -1)

@@ -12,25 +12,22 @@
 static void
 history_usage(FILE *out)
 {
-	fprintf(out,
-			"Usage: payrun history --out DIR [--period LABEL]\n\n"
-			"Lists the runs recorded in DIR/runs.log (settle, rerun, backfill, nightly),\n"
-			"oldest first: when, command, period, version, status, exit status, paid,\n"
-			"forfeited, rerun delta, rejected rows, wall time, reason.\n");
+	fprintf(out, "Usage: payrun history --out DIR [--period LABEL]\n\n"
+				 "Lists the runs recorded in DIR/runs.log (settle, rerun, backfill, nightly),\n"
+				 "oldest first: when, command, period, version, status, exit status, paid,\n"
+				 "forfeited, rerun delta, rejected rows, wall time, reason.\n");
 }
 
 int
 cli_history(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"out", required_argument, NULL, 'o'},
-		{"period", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	const char *out_dir = NULL;
-	const char *period = NULL;
-	int			c;
+	static const struct option long_options[] = { { "out", required_argument, NULL, 'o' },
+												  { "period", required_argument, NULL, 'p' },
+												  { "help", no_argument, NULL, 'h' },
+												  { NULL, 0, NULL, 0 } };
+	const char                *out_dir = NULL;
+	const char                *period = NULL;
+	int                        c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", long_options, NULL)) != -1)

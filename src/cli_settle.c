@@ -18,21 +18,22 @@
 static void
 rerun_usage(FILE *out)
 {
-	fprintf(out,
-			"Usage: payrun rerun --period LABEL --reason TEXT [--dry-run] --out DIR\n"
-			"                    (--input FILE ... | --source pg [--db CONNINFO]) [settle options]\n\n"
-			"Recomputes a settled period and publishes version N+1 next to the old ones\n"
-			"(DIR/LABEL/vN+1/, and with --source pg a new payout_runs row that records\n"
-			"'supersedes' and the reason).  Old versions are never modified.  It also\n"
-			"writes adjustments.csv (stream_id,node_id,previously_paid,now_due,delta) for\n"
-			"every node whose payout changed, appeared or disappeared against vN, read\n"
-			"back from vN/ledger.csv and checked against vN/manifest.json.\n\n"
-			"  --reason TEXT   why (required; kept in the manifest, database and run log)\n"
-			"  --dry-run       print the adjustments and publish nothing\n\n"
-			"Every 'payrun settle' option applies (see 'payrun settle --help').\n\n"
-			"Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
-			"3 input data error, 4 database error, 5 nothing to rerun, or another run\n"
-			"holds the period.\n");
+	fprintf(
+		out,
+		"Usage: payrun rerun --period LABEL --reason TEXT [--dry-run] --out DIR\n"
+		"                    (--input FILE ... | --source pg [--db CONNINFO]) [settle options]\n\n"
+		"Recomputes a settled period and publishes version N+1 next to the old ones\n"
+		"(DIR/LABEL/vN+1/, and with --source pg a new payout_runs row that records\n"
+		"'supersedes' and the reason).  Old versions are never modified.  It also\n"
+		"writes adjustments.csv (stream_id,node_id,previously_paid,now_due,delta) for\n"
+		"every node whose payout changed, appeared or disappeared against vN, read\n"
+		"back from vN/ledger.csv and checked against vN/manifest.json.\n\n"
+		"  --reason TEXT   why (required; kept in the manifest, database and run log)\n"
+		"  --dry-run       print the adjustments and publish nothing\n\n"
+		"Every 'payrun settle' option applies (see 'payrun settle --help').\n\n"
+		"Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
+		"3 input data error, 4 database error, 5 nothing to rerun, or another run\n"
+		"holds the period.\n");
 }
 
 static void
@@ -78,37 +79,41 @@ settle_main(int argc, char **argv, bool rerun)
 {
 	enum
 	{
-		OPT_SETTING = 256, OPT_CONFIG, OPT_DB, OPT_REASON, OPT_DRY_RUN
+		OPT_SETTING = 256,
+		OPT_CONFIG,
+		OPT_DB,
+		OPT_REASON,
+		OPT_DRY_RUN
 	};
 	static const struct option long_options[] = {
-		{"period", required_argument, NULL, OPT_SETTING},
-		{"period-length", required_argument, NULL, OPT_SETTING},
-		{"input", required_argument, NULL, OPT_SETTING},
-		{"pools", required_argument, NULL, OPT_SETTING},
-		{"default-pool", required_argument, NULL, OPT_SETTING},
-		{"penalty-factor", required_argument, NULL, OPT_SETTING},
-		{"max-reject-ratio", required_argument, NULL, OPT_SETTING},
-		{"max-inflate-ratio", required_argument, NULL, OPT_SETTING},
-		{"jobs", required_argument, NULL, OPT_SETTING},
-		{"out", required_argument, NULL, OPT_SETTING},
-		{"source", required_argument, NULL, OPT_SETTING},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"db", required_argument, NULL, OPT_DB},
-		{"reason", required_argument, NULL, OPT_REASON},
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
+		{ "period", required_argument, NULL, OPT_SETTING },
+		{ "period-length", required_argument, NULL, OPT_SETTING },
+		{ "input", required_argument, NULL, OPT_SETTING },
+		{ "pools", required_argument, NULL, OPT_SETTING },
+		{ "default-pool", required_argument, NULL, OPT_SETTING },
+		{ "penalty-factor", required_argument, NULL, OPT_SETTING },
+		{ "max-reject-ratio", required_argument, NULL, OPT_SETTING },
+		{ "max-inflate-ratio", required_argument, NULL, OPT_SETTING },
+		{ "jobs", required_argument, NULL, OPT_SETTING },
+		{ "out", required_argument, NULL, OPT_SETTING },
+		{ "source", required_argument, NULL, OPT_SETTING },
+		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "reason", required_argument, NULL, OPT_REASON },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
 	};
-	struct config_values values = {0};
-	struct settings settings;
-	const char *config_path = NULL;
-	const char *reason = NULL;
-	bool		dry_run = false;
-	int			c;
-	int			li = 0;			/* index of the long option found */
-	int			rc;
+	struct config_values values = { 0 };
+	struct settings      settings;
+	const char          *config_path = NULL;
+	const char          *reason = NULL;
+	bool                 dry_run = false;
+	int                  c;
+	int                  li = 0; /* index of the long option found */
+	int                  rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "qvh", long_options, &li)) != -1)

@@ -38,17 +38,17 @@ config_inherit(struct config_values *v, const char *manifest_path)
 {
 	static const struct
 	{
-		const char *key;		/* in manifest.json "settings" */
-		size_t		offset;
-	}			keys[] = {
-		{"penalty_factor", offsetof(struct config_values, penalty_factor)},
-		{"default_pool", offsetof(struct config_values, default_pool)},
-		{"pools", offsetof(struct config_values, pools)},
-		{"max_reject_ratio", offsetof(struct config_values, max_reject_ratio)},
+		const char *key; /* in manifest.json "settings" */
+		size_t      offset;
+	} keys[] = {
+		{ "penalty_factor", offsetof(struct config_values, penalty_factor) },
+		{ "default_pool", offsetof(struct config_values, default_pool) },
+		{ "pools", offsetof(struct config_values, pools) },
+		{ "max_reject_ratio", offsetof(struct config_values, max_reject_ratio) },
 	};
 	json_error_t err;
-	json_t	   *m = json_load_file(manifest_path, 0, &err);
-	json_t	   *settings = m ? json_object_get(m, "settings") : NULL;
+	json_t      *m = json_load_file(manifest_path, 0, &err);
+	json_t      *settings = m ? json_object_get(m, "settings") : NULL;
 
 	if (!json_is_object(settings))
 	{
@@ -59,9 +59,9 @@ config_inherit(struct config_values *v, const char *manifest_path)
 	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 	{
-		char	  **slot = (char **) (void *) ((char *) v + keys[i].offset);
-		json_t	   *j = json_object_get(settings, keys[i].key);
-		char		num[32];
+		char      **slot = (char **) (void *) ((char *) v + keys[i].offset);
+		json_t     *j = json_object_get(settings, keys[i].key);
+		char        num[32];
 		const char *val = NULL;
 
 		if (*slot != NULL || j == NULL || json_is_null(j))
@@ -76,8 +76,8 @@ config_inherit(struct config_values *v, const char *manifest_path)
 		if (val == NULL)
 			continue;
 		*slot = mem_strdup(val);
-		log_notice("rerun: %s %s, as in the previous version (give it to change it)",
-				   keys[i].key, val);
+		log_notice("rerun: %s %s, as in the previous version (give it to change it)", keys[i].key,
+				   val);
 	}
 	json_decref(m);
 	return true;
@@ -86,9 +86,9 @@ config_inherit(struct config_values *v, const char *manifest_path)
 bool
 config_inherit_latest(struct config_values *v)
 {
-	char		path[4200];
-	int			fd;
-	int			latest;
+	char path[4200];
+	int  fd;
+	int  latest;
 
 	if (v->out == NULL || v->period == NULL)
 		return true;
@@ -109,18 +109,18 @@ config_set_option(struct config_values *v, const char *name, const char *value)
 	static const struct
 	{
 		const char *name;
-		size_t		offset;
-	}			slots[] = {
-		{"period", offsetof(struct config_values, period)},
-		{"period-length", offsetof(struct config_values, period_length)},
-		{"source", offsetof(struct config_values, source)},
-		{"pools", offsetof(struct config_values, pools)},
-		{"default-pool", offsetof(struct config_values, default_pool)},
-		{"penalty-factor", offsetof(struct config_values, penalty_factor)},
-		{"max-reject-ratio", offsetof(struct config_values, max_reject_ratio)},
-		{"max-inflate-ratio", offsetof(struct config_values, max_inflate_ratio)},
-		{"jobs", offsetof(struct config_values, jobs)},
-		{"out", offsetof(struct config_values, out)},
+		size_t      offset;
+	} slots[] = {
+		{ "period", offsetof(struct config_values, period) },
+		{ "period-length", offsetof(struct config_values, period_length) },
+		{ "source", offsetof(struct config_values, source) },
+		{ "pools", offsetof(struct config_values, pools) },
+		{ "default-pool", offsetof(struct config_values, default_pool) },
+		{ "penalty-factor", offsetof(struct config_values, penalty_factor) },
+		{ "max-reject-ratio", offsetof(struct config_values, max_reject_ratio) },
+		{ "max-inflate-ratio", offsetof(struct config_values, max_inflate_ratio) },
+		{ "jobs", offsetof(struct config_values, jobs) },
+		{ "out", offsetof(struct config_values, out) },
 	};
 
 	if (strcmp(name, "input") == 0)
@@ -160,7 +160,7 @@ config_release(struct config_values *v)
 }
 
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
-			__attribute__((format(printf, 2, 0)));
+	__attribute__((format(printf, 2, 0)));
 
 void
 config_set_error_function(struct cfg_t *cfg)
@@ -171,7 +171,7 @@ config_set_error_function(struct cfg_t *cfg)
 static void
 confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	char		msg[512];
+	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (cfg && cfg->filename)
@@ -192,12 +192,9 @@ fill(char **slot, cfg_t *cfg, const char *key)
 bool
 config_load(struct config_values *v, const char *path, bool explicit)
 {
-	cfg_opt_t	opts[] = {
-		CONFIG_SETTLE_OPTS,
-		CFG_END()
-	};
-	cfg_t	   *cfg;
-	int			rc;
+	cfg_opt_t opts[] = { CONFIG_SETTLE_OPTS, CFG_END() };
+	cfg_t    *cfg;
+	int       rc;
 
 	if (!explicit && access(path, F_OK) != 0)
 		return true;
@@ -251,7 +248,7 @@ config_fill(struct config_values *v, struct cfg_t *cfg)
 static bool
 parse_u64(const char *s, uint64_t *out)
 {
-	char	   *end;
+	char              *end;
 	unsigned long long v;
 
 	if (s[0] < '0' || s[0] > '9')
@@ -268,7 +265,7 @@ bool
 config_to_settings(const struct config_values *v, struct settings *s, unsigned need)
 {
 	enum period_length length = PERIOD_LENGTH_UNSET;
-	char		err[256];
+	char               err[256];
 
 	memset(s, 0, sizeof(*s));
 	if (v->period == NULL && (need & CONFIG_NEED_PERIOD))
@@ -325,15 +322,15 @@ config_to_settings(const struct config_values *v, struct settings *s, unsigned n
 	}
 	if (!payout_keep_parse(v->penalty_factor ? v->penalty_factor : "0.5", &s->keep))
 	{
-		log_error("invalid penalty factor '%s' (want a decimal in [0, 1], at most 6 fractional digits)",
-				  v->penalty_factor);
+		log_error(
+			"invalid penalty factor '%s' (want a decimal in [0, 1], at most 6 fractional digits)",
+			v->penalty_factor);
 		return false;
 	}
 	if (!settings_ratio_parse(v->max_reject_ratio ? v->max_reject_ratio : "0.001",
 							  &s->max_reject_ratio))
 	{
-		log_error("invalid max reject ratio '%s' (want a decimal in [0, 1])",
-				  v->max_reject_ratio);
+		log_error("invalid max reject ratio '%s' (want a decimal in [0, 1])", v->max_reject_ratio);
 		return false;
 	}
 	s->limits.max_inflate_ratio = 1000;
@@ -345,7 +342,7 @@ config_to_settings(const struct config_values *v, struct settings *s, unsigned n
 	}
 	if (v->jobs)
 	{
-		uint64_t	jobs;
+		uint64_t jobs;
 
 		if (!parse_u64(v->jobs, &jobs) || jobs < 1 || jobs > SOURCE_CSV_MAX_JOBS)
 		{

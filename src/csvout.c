@@ -20,7 +20,7 @@ csvout_char(const struct csvout *w, char c)
 void
 csvout_field(const struct csvout *w, const char *p, size_t len)
 {
-	bool		quote = false;
+	bool quote = false;
 
 	for (size_t i = 0; i < len && !quote; i++)
 		quote = (p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n');
@@ -46,8 +46,8 @@ csvout_field(const struct csvout *w, const char *p, size_t len)
 void
 csvout_u64(const struct csvout *w, uint64_t v)
 {
-	char		tmp[20];
-	size_t		n = 0;
+	char   tmp[20];
+	size_t n = 0;
 
 	do
 	{

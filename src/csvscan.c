@@ -52,10 +52,10 @@ csvscan_release(struct csvscan *scan)
 
 struct block_masks
 {
-	uint64_t	quote;
-	uint64_t	comma;
-	uint64_t	lf;
-	uint64_t	cr;
+	uint64_t quote;
+	uint64_t comma;
+	uint64_t lf;
+	uint64_t cr;
 };
 
 static inline void
@@ -70,8 +70,8 @@ load_masks(const char *p, struct block_masks *m)
 	m->quote = m->comma = m->lf = m->cr = 0;
 	for (int i = 0; i < 4; i++)
 	{
-		__m128i		x = _mm_loadu_si128((const __m128i *) (const void *) (p + 16 * i));
-		int			sh = 16 * i;
+		__m128i x = _mm_loadu_si128((const __m128i *) (const void *) (p + 16 * i));
+		int     sh = 16 * i;
 
 		m->quote |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(x, vq)) << sh;
 		m->comma |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)) << sh;
@@ -82,7 +82,7 @@ load_masks(const char *p, struct block_masks *m)
 	m->quote = m->comma = m->lf = m->cr = 0;
 	for (int i = 0; i < 64; i++)
 	{
-		uint64_t	bit = 1ULL << i;
+		uint64_t bit = 1ULL << i;
 
 		switch (p[i])
 		{
@@ -130,7 +130,7 @@ enum scalar_state
 	AT_FIELD_START,
 	IN_UNQUOTED,
 	IN_QUOTED,
-	AFTER_QUOTE					/* a quote inside a quoted field: close or "" */
+	AFTER_QUOTE /* a quote inside a quoted field: close or "" */
 };
 
 /*
@@ -141,19 +141,19 @@ enum scalar_state
  * is set when the data ends inside a quoted field.
  */
 static bool
-scan_bad_record(struct csvscan *scan, const char *buf, size_t start, size_t len,
-				bool eof, size_t *end, uint32_t *nfields_out, bool *unterminated)
+scan_bad_record(struct csvscan *scan, const char *buf, size_t start, size_t len, bool eof,
+				size_t *end, uint32_t *nfields_out, bool *unterminated)
 {
 	enum scalar_state st = AT_FIELD_START;
-	size_t		field_start = start;
-	uint32_t	nfields = 0;
-	size_t		p;
+	size_t            field_start = start;
+	uint32_t          nfields = 0;
+	size_t            p;
 
 	*unterminated = false;
 	for (p = start; p < len; p++)
 	{
-		char		c = buf[p];
-		bool		boundary = false;
+		char c = buf[p];
+		bool boundary = false;
 
 		switch (st)
 		{
@@ -178,7 +178,7 @@ scan_bad_record(struct csvscan *scan, const char *buf, size_t start, size_t len,
 				else if (c == ',' || c == '\n' || c == '\r')
 					boundary = true;
 				else
-					st = IN_UNQUOTED;	/* text after a closing quote */
+					st = IN_UNQUOTED; /* text after a closing quote */
 				break;
 		}
 		if (!boundary)
@@ -218,7 +218,7 @@ scan_bad_record(struct csvscan *scan, const char *buf, size_t start, size_t len,
 static uint64_t
 count_lf(const char *p, size_t n)
 {
-	uint64_t	lf = 0;
+	uint64_t    lf = 0;
 	const char *e = p + n;
 
 	while ((p = memchr(p, '\n', (size_t) (e - p))) != NULL)
@@ -231,9 +231,8 @@ count_lf(const char *p, size_t n)
 
 /* Fills rec for buf[start..end) and hands it to fn. */
 static inline bool
-emit_record(struct csvscan *scan, struct csv_record *rec, const char *buf, size_t start,
-			size_t end, uint64_t line, uint32_t nfields, bool bad_quote,
-			csvscan_fn fn, void *arg)
+emit_record(struct csvscan *scan, struct csv_record *rec, const char *buf, size_t start, size_t end,
+			uint64_t line, uint32_t nfields, bool bad_quote, csvscan_fn fn, void *arg)
 {
 	rec->raw = buf + start;
 	rec->len = end - start;
@@ -251,7 +250,8 @@ emit_record(struct csvscan *scan, struct csv_record *rec, const char *buf, size_
  * chosen at load time (GNU ifunc); the baseline has no popcount
  * instruction and would call libgcc for every record.
  */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&                             \
+	!defined(__SANITIZE_ADDRESS__)
 #define SCAN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define SCAN_CLONES
@@ -259,31 +259,25 @@ emit_record(struct csvscan *scan, struct csv_record *rec, const char *buf, size_
 
 SCAN_CLONES
 enum csvscan_status
-csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
-			 size_t *consumed, csvscan_fn fn, void *arg)
+csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof, size_t *consumed,
+			 csvscan_fn fn, void *arg)
 {
-	uint64_t	inq_carry = 0;	/* all ones when a block starts inside quotes */
-	uint64_t	qb_carry = 1;	/* previous byte was a quote or boundary */
-	uint64_t	cq_carry = 0;	/* previous byte was a closing quote */
-	uint64_t	lf_before = 0;	/* LFs in buf before the current block */
-	uint64_t	rec_lf = 0;		/* LFs in buf before the current record */
-	size_t		rec_start = 0;
-	size_t		field_start = 0;
-	uint32_t	nfields = 0;
+	uint64_t          inq_carry = 0; /* all ones when a block starts inside quotes */
+	uint64_t          qb_carry = 1;  /* previous byte was a quote or boundary */
+	uint64_t          cq_carry = 0;  /* previous byte was a closing quote */
+	uint64_t          lf_before = 0; /* LFs in buf before the current block */
+	uint64_t          rec_lf = 0;    /* LFs in buf before the current record */
+	size_t            rec_start = 0;
+	size_t            field_start = 0;
+	uint32_t          nfields = 0;
 	struct csv_record rec;
 
 	for (size_t o = 0; o < len; o += 64)
 	{
 		struct block_masks m;
-		size_t		avail = len - o;
-		uint64_t	valid = avail >= 64 ? ~0ULL : (1ULL << avail) - 1;
-		uint64_t	inq,
-					term,
-					bnd,
-					qb,
-					oq,
-					cq,
-					bad;
+		size_t             avail = len - o;
+		uint64_t           valid = avail >= 64 ? ~0ULL : (1ULL << avail) - 1;
+		uint64_t           inq, term, bnd, qb, oq, cq, bad;
 
 		load_masks(buf + o, &m);
 		m.quote &= valid;
@@ -298,16 +292,15 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 		qb = m.quote | bnd;
 		oq = m.quote & inq;
 		cq = m.quote & ~inq;
-		bad = (oq & ~((qb << 1) | qb_carry)) |
-			(((cq << 1) | cq_carry) & ~qb & valid);
+		bad = (oq & ~((qb << 1) | qb_carry)) | (((cq << 1) | cq_carry) & ~qb & valid);
 		qb_carry = qb >> 63;
 		cq_carry = cq >> 63;
 
 		while (bnd)
 		{
-			int			i = __builtin_ctzll(bnd);
-			uint64_t	upto = through(i);
-			size_t		p = o + (size_t) i;
+			int      i = __builtin_ctzll(bnd);
+			uint64_t upto = through(i);
+			size_t   p = o + (size_t) i;
 
 			/* a misplaced quote before this boundary: parity is off from there */
 			if (bad & upto)
@@ -323,9 +316,8 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 			if (term & (1ULL << i))
 			{
 				/* a zero-length record is an empty line: skipped */
-				if (p > rec_start &&
-					!emit_record(scan, &rec, buf, rec_start, p, scan->line + rec_lf,
-								 nfields, false, fn, arg))
+				if (p > rec_start && !emit_record(scan, &rec, buf, rec_start, p,
+												  scan->line + rec_lf, nfields, false, fn, arg))
 				{
 					*consumed = p + 1;
 					return CSVSCAN_STOPPED;
@@ -341,39 +333,38 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 		continue;
 
 bad_record:
-		{
-			size_t		end;
-			bool		unterminated;
+{
+	size_t end;
+	bool   unterminated;
 
-			if (!scan_bad_record(scan, buf, rec_start, len, eof, &end, &nfields, &unterminated))
-			{
-				/* the record goes on past buf: carry it over */
-				scan->line += rec_lf;
-				*consumed = rec_start;
-				return CSVSCAN_OK;
-			}
-			if (unterminated)
-			{
-				scan->error_line = scan->line + rec_lf;
-				*consumed = rec_start;
-				return CSVSCAN_UNTERMINATED_QUOTE;
-			}
-			if (!emit_record(scan, &rec, buf, rec_start, end, scan->line + rec_lf,
-							 nfields, true, fn, arg))
-			{
-				*consumed = end < len ? end + 1 : len;
-				return CSVSCAN_STOPPED;
-			}
-			/* resume block scanning at the next record, from a clean state */
-			rec_lf += count_lf(buf + rec_start, (end < len ? end + 1 : len) - rec_start);
-			rec_start = field_start = end < len ? end + 1 : len;
-			nfields = 0;
-			lf_before = rec_lf;
-			inq_carry = 0;
-			qb_carry = 1;
-			cq_carry = 0;
-			o = rec_start - 64;	/* the loop adds 64 back */
-		}
+	if (!scan_bad_record(scan, buf, rec_start, len, eof, &end, &nfields, &unterminated))
+	{
+		/* the record goes on past buf: carry it over */
+		scan->line += rec_lf;
+		*consumed = rec_start;
+		return CSVSCAN_OK;
+	}
+	if (unterminated)
+	{
+		scan->error_line = scan->line + rec_lf;
+		*consumed = rec_start;
+		return CSVSCAN_UNTERMINATED_QUOTE;
+	}
+	if (!emit_record(scan, &rec, buf, rec_start, end, scan->line + rec_lf, nfields, true, fn, arg))
+	{
+		*consumed = end < len ? end + 1 : len;
+		return CSVSCAN_STOPPED;
+	}
+	/* resume block scanning at the next record, from a clean state */
+	rec_lf += count_lf(buf + rec_start, (end < len ? end + 1 : len) - rec_start);
+	rec_start = field_start = end < len ? end + 1 : len;
+	nfields = 0;
+	lf_before = rec_lf;
+	inq_carry = 0;
+	qb_carry = 1;
+	cq_carry = 0;
+	o = rec_start - 64; /* the loop adds 64 back */
+}
 	}
 
 	if (eof)
@@ -392,8 +383,8 @@ bad_record:
 				scan->spans[nfields].len = (uint32_t) (len - field_start);
 			}
 			nfields++;
-			if (!emit_record(scan, &rec, buf, rec_start, len, scan->line + rec_lf,
-							 nfields, false, fn, arg))
+			if (!emit_record(scan, &rec, buf, rec_start, len, scan->line + rec_lf, nfields, false,
+							 fn, arg))
 			{
 				*consumed = len;
 				return CSVSCAN_STOPPED;
@@ -409,13 +400,13 @@ bad_record:
 }
 
 void
-csvscan_field(const struct csv_record *rec, uint32_t i, char *scratch,
-			  const char **value, size_t *value_len)
+csvscan_field(const struct csv_record *rec, uint32_t i, char *scratch, const char **value,
+			  size_t *value_len)
 {
 	const char *p = rec->raw + rec->spans[i].off;
-	size_t		n = rec->spans[i].len;
+	size_t      n = rec->spans[i].len;
 	const char *q;
-	size_t		out = 0;
+	size_t      out = 0;
 
 	if (n < 2 || p[0] != '"')
 	{
@@ -437,7 +428,7 @@ csvscan_field(const struct csv_record *rec, uint32_t i, char *scratch,
 	{
 		scratch[out++] = p[k];
 		if (p[k] == '"')
-			k++;				/* skip the second quote of the pair */
+			k++; /* skip the second quote of the pair */
 	}
 	*value = scratch;
 	*value_len = out;

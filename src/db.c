@@ -20,10 +20,10 @@
 static void
 notice_receiver(void *arg, const PGresult *res)
 {
-	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-	const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-	const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+	const char    *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char    *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char    *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	const char    *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
 	enum log_level level = LOG_LEVEL_INFO;
 
 	(void) arg;
@@ -33,9 +33,8 @@ notice_receiver(void *arg, const PGresult *res)
 		severity = PQresultErrorField(res, PG_DIAG_SEVERITY);
 	if (severity != NULL && strcmp(severity, "WARNING") == 0)
 		level = LOG_LEVEL_WARNING;
-	log_msg(level, "server: %s%s%s%s%s%s%s", msg,
-			detail ? " (detail: " : "", detail ? detail : "", detail ? ")" : "",
-			hint ? " (hint: " : "", hint ? hint : "", hint ? ")" : "");
+	log_msg(level, "server: %s%s%s%s%s%s%s", msg, detail ? " (detail: " : "", detail ? detail : "",
+			detail ? ")" : "", hint ? " (hint: " : "", hint ? hint : "", hint ? ")" : "");
 }
 
 static void
@@ -49,7 +48,7 @@ log_result_error(struct db *db, const PGresult *res, const char *step, const cha
 	{
 		/* connection-level failure: the message is on the connection */
 		const char *cmsg = PQerrorMessage(db->conn);
-		size_t		n = strlen(cmsg);
+		size_t      n = strlen(cmsg);
 
 		while (n > 0 && cmsg[n - 1] == '\n')
 			n--;
@@ -59,15 +58,16 @@ log_result_error(struct db *db, const PGresult *res, const char *step, const cha
 		log_error("%s:  %s", severity ? severity : "ERROR", msg);
 	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
 	log_error("database step '%s' failed (statement %s, SQLSTATE %s)", step, name,
-			  state ? state : (PQstatus(db->conn) == CONNECTION_BAD ? "none: connection lost" : "none"));
+			  state ? state
+					: (PQstatus(db->conn) == CONNECTION_BAD ? "none: connection lost" : "none"));
 }
 
 bool
 db_connect(struct db *db, const char *conninfo, const char *application)
 {
-	const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
-	const char *vals[] = {conninfo ? conninfo : "", application, "payrun", NULL};
-	PGconn	   *conn;
+	const char *keys[] = { "dbname", "application_name", "fallback_application_name", NULL };
+	const char *vals[] = { conninfo ? conninfo : "", application, "payrun", NULL };
+	PGconn     *conn;
 
 	memset(db, 0, sizeof(*db));
 	/* expand_dbname: conninfo may be a connection string or URI */
@@ -75,7 +75,7 @@ db_connect(struct db *db, const char *conninfo, const char *application)
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
 	{
 		const char *msg = conn ? PQerrorMessage(conn) : "out of memory";
-		size_t		n = strlen(msg);
+		size_t      n = strlen(msg);
 
 		while (n > 0 && msg[n - 1] == '\n')
 			n--;
@@ -102,9 +102,8 @@ db_describe(const struct db *db, char *buf, size_t len)
 {
 	const char *host = PQhost(db->conn);
 
-	snprintf(buf, len, "host=%s port=%s dbname=%s user=%s",
-			 host && host[0] ? host : "(default)", PQport(db->conn),
-			 PQdb(db->conn), PQuser(db->conn));
+	snprintf(buf, len, "host=%s port=%s dbname=%s user=%s", host && host[0] ? host : "(default)",
+			 PQport(db->conn), PQdb(db->conn), PQuser(db->conn));
 }
 
 bool
@@ -122,9 +121,9 @@ db_last_sqlstate(const struct db *db)
 bool
 db_exec(struct db *db, const char *step, const char *name, const char *sql)
 {
-	PGresult   *res = PQexec(db->conn, sql);
-	bool		ok = res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-							 PQresultStatus(res) == PGRES_TUPLES_OK);
+	PGresult *res = PQexec(db->conn, sql);
+	bool      ok = res &&
+			  (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK);
 
 	if (!ok)
 		log_result_error(db, res, step, name);
@@ -135,15 +134,14 @@ db_exec(struct db *db, const char *step, const char *name, const char *sql)
 }
 
 bool
-db_query(struct db *db, const char *step, const char *name, const char *sql,
-		 int nparams, const char *const *params, db_row_fn fn, void *arg,
-		 double *first_row_s)
+db_query(struct db *db, const char *step, const char *name, const char *sql, int nparams,
+		 const char *const *params, db_row_fn fn, void *arg, double *first_row_s)
 {
-	PGresult   *res;
-	bool		ok = true;
-	bool		stopped = false;
-	double		start = report_now();
-	bool		first = true;
+	PGresult *res;
+	bool      ok = true;
+	bool      stopped = false;
+	double    start = report_now();
+	bool      first = true;
 
 	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
 		!PQsetSingleRowMode(db->conn))
@@ -163,14 +161,14 @@ db_query(struct db *db, const char *step, const char *name, const char *sql,
 		first = false;
 		if (st == PGRES_SINGLE_TUPLE && ok && !stopped)
 		{
-			int			ncols = PQnfields(res);
+			int         ncols = PQnfields(res);
 			const char *values[DB_MAX_COLUMNS];
-			int			lengths[DB_MAX_COLUMNS];
+			int         lengths[DB_MAX_COLUMNS];
 
 			if (ncols > DB_MAX_COLUMNS)
 			{
-				log_error("internal error: statement %s returns %d columns, more than %d",
-						  name, ncols, DB_MAX_COLUMNS);
+				log_error("internal error: statement %s returns %d columns, more than %d", name,
+						  ncols, DB_MAX_COLUMNS);
 				ok = false;
 				PQclear(res);
 				continue;
@@ -202,8 +200,8 @@ db_query(struct db *db, const char *step, const char *name, const char *sql,
 bool
 db_copy_begin(struct db *db, const char *step, const char *name, const char *sql)
 {
-	PGresult   *res = PQexec(db->conn, sql);
-	bool		ok = res && PQresultStatus(res) == PGRES_COPY_IN;
+	PGresult *res = PQexec(db->conn, sql);
+	bool      ok = res && PQresultStatus(res) == PGRES_COPY_IN;
 
 	if (!ok)
 		log_result_error(db, res, step, name);
@@ -225,8 +223,8 @@ db_copy_put(struct db *db, const char *step, const void *data, size_t len)
 bool
 db_copy_end(struct db *db, const char *step, const char *name)
 {
-	PGresult   *res;
-	bool		ok = true;
+	PGresult *res;
+	bool      ok = true;
 
 	if (PQputCopyEnd(db->conn, NULL) != 1)
 	{
@@ -267,11 +265,11 @@ static void
 copy_write(void *arg, const void *data, size_t len)
 {
 	struct db_copy *cp = arg;
-	const char *p = data;
+	const char     *p = data;
 
 	while (len > 0)
 	{
-		size_t		n = DB_COPY_BUFSIZE - cp->used < len ? DB_COPY_BUFSIZE - cp->used : len;
+		size_t n = DB_COPY_BUFSIZE - cp->used < len ? DB_COPY_BUFSIZE - cp->used : len;
 
 		memcpy(cp->buf + cp->used, p, n);
 		cp->used += n;
@@ -285,7 +283,7 @@ copy_write(void *arg, const void *data, size_t len)
 struct csvout
 db_copy_csvout(struct db_copy *cp)
 {
-	return (struct csvout) {.write = copy_write,.arg = cp};
+	return (struct csvout){ .write = copy_write, .arg = cp };
 }
 
 void

@@ -20,18 +20,18 @@
 
 struct stored_run
 {
-	bool		found;
-	char		id[24];
-	int			version;
-	json_t	   *record;			/* owned: the manifest fields as stored */
-	bool		bad;
+	bool    found;
+	char    id[24];
+	int     version;
+	json_t *record; /* owned: the manifest fields as stored */
+	bool    bad;
 };
 
 static json_t *
 parse_json(const char *text, const char *what, bool *bad)
 {
 	json_error_t err;
-	json_t	   *j = text ? json_loads(text, 0, &err) : json_null();
+	json_t      *j = text ? json_loads(text, 0, &err) : json_null();
 
 	if (j == NULL)
 	{
@@ -53,8 +53,8 @@ on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 	sr->found = true;
 	snprintf(sr->id, sizeof(sr->id), "%s", v[0]);
 	{
-		char	   *end;
-		long		n = strtol(v[1], &end, 10);
+		char *end;
+		long  n = strtol(v[1], &end, 10);
 
 		if (*end != '\0' || n < 1 || n > 1000000)
 		{
@@ -63,33 +63,29 @@ on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 		}
 		sr->version = (int) n;
 	}
-	sr->record = json_pack("{s:i, s:{s:s}, s:s?, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:s}",
-						   "version", sr->version,
-						   "source", "kind", v[2],
-						   "input_digest", v[4],
-						   "settings", parse_json(v[3], "settings", &sr->bad),
-						   "counts", parse_json(v[5], "counts", &sr->bad),
-						   "totals", parse_json(v[6], "totals", &sr->bad),
-						   "timing", parse_json(v[7], "timing", &sr->bad),
-						   "started_at", v[8],
-						   "finished_at", v[9],
-						   "payrun_version", v[10],
-						   "note", "exported from the database: rejects.csv is not stored there and is empty here");
+	sr->record = json_pack(
+		"{s:i, s:{s:s}, s:s?, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:s}", "version", sr->version,
+		"source", "kind", v[2], "input_digest", v[4], "settings",
+		parse_json(v[3], "settings", &sr->bad), "counts", parse_json(v[5], "counts", &sr->bad),
+		"totals", parse_json(v[6], "totals", &sr->bad), "timing",
+		parse_json(v[7], "timing", &sr->bad), "started_at", v[8], "finished_at", v[9],
+		"payrun_version", v[10], "note",
+		"exported from the database: rejects.csv is not stored there and is empty here");
 	return true;
 }
 
 struct rows_reader
 {
 	struct ledger *ledger;
-	size_t		cap_rows;
-	size_t		cap_streams;
-	bool		bad;
+	size_t         cap_rows;
+	size_t         cap_streams;
+	bool           bad;
 };
 
 static bool
 parse_u64(const char *v, uint64_t *out)
 {
-	char	   *end;
+	char *end;
 
 	if (v == NULL || v[0] < '0' || v[0] > '9')
 		return false;
@@ -101,7 +97,7 @@ parse_u64(const char *v, uint64_t *out)
 static bool
 parse_i64(const char *v, int64_t *out)
 {
-	uint64_t	u;
+	uint64_t u;
 
 	if (!parse_u64(v, &u) || u > INT64_MAX)
 		return false;
@@ -113,9 +109,8 @@ static bool
 on_ledger_row(void *arg, int ncols, const char *const *v, const int *len)
 {
 	struct rows_reader *rr = arg;
-	struct ledger_row *r;
-	uint64_t	up,
-				contrib;
+	struct ledger_row  *r;
+	uint64_t            up, contrib;
 
 	if (ncols != 10 || v[0] == NULL || v[1] == NULL)
 	{
@@ -133,12 +128,10 @@ on_ledger_row(void *arg, int ncols, const char *const *v, const int *len)
 	r->stream_len = (size_t) len[0];
 	r->node = mem_memdup(v[1], (size_t) len[1]);
 	r->node_len = (size_t) len[1];
-	if (!parse_u64(v[2], &r->counts.total_polls) ||
-		!parse_u64(v[3], &r->counts.successful_polls) ||
-		!parse_u64(v[4], &r->counts.failed_spot_checks) ||
-		!parse_u64(v[5], &up) || !parse_u64(v[6], &contrib) ||
-		!parse_i64(v[7], &r->base) || !parse_i64(v[8], &r->forfeited) ||
-		!parse_i64(v[9], &r->payout))
+	if (!parse_u64(v[2], &r->counts.total_polls) || !parse_u64(v[3], &r->counts.successful_polls) ||
+		!parse_u64(v[4], &r->counts.failed_spot_checks) || !parse_u64(v[5], &up) ||
+		!parse_u64(v[6], &contrib) || !parse_i64(v[7], &r->base) ||
+		!parse_i64(v[8], &r->forfeited) || !parse_i64(v[9], &r->payout))
 	{
 		rr->bad = true;
 		return false;
@@ -151,7 +144,7 @@ on_ledger_row(void *arg, int ncols, const char *const *v, const int *len)
 static bool
 on_stream_row(void *arg, int ncols, const char *const *v, const int *len)
 {
-	struct rows_reader *rr = arg;
+	struct rows_reader   *rr = arg;
 	struct ledger_stream *s;
 
 	if (ncols != 7 || v[0] == NULL)
@@ -162,8 +155,7 @@ on_stream_row(void *arg, int ncols, const char *const *v, const int *len)
 	if (rr->ledger->nstreams == rr->cap_streams)
 	{
 		rr->cap_streams = rr->cap_streams ? rr->cap_streams * 2 : 64;
-		rr->ledger->streams = mem_realloc_array(rr->ledger->streams, rr->cap_streams,
-												sizeof(*s));
+		rr->ledger->streams = mem_realloc_array(rr->ledger->streams, rr->cap_streams, sizeof(*s));
 	}
 	s = &rr->ledger->streams[rr->ledger->nstreams++];
 	memset(s, 0, sizeof(*s));
@@ -184,7 +176,7 @@ row_cmp(const void *x, const void *y)
 {
 	const struct ledger_row *a = x;
 	const struct ledger_row *b = y;
-	int			c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+	int c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
 
 	return c ? c : aggregate_id_cmp(a->node, a->node_len, b->node, b->node_len);
 }
@@ -211,22 +203,21 @@ free_strings(struct ledger *ledger)
 }
 
 enum payrun_exit
-export_run(const char *conninfo, const struct period *period, int version,
-		   const char *out_dir)
+export_run(const char *conninfo, const struct period *period, int version, const char *out_dir)
 {
-	struct db	db;
-	char		start[TIMESTAMP_FORMAT_LEN];
-	char		end[TIMESTAMP_FORMAT_LEN];
-	char		vtext[16];
-	const char *params[3] = {start, end, NULL};
-	struct stored_run sr = {0};
-	struct ledger ledger;
-	struct rows_reader rr = {.ledger = &ledger};
-	struct settings settings;
-	struct report rep;
-	struct sink_run run;
-	struct sink *files = NULL;
-	enum payrun_exit rc = PAYRUN_EXIT_OK;
+	struct db          db;
+	char               start[TIMESTAMP_FORMAT_LEN];
+	char               end[TIMESTAMP_FORMAT_LEN];
+	char               vtext[16];
+	const char        *params[3] = { start, end, NULL };
+	struct stored_run  sr = { 0 };
+	struct ledger      ledger;
+	struct rows_reader rr = { .ledger = &ledger };
+	struct settings    settings;
+	struct report      rep;
+	struct sink_run    run;
+	struct sink       *files = NULL;
+	enum payrun_exit   rc = PAYRUN_EXIT_OK;
 
 	memset(&ledger, 0, sizeof(ledger));
 	memset(&settings, 0, sizeof(settings));
@@ -262,14 +253,15 @@ export_run(const char *conninfo, const struct period *period, int version,
 		goto out;
 	}
 	params[0] = sr.id;
-	if (!db_query(&db, "export", "export_ledger", sql_export_ledger, 1, params,
-				  on_ledger_row, &rr, NULL) ||
-		!db_query(&db, "export", "export_totals", sql_export_totals, 1, params,
-				  on_stream_row, &rr, NULL) ||
+	if (!db_query(&db, "export", "export_ledger", sql_export_ledger, 1, params, on_ledger_row, &rr,
+				  NULL) ||
+		!db_query(&db, "export", "export_totals", sql_export_totals, 1, params, on_stream_row, &rr,
+				  NULL) ||
 		!db_exec(&db, "export", "COMMIT", "COMMIT"))
 	{
 		if (rr.bad)
-			log_error("payout_ledger or payout_stream_totals of run %s holds an invalid row", sr.id);
+			log_error("payout_ledger or payout_stream_totals of run %s holds an invalid row",
+					  sr.id);
 		rc = PAYRUN_EXIT_DB;
 		goto out;
 	}
@@ -278,13 +270,12 @@ export_run(const char *conninfo, const struct period *period, int version,
 	if (ledger.nstreams > 1)
 		qsort(ledger.streams, ledger.nstreams, sizeof(struct ledger_stream), stream_cmp);
 	json_object_set_new(sr.record, "period",
-						json_pack("{s:s, s:s, s:s, s:s}", "start", start, "end", end,
-								  "label", period->label,
-								  "length", period_length_name(period->length)));
+						json_pack("{s:s, s:s, s:s, s:s}", "start", start, "end", end, "label",
+								  period->label, "length", period_length_name(period->length)));
 
 	settings.period = *period;
 	settings.out_dir = (char *) out_dir;
-	settings.rerun = sr.version > 1;	/* vN goes next to vN-1, never in place of v1 */
+	settings.rerun = sr.version > 1; /* vN goes next to vN-1, never in place of v1 */
 	run.settings = &settings;
 	run.version = sr.version;
 	run.source_kind = "pg";
@@ -296,12 +287,13 @@ export_run(const char *conninfo, const struct period *period, int version,
 	if (rc == PAYRUN_EXIT_OK && sink_files_version(files) != sr.version)
 	{
 		if (sink_files_version(files) > sr.version)
-			log_error("period %s v%d is already published in '%s'", period->label,
-					  sr.version, out_dir);
+			log_error("period %s v%d is already published in '%s'", period->label, sr.version,
+					  out_dir);
 		else
 			log_error("cannot export period %s v%d into '%s': its latest version there is v%d; "
-					  "export v%d first", period->label, sr.version, out_dir,
-					  sink_files_version(files) - 1, sink_files_version(files));
+					  "export v%d first",
+					  period->label, sr.version, out_dir, sink_files_version(files) - 1,
+					  sink_files_version(files));
 		rc = PAYRUN_EXIT_CONFLICT;
 	}
 	if (rc == PAYRUN_EXIT_OK)

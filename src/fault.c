@@ -15,7 +15,7 @@
 #include "payrun/fault.h"
 
 /* configuration, not state: PAYRUN_FAULT is fixed per process */
-static const char *fault_spec;
+static const char    *fault_spec;
 static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
 
 static void
@@ -28,7 +28,7 @@ void
 fault_point(const char *name)
 {
 	static long hits;
-	size_t		n;
+	size_t      n;
 
 	pthread_once(&fault_once, fault_load);
 	if (fault_spec == NULL)

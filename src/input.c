@@ -24,41 +24,41 @@
 #include "payrun/sha256.h"
 
 #define RING_SLOTS 4
-#define READ_SIZE (256 * 1024)
+#define READ_SIZE  (256 * 1024)
 
 struct input
 {
-	char	   *path;			/* owned */
-	int			fd;
+	char               *path; /* owned */
+	int                 fd;
 	struct input_limits limits;
-	bool		gzip;
+	bool                gzip;
 
 	/* reader thread's own state */
-	pthread_t	thread;
-	bool		thread_started;
-	z_stream	zs;
-	bool		zs_ready;
-	unsigned char *rbuf;		/* owned, READ_SIZE: compressed input */
-	struct sha256 digest;
+	pthread_t      thread;
+	bool           thread_started;
+	z_stream       zs;
+	bool           zs_ready;
+	unsigned char *rbuf; /* owned, READ_SIZE: compressed input */
+	struct sha256  digest;
 
 	/* ring, shared under lock */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	char	   *slab[RING_SLOTS];	/* owned, HEADROOM + CHUNK + PAD each */
+	pthread_mutex_t    lock;
+	pthread_cond_t     cond;
+	char              *slab[RING_SLOTS]; /* owned, HEADROOM + CHUNK + PAD each */
 	struct input_chunk chunks[RING_SLOTS];
-	uint64_t	produced;		/* chunks filled */
-	uint64_t	consumed;		/* chunks handed out */
-	uint64_t	released;		/* chunks given back */
-	bool		done;			/* thread finished: no more chunks */
-	bool		failed;			/* with errmsg */
-	bool		cancel;			/* consumer wants the thread to stop */
-	char		errmsg[512];
+	uint64_t           produced; /* chunks filled */
+	uint64_t           consumed; /* chunks handed out */
+	uint64_t           released; /* chunks given back */
+	bool               done;     /* thread finished: no more chunks */
+	bool               failed;   /* with errmsg */
+	bool               cancel;   /* consumer wants the thread to stop */
+	char               errmsg[512];
 
 	/* statistics, written by the thread, read after done */
-	uint64_t	file_bytes;
-	uint64_t	decoded_bytes;
-	uint32_t	gzip_members;
-	char		sha256_hex[65];
+	uint64_t file_bytes;
+	uint64_t decoded_bytes;
+	uint32_t gzip_members;
+	char     sha256_hex[65];
 };
 
 static void *reader_main(void *arg);
@@ -67,10 +67,10 @@ bool
 input_open(const char *path, const struct input_limits *limits, struct input **out)
 {
 	struct input *in;
-	struct stat st;
-	int			fd;
+	struct stat   st;
+	int           fd;
 	unsigned char magic[2];
-	ssize_t		n;
+	ssize_t       n;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -80,8 +80,7 @@ input_open(const char *path, const struct input_limits *limits, struct input **o
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 	{
-		log_error("could not read '%s': %s", path,
-				  errno ? strerror(errno) : "not a regular file");
+		log_error("could not read '%s': %s", path, errno ? strerror(errno) : "not a regular file");
 		close(fd);
 		return false;
 	}
@@ -159,17 +158,16 @@ publish_slot(struct input *in, struct input_chunk *c, size_t len)
 	pthread_mutex_unlock(&in->lock);
 }
 
-static void finish(struct input *in, const char *fmt,...)
-			__attribute__((format(printf, 2, 3)));
+static void finish(struct input *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Ends the thread's work: with fmt, as a failure carrying that message. */
 static void
-finish(struct input *in, const char *fmt,...)
+finish(struct input *in, const char *fmt, ...)
 {
 	pthread_mutex_lock(&in->lock);
 	if (fmt)
 	{
-		va_list		ap;
+		va_list ap;
 
 		va_start(ap, fmt);
 		vsnprintf(in->errmsg, sizeof(in->errmsg), fmt, ap);
@@ -185,7 +183,7 @@ finish(struct input *in, const char *fmt,...)
 static ssize_t
 read_block(struct input *in)
 {
-	ssize_t		n;
+	ssize_t n;
 
 	do
 		n = read(in->fd, in->rbuf, READ_SIZE);
@@ -206,20 +204,19 @@ over_limits(struct input *in)
 	 * read: the read buffer runs up to READ_SIZE ahead, which would let a
 	 * bomb inflate ratio x READ_SIZE bytes before it is noticed.
 	 */
-	uint64_t	consumed = in->file_bytes - (in->gzip ? in->zs.avail_in : 0);
+	uint64_t consumed = in->file_bytes - (in->gzip ? in->zs.avail_in : 0);
 
-	if (in->limits.max_decoded_bytes &&
-		in->decoded_bytes > in->limits.max_decoded_bytes)
+	if (in->limits.max_decoded_bytes && in->decoded_bytes > in->limits.max_decoded_bytes)
 	{
 		finish(in, "could not read '%s': decompressed size exceeds the limit of %llu bytes",
 			   in->path, (unsigned long long) in->limits.max_decoded_bytes);
 		return true;
 	}
-	if (in->limits.max_inflate_ratio && consumed > 0 &&
-		in->decoded_bytes > 1024 * 1024 &&
+	if (in->limits.max_inflate_ratio && consumed > 0 && in->decoded_bytes > 1024 * 1024 &&
 		in->decoded_bytes / consumed > in->limits.max_inflate_ratio)
 	{
-		finish(in, "could not read '%s': decompression ratio exceeds %llu:1 at byte %llu (gzip bomb?)",
+		finish(in,
+			   "could not read '%s': decompression ratio exceeds %llu:1 at byte %llu (gzip bomb?)",
 			   in->path, (unsigned long long) in->limits.max_inflate_ratio,
 			   (unsigned long long) consumed);
 		return true;
@@ -233,26 +230,26 @@ read_plain(struct input *in)
 	for (;;)
 	{
 		struct input_chunk *c = acquire_slot(in);
-		size_t		len = 0;
+		size_t              len = 0;
 
 		if (c == NULL)
-			{
+		{
 			finish(in, NULL);
 			return;
 		}
 		while (len < INPUT_CHUNK_SIZE)
 		{
-			ssize_t		n;
+			ssize_t n;
 
 			do
 				n = read(in->fd, c->data + len, INPUT_CHUNK_SIZE - len);
 			while (n < 0 && errno == EINTR);
 			if (n < 0)
-				{
-			finish(in, "could not read '%s' at byte %llu: %s", in->path,
-							  (unsigned long long) in->file_bytes, strerror(errno));
-			return;
-		}
+			{
+				finish(in, "could not read '%s' at byte %llu: %s", in->path,
+					   (unsigned long long) in->file_bytes, strerror(errno));
+				return;
+			}
 			if (n == 0)
 				break;
 			sha256_update(&in->digest, c->data + len, (size_t) n);
@@ -260,7 +257,7 @@ read_plain(struct input *in)
 			len += (size_t) n;
 		}
 		if (len == 0)
-			{
+		{
 			finish(in, NULL);
 			return;
 		}
@@ -271,9 +268,9 @@ read_plain(struct input *in)
 static void
 read_gzip(struct input *in)
 {
-	z_stream   *zs = &in->zs;
-	bool		member_open = true;	/* inside a gzip member */
-	bool		file_eof = false;
+	z_stream *zs = &in->zs;
+	bool      member_open = true; /* inside a gzip member */
+	bool      file_eof = false;
 
 	in->gzip_members = 1;
 	zs->avail_in = 0;
@@ -282,7 +279,7 @@ read_gzip(struct input *in)
 		struct input_chunk *c = acquire_slot(in);
 
 		if (c == NULL)
-			{
+		{
 			finish(in, NULL);
 			return;
 		}
@@ -290,18 +287,18 @@ read_gzip(struct input *in)
 		zs->avail_out = INPUT_CHUNK_SIZE;
 		while (zs->avail_out > 0)
 		{
-			int			rc;
+			int rc;
 
 			if (zs->avail_in == 0 && !file_eof)
 			{
-				ssize_t		n = read_block(in);
+				ssize_t n = read_block(in);
 
 				if (n < 0)
-					{
-			finish(in, "could not read '%s' at byte %llu: %s", in->path,
-								  (unsigned long long) in->file_bytes, strerror(errno));
-			return;
-		}
+				{
+					finish(in, "could not read '%s' at byte %llu: %s", in->path,
+						   (unsigned long long) in->file_bytes, strerror(errno));
+					return;
+				}
 				if (n == 0)
 					file_eof = true;
 				zs->next_in = in->rbuf;
@@ -317,13 +314,13 @@ read_gzip(struct input *in)
 					/* a member header split across reads: keep the byte, read more */
 					unsigned char b = zs->next_in[0];
 
-					ssize_t		n = read_block(in);
+					ssize_t n = read_block(in);
 
 					if (n < 0)
-						{
-			finish(in, "could not read '%s': %s", in->path, strerror(errno));
-			return;
-		}
+					{
+						finish(in, "could not read '%s': %s", in->path, strerror(errno));
+						return;
+					}
 					if (n == 0)
 						file_eof = true;
 					memmove(in->rbuf + 1, in->rbuf, (size_t) n);
@@ -332,17 +329,18 @@ read_gzip(struct input *in)
 					zs->avail_in = (unsigned) n + 1;
 				}
 				if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
-					{
-			finish(in, "could not read '%s': unexpected data after gzip member %u at byte %llu",
-								  in->path, in->gzip_members,
-								  (unsigned long long) (in->file_bytes - zs->avail_in));
-			return;
-		}
+				{
+					finish(in,
+						   "could not read '%s': unexpected data after gzip member %u at byte %llu",
+						   in->path, in->gzip_members,
+						   (unsigned long long) (in->file_bytes - zs->avail_in));
+					return;
+				}
 				if (inflateReset(zs) != Z_OK)
-					{
-			finish(in, "could not read '%s': zlib reset failed", in->path);
-			return;
-		}
+				{
+					finish(in, "could not read '%s': zlib reset failed", in->path);
+					return;
+				}
 				member_open = true;
 				in->gzip_members++;
 			}
@@ -353,28 +351,30 @@ read_gzip(struct input *in)
 			{
 				/* no progress possible: needs input we do not have */
 				if (file_eof)
-					{
-			finish(in, "could not read '%s': truncated gzip stream (unexpected end of file at byte %llu)",
-								  in->path, (unsigned long long) in->file_bytes);
-			return;
-		}
+				{
+					finish(in,
+						   "could not read '%s': truncated gzip stream (unexpected end of file at "
+						   "byte %llu)",
+						   in->path, (unsigned long long) in->file_bytes);
+					return;
+				}
 			}
 			else if (rc != Z_OK)
-				{
-			finish(in, "could not read '%s': corrupt gzip stream near byte %llu: %s",
-							  in->path, (unsigned long long) (in->file_bytes - zs->avail_in),
-							  zs->msg ? zs->msg : zError(rc));
-			return;
-		}
+			{
+				finish(in, "could not read '%s': corrupt gzip stream near byte %llu: %s", in->path,
+					   (unsigned long long) (in->file_bytes - zs->avail_in),
+					   zs->msg ? zs->msg : zError(rc));
+				return;
+			}
 		}
 		{
-			size_t		len = INPUT_CHUNK_SIZE - zs->avail_out;
+			size_t len = INPUT_CHUNK_SIZE - zs->avail_out;
 
 			if (len == 0)
-				{
-			finish(in, NULL);
-			return;
-		}
+			{
+				finish(in, NULL);
+				return;
+			}
 			publish_slot(in, c, len);
 			if (over_limits(in))
 				return;
@@ -386,7 +386,7 @@ static void *
 reader_main(void *arg)
 {
 	struct input *in = arg;
-	bool		whole;
+	bool          whole;
 
 	if (in->gzip)
 		read_gzip(in);
@@ -404,7 +404,7 @@ reader_main(void *arg)
 bool
 input_next(struct input *in, struct input_chunk **chunk)
 {
-	bool		ok = true;
+	bool ok = true;
 
 	*chunk = NULL;
 	pthread_mutex_lock(&in->lock);

@@ -25,30 +25,30 @@
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
 
-#define DEFAULT_GRACE_S (30 * 60)
+#define DEFAULT_GRACE_S     (30 * 60)
 #define DEFAULT_MAX_PERIODS 31
 
 struct job
 {
-	char	   *name;			/* owned */
-	char	   *command;		/* owned: settle, backfill or rerun */
+	char                *name;    /* owned */
+	char                *command; /* owned: settle, backfill or rerun */
 	struct config_values values;
-	char	   *start_period;	/* owned, NULL if none */
-	int64_t		grace_s;
-	long		max_periods;
-	bool		require_complete;
-	char	   *from;			/* backfill */
-	char	   *to;
-	bool		into_db;
-	char	   *reason;			/* rerun */
+	char                *start_period; /* owned, NULL if none */
+	int64_t              grace_s;
+	long                 max_periods;
+	bool                 require_complete;
+	char                *from; /* backfill */
+	char                *to;
+	bool                 into_db;
+	char                *reason; /* rerun */
 };
 
 /* "30m", "2h", "45s", "0": seconds; -1 if malformed. */
 static int64_t
 parse_duration(const char *s)
 {
-	char	   *end;
-	long long	v;
+	char     *end;
+	long long v;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -76,22 +76,20 @@ dup_or_null(cfg_t *cfg, const char *key)
 static bool
 job_load(struct job *job, const char *path)
 {
-	cfg_opt_t	opts[] = {
-		CONFIG_SETTLE_OPTS,
-		CFG_STR("job", NULL, CFGF_NONE),
-		CFG_STR("command", "settle", CFGF_NONE),
-		CFG_STR("start_period", NULL, CFGF_NONE),
-		CFG_STR("grace", "30m", CFGF_NONE),
-		CFG_INT("max_periods", DEFAULT_MAX_PERIODS, CFGF_NONE),
-		CFG_BOOL("require_complete", cfg_true, CFGF_NONE),
-		CFG_STR("from", NULL, CFGF_NONE),
-		CFG_STR("to", NULL, CFGF_NONE),
-		CFG_BOOL("into_db", cfg_false, CFGF_NONE),
-		CFG_STR("reason", NULL, CFGF_NONE),
-		CFG_END()
-	};
-	cfg_t	   *cfg = cfg_init(opts, CFGF_NONE);
-	int			rc;
+	cfg_opt_t   opts[] = { CONFIG_SETTLE_OPTS,
+						   CFG_STR("job", NULL, CFGF_NONE),
+						   CFG_STR("command", "settle", CFGF_NONE),
+						   CFG_STR("start_period", NULL, CFGF_NONE),
+						   CFG_STR("grace", "30m", CFGF_NONE),
+						   CFG_INT("max_periods", DEFAULT_MAX_PERIODS, CFGF_NONE),
+						   CFG_BOOL("require_complete", cfg_true, CFGF_NONE),
+						   CFG_STR("from", NULL, CFGF_NONE),
+						   CFG_STR("to", NULL, CFGF_NONE),
+						   CFG_BOOL("into_db", cfg_false, CFGF_NONE),
+						   CFG_STR("reason", NULL, CFGF_NONE),
+						   CFG_END() };
+	cfg_t      *cfg = cfg_init(opts, CFGF_NONE);
+	int         rc;
 	const char *grace;
 
 	memset(job, 0, sizeof(*job));
@@ -148,9 +146,9 @@ job_release(struct job *job)
 static void
 earliest_settled(const char *out_dir, enum period_length length, char *label, size_t len)
 {
-	DIR		   *d = opendir(out_dir);
+	DIR           *d = opendir(out_dir);
 	struct dirent *de;
-	size_t		want = length == PERIOD_LENGTH_HOUR ? 13 : 10;
+	size_t         want = length == PERIOD_LENGTH_HOUR ? 13 : 10;
 
 	label[0] = '\0';
 	if (d == NULL)
@@ -158,10 +156,9 @@ earliest_settled(const char *out_dir, enum period_length length, char *label, si
 	while ((de = readdir(d)) != NULL)
 	{
 		struct period p;
-		char		err[128];
+		char          err[128];
 
-		if (strlen(de->d_name) != want ||
-			(label[0] != '\0' && strcmp(de->d_name, label) >= 0) ||
+		if (strlen(de->d_name) != want || (label[0] != '\0' && strcmp(de->d_name, label) >= 0) ||
 			!period_parse(de->d_name, length, &p, err, sizeof(err)))
 			continue;
 		if (publish_latest_version(dirfd(d), de->d_name) > 0)
@@ -174,7 +171,7 @@ earliest_settled(const char *out_dir, enum period_length length, char *label, si
 static bool
 is_settled(const char *out_dir, const char *label)
 {
-	char		path[4200];
+	char path[4200];
 
 	snprintf(path, sizeof(path), "%s/%s/v1", out_dir, label);
 	return access(path, F_OK) == 0;
@@ -182,11 +179,10 @@ is_settled(const char *out_dir, const char *label)
 
 /* The inputs of a csv job for one period: patterns with {period} filled. */
 static bool
-period_inputs(const struct config_values *v, const char *label, struct paths *out,
-			  bool allow_empty)
+period_inputs(const struct config_values *v, const char *label, struct paths *out, bool allow_empty)
 {
-	char	  **pats = mem_calloc(v->ninputs ? v->ninputs : 1, sizeof(char *));
-	bool		ok;
+	char **pats = mem_calloc(v->ninputs ? v->ninputs : 1, sizeof(char *));
+	bool   ok;
 
 	for (size_t i = 0; i < v->ninputs; i++)
 		pats[i] = paths_substitute(v->inputs[i], label);
@@ -214,25 +210,25 @@ data_complete(const struct settings *s, const struct config_values *v, const str
 {
 	if (s->source == SOURCE_PG)
 	{
-		struct db	db;
-		char		end[TIMESTAMP_FORMAT_LEN];
-		const char *params[1] = {end};
-		bool		exists = false;
-		bool		ok;
+		struct db   db;
+		char        end[TIMESTAMP_FORMAT_LEN];
+		const char *params[1] = { end };
+		bool        exists = false;
+		bool        ok;
 
 		timestamp_format(p->end, end);
 		if (!db_connect(&db, s->db_conninfo, "payrun run"))
 			return -1;
-		ok = db_query(&db, "check completeness", "data_after", sql_data_after, 1, params,
-					  on_exists, &exists, NULL);
+		ok = db_query(&db, "check completeness", "data_after", sql_data_after, 1, params, on_exists,
+					  &exists, NULL);
 		db_close(&db);
 		return ok ? exists : -1;
 	}
 	else
 	{
 		struct period next;
-		struct paths files;
-		int			found;
+		struct paths  files;
+		int           found;
 
 		period_from_start(p->end, p->length, &next);
 		if (!period_inputs(v, next.label, &files, true))
@@ -250,18 +246,16 @@ data_complete(const struct settings *s, const struct config_values *v, const str
  */
 static enum payrun_exit
 log_nightly(const struct job *job, const struct settings *s, bool dry_run, double t0,
-			const char *status, enum payrun_exit rc, const char *period, long done,
-			const char *why)
+			const char *status, enum payrun_exit rc, const char *period, long done, const char *why)
 {
-	char		note[512];
-	json_t	   *e;
+	char    note[512];
+	json_t *e;
 
 	if (dry_run)
 		return rc;
 	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", job->name, done, why);
-	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}",
-				  "command", "nightly", "period", period, "status", status,
-				  "exit", (int) rc, "wall_s", report_now() - t0, "note", note);
+	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "nightly", "period", period,
+				  "status", status, "exit", (int) rc, "wall_s", report_now() - t0, "note", note);
 	if (e)
 	{
 		(void) runlog_append(s->out_dir, e);
@@ -273,21 +267,22 @@ log_nightly(const struct job *job, const struct settings *s, bool dry_run, doubl
 static enum payrun_exit
 run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 {
-	double		t0 = report_now();
-	char		first[PERIOD_LABEL_MAX];
+	double        t0 = report_now();
+	char          first[PERIOD_LABEL_MAX];
 	struct period p;
-	int64_t		limit = now - job->grace_s;
-	long		done = 0;
-	char		err[256];
-	char		nowtext[TIMESTAMP_FORMAT_LEN];
-	bool		csv_per_period = false;
+	int64_t       limit = now - job->grace_s;
+	long          done = 0;
+	char          err[256];
+	char          nowtext[TIMESTAMP_FORMAT_LEN];
+	bool          csv_per_period = false;
 
 	for (size_t i = 0; i < job->values.ninputs; i++)
 		csv_per_period |= strstr(job->values.inputs[i], "{period}") != NULL;
 	if (s->source == SOURCE_CSV && job->require_complete && !csv_per_period)
 	{
 		log_error("job %s: a csv job with require_complete needs '{period}' in its input "
-				  "pattern, so the next period's export shows this one is complete", job->name);
+				  "pattern, so the next period's export shows this one is complete",
+				  job->name);
 		return PAYRUN_EXIT_USAGE;
 	}
 
@@ -329,7 +324,7 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 		}
 		if (job->require_complete)
 		{
-			int			c = data_complete(s, &job->values, &p);
+			int c = data_complete(s, &job->values, &p);
 
 			if (c < 0)
 				return log_nightly(job, s, dry_run, t0, "failed",
@@ -349,7 +344,7 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 		else
 		{
 			struct settings ps = *s;
-			struct paths files = {0};
+			struct paths    files = { 0 };
 
 			ps.period = p;
 			if (s->source == SOURCE_CSV)
@@ -375,15 +370,17 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 	}
 	if (done == 0)
 	{
-		log_notice("job %s: nothing to do at %s: the next period, %s, closes at its end plus %llds grace",
-				   job->name, nowtext, p.label, (long long) job->grace_s);
+		log_notice(
+			"job %s: nothing to do at %s: the next period, %s, closes at its end plus %llds grace",
+			job->name, nowtext, p.label, (long long) job->grace_s);
 		return log_nightly(job, s, dry_run, t0, "idle", PAYRUN_EXIT_OK, p.label, done,
 						   "nothing to do: this period is not closed yet");
 	}
 	if (p.end <= limit)
 	{
 		log_notice("job %s: settled %ld period(s), the most per run (max_periods); "
-				   "the next run goes on from %s", job->name, done, p.label);
+				   "the next run goes on from %s",
+				   job->name, done, p.label);
 		return log_nightly(job, s, dry_run, t0, "done", PAYRUN_EXIT_OK, p.label, done,
 						   "max_periods reached: the next run goes on from this period");
 	}
@@ -396,14 +393,12 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 enum payrun_exit
 job_run(const char *path, bool dry_run, int64_t now_override)
 {
-	struct job	job;
-	struct settings s;
+	struct job       job;
+	struct settings  s;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	int64_t		now = now_override >= 0 ? now_override : (int64_t) time(NULL);
-	bool		nightly,
-				backfill,
-				rerun;
-	unsigned	need;
+	int64_t          now = now_override >= 0 ? now_override : (int64_t) time(NULL);
+	bool             nightly, backfill, rerun;
+	unsigned         need;
 
 	if (!job_load(&job, path))
 	{
@@ -427,7 +422,7 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 	}
 	{
 		/* a backfill's db is where it loads, not a probe source */
-		char	   *db = NULL;
+		char *db = NULL;
 
 		if (backfill && job.values.db)
 		{
@@ -455,7 +450,7 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 		}
 		else
 		{
-			struct paths files = {0};
+			struct paths files = { 0 };
 
 			s.rerun = true;
 			s.dry_run = dry_run;
@@ -465,8 +460,8 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 				rc = PAYRUN_EXIT_DATA;
 			else
 			{
-				char	  **saved = s.inputs;
-				size_t		nsaved = s.ninputs;
+				char **saved = s.inputs;
+				size_t nsaved = s.ninputs;
 
 				if (s.source == SOURCE_CSV)
 				{
@@ -498,9 +493,8 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 				rc = backfill_load(&s, &files);
 			else
 			{
-				struct period from,
-							to;
-				char		err[256];
+				struct period from, to;
+				char          err[256];
 
 				if (job.from == NULL || job.to == NULL ||
 					!period_parse(job.from, PERIOD_LENGTH_UNSET, &from, err, sizeof(err)) ||

@@ -18,12 +18,12 @@ ledger_release(struct ledger *ledger)
 
 /* Settles one stream: rows[0..n) are its pairs (possibly none). */
 static enum ledger_status
-settle_stream(struct ledger *ledger, struct ledger_stream *st,
-			  struct ledger_row *rows, size_t n, struct payout_node *scratch,
-			  const struct ledger_settings *settings, char *err, size_t errlen)
+settle_stream(struct ledger *ledger, struct ledger_stream *st, struct ledger_row *rows, size_t n,
+			  struct payout_node *scratch, const struct ledger_settings *settings, char *err,
+			  size_t errlen)
 {
-	struct payout_stream res;
-	enum payout_status status;
+	struct payout_stream  res;
+	enum payout_status    status;
 	struct ledger_totals *t = &ledger->totals;
 
 	for (size_t i = 0; i < n; i++)
@@ -70,16 +70,16 @@ settle_stream(struct ledger *ledger, struct ledger_stream *st,
 }
 
 enum ledger_status
-ledger_build(struct ledger *ledger, const struct period *period,
-			 const struct aggregate *agg, const struct pools *pools,
-			 const struct ledger_settings *settings, char *err, size_t errlen)
+ledger_build(struct ledger *ledger, const struct period *period, const struct aggregate *agg,
+			 const struct pools *pools, const struct ledger_settings *settings, char *err,
+			 size_t errlen)
 {
-	size_t		npairs;
-	struct agg_pair *pairs = aggregate_sorted(agg, &npairs);
+	size_t              npairs;
+	struct agg_pair    *pairs = aggregate_sorted(agg, &npairs);
 	struct payout_node *scratch;
-	size_t		pi = 0;			/* next pair */
-	size_t		ki = 0;			/* next pools entry */
-	enum ledger_status status = LEDGER_OK;
+	size_t              pi = 0; /* next pair */
+	size_t              ki = 0; /* next pools entry */
+	enum ledger_status  status = LEDGER_OK;
 
 	memset(ledger, 0, sizeof(*ledger));
 	ledger->period = *period;
@@ -100,25 +100,25 @@ ledger_build(struct ledger *ledger, const struct period *period,
 	/* merge the sorted pair runs with the sorted pools: the union of streams */
 	while (status == LEDGER_OK && (pi < npairs || ki < pools->count))
 	{
-		struct ledger_stream *st = &ledger->streams[ledger->nstreams++];
+		struct ledger_stream    *st = &ledger->streams[ledger->nstreams++];
 		const struct pool_entry *pe = NULL;
-		size_t		run = 0;
-		int			c;
+		size_t                   run = 0;
+		int                      c;
 
 		if (pi >= npairs)
 			c = 1;
 		else if (ki >= pools->count)
 			c = -1;
 		else
-			c = aggregate_id_cmp(pairs[pi].stream, pairs[pi].stream_len,
-								 pools->entries[ki].stream, pools->entries[ki].stream_len);
+			c = aggregate_id_cmp(pairs[pi].stream, pairs[pi].stream_len, pools->entries[ki].stream,
+								 pools->entries[ki].stream_len);
 		if (c <= 0)
 		{
 			st->stream = pairs[pi].stream;
 			st->stream_len = pairs[pi].stream_len;
 			while (pi + run < npairs &&
-				   aggregate_id_cmp(pairs[pi + run].stream, pairs[pi + run].stream_len,
-									st->stream, st->stream_len) == 0)
+				   aggregate_id_cmp(pairs[pi + run].stream, pairs[pi + run].stream_len, st->stream,
+									st->stream_len) == 0)
 				run++;
 		}
 		else

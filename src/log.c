@@ -13,11 +13,8 @@
 static enum log_level current_level = LOG_LEVEL_NOTICE;
 
 static const char *const level_names[] = {
-	[LOG_LEVEL_ERROR] = "error",
-	[LOG_LEVEL_WARNING] = "warning",
-	[LOG_LEVEL_NOTICE] = "notice",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+	[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
+	[LOG_LEVEL_INFO] = "info",   [LOG_LEVEL_DEBUG] = "debug",
 };
 
 void
@@ -39,10 +36,10 @@ log_enabled(enum log_level level)
 }
 
 void
-log_msg(enum log_level level, const char *fmt,...)
+log_msg(enum log_level level, const char *fmt, ...)
 {
-	char		line[2048];
-	va_list		ap;
+	char    line[2048];
+	va_list ap;
 
 	if (!log_enabled(level))
 		return;

@@ -19,7 +19,7 @@ out_of_memory(size_t size)
 void *
 mem_alloc(size_t size)
 {
-	void	   *p = malloc(size ? size : 1);
+	void *p = malloc(size ? size : 1);
 
 	if (p == NULL)
 		out_of_memory(size);
@@ -29,7 +29,7 @@ mem_alloc(size_t size)
 void *
 mem_calloc(size_t count, size_t size)
 {
-	void	   *p = calloc(count ? count : 1, size ? size : 1);
+	void *p = calloc(count ? count : 1, size ? size : 1);
 
 	if (p == NULL)
 		out_of_memory(count * size);
@@ -39,7 +39,7 @@ mem_calloc(size_t count, size_t size)
 void *
 mem_realloc(void *ptr, size_t size)
 {
-	void	   *p = realloc(ptr, size ? size : 1);
+	void *p = realloc(ptr, size ? size : 1);
 
 	if (p == NULL)
 		out_of_memory(size);
@@ -63,7 +63,7 @@ mem_strdup(const char *s)
 char *
 mem_memdup(const void *p, size_t len)
 {
-	char	   *d = mem_alloc(len);
+	char *d = mem_alloc(len);
 
 	memcpy(d, p, len);
 	return d;

@@ -23,16 +23,16 @@ note_applied(void *arg, int ncols, const char *const *values, const int *lengths
 static bool
 apply_one(struct db *db, const struct sql_migration *m, bool *applied)
 {
-	char		version[16];
-	const char *params[2] = {version, m->name};
-	bool		present = false;
+	char        version[16];
+	const char *params[2] = { version, m->name };
+	bool        present = false;
 
 	snprintf(version, sizeof(version), "%d", m->version);
 	*applied = false;
 	if (!db_exec(db, "migrate", "BEGIN", "BEGIN"))
 		return false;
-	if (!db_query(db, "migrate", "migration_lock", sql_migration_lock, 0, NULL,
-				  note_applied, &(bool) {false}, NULL) ||
+	if (!db_query(db, "migrate", "migration_lock", sql_migration_lock, 0, NULL, note_applied,
+				  &(bool){ false }, NULL) ||
 		!db_exec(db, "migrate", "migrations_table", sql_migrations_table) ||
 		!db_query(db, "migrate", "migration_applied", sql_migration_applied, 1, params,
 				  note_applied, &present, NULL))
@@ -40,8 +40,8 @@ apply_one(struct db *db, const struct sql_migration *m, bool *applied)
 	if (present)
 		return db_exec(db, "migrate", "COMMIT", "COMMIT");
 	if (!db_exec(db, "migrate", m->name, m->text) ||
-		!db_query(db, "migrate", "migration_record", sql_migration_record, 2, params,
-				  note_applied, &(bool) {false}, NULL) ||
+		!db_query(db, "migrate", "migration_record", sql_migration_record, 2, params, note_applied,
+				  &(bool){ false }, NULL) ||
 		!db_exec(db, "migrate", "COMMIT", "COMMIT"))
 		goto fail;
 	*applied = true;
@@ -55,17 +55,16 @@ fail:
 enum payrun_exit
 migrate_apply(struct db *db)
 {
-	int			applied = 0;
-	int			latest = 0;
+	int applied = 0;
+	int latest = 0;
 
 	for (const struct sql_migration *m = sql_migrations; m->name != NULL; m++)
 	{
-		bool		done;
+		bool done;
 
 		if (!apply_one(db, m, &done))
 		{
-			log_error("migration %s failed; the schema stays at the last applied version",
-					  m->name);
+			log_error("migration %s failed; the schema stays at the last applied version", m->name);
 			return PAYRUN_EXIT_DB;
 		}
 		if (done)
@@ -90,14 +89,14 @@ migrate_indexes(struct db *db)
 	 * a multi-statement string is one implicit transaction: run the file's
 	 * statements one by one (each ends with ';' at the end of a line).
 	 */
-	char	   *text = mem_strdup(sql_indexes);
-	char	   *start = text;
-	int			n = 0;
+	char            *text = mem_strdup(sql_indexes);
+	char            *start = text;
+	int              n = 0;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
 
 	for (char *p = text; *p; p++)
 	{
-		char		name[32];
+		char name[32];
 
 		if (!(*p == ';' && (p[1] == '\n' || p[1] == '\0')))
 			continue;

@@ -34,7 +34,7 @@ outfile_create(struct outfile *of, int dirfd, const char *name)
 static void
 flush_buffer(struct outfile *of)
 {
-	size_t		off = 0;
+	size_t off = 0;
 
 	if (of->failed)
 	{
@@ -43,7 +43,7 @@ flush_buffer(struct outfile *of)
 	}
 	while (off < of->used)
 	{
-		ssize_t		n = write(of->fd, of->buf + off, of->used - off);
+		ssize_t n = write(of->fd, of->buf + off, of->used - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -68,8 +68,8 @@ outfile_write(struct outfile *of, const void *data, size_t len)
 	of->bytes += len;
 	while (len > 0)
 	{
-		size_t		room = OUTFILE_BUFSIZE - of->used;
-		size_t		n = len < room ? len : room;
+		size_t room = OUTFILE_BUFSIZE - of->used;
+		size_t n = len < room ? len : room;
 
 		memcpy(of->buf + of->used, p, n);
 		of->used += n;
@@ -95,13 +95,13 @@ csvout_write(void *arg, const void *data, size_t len)
 struct csvout
 outfile_csvout(struct outfile *of)
 {
-	return (struct csvout) {.write = csvout_write,.arg = of};
+	return (struct csvout){ .write = csvout_write, .arg = of };
 }
 
 bool
 outfile_close(struct outfile *of)
 {
-	bool		ok;
+	bool ok;
 
 	flush_buffer(of);
 	ok = !of->failed;

@@ -16,16 +16,15 @@ path_cmp(const void *a, const void *b)
 }
 
 bool
-paths_expand(struct paths *out, const char *const *patterns, size_t npatterns,
-			 bool allow_empty)
+paths_expand(struct paths *out, const char *const *patterns, size_t npatterns, bool allow_empty)
 {
-	size_t		cap = 0;
+	size_t cap = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < npatterns; i++)
 	{
-		glob_t		g;
-		int			rc = glob(patterns[i], GLOB_ERR, NULL, &g);
+		glob_t g;
+		int    rc = glob(patterns[i], GLOB_ERR, NULL, &g);
 
 		if (rc == GLOB_NOMATCH)
 		{
@@ -57,7 +56,7 @@ paths_expand(struct paths *out, const char *const *patterns, size_t npatterns,
 	}
 	if (out->count > 1)
 	{
-		size_t		w = 1;
+		size_t w = 1;
 
 		qsort(out->items, out->count, sizeof(char *), path_cmp);
 		for (size_t r = 1; r < out->count; r++)
@@ -76,9 +75,9 @@ char *
 paths_substitute(const char *pattern, const char *label)
 {
 	const char *hit = strstr(pattern, "{period}");
-	size_t		plen = strlen(pattern);
-	size_t		llen = strlen(label);
-	char	   *out;
+	size_t      plen = strlen(pattern);
+	size_t      llen = strlen(label);
+	char       *out;
 
 	if (hit == NULL)
 		return mem_strdup(pattern);

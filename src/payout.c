@@ -16,7 +16,7 @@ gcd_u64(uint64_t a, uint64_t b)
 {
 	while (b != 0)
 	{
-		uint64_t	t = a % b;
+		uint64_t t = a % b;
 
 		a = b;
 		b = t;
@@ -27,12 +27,12 @@ gcd_u64(uint64_t a, uint64_t b)
 bool
 payout_keep_parse(const char *f, struct payout_keep *keep)
 {
-	uint64_t	whole = 0;
-	uint64_t	frac = 0;
-	int			frac_digits = 0;
+	uint64_t    whole = 0;
+	uint64_t    frac = 0;
+	int         frac_digits = 0;
 	const char *p = f;
-	uint64_t	ppm;
-	uint64_t	g;
+	uint64_t    ppm;
+	uint64_t    g;
 
 	if (*p < '0' || *p > '9')
 		return false;
@@ -66,7 +66,7 @@ payout_keep_parse(const char *f, struct payout_keep *keep)
 	keep->penalty_ppm = (uint32_t) ppm;
 	keep->num = PAYOUT_PPM - ppm;
 	keep->den = PAYOUT_PPM;
-	g = gcd_u64(keep->num, keep->den);	/* gcd(0, d) = d gives 0/1 */
+	g = gcd_u64(keep->num, keep->den); /* gcd(0, d) = d gives 0/1 */
 	keep->num /= g;
 	keep->den /= g;
 	return true;
@@ -75,8 +75,8 @@ payout_keep_parse(const char *f, struct payout_keep *keep)
 void
 payout_keep_format(const struct payout_keep *keep, char *buf, size_t len)
 {
-	uint32_t	frac = keep->penalty_ppm % PAYOUT_PPM;
-	int			digits = 6;
+	uint32_t frac = keep->penalty_ppm % PAYOUT_PPM;
+	int      digits = 6;
 
 	if (frac == 0)
 	{
@@ -101,10 +101,10 @@ payout_ppm(uint64_t num, uint64_t den)
 
 struct remainder_rank
 {
-	uint64_t	rem;			/* (pool * S) mod W */
-	const char *node;			/* tie-break id, borrowed from the node */
-	size_t		node_len;
-	size_t		index;			/* into nodes */
+	uint64_t    rem;  /* (pool * S) mod W */
+	const char *node; /* tie-break id, borrowed from the node */
+	size_t      node_len;
+	size_t      index; /* into nodes */
 };
 
 /* Largest remainder first, then node id in byte order. */
@@ -120,13 +120,13 @@ rank_cmp(const void *x, const void *y)
 }
 
 enum payout_status
-payout_compute(int64_t pool, const struct payout_keep *keep,
-			   struct payout_node *nodes, size_t nnodes, struct payout_stream *out)
+payout_compute(int64_t pool, const struct payout_keep *keep, struct payout_node *nodes,
+			   size_t nnodes, struct payout_stream *out)
 {
-	uint64_t	w = 0;
-	int64_t		sum_base = 0;
-	int64_t		paid = 0;
-	int64_t		forfeited = 0;
+	uint64_t w = 0;
+	int64_t  sum_base = 0;
+	int64_t  paid = 0;
+	int64_t  forfeited = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (pool < 0)
@@ -142,13 +142,13 @@ payout_compute(int64_t pool, const struct payout_keep *keep,
 		nodes[i].base = 0;
 		if (w > 0)
 			nodes[i].base = (int64_t) ((u128) pool * nodes[i].successful_polls / w);
-		sum_base += nodes[i].base;	/* <= pool: sum of floors of shares */
+		sum_base += nodes[i].base; /* <= pool: sum of floors of shares */
 	}
 
 	if (w > 0 && sum_base < pool)
 	{
 		/* fewer than nnodes units remain: one each to the largest remainders */
-		uint64_t	left = (uint64_t) (pool - sum_base);
+		uint64_t               left = (uint64_t) (pool - sum_base);
 		struct remainder_rank *rank = mem_alloc(nnodes * sizeof(*rank));
 
 		for (size_t i = 0; i < nnodes; i++)
@@ -167,7 +167,7 @@ payout_compute(int64_t pool, const struct payout_keep *keep,
 
 	for (size_t i = 0; i < nnodes; i++)
 	{
-		uint64_t	x = (uint64_t) nodes[i].base;
+		uint64_t x = (uint64_t) nodes[i].base;
 
 		if (keep->num != keep->den)
 		{
@@ -188,7 +188,7 @@ payout_compute(int64_t pool, const struct payout_keep *keep,
 
 	/* the books must balance to the unit, with nothing negative */
 	{
-		int64_t		check_base = 0;
+		int64_t check_base = 0;
 
 		for (size_t i = 0; i < nnodes; i++)
 		{

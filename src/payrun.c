@@ -14,35 +14,33 @@
 struct command
 {
 	const char *name;
-	int			(*run) (int argc, char **argv);
+	int (*run)(int argc, char **argv);
 	const char *summary;
 };
 
 static const struct command commands[] = {
-	{"run", cli_run, "run a job file: nightly settlement with catch-up, backfill, rerun"},
-	{"settle", cli_settle, "settle one period from CSV exports or PostgreSQL"},
-	{"rerun", cli_rerun, "recompute a settled period as version N+1, with adjustments"},
-	{"backfill", cli_backfill, "settle or load months of history from exports"},
-	{"history", cli_history, "list the runs recorded in an output directory"},
-	{"export", cli_export, "rebuild a settled version's files from the database"},
-	{"db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)"},
+	{ "run", cli_run, "run a job file: nightly settlement with catch-up, backfill, rerun" },
+	{ "settle", cli_settle, "settle one period from CSV exports or PostgreSQL" },
+	{ "rerun", cli_rerun, "recompute a settled period as version N+1, with adjustments" },
+	{ "backfill", cli_backfill, "settle or load months of history from exports" },
+	{ "history", cli_history, "list the runs recorded in an output directory" },
+	{ "export", cli_export, "rebuild a settled version's files from the database" },
+	{ "db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)" },
 };
 
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-			"payrun: settle relay-node payout periods from probe results.\n\n"
-			"Usage:\n"
-			"  payrun [-q | -v] COMMAND [OPTIONS]\n"
-			"  payrun --help | --version\n\n"
-			"Commands:\n");
+	fprintf(out, "payrun: settle relay-node payout periods from probe results.\n\n"
+				 "Usage:\n"
+				 "  payrun [-q | -v] COMMAND [OPTIONS]\n"
+				 "  payrun --help | --version\n\n"
+				 "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out,
-			"\n'payrun COMMAND --help' describes a command.\n\n"
-			"Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
-			"3 input data error, 4 database error, 5 conflict (already settled or locked).\n");
+	fprintf(out, "\n'payrun COMMAND --help' describes a command.\n\n"
+				 "Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
+				 "3 input data error, 4 database error, 5 conflict (already settled or locked).\n");
 }
 
 /* Overwrites n bytes at p with 'x'. */
@@ -55,14 +53,14 @@ blank(char *p, size_t n)
 char *
 cli_take_conninfo(char *arg)
 {
-	char	   *copy = mem_strdup(arg);
-	char	   *p;
+	char *copy = mem_strdup(arg);
+	char *p;
 
 	/* key/value form: password=secret or password='se cret'; libpq allows any
 	 * white space around '=' and between pairs, tabs included */
 	for (p = strstr(arg, "password"); p; p = strstr(p + 1, "password"))
 	{
-		char	   *v = p + 8;
+		char *v = p + 8;
 
 		while (isspace((unsigned char) *v))
 			v++;
@@ -73,7 +71,7 @@ cli_take_conninfo(char *arg)
 			v++;
 		if (*v == '\'')
 		{
-			char	   *e = v + 1;
+			char *e = v + 1;
 
 			while (*e && *e != '\'')
 				e += (*e == '\\' && e[1]) ? 2 : 1;
@@ -85,8 +83,8 @@ cli_take_conninfo(char *arg)
 	/* URI form: postgresql://user:secret@host/db, and ?password=... handled above */
 	if ((p = strstr(arg, "://")) != NULL)
 	{
-		char	   *at = strchr(p + 3, '@');
-		char	   *colon = strchr(p + 3, ':');
+		char *at = strchr(p + 3, '@');
+		char *colon = strchr(p + 3, ':');
 
 		if (at && colon && colon < at)
 			blank(colon + 1, (size_t) (at - colon - 1));
@@ -110,7 +108,7 @@ cli_louder(void)
 int
 main(int argc, char **argv)
 {
-	int			i = 1;
+	int i = 1;
 
 	/* global options before the command */
 	for (; i < argc && argv[i][0] == '-'; i++)

@@ -42,15 +42,12 @@ two_digits(const char *s)
 }
 
 bool
-period_parse(const char *label, enum period_length length,
-			 struct period *out, char *err, size_t errlen)
+period_parse(const char *label, enum period_length length, struct period *out, char *err,
+			 size_t errlen)
 {
-	size_t		len = strlen(label);
+	size_t             len = strlen(label);
 	enum period_length shape;
-	int			year = 0,
-				month,
-				day,
-				hour = 0;
+	int                year = 0, month, day, hour = 0;
 
 	if (len == 10)
 		shape = PERIOD_LENGTH_DAY;
@@ -88,20 +85,20 @@ period_parse(const char *label, enum period_length length,
 	}
 	if (length != PERIOD_LENGTH_UNSET && length != shape)
 	{
-		snprintf(err, errlen, "period label '%s' does not fit period length %s (want %s)",
-				 label, period_length_name(length),
+		snprintf(err, errlen, "period label '%s' does not fit period length %s (want %s)", label,
+				 period_length_name(length),
 				 length == PERIOD_LENGTH_DAY ? "YYYY-MM-DD" : "YYYY-MM-DDTHH");
 		return false;
 	}
-	return period_from_start(timestamp_days_from_civil(year, month, day) * 86400 +
-							 (int64_t) hour * 3600, shape, out);
+	return period_from_start(
+		timestamp_days_from_civil(year, month, day) * 86400 + (int64_t) hour * 3600, shape, out);
 }
 
 bool
 period_from_start(int64_t t, enum period_length length, struct period *out)
 {
-	char		ts[TIMESTAMP_FORMAT_LEN];
-	int64_t		span = length == PERIOD_LENGTH_HOUR ? 3600 : 86400;
+	char    ts[TIMESTAMP_FORMAT_LEN];
+	int64_t span = length == PERIOD_LENGTH_HOUR ? 3600 : 86400;
 
 	if (length == PERIOD_LENGTH_UNSET || t % span != 0)
 		return false;

@@ -34,7 +34,7 @@ pools_release(struct pools *pools)
 bool
 pools_parse_amount(const char *s, size_t len, int64_t *out)
 {
-	int64_t		v = 0;
+	int64_t v = 0;
 
 	/* no length limit: leading zeros are digits too; overflow is checked */
 	if (len == 0)
@@ -53,19 +53,19 @@ pools_parse_amount(const char *s, size_t len, int64_t *out)
 struct pools_parse
 {
 	struct pools *pools;
-	const char *path;
-	bool		have_header;
-	uint32_t	ncols;
-	int			col_stream;
-	int			col_pool;
-	char	   *scratch;		/* owned, grows to the longest field */
-	size_t		scratch_len;
-	bool		failed;
+	const char   *path;
+	bool          have_header;
+	uint32_t      ncols;
+	int           col_stream;
+	int           col_pool;
+	char         *scratch; /* owned, grows to the longest field */
+	size_t        scratch_len;
+	bool          failed;
 };
 
 static void
-field_value(struct pools_parse *pp, const struct csv_record *rec, uint32_t i,
-			const char **v, size_t *vlen)
+field_value(struct pools_parse *pp, const struct csv_record *rec, uint32_t i, const char **v,
+			size_t *vlen)
 {
 	if (rec->spans[i].len > pp->scratch_len)
 	{
@@ -87,8 +87,8 @@ on_header(struct pools_parse *pp, const struct csv_record *rec)
 	for (uint32_t i = 0; i < rec->nfields; i++)
 	{
 		const char *v;
-		size_t		vlen;
-		int		   *col = NULL;
+		size_t      vlen;
+		int        *col = NULL;
 
 		field_value(pp, rec, i, &v, &vlen);
 		if (i == 0 && vlen >= 3 && memcmp(v, "\xEF\xBB\xBF", 3) == 0)
@@ -102,8 +102,8 @@ on_header(struct pools_parse *pp, const struct csv_record *rec)
 			col = &pp->col_pool;
 		if (col && *col >= 0)
 		{
-			log_error("%s:%llu: column '%.*s' appears twice in the header",
-					  pp->path, (unsigned long long) rec->line, (int) vlen, v);
+			log_error("%s:%llu: column '%.*s' appears twice in the header", pp->path,
+					  (unsigned long long) rec->line, (int) vlen, v);
 			return false;
 		}
 		if (col)
@@ -111,9 +111,8 @@ on_header(struct pools_parse *pp, const struct csv_record *rec)
 	}
 	if (pp->col_stream < 0 || pp->col_pool < 0)
 	{
-		log_error("%s:%llu: header lacks required column '%s' (need stream_id,pool)",
-				  pp->path, (unsigned long long) rec->line,
-				  pp->col_stream < 0 ? "stream_id" : "pool");
+		log_error("%s:%llu: header lacks required column '%s' (need stream_id,pool)", pp->path,
+				  (unsigned long long) rec->line, pp->col_stream < 0 ? "stream_id" : "pool");
 		return false;
 	}
 	pp->ncols = rec->nfields;
@@ -125,10 +124,10 @@ static bool
 on_pools_record(void *arg, const struct csv_record *rec)
 {
 	struct pools_parse *pp = arg;
-	struct pools *pools = pp->pools;
-	const char *v;
-	size_t		vlen;
-	int64_t		amount;
+	struct pools       *pools = pp->pools;
+	const char         *v;
+	size_t              vlen;
+	int64_t             amount;
 
 	if (!pp->have_header)
 		return on_header(pp, rec);
@@ -139,15 +138,15 @@ on_pools_record(void *arg, const struct csv_record *rec)
 	}
 	if (rec->nfields != pp->ncols)
 	{
-		log_error("%s:%llu: %u fields, header has %u", pp->path,
-				  (unsigned long long) rec->line, rec->nfields, pp->ncols);
+		log_error("%s:%llu: %u fields, header has %u", pp->path, (unsigned long long) rec->line,
+				  rec->nfields, pp->ncols);
 		return false;
 	}
 	field_value(pp, rec, (uint32_t) pp->col_pool, &v, &vlen);
 	if (!pools_parse_amount(v, vlen, &amount))
 	{
-		log_error("%s:%llu: pool '%.*s' is not an integer in 0..9223372036854775807",
-				  pp->path, (unsigned long long) rec->line, (int) (vlen > 40 ? 40 : vlen), v);
+		log_error("%s:%llu: pool '%.*s' is not an integer in 0..9223372036854775807", pp->path,
+				  (unsigned long long) rec->line, (int) (vlen > 40 ? 40 : vlen), v);
 		return false;
 	}
 	field_value(pp, rec, (uint32_t) pp->col_stream, &v, &vlen);
@@ -162,8 +161,7 @@ on_pools_record(void *arg, const struct csv_record *rec)
 }
 
 void
-pools_add(struct pools *pools, const char *stream, size_t stream_len, int64_t pool,
-		  uint64_t line)
+pools_add(struct pools *pools, const char *stream, size_t stream_len, int64_t pool, uint64_t line)
 {
 	struct pool_entry *e;
 
@@ -191,13 +189,13 @@ entry_cmp(const void *x, const void *y)
 bool
 pools_load(struct pools *pools, const char *path)
 {
-	FILE	   *f;
-	struct stat st;
-	char	   *buf;
-	size_t		len;
-	struct csvscan scan;
-	struct pools_parse pp;
-	size_t		consumed;
+	FILE               *f;
+	struct stat         st;
+	char               *buf;
+	size_t              len;
+	struct csvscan      scan;
+	struct pools_parse  pp;
+	size_t              consumed;
 	enum csvscan_status status;
 
 	f = fopen(path, "rb");
@@ -273,14 +271,13 @@ pools_finish(struct pools *pools, const char *origin)
 const struct pool_entry *
 pools_find(const struct pools *pools, const char *stream, size_t stream_len)
 {
-	size_t		lo = 0,
-				hi = pools->count;
+	size_t lo = 0, hi = pools->count;
 
 	while (lo < hi)
 	{
-		size_t		mid = lo + (hi - lo) / 2;
+		size_t                   mid = lo + (hi - lo) / 2;
 		const struct pool_entry *e = &pools->entries[mid];
-		int			c = aggregate_id_cmp(e->stream, e->stream_len, stream, stream_len);
+		int                      c = aggregate_id_cmp(e->stream, e->stream_len, stream, stream_len);
 
 		if (c == 0)
 			return e;

@@ -21,7 +21,7 @@ progress_init(struct progress *pg, const char *what)
 void
 progress_update(struct progress *pg, uint64_t bytes, uint64_t rows)
 {
-	double		now;
+	double now;
 
 	if (!pg->enabled)
 		return;
@@ -30,9 +30,8 @@ progress_update(struct progress *pg, uint64_t bytes, uint64_t rows)
 		return;
 	pg->last = now;
 	pg->shown = true;
-	fprintf(stderr, "\r%s: %.0f MB, %llu rows, %.0f rows/s   ", pg->what,
-			(double) bytes / 1e6, (unsigned long long) rows,
-			(double) rows / (now - pg->start));
+	fprintf(stderr, "\r%s: %.0f MB, %llu rows, %.0f rows/s   ", pg->what, (double) bytes / 1e6,
+			(unsigned long long) rows, (double) rows / (now - pg->start));
 }
 
 void

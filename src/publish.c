@@ -34,7 +34,7 @@ fsync_fd(int fd, const char *what)
 static int
 open_subdir(int dirfd, const char *name, bool create, const char *shown)
 {
-	int			fd;
+	int fd;
 
 	if (create && mkdirat(dirfd, name, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
 	{
@@ -51,8 +51,8 @@ open_subdir(int dirfd, const char *name, bool create, const char *shown)
 static void
 remove_dir_contents(int dirfd)
 {
-	int			fd = dup(dirfd);
-	DIR		   *d;
+	int            fd = dup(dirfd);
+	DIR           *d;
 	struct dirent *de;
 
 	if (fd < 0 || (d = fdopendir(fd)) == NULL)
@@ -73,7 +73,7 @@ remove_dir_contents(int dirfd)
 static void
 remove_tmp_dir(int parent_fd, const char *name)
 {
-	int			fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (fd < 0 && (errno == ENOTDIR || errno == ELOOP))
 	{
@@ -95,8 +95,8 @@ remove_tmp_dir(int parent_fd, const char *name)
 static void
 remove_stale_tmp_dirs(struct publish *pub)
 {
-	int			fd = dup(pub->out_fd);
-	DIR		   *d;
+	int            fd = dup(pub->out_fd);
+	DIR           *d;
 	struct dirent *de;
 
 	if (fd < 0 || (d = fdopendir(fd)) == NULL)
@@ -120,10 +120,10 @@ remove_stale_tmp_dirs(struct publish *pub)
 int
 publish_latest_version(int out_fd, const char *label)
 {
-	int			fd = openat(out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	DIR		   *d;
+	int            fd = openat(out_fd, label, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR           *d;
 	struct dirent *de;
-	int			latest = 0;
+	int            latest = 0;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -134,8 +134,8 @@ publish_latest_version(int out_fd, const char *label)
 	}
 	while ((de = readdir(d)) != NULL)
 	{
-		char	   *end;
-		long		v;
+		char *end;
+		long  v;
 
 		if (de->d_name[0] != 'v' || de->d_name[1] < '1' || de->d_name[1] > '9')
 			continue;
@@ -148,8 +148,7 @@ publish_latest_version(int out_fd, const char *label)
 }
 
 enum payrun_exit
-publish_begin(struct publish *pub, const char *out_dir, const char *label,
-			  enum publish_mode mode)
+publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode)
 {
 	memset(pub, 0, sizeof(*pub));
 	pub->out_fd = pub->lock_fd = pub->tmp_fd = -1;
@@ -167,8 +166,8 @@ publish_begin(struct publish *pub, const char *out_dir, const char *label,
 		log_error("could not open output directory '%s': %s", out_dir, strerror(errno));
 		return PAYRUN_EXIT_INTERNAL;
 	}
-	pub->lock_fd = openat(pub->out_fd, PUBLISH_LOCK_NAME,
-						  O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+	pub->lock_fd = openat(pub->out_fd, PUBLISH_LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+						  0640);
 	if (pub->lock_fd < 0)
 	{
 		log_error("could not open lock file '%s/%s': %s", out_dir, PUBLISH_LOCK_NAME,
@@ -195,27 +194,27 @@ publish_begin(struct publish *pub, const char *out_dir, const char *label,
 	}
 	if (mode == PUBLISH_FIRST && pub->previous > 0)
 	{
-		log_error("period %s is already settled: '%s/%s/v%d' exists (use 'payrun rerun' for a new version)",
+		log_error("period %s is already settled: '%s/%s/v%d' exists (use 'payrun rerun' for a new "
+				  "version)",
 				  label, out_dir, label, pub->previous);
 		return PAYRUN_EXIT_CONFLICT;
 	}
 	if (mode == PUBLISH_NEXT && pub->previous == 0)
 	{
-		log_error("period %s has no settled version in '%s' to rerun (settle it first)",
-				  label, out_dir);
+		log_error("period %s has no settled version in '%s' to rerun (settle it first)", label,
+				  out_dir);
 		return PAYRUN_EXIT_CONFLICT;
 	}
 	pub->version = pub->previous + 1;
-	snprintf(pub->final_path, sizeof(pub->final_path), "%s/%s/v%d", out_dir, label,
-			 pub->version);
+	snprintf(pub->final_path, sizeof(pub->final_path), "%s/%s/v%d", out_dir, label, pub->version);
 
 	remove_stale_tmp_dirs(pub);
-	snprintf(pub->tmp_name, sizeof(pub->tmp_name), TMP_PREFIX "%s-v%d-%ld",
-			 label, pub->version, (long) getpid());
+	snprintf(pub->tmp_name, sizeof(pub->tmp_name), TMP_PREFIX "%s-v%d-%ld", label, pub->version,
+			 (long) getpid());
 	if (mkdirat(pub->out_fd, pub->tmp_name, PUBLISH_DIR_MODE) != 0)
 	{
-		log_error("could not create temporary directory '%s/%s': %s", out_dir,
-				  pub->tmp_name, strerror(errno));
+		log_error("could not create temporary directory '%s/%s': %s", out_dir, pub->tmp_name,
+				  strerror(errno));
 		pub->tmp_name[0] = '\0';
 		return PAYRUN_EXIT_INTERNAL;
 	}
@@ -234,9 +233,9 @@ publish_dirfd(const struct publish *pub)
 enum payrun_exit
 publish_commit(struct publish *pub)
 {
-	char		shown[4096];
-	char		vname[32];
-	int			label_fd;
+	char shown[4096];
+	char vname[32];
+	int  label_fd;
 
 	if (!fsync_fd(pub->tmp_fd, pub->tmp_name))
 		return PAYRUN_EXIT_INTERNAL;
@@ -254,7 +253,7 @@ publish_commit(struct publish *pub)
 	fault_point("before_rename");
 	if (renameat2(pub->out_fd, pub->tmp_name, label_fd, vname, RENAME_NOREPLACE) != 0)
 	{
-		int			e = errno;
+		int e = errno;
 
 		log_error("could not publish '%s': %s", pub->final_path, strerror(e));
 		close(label_fd);
@@ -276,21 +275,18 @@ publish_commit(struct publish *pub)
 bool
 publish_keep_failed(struct publish *pub, const char *name, char *path_out, size_t path_len)
 {
-	char		stamp[64];
-	char		shown[4096];
-	time_t		now = time(NULL);
-	struct tm	tm;
-	int			label_fd,
-				failed_fd,
-				run_fd;
-	bool		ok = false;
+	char      stamp[64];
+	char      shown[4096];
+	time_t    now = time(NULL);
+	struct tm tm;
+	int       label_fd, failed_fd, run_fd;
+	bool      ok = false;
 
 	if (pub->tmp_fd < 0)
 		return false;
 	gmtime_r(&now, &tm);
-	snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02dZ-%ld",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec, (long) getpid());
+	snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02dZ-%ld", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long) getpid());
 	snprintf(shown, sizeof(shown), "%s/%s", pub->out_dir, pub->label);
 	label_fd = open_subdir(pub->out_fd, pub->label, true, shown);
 	if (label_fd < 0)
@@ -326,7 +322,7 @@ publish_end(struct publish *pub)
 	if (pub->tmp_name[0] != '\0' && pub->out_fd >= 0)
 		remove_tmp_dir(pub->out_fd, pub->tmp_name);
 	if (pub->lock_fd >= 0)
-		close(pub->lock_fd);	/* releases the flock */
+		close(pub->lock_fd); /* releases the flock */
 	if (pub->out_fd >= 0)
 		close(pub->out_fd);
 	free(pub->out_dir);

@@ -36,15 +36,15 @@ rejects_open(struct rejects *rj, int dirfd, const char *name)
 }
 
 void
-rejects_add(struct rejects *rj, const char *file, uint64_t line,
-			enum reject_reason reason, const char *raw, size_t raw_len)
+rejects_add(struct rejects *rj, const char *file, uint64_t line, enum reject_reason reason,
+			const char *raw, size_t raw_len)
 {
 	rejects_add_rows(rj, file, line, reason, raw, raw_len, 1);
 }
 
 void
-rejects_add_rows(struct rejects *rj, const char *file, uint64_t line,
-				 enum reject_reason reason, const char *raw, size_t raw_len, uint64_t rows)
+rejects_add_rows(struct rejects *rj, const char *file, uint64_t line, enum reject_reason reason,
+				 const char *raw, size_t raw_len, uint64_t rows)
 {
 	struct csvout w;
 

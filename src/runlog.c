@@ -14,12 +14,12 @@
 bool
 runlog_append(const char *out_dir, json_t *entry)
 {
-	char		path[4200];
-	char		now[TIMESTAMP_FORMAT_LEN];
-	char	   *line;
-	size_t		len;
-	int			fd;
-	ssize_t		n;
+	char    path[4200];
+	char    now[TIMESTAMP_FORMAT_LEN];
+	char   *line;
+	size_t  len;
+	int     fd;
+	ssize_t n;
 
 	manifest_now(now);
 	json_object_set_new(entry, "at", json_string(now));
@@ -61,13 +61,13 @@ str(json_t *o, const char *key)
 bool
 runlog_print(const char *out_dir, const char *period, FILE *out)
 {
-	char		path[4200];
-	FILE	   *f;
-	char	   *line = NULL;
-	size_t		cap = 0;
-	ssize_t		n;
+	char          path[4200];
+	FILE         *f;
+	char         *line = NULL;
+	size_t        cap = 0;
+	ssize_t       n;
 	unsigned long lineno = 0;
-	int			shown = 0;
+	int           shown = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", out_dir, RUNLOG_NAME);
 	f = fopen(path, "r");
@@ -81,13 +81,13 @@ runlog_print(const char *out_dir, const char *period, FILE *out)
 		log_error("could not open run log '%s': %s", path, strerror(errno));
 		return false;
 	}
-	fprintf(out, "%-20s %-8s %-13s %3s %-10s %4s %16s %14s %14s %9s %8s  %s\n",
-			"at", "command", "period", "v", "status", "exit", "paid", "forfeited",
-			"delta", "rejected", "wall s", "note");
+	fprintf(out, "%-20s %-8s %-13s %3s %-10s %4s %16s %14s %14s %9s %8s  %s\n", "at", "command",
+			"period", "v", "status", "exit", "paid", "forfeited", "delta", "rejected", "wall s",
+			"note");
 	while ((n = getline(&line, &cap, f)) > 0)
 	{
 		json_error_t err;
-		json_t	   *e;
+		json_t      *e;
 
 		lineno++;
 		e = json_loads(line, 0, &err);
@@ -98,12 +98,12 @@ runlog_print(const char *out_dir, const char *period, FILE *out)
 		}
 		if (period == NULL || strcmp(str(e, "period"), period) == 0)
 		{
-			char		v[16] = "-";
-			char		paid[24] = "-";
-			char		forf[24] = "-";
-			char		delta[24] = "-";
-			char		rej[24] = "-";
-			json_t	   *j;
+			char    v[16] = "-";
+			char    paid[24] = "-";
+			char    forf[24] = "-";
+			char    delta[24] = "-";
+			char    rej[24] = "-";
+			json_t *j;
 
 			if ((j = json_object_get(e, "version")) && json_integer_value(j) > 0)
 				snprintf(v, sizeof(v), "%lld", (long long) json_integer_value(j));
@@ -117,9 +117,8 @@ runlog_print(const char *out_dir, const char *period, FILE *out)
 				snprintf(rej, sizeof(rej), "%lld", (long long) json_integer_value(j));
 			fprintf(out, "%-20s %-8s %-13s %3s %-10s %4lld %16s %14s %14s %9s %8.2f  %s\n",
 					str(e, "at"), str(e, "command"), str(e, "period"), v, str(e, "status"),
-					(long long) json_integer_value(json_object_get(e, "exit")),
-					paid, forf, delta, rej,
-					json_number_value(json_object_get(e, "wall_s")), str(e, "note"));
+					(long long) json_integer_value(json_object_get(e, "exit")), paid, forf, delta,
+					rej, json_number_value(json_object_get(e, "wall_s")), str(e, "note"));
 			shown++;
 		}
 		json_decref(e);
@@ -127,7 +126,7 @@ runlog_print(const char *out_dir, const char *period, FILE *out)
 	free(line);
 	fclose(f);
 	if (shown == 0)
-		fprintf(out, "no runs%s%s recorded in '%s'\n", period ? " of " : "",
-				period ? period : "", out_dir);
+		fprintf(out, "no runs%s%s recorded in '%s'\n", period ? " of " : "", period ? period : "",
+				out_dir);
 	return true;
 }

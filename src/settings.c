@@ -10,10 +10,10 @@
 bool
 settings_ratio_parse(const char *s, struct settings_ratio *out)
 {
-	uint64_t	num = 0;
-	uint64_t	den = 1;
+	uint64_t    num = 0;
+	uint64_t    den = 1;
 	const char *p = s;
-	int			digits = 0;
+	int         digits = 0;
 
 	if (*p < '0' || *p > '9' || strlen(s) >= sizeof(out->text))
 		return false;

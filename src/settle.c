@@ -34,10 +34,9 @@
 
 /* Fails the run if too many rows were rejected; keeps the rejects. */
 static enum payrun_exit
-check_reject_ratio(const struct settings *s, const struct source_counts *counts,
-				   struct sink *files)
+check_reject_ratio(const struct settings *s, const struct source_counts *counts, struct sink *files)
 {
-	char		kept[4096];
+	char kept[4096];
 
 	if (!settings_ratio_exceeded(&s->max_reject_ratio, counts->rejected, counts->rows_read))
 		return PAYRUN_EXIT_OK;
@@ -75,7 +74,7 @@ static void
 aggregate_digest(const struct ledger *ledger, char hex[SHA256_HEX_LEN])
 {
 	struct sha256 d;
-	struct csvout w = {.write = digest_write,.arg = &d};
+	struct csvout w = { .write = digest_write, .arg = &d };
 
 	sha256_init(&d);
 	for (size_t i = 0; i < ledger->nrows; i++)
@@ -101,16 +100,16 @@ aggregate_digest(const struct ledger *ledger, char hex[SHA256_HEX_LEN])
 static void
 print_adjustments(const struct settings *s, const struct adjustments *adj, int version)
 {
-	struct csvout w = {.write = stdout_write,.arg = stdout};
+	struct csvout w = { .write = stdout_write, .arg = stdout };
 
 	if (adj->nnodes == 0)
 	{
-		printf("period %s: no change against v%d (%s)\n", s->period.label,
-			   adj->previous_version, s->dry_run ? "dry run, nothing published" :
-			   "published as an empty adjustments.csv");
+		printf("period %s: no change against v%d (%s)\n", s->period.label, adj->previous_version,
+			   s->dry_run ? "dry run, nothing published" : "published as an empty adjustments.csv");
 		return;
 	}
-	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, delta %+lld%s\n",
+	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, delta "
+		   "%+lld%s\n",
 		   s->period.label, adj->previous_version, version, adj->nnodes,
 		   (long long) adj->previously_paid, (long long) adj->now_due, (long long) adj->delta,
 		   s->dry_run ? " (dry run, nothing published)" : "");
@@ -130,7 +129,7 @@ log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit r
 		const struct report *rep)
 {
 	const char *status;
-	json_t	   *e;
+	json_t     *e;
 
 	switch (rc)
 	{
@@ -144,14 +143,10 @@ log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit r
 			status = "failed";
 			break;
 	}
-	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}",
-				  "command", s->rerun ? "rerun" : "settle",
-				  "period", s->period.label,
-				  "version", rc == PAYRUN_EXIT_OK && !s->dry_run ? run->version : 0,
-				  "status", status,
-				  "exit", (int) rc,
-				  "source", run->source_kind,
-				  "wall_s", report_total_wall(rep));
+	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}", "command", s->rerun ? "rerun" : "settle",
+				  "period", s->period.label, "version",
+				  rc == PAYRUN_EXIT_OK && !s->dry_run ? run->version : 0, "status", status, "exit",
+				  (int) rc, "source", run->source_kind, "wall_s", report_total_wall(rep));
 	if (run->ledger)
 	{
 		json_object_set_new(e, "pool", json_integer(run->ledger->totals.pool));
@@ -169,7 +164,8 @@ log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit r
 	if (run->adjustments)
 	{
 		json_object_set_new(e, "delta", json_integer(run->adjustments->delta));
-		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) run->adjustments->nnodes));
+		json_object_set_new(e, "adjusted_nodes",
+							json_integer((json_int_t) run->adjustments->nnodes));
 	}
 	if (s->reason)
 		json_object_set_new(e, "note", json_string(s->reason));
@@ -178,10 +174,10 @@ log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit r
 }
 
 static enum payrun_exit settle_common(const struct settings *s, bool print_report,
-									  struct aggregate *filled,
+									  struct aggregate           *filled,
 									  const struct source_counts *filled_counts,
-									  const struct source_file *filled_files,
-									  size_t nfilled, const char *note);
+									  const struct source_file *filled_files, size_t nfilled,
+									  const char *note);
 
 enum payrun_exit
 settle_run(const struct settings *s, bool print_report)
@@ -191,8 +187,8 @@ settle_run(const struct settings *s, bool print_report)
 
 enum payrun_exit
 settle_aggregate(const struct settings *s, struct aggregate *agg,
-				 const struct source_counts *counts, const struct source_file *files,
-				 size_t nfiles, const char *note)
+				 const struct source_counts *counts, const struct source_file *files, size_t nfiles,
+				 const char *note)
 {
 	return settle_common(s, log_enabled(LOG_LEVEL_INFO), agg, counts, files, nfiles, note);
 }
@@ -200,25 +196,25 @@ settle_aggregate(const struct settings *s, struct aggregate *agg,
 /* With filled set, the aggregate is read already: no source step. */
 static enum payrun_exit
 settle_common(const struct settings *s, bool print_report, struct aggregate *filled,
-			  const struct source_counts *filled_counts,
-			  const struct source_file *filled_files, size_t nfilled, const char *note)
+			  const struct source_counts *filled_counts, const struct source_file *filled_files,
+			  size_t nfilled, const char *note)
 {
-	struct report rep;
-	struct sink_run run;
-	struct sink *sinks[MAX_SINKS];	/* in publish order: database, then files */
-	int			nsinks = 0;
-	struct sink *files;
-	struct adjustments adj = {0};
-	struct db	db = {0};
-	char		db_description[512];
-	struct pools pools;
-	struct aggregate agg;
-	struct ledger ledger;
+	struct report        rep;
+	struct sink_run      run;
+	struct sink         *sinks[MAX_SINKS]; /* in publish order: database, then files */
+	int                  nsinks = 0;
+	struct sink         *files;
+	struct adjustments   adj = { 0 };
+	struct db            db = { 0 };
+	char                 db_description[512];
+	struct pools         pools;
+	struct aggregate     agg;
+	struct ledger        ledger;
 	struct source_counts counts;
-	struct source_file *inputs = mem_calloc(s->ninputs ? s->ninputs : 1,
+	struct source_file  *inputs = mem_calloc(s->ninputs ? s->ninputs : 1,
 											sizeof(struct source_file));
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	char		err[512];
+	char             err[512];
 
 	report_init(&rep);
 	pools_init(&pools);
@@ -265,7 +261,7 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 	run.rejects = sink_files_rejects(files);
 	if (s->rerun)
 	{
-		char		prev[4200];
+		char prev[4200];
 
 		if (!adjust_load_previous(&adj, sink_files_previous_dir(files, prev, sizeof(prev)),
 								  run.version - 1))
@@ -287,19 +283,19 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 	}
 
 	if (filled)
-		rc = PAYRUN_EXIT_OK;	/* read by the caller */
+		rc = PAYRUN_EXIT_OK; /* read by the caller */
 	else if (s->source == SOURCE_PG)
 		rc = source_pg_read(&db, &s->period, s->pools_path == NULL, &pools, &agg,
 							sink_files_rejects(files), &counts, &rep);
 	else
 	{
 		struct source_window win;
-		uint64_t	in_period = 0;
+		uint64_t             in_period = 0;
 
 		source_window_single(&win, &s->period, &agg, &in_period);
 		report_begin(&rep, REPORT_PHASE_READ);
-		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &win,
-							 &s->limits, s->jobs, sink_files_rejects(files), &counts, inputs);
+		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &win, &s->limits, s->jobs,
+							 sink_files_rejects(files), &counts, inputs);
 		report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
 	}
 	if (rc != PAYRUN_EXIT_OK)
@@ -313,9 +309,10 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 		goto out;
 
 	report_begin(&rep, REPORT_PHASE_COMPUTE);
-	switch (ledger_build(&ledger, &s->period, filled ? filled : &agg, &pools,
-						 &(struct ledger_settings) {.default_pool = s->default_pool,.keep = s->keep},
-						 err, sizeof(err)))
+	switch (
+		ledger_build(&ledger, &s->period, filled ? filled : &agg, &pools,
+					 &(struct ledger_settings){ .default_pool = s->default_pool, .keep = s->keep },
+					 err, sizeof(err)))
 	{
 		case LEDGER_OK:
 			break;
@@ -381,17 +378,14 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 
 	log_notice("settled period %s v%d: %llu streams, %llu nodes, paid %lld of pool %lld "
 			   "(forfeited %lld, unallocated %lld) into '%s'",
-			   s->period.label, run.version,
-			   (unsigned long long) ledger.totals.streams,
-			   (unsigned long long) ledger.totals.nodes,
-			   (long long) ledger.totals.paid, (long long) ledger.totals.pool,
-			   (long long) ledger.totals.forfeited, (long long) ledger.totals.unallocated,
-			   sink_files_path(files));
+			   s->period.label, run.version, (unsigned long long) ledger.totals.streams,
+			   (unsigned long long) ledger.totals.nodes, (long long) ledger.totals.paid,
+			   (long long) ledger.totals.pool, (long long) ledger.totals.forfeited,
+			   (long long) ledger.totals.unallocated, sink_files_path(files));
 	if (counts.rejected > 0)
 		log_warning("%llu of %llu rows rejected (within the maximum ratio %s); "
 					"see '%s/rejects.csv'",
-					(unsigned long long) counts.rejected,
-					(unsigned long long) counts.rows_read,
+					(unsigned long long) counts.rejected, (unsigned long long) counts.rows_read,
 					s->max_reject_ratio.text, sink_files_path(files));
 	if (s->rerun && log_enabled(LOG_LEVEL_NOTICE))
 		print_adjustments(s, &adj, run.version);

@@ -37,8 +37,8 @@ void
 sha256_final_hex(struct sha256 *d, char hex[SHA256_HEX_LEN])
 {
 	static const char digits[] = "0123456789abcdef";
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
+	unsigned char     md[EVP_MAX_MD_SIZE];
+	unsigned int      len = 0;
 
 	if (EVP_DigestFinal_ex(d->ctx, md, &len) != 1 || len != 32)
 		digest_failed("final");

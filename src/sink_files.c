@@ -16,10 +16,10 @@
 
 struct sink_files
 {
-	struct sink base;			/* first: a struct sink * is a struct sink_files * */
+	struct sink    base; /* first: a struct sink * is a struct sink_files * */
 	struct publish pub;
-	bool		begun;			/* publish_begin called: publish_end owed */
-	bool		prepared;		/* ... and it succeeded */
+	bool           begun;    /* publish_begin called: publish_end owed */
+	bool           prepared; /* ... and it succeeded */
 	struct rejects rejects;
 };
 
@@ -27,7 +27,7 @@ static enum payrun_exit
 files_prepare(struct sink *sink, const struct sink_run *run)
 {
 	struct sink_files *sf = (struct sink_files *) sink;
-	enum payrun_exit rc;
+	enum payrun_exit   rc;
 
 	rc = publish_begin(&sf->pub, run->settings->out_dir, run->settings->period.label,
 					   run->settings->rerun ? PUBLISH_NEXT : PUBLISH_FIRST);
@@ -44,7 +44,7 @@ files_prepare(struct sink *sink, const struct sink_run *run)
 static void
 write_bounds(const struct csvout *w, const struct period *p)
 {
-	char		ts[TIMESTAMP_FORMAT_LEN];
+	char ts[TIMESTAMP_FORMAT_LEN];
 
 	timestamp_format(p->start, ts);
 	csvout_bytes(w, ts, TIMESTAMP_FORMAT_LEN - 1);
@@ -55,7 +55,7 @@ write_bounds(const struct csvout *w, const struct period *p)
 }
 
 /* Writes one row (without its line end) of a CSV file. */
-typedef void (*row_writer) (const struct csvout *w, const struct sink_run *run, size_t i);
+typedef void (*row_writer)(const struct csvout *w, const struct sink_run *run, size_t i);
 
 /* Creates out->name with a header and nrows rows; records size and digest. */
 static bool
@@ -63,7 +63,7 @@ write_csv(int dirfd, const struct sink_run *run, const char *header, size_t nrow
 		  row_writer write_row, struct manifest_output *out)
 {
 	struct outfile of;
-	struct csvout w;
+	struct csvout  w;
 
 	if (!outfile_create(&of, dirfd, out->name))
 		return false;
@@ -104,23 +104,25 @@ adjustment_row(const struct csvout *w, const struct sink_run *run, size_t i)
 static enum payrun_exit
 files_write(struct sink *sink, const struct sink_run *run)
 {
-	struct sink_files *sf = (struct sink_files *) sink;
-	int			dirfd = publish_dirfd(&sf->pub);
-	struct manifest_output outputs[4] = {
-		{.name = "ledger.csv"}, {.name = "streams.csv"}, {.name = REJECTS_NAME},
-		{.name = "adjustments.csv"}
-	};
-	size_t		noutputs = run->adjustments ? 4 : 3;
-	struct outfile of;
-	json_t	   *manifest;
-	char	   *text;
-	bool		ok;
+	struct sink_files     *sf = (struct sink_files *) sink;
+	int                    dirfd = publish_dirfd(&sf->pub);
+	struct manifest_output outputs[4] = { { .name = "ledger.csv" },
+										  { .name = "streams.csv" },
+										  { .name = REJECTS_NAME },
+										  { .name = "adjustments.csv" } };
+	size_t                 noutputs = run->adjustments ? 4 : 3;
+	struct outfile         of;
+	json_t                *manifest;
+	char                  *text;
+	bool                   ok;
 
-	if (!write_csv(dirfd, run, "period_start,period_end,stream_id,node_id,total_polls,"
+	if (!write_csv(dirfd, run,
+				   "period_start,period_end,stream_id,node_id,total_polls,"
 				   "successful_polls,failed_spot_checks,uptime_ppm,contribution_ppm,"
 				   "base_amount,forfeited_amount,payout_amount\n",
 				   run->ledger->nrows, ledger_row, &outputs[0]) ||
-		!write_csv(dirfd, run, "period_start,period_end,stream_id,pool,nodes,"
+		!write_csv(dirfd, run,
+				   "period_start,period_end,stream_id,pool,nodes,"
 				   "total_successful_polls,paid,forfeited,unallocated\n",
 				   run->ledger->nstreams, stream_row, &outputs[1]))
 		return PAYRUN_EXIT_INTERNAL;
@@ -128,13 +130,14 @@ files_write(struct sink *sink, const struct sink_run *run)
 	if (!rejects_close(&sf->rejects))
 		return PAYRUN_EXIT_INTERNAL;
 	memcpy(outputs[2].sha256, sf->rejects.file.sha256, SHA256_HEX_LEN);
-	if (run->adjustments &&
-		!write_csv(dirfd, run, CSVOUT_ADJUSTMENTS_HEADER, run->adjustments->nrows,
-				   adjustment_row, &outputs[3]))
+	if (run->adjustments && !write_csv(dirfd, run, CSVOUT_ADJUSTMENTS_HEADER,
+									   run->adjustments->nrows, adjustment_row, &outputs[3]))
 		return PAYRUN_EXIT_INTERNAL;
 
 	manifest = manifest_build(run, outputs, noutputs);
-	text = manifest ? json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
+	text = manifest
+			   ? json_dumps(manifest, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6))
+			   : NULL;
 	json_decref(manifest);
 	if (text == NULL)
 	{

@@ -13,21 +13,20 @@
 #include "payrun/sink_pg.h"
 #include "payrun/sql.h"
 
-
 struct sink_pg
 {
-	struct sink base;			/* first: a struct sink * is a struct sink_pg * */
-	struct db  *db;				/* borrowed */
-	bool		in_tx;
-	char		run_id[24];		/* of the inserted run */
-	char		supersedes[24]; /* reruns: id of the run replaced, "" otherwise */
+	struct sink base; /* first: a struct sink * is a struct sink_pg * */
+	struct db  *db;   /* borrowed */
+	bool        in_tx;
+	char        run_id[24];     /* of the inserted run */
+	char        supersedes[24]; /* reruns: id of the run replaced, "" otherwise */
 };
 
 struct settled_run
 {
-	bool		found;
-	char		id[24];
-	char		version[16];
+	bool found;
+	char id[24];
+	char version[16];
 };
 
 static bool
@@ -72,11 +71,11 @@ static enum payrun_exit
 check_versions(struct sink_pg *sp, const struct sink_run *run, const char *step)
 {
 	const struct period *p = &run->settings->period;
-	char		start[TIMESTAMP_FORMAT_LEN];
-	char		end[TIMESTAMP_FORMAT_LEN];
-	const char *params[2] = {start, end};
-	struct settled_run sr = {0};
-	char		want[16];
+	char                 start[TIMESTAMP_FORMAT_LEN];
+	char                 end[TIMESTAMP_FORMAT_LEN];
+	const char          *params[2] = { start, end };
+	struct settled_run   sr = { 0 };
+	char                 want[16];
 
 	timestamp_format(p->start, start);
 	timestamp_format(p->end, end);
@@ -86,8 +85,9 @@ check_versions(struct sink_pg *sp, const struct sink_run *run, const char *step)
 	{
 		if (sr.found)
 		{
-			log_error("period %s is already settled in the database (payout_runs id %s, version %s)",
-					  p->label, sr.id, sr.version);
+			log_error(
+				"period %s is already settled in the database (payout_runs id %s, version %s)",
+				p->label, sr.id, sr.version);
 			/* the files sink found no version: they were lost after a commit, or go elsewhere */
 			log_error("'%s' has no version of it; if its files were lost after the commit, "
 					  "rebuild them with 'payrun export --period %s --out %s'",
@@ -117,7 +117,7 @@ pg_prepare(struct sink *sink, const struct sink_run *run)
 static char *
 json_text(json_t *j)
 {
-	char	   *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
 
 	json_decref(j);
 	if (s == NULL)
@@ -132,16 +132,16 @@ static bool
 insert_run(struct sink_pg *sp, const struct sink_run *run)
 {
 	const struct period *p = &run->settings->period;
-	char		start[TIMESTAMP_FORMAT_LEN];
-	char		end[TIMESTAMP_FORMAT_LEN];
-	char		finished[TIMESTAMP_FORMAT_LEN];
-	char		version[16];
-	char	   *settings = json_text(manifest_settings_json(run->settings));
-	char	   *counts = json_text(manifest_counts_json(run));
-	char	   *totals = json_text(manifest_totals_json(&run->ledger->totals));
-	char	   *timing = json_text(report_to_json(run->report));
-	const char *params[15];
-	bool		ok;
+	char                 start[TIMESTAMP_FORMAT_LEN];
+	char                 end[TIMESTAMP_FORMAT_LEN];
+	char                 finished[TIMESTAMP_FORMAT_LEN];
+	char                 version[16];
+	char                *settings = json_text(manifest_settings_json(run->settings));
+	char                *counts = json_text(manifest_counts_json(run));
+	char                *totals = json_text(manifest_totals_json(&run->ledger->totals));
+	char                *timing = json_text(report_to_json(run->report));
+	const char          *params[15];
+	bool                 ok;
 
 	timestamp_format(p->start, start);
 	timestamp_format(p->end, end);
@@ -163,8 +163,9 @@ insert_run(struct sink_pg *sp, const struct sink_run *run)
 	params[13] = run->settings->reason;
 	params[14] = PAYRUN_VERSION;
 	sp->run_id[0] = '\0';
-	ok = db_query(sp->db, "write run", "run_insert", sql_run_insert, 15, params,
-				  on_run_id, sp->run_id, NULL) && sp->run_id[0] != '\0';
+	ok = db_query(sp->db, "write run", "run_insert", sql_run_insert, 15, params, on_run_id,
+				  sp->run_id, NULL) &&
+		 sp->run_id[0] != '\0';
 	free(settings);
 	free(counts);
 	free(totals);
@@ -176,9 +177,9 @@ static bool
 copy_ledger(struct sink_pg *sp, const struct ledger *ledger)
 {
 	struct db_copy cp;
-	struct csvout w;
-	size_t		idlen = strlen(sp->run_id);
-	bool		ok;
+	struct csvout  w;
+	size_t         idlen = strlen(sp->run_id);
+	bool           ok;
 
 	db_copy_init(&cp, sp->db, "write ledger");
 	w = db_copy_csvout(&cp);
@@ -209,16 +210,16 @@ copy_ledger(struct sink_pg *sp, const struct ledger *ledger)
 static enum payrun_exit
 pg_write(struct sink *sink, const struct sink_run *run)
 {
-	struct sink_pg *sp = (struct sink_pg *) sink;
-	const char *label = run->settings->period.label;
-	bool		locked = false;
+	struct sink_pg  *sp = (struct sink_pg *) sink;
+	const char      *label = run->settings->period.label;
+	bool             locked = false;
 	enum payrun_exit rc;
 
 	if (!db_exec(sp->db, "write run", "BEGIN", "BEGIN"))
 		return PAYRUN_EXIT_DB;
 	sp->in_tx = true;
-	if (!db_query(sp->db, "lock period", "run_lock", sql_run_lock, 1, &label,
-				  on_bool, &locked, NULL))
+	if (!db_query(sp->db, "lock period", "run_lock", sql_run_lock, 1, &label, on_bool, &locked,
+				  NULL))
 		return PAYRUN_EXIT_DB;
 	if (!locked)
 	{

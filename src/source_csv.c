@@ -31,17 +31,17 @@ enum column
 	COL_TYPE,
 	COL_SUCCESS,
 	COL_TIMESTAMP,
-	COL_REQUIRED,				/* the columns above are required */
-	COL_ID = COL_REQUIRED,		/* required when loading */
-	COL_ERROR,					/* optional, loaded when present */
-	COL_RESPONSE,				/* optional, loaded when present */
+	COL_REQUIRED,          /* the columns above are required */
+	COL_ID = COL_REQUIRED, /* required when loading */
+	COL_ERROR,             /* optional, loaded when present */
+	COL_RESPONSE,          /* optional, loaded when present */
 	COL_COUNT
 };
 
-static const char *const column_names[COL_COUNT] = {
-	"stream_id", "node_id", "probe_type", "success", "probe_timestamp",
-	"id", "error_message", "response_data"
-};
+static const char *const column_names[COL_COUNT] = { "stream_id",       "node_id",
+													 "probe_type",      "success",
+													 "probe_timestamp", "id",
+													 "error_message",   "response_data" };
 
 #define COL_ABSENT UINT32_MAX
 
@@ -54,37 +54,37 @@ static const char *const column_names[COL_COUNT] = {
 
 struct pending_row
 {
-	struct aggregate *agg;		/* of the row's period */
-	uint64_t	hash;
-	uint8_t		stream_len;
-	uint8_t		node_len;
-	bool		poll;			/* stats_poll, else spot_check */
-	bool		ok;				/* success */
-	char		key[2 * AGGREGATE_ID_MAX];	/* stream then node */
+	struct aggregate *agg; /* of the row's period */
+	uint64_t          hash;
+	uint8_t           stream_len;
+	uint8_t           node_len;
+	bool              poll;                      /* stats_poll, else spot_check */
+	bool              ok;                        /* success */
+	char              key[2 * AGGREGATE_ID_MAX]; /* stream then node */
 };
 
 struct shard;
 
 struct reader
 {
-	const char *path;
+	const char                 *path;
 	const struct source_window *win;
-	struct rejects *rejects;
-	struct source_counts *counts;
-	struct csvscan *scan;
-	struct shard *stage;		/* reading files at once: rejects wait here */
-	bool		no_progress;	/* another thread draws the progress line */
-	bool		have_header;
-	bool		failed;			/* a fatal error was logged */
-	uint32_t	ncols;			/* header fields */
-	uint32_t	col[COL_COUNT]; /* field index of each column, COL_ABSENT if none */
-	uint64_t	rows;			/* data rows of this file */
-	char		scratch[COL_REQUIRED][FIELD_SCRATCH];
-	char		id_scratch[32];
-	char	   *big_scratch[COL_COUNT]; /* owned, for the loaded free-text columns */
-	size_t		big_len[COL_COUNT];
+	struct rejects             *rejects;
+	struct source_counts       *counts;
+	struct csvscan             *scan;
+	struct shard               *stage;       /* reading files at once: rejects wait here */
+	bool                        no_progress; /* another thread draws the progress line */
+	bool                        have_header;
+	bool                        failed;         /* a fatal error was logged */
+	uint32_t                    ncols;          /* header fields */
+	uint32_t                    col[COL_COUNT]; /* field index of each column, COL_ABSENT if none */
+	uint64_t                    rows;           /* data rows of this file */
+	char                        scratch[COL_REQUIRED][FIELD_SCRATCH];
+	char                        id_scratch[32];
+	char              *big_scratch[COL_COUNT]; /* owned, for the loaded free-text columns */
+	size_t             big_len[COL_COUNT];
 	struct pending_row batch[BATCH_ROWS];
-	int			nbatch;
+	int                nbatch;
 };
 
 /* Applies the batched rows to the aggregate. */
@@ -113,10 +113,10 @@ flush_batch(struct reader *r)
 static bool
 on_header(struct reader *r, const struct csv_record *rec)
 {
-	bool		seen[COL_COUNT] = {false};
-	uint32_t	max_col = 0;
-	char	   *scratch;
-	int			required = r->win->row_fn ? COL_ID + 1 : COL_REQUIRED;
+	bool     seen[COL_COUNT] = { false };
+	uint32_t max_col = 0;
+	char    *scratch;
+	int      required = r->win->row_fn ? COL_ID + 1 : COL_REQUIRED;
 
 	if (rec->bad_quote)
 	{
@@ -134,12 +134,12 @@ on_header(struct reader *r, const struct csv_record *rec)
 	for (uint32_t i = 0; i < rec->nfields; i++)
 	{
 		const char *v;
-		size_t		vlen;
+		size_t      vlen;
 
 		csvscan_field(rec, i, scratch, &v, &vlen);
 		if (i == 0 && vlen >= 3 && memcmp(v, "\xEF\xBB\xBF", 3) == 0)
 		{
-			v += 3;				/* a UTF-8 byte order mark */
+			v += 3; /* a UTF-8 byte order mark */
 			vlen -= 3;
 		}
 		for (int c = 0; c < COL_COUNT; c++)
@@ -198,7 +198,7 @@ static inline const char *
 small_field(struct reader *r, const struct csv_record *rec, int c, size_t max, size_t *len)
 {
 	const struct csv_span *sp = &rec->spans[r->col[c]];
-	const char *v;
+	const char            *v;
 
 	if (sp->len > max)
 		return NULL;
@@ -258,13 +258,18 @@ big_field(struct reader *r, const struct csv_record *rec, int c, size_t *len)
 
 /* Validates the id and hands a loadable row to the window's row_fn. */
 static bool
-load_row(struct reader *r, const struct csv_record *rec, const char *stream,
-		 size_t stream_len, const char *node, size_t node_len, bool poll, int ok,
-		 const char *ts, size_t ts_len)
+load_row(struct reader *r, const struct csv_record *rec, const char *stream, size_t stream_len,
+		 const char *node, size_t node_len, bool poll, int ok, const char *ts, size_t ts_len)
 {
 	struct source_row row = {
-		.stream = stream,.stream_len = stream_len,.node = node,.node_len = node_len,
-		.poll = poll,.ok = ok,.timestamp = ts,.timestamp_len = ts_len,
+		.stream = stream,
+		.stream_len = stream_len,
+		.node = node,
+		.node_len = node_len,
+		.poll = poll,
+		.ok = ok,
+		.timestamp = ts,
+		.timestamp_len = ts_len,
 	};
 
 	row.id = small_field(r, rec, COL_ID, 24, &row.id_len);
@@ -289,23 +294,15 @@ load_row(struct reader *r, const struct csv_record *rec, const char *stream,
 static bool
 on_record(void *arg, const struct csv_record *rec)
 {
-	struct reader *r = arg;
-	const char *stream,
-			   *node,
-			   *type,
-			   *succ,
-			   *ts;
-	size_t		stream_len,
-				node_len,
-				type_len,
-				succ_len,
-				ts_len;
-	bool		poll;
-	int			ok;
-	int64_t		t;
-	struct pending_row *p;
+	struct reader              *r = arg;
+	const char                 *stream, *node, *type, *succ, *ts;
+	size_t                      stream_len, node_len, type_len, succ_len, ts_len;
+	bool                        poll;
+	int                         ok;
+	int64_t                     t;
+	struct pending_row         *p;
 	const struct source_window *win = r->win;
-	size_t		idx;
+	size_t                      idx;
 
 	if (!r->have_header)
 		return on_header(r, rec);
@@ -391,16 +388,16 @@ static enum payrun_exit
 read_file(const char *path, const struct input_limits *limits, struct reader *r,
 		  struct source_file *file)
 {
-	struct input *in;
+	struct input       *in;
 	struct input_chunk *prev = NULL;
 	struct input_chunk *cur;
-	const char *carry = NULL;	/* unfinished record: in prev, or in side */
-	size_t		carry_len = 0;
-	char	   *side = NULL;	/* owned, for records longer than the headroom */
-	size_t		side_cap = 0;
-	struct progress pg;
-	struct input_stats stats;
-	bool		ok = true;
+	const char         *carry = NULL; /* unfinished record: in prev, or in side */
+	size_t              carry_len = 0;
+	char               *side = NULL; /* owned, for records longer than the headroom */
+	size_t              side_cap = 0;
+	struct progress     pg;
+	struct input_stats  stats;
+	bool                ok = true;
 
 	if (!input_open(path, limits, &in))
 		return PAYRUN_EXIT_DATA;
@@ -410,8 +407,8 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	for (;;)
 	{
 		const char *buf;
-		size_t		len;
-		size_t		consumed;
+		size_t      len;
+		size_t      consumed;
 
 		if (!input_next(in, &cur))
 		{
@@ -448,9 +445,9 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 		}
 		else
 		{
-			size_t		need = carry_len + cur->len + CSVSCAN_PAD;
-			size_t		carry_off = (carry >= side && carry < side + side_cap) ?
-				(size_t) (carry - side) : SIZE_MAX;
+			size_t need = carry_len + cur->len + CSVSCAN_PAD;
+			size_t carry_off = (carry >= side && carry < side + side_cap) ? (size_t) (carry - side)
+																		  : SIZE_MAX;
 
 			if (need > side_cap)
 			{
@@ -503,16 +500,15 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	r->counts->file_bytes += stats.file_bytes;
 	r->counts->decoded_bytes += stats.decoded_bytes;
 	if (ok)
-		log_info("read '%s' (%s, %u member(s)): %llu bytes, %llu decoded, %llu rows",
-				 path, stats.kind, stats.gzip_members,
-				 (unsigned long long) stats.file_bytes,
+		log_info("read '%s' (%s, %u member(s)): %llu bytes, %llu decoded, %llu rows", path,
+				 stats.kind, stats.gzip_members, (unsigned long long) stats.file_bytes,
 				 (unsigned long long) stats.decoded_bytes, (unsigned long long) r->rows);
 	return ok ? PAYRUN_EXIT_OK : PAYRUN_EXIT_DATA;
 }
 
 void
-source_window_single(struct source_window *win, const struct period *period,
-					 struct aggregate *agg, uint64_t *in_period)
+source_window_single(struct source_window *win, const struct period *period, struct aggregate *agg,
+					 uint64_t *in_period)
 {
 	memset(win, 0, sizeof(*win));
 	win->start = period->start;
@@ -531,8 +527,8 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 		 struct rejects *rejects, struct source_counts *counts, struct source_file *file,
 		 struct shard *stage, bool progress)
 {
-	struct csvscan scan;
-	struct reader *r = mem_calloc(1, sizeof(*r));
+	struct csvscan   scan;
+	struct reader   *r = mem_calloc(1, sizeof(*r));
 	enum payrun_exit rc;
 
 	/* the header may be wide; data records shrink the cap once it is read */
@@ -546,7 +542,7 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 	r->no_progress = !progress;
 	rc = read_file(path, limits, r, file);
 	if (rc != PAYRUN_EXIT_OK && r->failed)
-		rc = PAYRUN_EXIT_DB;	/* the row consumer failed, and said why */
+		rc = PAYRUN_EXIT_DB; /* the row consumer failed, and said why */
 	csvscan_release(&scan);
 	for (int c = 0; c < COL_COUNT; c++)
 		free(r->big_scratch[c]);
@@ -582,42 +578,41 @@ source_csv_read_file(const char *path, const struct source_window *win,
 
 struct staged_reject
 {
-	uint64_t	line;
-	size_t		raw_off;		/* in the shard's raw bytes */
-	uint32_t	raw_len;		/* cut at REJECTS_RECORD_MAX */
-	uint8_t		reason;
+	uint64_t line;
+	size_t   raw_off; /* in the shard's raw bytes */
+	uint32_t raw_len; /* cut at REJECTS_RECORD_MAX */
+	uint8_t  reason;
 };
 
 struct shard
 {
-	const char *path;
-	struct source_window win;	/* the caller's window, into the arrays below */
-	struct aggregate *aggs;		/* owned, win.nperiods, created on first use */
-	uint64_t   *in_period;		/* owned, win.nperiods */
-	struct source_counts counts;
-	struct source_file file;
-	struct staged_reject *rj;	/* owned */
-	size_t		nrj;
-	size_t		rj_cap;
-	char	   *raw;			/* owned: the staged records' bytes */
-	size_t		raw_len;
-	size_t		raw_cap;
-	bool		overflow;		/* rejects no longer kept: read it again */
-	enum payrun_exit rc;
-	bool		started;
-	bool		done;			/* under the pool's lock */
+	const char           *path;
+	struct source_window  win;       /* the caller's window, into the arrays below */
+	struct aggregate     *aggs;      /* owned, win.nperiods, created on first use */
+	uint64_t             *in_period; /* owned, win.nperiods */
+	struct source_counts  counts;
+	struct source_file    file;
+	struct staged_reject *rj; /* owned */
+	size_t                nrj;
+	size_t                rj_cap;
+	char                 *raw; /* owned: the staged records' bytes */
+	size_t                raw_len;
+	size_t                raw_cap;
+	bool                  overflow; /* rejects no longer kept: read it again */
+	enum payrun_exit      rc;
+	bool                  started;
+	bool                  done; /* under the pool's lock */
 };
 
 static void
-stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason,
-			 const char *raw, size_t len)
+stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason, const char *raw,
+			 size_t len)
 {
 	struct staged_reject *e;
 
 	if (len > REJECTS_RECORD_MAX)
 		len = REJECTS_RECORD_MAX;
-	if (sh->overflow ||
-		sh->raw_len + len + (sh->nrj + 1) * sizeof(*sh->rj) > STAGE_MAX_BYTES)
+	if (sh->overflow || sh->raw_len + len + (sh->nrj + 1) * sizeof(*sh->rj) > STAGE_MAX_BYTES)
 	{
 		sh->overflow = true;
 		return;
@@ -678,7 +673,7 @@ static bool
 shard_merge(struct shard *sh, const struct source_window *win, struct rejects *rejects,
 			struct source_counts *counts)
 {
-	bool		ok = true;
+	bool ok = true;
 
 	for (size_t p = 0; p < win->nperiods; p++)
 	{
@@ -703,16 +698,16 @@ shard_merge(struct shard *sh, const struct source_window *win, struct rejects *r
 
 struct file_pool
 {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct shard *shards;		/* npaths, each with its path */
-	size_t		npaths;
-	size_t		next;			/* the next file to start */
-	size_t		merged;			/* files added in by the main thread */
-	size_t		window;			/* files started but not merged, at most */
-	bool		stop;			/* a file failed: start no more */
-	const struct input_limits *limits;
-	const struct source_window *win;	/* the caller's */
+	pthread_mutex_t             lock;
+	pthread_cond_t              cond;
+	struct shard               *shards; /* npaths, each with its path */
+	size_t                      npaths;
+	size_t                      next;   /* the next file to start */
+	size_t                      merged; /* files added in by the main thread */
+	size_t                      window; /* files started but not merged, at most */
+	bool                        stop;   /* a file failed: start no more */
+	const struct input_limits  *limits;
+	const struct source_window *win; /* the caller's */
 };
 
 static void *
@@ -738,8 +733,7 @@ file_worker(void *arg)
 		pthread_mutex_unlock(&fp->lock);
 
 		shard_init(sh, fp->win);
-		sh->rc = read_one(sh->path, &sh->win, fp->limits, NULL, &sh->counts, &sh->file, sh,
-						  false);
+		sh->rc = read_one(sh->path, &sh->win, fp->limits, NULL, &sh->counts, &sh->file, sh, false);
 
 		pthread_mutex_lock(&fp->lock);
 		sh->done = true;
@@ -758,8 +752,8 @@ read_in_turn(const char *const *paths, size_t npaths, const struct source_window
 {
 	for (size_t i = 0; i < npaths; i++)
 	{
-		enum payrun_exit rc = read_one(paths[i], win, limits, rejects, counts, &files[i],
-									   NULL, true);
+		enum payrun_exit rc = read_one(paths[i], win, limits, rejects, counts, &files[i], NULL,
+									   true);
 
 		if (rc != PAYRUN_EXIT_OK)
 			return rc;
@@ -769,16 +763,15 @@ read_in_turn(const char *const *paths, size_t npaths, const struct source_window
 
 static enum payrun_exit
 read_files_at_once(const char *const *paths, size_t npaths, const struct source_window *win,
-				   const struct input_limits *limits, unsigned jobs,
-				   struct rejects *rejects, struct source_counts *counts,
-				   struct source_file *files)
+				   const struct input_limits *limits, unsigned jobs, struct rejects *rejects,
+				   struct source_counts *counts, struct source_file *files)
 {
-	struct file_pool fp = {.npaths = npaths,.limits = limits,.win = win};
-	pthread_t  *threads = mem_calloc(jobs, sizeof(pthread_t));
-	unsigned	started = 0;
+	struct file_pool fp = { .npaths = npaths, .limits = limits, .win = win };
+	pthread_t       *threads = mem_calloc(jobs, sizeof(pthread_t));
+	unsigned         started = 0;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	struct progress pg;
-	uint64_t	bytes = 0;
+	struct progress  pg;
+	uint64_t         bytes = 0;
 
 	pthread_mutex_init(&fp.lock, NULL);
 	pthread_cond_init(&fp.cond, NULL);
@@ -796,7 +789,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		started++;
 	}
 	if (started == 0)
-		goto out;				/* no reader thread to be had: read them in turn */
+		goto out; /* no reader thread to be had: read them in turn */
 	progress_init(&pg, "files");
 
 	for (size_t i = 0; i < npaths; i++)
@@ -808,7 +801,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 			pthread_cond_wait(&fp.cond, &fp.lock);
 		pthread_mutex_unlock(&fp.lock);
 		if (!sh->started)
-			break;				/* not reached: files start in order */
+			break; /* not reached: files start in order */
 		if (sh->overflow)
 		{
 			log_info("%s: too many rejects to hold; reading it again", sh->path);
@@ -859,7 +852,7 @@ out:
 static unsigned
 default_jobs(void)
 {
-	long		n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	if (n < 1)
 		return 1;

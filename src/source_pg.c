@@ -15,22 +15,29 @@
 /* settle_read.sql's columns */
 enum
 {
-	COL_STREAM, COL_NODE, COL_POLLS, COL_OK_POLLS, COL_FAILED_SPOTS,
-	COL_BAD_TYPE, COL_NULL_SUCCESS, COL_ROWS, NCOLS
+	COL_STREAM,
+	COL_NODE,
+	COL_POLLS,
+	COL_OK_POLLS,
+	COL_FAILED_SPOTS,
+	COL_BAD_TYPE,
+	COL_NULL_SUCCESS,
+	COL_ROWS,
+	NCOLS
 };
 
 struct pg_reader
 {
-	struct aggregate *agg;
-	struct rejects *rejects;
+	struct aggregate     *agg;
+	struct rejects       *rejects;
 	struct source_counts *counts;
-	bool		failed;
+	bool                  failed;
 };
 
 static bool
 parse_count(const char *v, uint64_t *out)
 {
-	char	   *end;
+	char *end;
 
 	if (v == NULL || v[0] < '0' || v[0] > '9')
 		return false;
@@ -44,9 +51,9 @@ static void
 reject_group(struct pg_reader *r, const char *const *values, const int *lengths,
 			 enum reject_reason reason, uint64_t rows)
 {
-	char		record[2 * AGGREGATE_ID_MAX + 64];
-	int			slen = values[COL_STREAM] ? lengths[COL_STREAM] : 0;
-	int			nlen = values[COL_NODE] ? lengths[COL_NODE] : 0;
+	char record[2 * AGGREGATE_ID_MAX + 64];
+	int  slen = values[COL_STREAM] ? lengths[COL_STREAM] : 0;
+	int  nlen = values[COL_NODE] ? lengths[COL_NODE] : 0;
 
 	snprintf(record, sizeof(record), "stream_id=%.*s node_id=%.*s rows=%llu",
 			 slen > AGGREGATE_ID_MAX ? AGGREGATE_ID_MAX : slen,
@@ -61,10 +68,9 @@ static bool
 on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 {
 	struct pg_reader *r = arg;
-	uint64_t	n[NCOLS];
-	uint64_t	valid;
-	size_t		slen,
-				nlen;
+	uint64_t          n[NCOLS];
+	uint64_t          valid;
+	size_t            slen, nlen;
 
 	if (ncols != NCOLS)
 	{
@@ -86,14 +92,14 @@ on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 	nlen = values[COL_NODE] ? (size_t) lengths[COL_NODE] : 0;
 	if (slen == 0 || slen > AGGREGATE_ID_MAX)
 	{
-		reject_group(r, values, lengths, slen == 0 ? REJECT_EMPTY_STREAM_ID :
-					 REJECT_STREAM_ID_TOO_LONG, n[COL_ROWS]);
+		reject_group(r, values, lengths,
+					 slen == 0 ? REJECT_EMPTY_STREAM_ID : REJECT_STREAM_ID_TOO_LONG, n[COL_ROWS]);
 		return true;
 	}
 	if (nlen == 0 || nlen > AGGREGATE_ID_MAX)
 	{
-		reject_group(r, values, lengths, nlen == 0 ? REJECT_EMPTY_NODE_ID :
-					 REJECT_NODE_ID_TOO_LONG, n[COL_ROWS]);
+		reject_group(r, values, lengths, nlen == 0 ? REJECT_EMPTY_NODE_ID : REJECT_NODE_ID_TOO_LONG,
+					 n[COL_ROWS]);
 		return true;
 	}
 	if (n[COL_BAD_TYPE] > 0)
@@ -123,22 +129,23 @@ on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 struct pools_reader
 {
 	struct pools *pools;
-	uint64_t	row;
-	bool		failed;
+	uint64_t      row;
+	bool          failed;
 };
 
 static bool
 on_pool(void *arg, int ncols, const char *const *values, const int *lengths)
 {
 	struct pools_reader *pr = arg;
-	int64_t		amount;
+	int64_t              amount;
 
 	pr->row++;
-	if (ncols != 2 || values[0] == NULL || values[1] == NULL ||
-		lengths[0] == 0 || lengths[0] > AGGREGATE_ID_MAX ||
+	if (ncols != 2 || values[0] == NULL || values[1] == NULL || lengths[0] == 0 ||
+		lengths[0] > AGGREGATE_ID_MAX ||
 		!pools_parse_amount(values[1], (size_t) lengths[1], &amount))
 	{
-		log_error("payout_pools row %llu for this period is invalid (stream id 1..%d bytes, pool 0..2^63-1)",
+		log_error("payout_pools row %llu for this period is invalid (stream id 1..%d bytes, pool "
+				  "0..2^63-1)",
 				  (unsigned long long) pr->row, AGGREGATE_ID_MAX);
 		pr->failed = true;
 		return false;
@@ -165,17 +172,15 @@ rollback_read(struct db *db, const char *step)
 }
 
 enum payrun_exit
-source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
-			   struct pools *pools, struct aggregate *agg, struct rejects *rejects,
-			   struct source_counts *counts, struct report *rep)
+source_pg_read(struct db *db, const struct period *period, bool pools_from_db, struct pools *pools,
+			   struct aggregate *agg, struct rejects *rejects, struct source_counts *counts,
+			   struct report *rep)
 {
-	char		start[TIMESTAMP_FORMAT_LEN];
-	char		end[TIMESTAMP_FORMAT_LEN];
-	const char *params[2] = {start, end};
-	struct pg_reader r = {.agg = agg,.rejects = rejects,.counts = counts};
-	double		t0,
-				c0,
-				first_row_s = 0;
+	char             start[TIMESTAMP_FORMAT_LEN];
+	char             end[TIMESTAMP_FORMAT_LEN];
+	const char      *params[2] = { start, end };
+	struct pg_reader r = { .agg = agg, .rejects = rejects, .counts = counts };
+	double           t0, c0, first_row_s = 0;
 
 	timestamp_format(period->start, start);
 	timestamp_format(period->end, end);
@@ -187,11 +192,11 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
 
 	if (pools_from_db)
 	{
-		struct pools_reader pr = {.pools = pools};
+		struct pools_reader pr = { .pools = pools };
 
 		report_begin(rep, REPORT_PHASE_POOLS);
-		if (!db_query(db, "read pools", "pools_read", sql_pools_read, 2, params,
-					  on_pool, &pr, NULL))
+		if (!db_query(db, "read pools", "pools_read", sql_pools_read, 2, params, on_pool, &pr,
+					  NULL))
 		{
 			rollback_read(db, "read pools");
 			return pr.failed ? PAYRUN_EXIT_DATA : PAYRUN_EXIT_DB;
@@ -206,20 +211,19 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
 
 	t0 = report_now();
 	c0 = cpu_now();
-	if (!db_query(db, "read probes", "settle_read", sql_settle_read, 2, params,
-				  on_group, &r, &first_row_s))
+	if (!db_query(db, "read probes", "settle_read", sql_settle_read, 2, params, on_group, &r,
+				  &first_row_s))
 	{
 		rollback_read(db, "read probes");
 		return r.failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
 	}
 	{
-		double		wall = report_now() - t0;
-		double		cpu = cpu_now() - c0;
+		double wall = report_now() - t0;
+		double cpu = cpu_now() - c0;
 
 		/* the server's work shows as time to the first row; our CPU is fetching */
 		report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);
-		report_record(rep, REPORT_PHASE_FETCH, wall - first_row_s, cpu,
-					  aggregate_count(agg), 0);
+		report_record(rep, REPORT_PHASE_FETCH, wall - first_row_s, cpu, aggregate_count(agg), 0);
 	}
 	if (!db_exec(db, "read probes", "COMMIT", "COMMIT"))
 		return PAYRUN_EXIT_DB;

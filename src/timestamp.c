@@ -25,7 +25,7 @@ is_digit(char c)
 static inline bool
 read_digits(const char *s, int n, int *out)
 {
-	int			v = 0;
+	int v = 0;
 
 	for (int i = 0; i < n; i++)
 	{
@@ -40,8 +40,8 @@ read_digits(const char *s, int n, int *out)
 bool
 timestamp_valid_date(int year, int month, int day)
 {
-	static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int			max;
+	static const int mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int              max;
 
 	if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1)
 		return false;
@@ -58,10 +58,10 @@ timestamp_valid_date(int year, int month, int day)
 int64_t
 timestamp_days_from_civil(int64_t y, int m, int d)
 {
-	int64_t		era;
-	int64_t		yoe;
-	int64_t		doy;
-	int64_t		doe;
+	int64_t era;
+	int64_t yoe;
+	int64_t doy;
+	int64_t doe;
 
 	y -= m <= 2;
 	era = (y >= 0 ? y : y - 399) / 400;
@@ -75,23 +75,18 @@ bool
 timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds)
 {
 	/* one-entry cache of the date part; per thread, as parsing is threaded */
-	static _Thread_local char cached_date[10];
+	static _Thread_local char    cached_date[10];
 	static _Thread_local int64_t cached_days;
-	static _Thread_local bool cached_valid;
-	int			year,
-				month,
-				day,
-				hour,
-				minute,
-				second;
-	int64_t		days;
-	int64_t		t;
-	size_t		pos;
-	int			offset_seconds = 0;
+	static _Thread_local bool    cached_valid;
+	int                          year, month, day, hour, minute, second;
+	int64_t                      days;
+	int64_t                      t;
+	size_t                       pos;
+	int                          offset_seconds = 0;
 
 	/* "YYYY-MM-DD HH:MM:SS" is 19 bytes */
-	if (len < 19 || s[4] != '-' || s[7] != '-' ||
-		(s[10] != ' ' && s[10] != 'T') || s[13] != ':' || s[16] != ':')
+	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
+		s[16] != ':')
 		return false;
 
 	if (cached_valid && memcmp(cached_date, s, 10) == 0)
@@ -114,7 +109,7 @@ timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds)
 	pos = 19;
 	if (pos < len && s[pos] == '.')
 	{
-		size_t		start = ++pos;
+		size_t start = ++pos;
 
 		while (pos < len && is_digit(s[pos]))
 			pos++;
@@ -123,9 +118,8 @@ timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds)
 	}
 	if (pos < len)
 	{
-		char		sign = s[pos];
-		int			oh,
-					om = 0;
+		char sign = s[pos];
+		int  oh, om = 0;
 
 		if (sign == 'Z')
 		{
@@ -134,7 +128,7 @@ timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds)
 		}
 		else if (sign == '+' || sign == '-')
 		{
-			size_t		rest = len - pos - 1;
+			size_t      rest = len - pos - 1;
 			const char *z = s + pos + 1;
 
 			if (rest == 2)
@@ -188,17 +182,17 @@ put_digits(char *out, int v, int n)
 void
 timestamp_format(int64_t t, char out[TIMESTAMP_FORMAT_LEN])
 {
-	int64_t		days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t		secs = t - days * 86400;
-	int64_t		z = days + 719468;
-	int64_t		era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t		doe = z - era * 146097;
-	int64_t		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t		mp = (5 * doy + 2) / 153;
-	int			d = (int) (doy - (153 * mp + 2) / 5 + 1);
-	int			m = (int) (mp < 10 ? mp + 3 : mp - 9);
-	int64_t		y = yoe + era * 400 + (m <= 2);
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t secs = t - days * 86400;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int     d = (int) (doy - (153 * mp + 2) / 5 + 1);
+	int     m = (int) (mp < 10 ? mp + 3 : mp - 9);
+	int64_t y = yoe + era * 400 + (m <= 2);
 
 	put_digits(out, (int) y, 4);
 	out[4] = '-';

@@ -41,61 +41,61 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define GOLDEN UINT64_C(0x9E3779B97F4A7C15)
+#define GOLDEN        UINT64_C(0x9E3779B97F4A7C15)
 #define DRAWS_PER_ROW 16
-#define DAY_US UINT64_C(86400000000)
-#define TEXT_BLOCK (1024 * 1024)	/* bytes of CSV per compressed block */
-#define ROW_MAX 1024				/* longest row we ever format, with margin */
-#define DICT_SIZE 32768				/* deflate window carried from block to block */
-#define NSLOTS 8					/* blocks in flight */
-#define MAX_THREADS 16
+#define DAY_US        UINT64_C(86400000000)
+#define TEXT_BLOCK    (1024 * 1024) /* bytes of CSV per compressed block */
+#define ROW_MAX       1024          /* longest row we ever format, with margin */
+#define DICT_SIZE     32768         /* deflate window carried from block to block */
+#define NSLOTS        8             /* blocks in flight */
+#define MAX_THREADS   16
 
 struct options
 {
-	uint64_t	rows;
-	uint32_t	nodes;
-	uint32_t	streams;
-	char		day[11];		/* YYYY-MM-DD, validated */
-	uint64_t	seed;
-	double		spot_ratio;		/* fraction of rows that are spot checks */
-	double		fail_ratio;		/* mean failure rate of stats polls */
-	double		spot_fail_ratio;	/* mean failure rate of spot checks */
-	const char *out;			/* path, or "-" for stdout */
-	int			gzip_level;		/* 0 = plain CSV */
-	uint32_t	files;
-	uint32_t	members;
-	uint32_t	threads;		/* compressor threads */
-	bool		crlf;
-	bool		compressible;	/* whole-second timestamps, fixed response values */
-	uint64_t	first_id;
-	bool		quiet;
+	uint64_t    rows;
+	uint32_t    nodes;
+	uint32_t    streams;
+	char        day[11]; /* YYYY-MM-DD, validated */
+	uint64_t    seed;
+	double      spot_ratio;      /* fraction of rows that are spot checks */
+	double      fail_ratio;      /* mean failure rate of stats polls */
+	double      spot_fail_ratio; /* mean failure rate of spot checks */
+	const char *out;             /* path, or "-" for stdout */
+	int         gzip_level;      /* 0 = plain CSV */
+	uint32_t    files;
+	uint32_t    members;
+	uint32_t    threads; /* compressor threads */
+	bool        crlf;
+	bool        compressible; /* whole-second timestamps, fixed response values */
+	uint64_t    first_id;
+	bool        quiet;
 };
 
 /* One (stream, node) pair that exists in the relay topology. */
 struct pair
 {
-	uint32_t	node;
-	uint32_t	stream;
+	uint32_t node;
+	uint32_t stream;
 };
 
 /* Everything the row formatter reads; built once, then read-only. */
 struct world
 {
 	const struct options *opt;
-	char	  (*node_id)[16];	/* owned: "node-000123", NUL-terminated */
-	uint8_t    *node_id_len;	/* owned */
-	char	  (*stream_id)[16];	/* owned: "stream-042" */
-	uint8_t    *stream_id_len;	/* owned */
-	uint16_t   *node_latency;	/* owned: per node, typical latency in ms */
-	uint16_t   *stream_kbps;	/* owned: per stream, encoding bitrate */
-	uint8_t    *stream_codec;	/* owned: per stream, index into CODECS */
-	uint64_t   *node_stats_fail;	/* owned: per node, threshold on 53-bit draws */
-	uint64_t   *node_spot_fail;	/* owned: same for spot checks */
-	struct pair *pairs;			/* owned, grouped by node */
-	uint32_t	npairs;
-	uint64_t	spot_threshold;	/* 53-bit draw below this: spot check */
-	uint64_t	seed_base;		/* splitmix64 counter origin */
-	char		date_prefix[12];	/* "YYYY-MM-DD " */
+	char (*node_id)[16];          /* owned: "node-000123", NUL-terminated */
+	uint8_t *node_id_len;         /* owned */
+	char (*stream_id)[16];        /* owned: "stream-042" */
+	uint8_t     *stream_id_len;   /* owned */
+	uint16_t    *node_latency;    /* owned: per node, typical latency in ms */
+	uint16_t    *stream_kbps;     /* owned: per stream, encoding bitrate */
+	uint8_t     *stream_codec;    /* owned: per stream, index into CODECS */
+	uint64_t    *node_stats_fail; /* owned: per node, threshold on 53-bit draws */
+	uint64_t    *node_spot_fail;  /* owned: same for spot checks */
+	struct pair *pairs;           /* owned, grouped by node */
+	uint32_t     npairs;
+	uint64_t     spot_threshold;  /* 53-bit draw below this: spot check */
+	uint64_t     seed_base;       /* splitmix64 counter origin */
+	char         date_prefix[12]; /* "YYYY-MM-DD " */
 };
 
 struct file_plan;
@@ -108,60 +108,60 @@ struct file_plan;
 enum slot_state
 {
 	SLOT_FREE,
-	SLOT_FILLED,				/* text ready, waiting for a compressor */
+	SLOT_FILLED, /* text ready, waiting for a compressor */
 	SLOT_COMPRESSING,
-	SLOT_COMPRESSED,			/* output ready, waiting for the writer */
+	SLOT_COMPRESSED, /* output ready, waiting for the writer */
 };
 
 struct slot
 {
 	enum slot_state state;
-	uint64_t	seq;			/* block number, from 0 */
-	char	   *text;			/* owned, TEXT_BLOCK + ROW_MAX */
-	size_t		len;
-	unsigned char *dict;		/* owned, DICT_SIZE: text before this block */
-	size_t		dict_len;		/* 0 at the start of a member */
-	unsigned char *out;			/* owned, out_cap */
-	size_t		out_len;
-	uLong		crc;			/* crc32 of text */
-	bool		end_member;		/* last block of a gzip member */
-	bool		end_file;		/* last block of a file */
-	bool		end_all;		/* no data: tells the threads to stop */
+	uint64_t        seq;  /* block number, from 0 */
+	char           *text; /* owned, TEXT_BLOCK + ROW_MAX */
+	size_t          len;
+	unsigned char  *dict;     /* owned, DICT_SIZE: text before this block */
+	size_t          dict_len; /* 0 at the start of a member */
+	unsigned char  *out;      /* owned, out_cap */
+	size_t          out_len;
+	uLong           crc;        /* crc32 of text */
+	bool            end_member; /* last block of a gzip member */
+	bool            end_file;   /* last block of a file */
+	bool            end_all;    /* no data: tells the threads to stop */
 };
 
 struct pipeline
 {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct slot slots[NSLOTS];
-	size_t		out_cap;		/* deflateBound of a full block, with margin */
-	uint64_t	filled;			/* blocks handed over by the generator */
-	uint64_t	taken;			/* blocks taken by compressors */
-	uint64_t	written;		/* blocks written and freed */
-	bool		failed;			/* a thread hit an error (already reported) */
-	int			level;			/* 0: plain CSV, no compression */
+	pthread_cond_t  cond;
+	struct slot     slots[NSLOTS];
+	size_t          out_cap; /* deflateBound of a full block, with margin */
+	uint64_t        filled;  /* blocks handed over by the generator */
+	uint64_t        taken;   /* blocks taken by compressors */
+	uint64_t        written; /* blocks written and freed */
+	bool            failed;  /* a thread hit an error (already reported) */
+	int             level;   /* 0: plain CSV, no compression */
 
 	/* writer thread's own state */
 	const struct file_plan *files;
-	int			fd;				/* current output file, -1 if none */
-	const char *path;			/* current output path, for messages */
-	bool		member_open;
-	uLong		member_crc;
-	uint64_t	member_len;		/* bytes of text in the member (mod 2^32 in the trailer) */
-	uint64_t	raw_bytes;		/* CSV bytes, all files */
-	uint64_t	out_bytes;		/* bytes written, all files */
+	int                     fd;   /* current output file, -1 if none */
+	const char             *path; /* current output path, for messages */
+	bool                    member_open;
+	uLong                   member_crc;
+	uint64_t                member_len; /* bytes of text in the member (mod 2^32 in the trailer) */
+	uint64_t                raw_bytes;  /* CSV bytes, all files */
+	uint64_t                out_bytes;  /* bytes written, all files */
 };
 
 /* The file list is fixed before the writer starts. */
 struct file_plan
 {
-	char	   *path;			/* owned */
-	uint64_t	first_row;
-	uint64_t	end_row;		/* exclusive */
+	char    *path; /* owned */
+	uint64_t first_row;
+	uint64_t end_row; /* exclusive */
 };
 
 static const char HEADER[] =
-"id,stream_id,node_id,probe_type,success,probe_timestamp,error_message,response_data";
+	"id,stream_id,node_id,probe_type,success,probe_timestamp,error_message,response_data";
 
 /*
  * Error messages of failed probes, already in CSV form (quoted when they hold
@@ -181,38 +181,39 @@ static const char *const SPOT_ERRORS[] = {
 	"timeout after 2000 ms",
 	"\"range request rejected: \"\"416\"\"\"",
 };
-static const char *const CODECS[] = {"h264", "h265", "vp9", "av1"};
+static const char *const CODECS[] = { "h264", "h265", "vp9", "av1" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-			"usage: gen_probes [OPTION]...\n"
-			"Writes a deterministic day of probe results as a PostgreSQL CSV export.\n\n"
-			"  --rows N            rows in the day (default 14400000)\n"
-			"  --nodes N           relay nodes (default 10000)\n"
-			"  --streams N         streams (default 100)\n"
-			"  --day YYYY-MM-DD    the UTC day (default 2026-11-01)\n"
-			"  --seed N            random seed (default 1)\n"
-			"  --spot-ratio F      fraction of spot_check rows (default 0.1)\n"
-			"  --fail-ratio F      mean failure rate of stats polls (default 0.03)\n"
-			"  --spot-fail-ratio F mean failure rate of spot checks (default 0.05)\n"
-			"  --first-id N        id of the first row (default 1)\n"
-			"  --out FILE          output file, '-' for stdout (default '-')\n"
-			"  --gzip LEVEL        gzip level 1-9, 0 for plain CSV (default 6)\n"
-			"  --files K           split the day by time into K files (default 1)\n"
-			"  --members M         write each file as M gzip members (default 1)\n"
-			"  --threads N         compressor threads (default 2); the output is the same for any N\n"
-			"  --crlf              end lines with CR LF\n"
-			"  --compressible      whole-second timestamps and fixed numbers in response_data:\n"
-			"                      the default day compresses 12:1 instead of 8:1\n"
-			"  -q, --quiet         no summary on stderr\n"
-			"  -h, --help          this help\n\n"
-			"With --files K > 1, FILE's suffix .csv.gz, .csv or .gz (whichever it ends\n"
-			"with) gets .partNN put before it, NN from 01: day.csv.gz -> day.part01.csv.gz.\n"
-			"Each file has its own header line.\n");
+	fprintf(
+		f,
+		"usage: gen_probes [OPTION]...\n"
+		"Writes a deterministic day of probe results as a PostgreSQL CSV export.\n\n"
+		"  --rows N            rows in the day (default 14400000)\n"
+		"  --nodes N           relay nodes (default 10000)\n"
+		"  --streams N         streams (default 100)\n"
+		"  --day YYYY-MM-DD    the UTC day (default 2026-11-01)\n"
+		"  --seed N            random seed (default 1)\n"
+		"  --spot-ratio F      fraction of spot_check rows (default 0.1)\n"
+		"  --fail-ratio F      mean failure rate of stats polls (default 0.03)\n"
+		"  --spot-fail-ratio F mean failure rate of spot checks (default 0.05)\n"
+		"  --first-id N        id of the first row (default 1)\n"
+		"  --out FILE          output file, '-' for stdout (default '-')\n"
+		"  --gzip LEVEL        gzip level 1-9, 0 for plain CSV (default 6)\n"
+		"  --files K           split the day by time into K files (default 1)\n"
+		"  --members M         write each file as M gzip members (default 1)\n"
+		"  --threads N         compressor threads (default 2); the output is the same for any N\n"
+		"  --crlf              end lines with CR LF\n"
+		"  --compressible      whole-second timestamps and fixed numbers in response_data:\n"
+		"                      the default day compresses 12:1 instead of 8:1\n"
+		"  -q, --quiet         no summary on stderr\n"
+		"  -h, --help          this help\n\n"
+		"With --files K > 1, FILE's suffix .csv.gz, .csv or .gz (whichever it ends\n"
+		"with) gets .partNN put before it, NN from 01: day.csv.gz -> day.part01.csv.gz.\n"
+		"Each file has its own header line.\n");
 }
 
 static uint64_t
@@ -251,7 +252,7 @@ threshold(double p)
 static bool
 parse_u64(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-	char	   *end;
+	char              *end;
 	unsigned long long v;
 
 	errno = 0;
@@ -263,7 +264,9 @@ parse_u64(const char *name, const char *s, uint64_t min, uint64_t max, uint64_t 
 	*out = v;
 	return true;
 bad:
-	fprintf(stderr, "gen_probes: invalid value for --%s: '%s' (expected an integer in %" PRIu64 "..%" PRIu64 ")\n",
+	fprintf(stderr,
+			"gen_probes: invalid value for --%s: '%s' (expected an integer in %" PRIu64 "..%" PRIu64
+			")\n",
 			name, s, min, max);
 	return false;
 }
@@ -271,8 +274,8 @@ bad:
 static bool
 parse_ratio(const char *name, const char *s, double *out)
 {
-	char	   *end;
-	double		v;
+	char  *end;
+	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
@@ -295,8 +298,8 @@ is_leap(int y)
 static bool
 parse_day(const char *s, char out[11])
 {
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int			y, m, d;
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int              y, m, d;
 
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		goto bad;
@@ -306,8 +309,7 @@ parse_day(const char *s, char out[11])
 	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
 	m = (s[5] - '0') * 10 + (s[6] - '0');
 	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1 || m < 1 || m > 12 || d < 1 ||
-		d > mdays[m - 1] + (m == 2 && is_leap(y)))
+	if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1] + (m == 2 && is_leap(y)))
 		goto bad;
 	memcpy(out, s, 11);
 	return true;
@@ -319,34 +321,43 @@ bad:
 static bool
 parse_options(int argc, char **argv, struct options *opt)
 {
-	static const struct option longopts[] = {
-		{"rows", required_argument, NULL, 'r'},
-		{"nodes", required_argument, NULL, 'n'},
-		{"streams", required_argument, NULL, 's'},
-		{"day", required_argument, NULL, 'd'},
-		{"seed", required_argument, NULL, 'S'},
-		{"spot-ratio", required_argument, NULL, 'p'},
-		{"fail-ratio", required_argument, NULL, 'f'},
-		{"spot-fail-ratio", required_argument, NULL, 'F'},
-		{"first-id", required_argument, NULL, 'i'},
-		{"out", required_argument, NULL, 'o'},
-		{"gzip", required_argument, NULL, 'z'},
-		{"files", required_argument, NULL, 'k'},
-		{"members", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'},
-		{"crlf", no_argument, NULL, 'c'},
-		{"compressible", no_argument, NULL, 'C'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	uint64_t	v;
-	int			c;
+	static const struct option longopts[] = { { "rows", required_argument, NULL, 'r' },
+											  { "nodes", required_argument, NULL, 'n' },
+											  { "streams", required_argument, NULL, 's' },
+											  { "day", required_argument, NULL, 'd' },
+											  { "seed", required_argument, NULL, 'S' },
+											  { "spot-ratio", required_argument, NULL, 'p' },
+											  { "fail-ratio", required_argument, NULL, 'f' },
+											  { "spot-fail-ratio", required_argument, NULL, 'F' },
+											  { "first-id", required_argument, NULL, 'i' },
+											  { "out", required_argument, NULL, 'o' },
+											  { "gzip", required_argument, NULL, 'z' },
+											  { "files", required_argument, NULL, 'k' },
+											  { "members", required_argument, NULL, 'm' },
+											  { "threads", required_argument, NULL, 't' },
+											  { "crlf", no_argument, NULL, 'c' },
+											  { "compressible", no_argument, NULL, 'C' },
+											  { "quiet", no_argument, NULL, 'q' },
+											  { "help", no_argument, NULL, 'h' },
+											  { NULL, 0, NULL, 0 } };
+	uint64_t                   v;
+	int                        c;
 
-	*opt = (struct options) {
-		.rows = 14400000, .nodes = 10000, .streams = 100, .day = "2026-11-01",
-		.seed = 1, .spot_ratio = 0.1, .fail_ratio = 0.03, .spot_fail_ratio = 0.05,
-		.out = "-", .gzip_level = 6, .files = 1, .members = 1, .threads = 2, .first_id = 1,
+	*opt = (struct options){
+		.rows = 14400000,
+		.nodes = 10000,
+		.streams = 100,
+		.day = "2026-11-01",
+		.seed = 1,
+		.spot_ratio = 0.1,
+		.fail_ratio = 0.03,
+		.spot_fail_ratio = 0.05,
+		.out = "-",
+		.gzip_level = 6,
+		.files = 1,
+		.members = 1,
+		.threads = 2,
+		.first_id = 1,
 	};
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1)
 	{
@@ -452,7 +463,7 @@ parse_options(int argc, char **argv, struct options *opt)
 static void *
 xmalloc(size_t n)
 {
-	void	   *p = malloc(n ? n : 1);
+	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
 	{
@@ -466,8 +477,8 @@ xmalloc(size_t n)
 static char *
 put_uint(char *p, uint64_t v, int width)
 {
-	char		tmp[24];
-	int			n = 0;
+	char tmp[24];
+	int  n = 0;
 
 	do
 	{
@@ -484,7 +495,7 @@ put_uint(char *p, uint64_t v, int width)
 static char *
 put_str(char *p, const char *s)
 {
-	size_t		n = strlen(s);
+	size_t n = strlen(s);
 
 	memcpy(p, s, n);
 	return p + n;
@@ -493,7 +504,7 @@ put_str(char *p, const char *s)
 static int
 digits(uint64_t v)
 {
-	int			n = 1;
+	int n = 1;
 
 	while (v >= 10)
 	{
@@ -507,10 +518,10 @@ digits(uint64_t v)
 static void
 world_build(struct world *w, const struct options *opt)
 {
-	uint32_t	cap;
-	int			nw = digits(opt->nodes - 1) > 6 ? digits(opt->nodes - 1) : 6;
-	int			sw = digits(opt->streams - 1) > 3 ? digits(opt->streams - 1) : 3;
-	uint64_t	topo = UINT64_C(0x5EED70B0106E0001);	/* topology hash origin */
+	uint32_t cap;
+	int      nw = digits(opt->nodes - 1) > 6 ? digits(opt->nodes - 1) : 6;
+	int      sw = digits(opt->streams - 1) > 3 ? digits(opt->streams - 1) : 3;
+	uint64_t topo = UINT64_C(0x5EED70B0106E0001); /* topology hash origin */
 
 	memset(w, 0, sizeof(*w));
 	w->opt = opt;
@@ -531,11 +542,11 @@ world_build(struct world *w, const struct options *opt)
 	w->node_latency = xmalloc(sizeof(uint16_t) * opt->nodes);
 	for (uint32_t s = 0; s < opt->streams; s++)
 	{
-		uint64_t	h = mix64(topo ^ UINT64_C(0x57AE) ^ ((uint64_t) s << 32));
+		uint64_t h = mix64(topo ^ UINT64_C(0x57AE) ^ ((uint64_t) s << 32));
 
 		w->stream_kbps[s] = (uint16_t) (800 + (h % 57) * 100);
 		w->stream_codec[s] = (uint8_t) ((h >> 32) % NELEM(CODECS));
-		char	   *e = put_uint(put_str(w->stream_id[s], "stream-"), s, sw);
+		char *e = put_uint(put_str(w->stream_id[s], "stream-"), s, sw);
 
 		*e = '\0';
 		w->stream_id_len[s] = (uint8_t) (e - w->stream_id[s]);
@@ -545,12 +556,12 @@ world_build(struct world *w, const struct options *opt)
 	w->pairs = xmalloc(sizeof(struct pair) * cap);
 	for (uint32_t n = 0; n < opt->nodes; n++)
 	{
-		char	   *e = put_uint(put_str(w->node_id[n], "node-"), n, nw);
-		uint64_t	h = mix64(topo + (uint64_t) n * GOLDEN);
-		uint32_t	want = 1 + (uint32_t) (h % 3);
-		uint32_t	got = 0;
-		uint32_t	chosen[3];
-		double		q;
+		char    *e = put_uint(put_str(w->node_id[n], "node-"), n, nw);
+		uint64_t h = mix64(topo + (uint64_t) n * GOLDEN);
+		uint32_t want = 1 + (uint32_t) (h % 3);
+		uint32_t got = 0;
+		uint32_t chosen[3];
+		double   q;
 
 		*e = '\0';
 		w->node_id_len[n] = (uint8_t) (e - w->node_id[n]);
@@ -560,8 +571,8 @@ world_build(struct world *w, const struct options *opt)
 		/* distinct streams, drawn from the node's own hash sequence */
 		for (uint64_t k = 1; got < want; k++)
 		{
-			uint32_t	s = below(mix64(h + k * GOLDEN), opt->streams);
-			bool		dup = false;
+			uint32_t s = below(mix64(h + k * GOLDEN), opt->streams);
+			bool     dup = false;
 
 			for (uint32_t j = 0; j < got; j++)
 				dup |= chosen[j] == s;
@@ -569,7 +580,7 @@ world_build(struct world *w, const struct options *opt)
 				chosen[got++] = s;
 		}
 		for (uint32_t j = 0; j < got; j++)
-			w->pairs[w->npairs++] = (struct pair) {.node = n, .stream = chosen[j]};
+			w->pairs[w->npairs++] = (struct pair){ .node = n, .stream = chosen[j] };
 
 		/* node reliability: failure rates scaled by a factor in [0, 2) */
 		q = (double) (mix64(h ^ UINT64_C(0xFA11)) >> 11) / (double) (UINT64_C(1) << 52);
@@ -597,8 +608,8 @@ world_free(struct world *w)
 static char *
 put_time(char *p, uint64_t us)
 {
-	uint64_t	sec = us / 1000000;
-	uint32_t	frac = (uint32_t) (us % 1000000);
+	uint64_t sec = us / 1000000;
+	uint32_t frac = (uint32_t) (us % 1000000);
 
 	p = put_uint(p, sec / 3600, 2);
 	*p++ = ':';
@@ -607,7 +618,7 @@ put_time(char *p, uint64_t us)
 	p = put_uint(p, sec % 60, 2);
 	if (frac)
 	{
-		int			n = 6;
+		int n = 6;
 
 		while (frac % 10 == 0)
 		{
@@ -625,22 +636,22 @@ static char *
 put_row(const struct world *w, uint64_t i, char *p)
 {
 	const struct options *opt = w->opt;
-	uint64_t	base = w->seed_base + i * DRAWS_PER_ROW * GOLDEN;
-	uint64_t	r0 = draw(base, 0);
-	bool		spot = (r0 >> 11) < w->spot_threshold;
-	const struct pair *pr;
-	bool		ok;
-	uint64_t	t0, t1, us;
-	uint64_t	r1 = draw(base, 1);
-	uint64_t	r2 = draw(base, 2);
-	uint64_t	r3 = draw(base, 3);
+	uint64_t              base = w->seed_base + i * DRAWS_PER_ROW * GOLDEN;
+	uint64_t              r0 = draw(base, 0);
+	bool                  spot = (r0 >> 11) < w->spot_threshold;
+	const struct pair    *pr;
+	bool                  ok;
+	uint64_t              t0, t1, us;
+	uint64_t              r1 = draw(base, 1);
+	uint64_t              r2 = draw(base, 2);
+	uint64_t              r3 = draw(base, 3);
 	/*
 	 * The draw behind response_data's varying numbers and error texts.
 	 * --compressible fixes it to a value giving the common shape (a healthy
 	 * buffer, no extra fields, 8 peers); every failure then has the same
 	 * error text.
 	 */
-	uint64_t	r4 = opt->compressible ? 0x0000000100000001ULL : draw(base, 4);
+	uint64_t r4 = opt->compressible ? 0x0000000100000001ULL : draw(base, 4);
 
 	if (spot)
 		pr = &w->pairs[below(r1, w->npairs)];
@@ -673,7 +684,7 @@ put_row(const struct world *w, uint64_t i, char *p)
 	{
 		/* error_message NULL; a stats sample, sometimes with extra fields */
 		/* a healthy buffer most of the time */
-		uint32_t	bh = (r4 >> 24) % 8 < 5 ? 100 : 90 + (uint32_t) ((r4 >> 28) % 10);
+		uint32_t bh = (r4 >> 24) % 8 < 5 ? 100 : 90 + (uint32_t) ((r4 >> 28) % 10);
 
 		p = put_str(p, ",\"{\"\"bitrate_kbps\"\": ");
 		p = put_uint(p, w->stream_kbps[pr->stream], 1);
@@ -701,7 +712,7 @@ put_row(const struct world *w, uint64_t i, char *p)
 	}
 	else if (!spot)
 	{
-		uint32_t	e = (uint32_t) (r4 % NELEM(STATS_ERRORS));
+		uint32_t e = (uint32_t) (r4 % NELEM(STATS_ERRORS));
 
 		p = put_str(p, STATS_ERRORS[e]);
 		*p++ = ',';
@@ -740,7 +751,7 @@ write_all(int fd, const char *path, const void *buf, size_t len)
 
 	while (len)
 	{
-		ssize_t		n = write(fd, p, len);
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -773,7 +784,7 @@ pipeline_fail(struct pipeline *pl)
 static bool
 compress_slot(z_stream *zs, struct slot *s)
 {
-	int			rc;
+	int rc;
 
 	s->crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *) s->text, (uInt) s->len);
 	if (deflateReset(zs) != Z_OK)
@@ -796,7 +807,7 @@ static void *
 compressor_main(void *arg)
 {
 	struct pipeline *pl = arg;
-	z_stream	zs;
+	z_stream         zs;
 
 	memset(&zs, 0, sizeof(zs));
 	/* negative window bits: raw deflate, the writer adds the gzip wrapper */
@@ -851,7 +862,7 @@ static bool
 write_slot(struct pipeline *pl, const struct slot *s)
 {
 	/* gzip header: deflate, no flags, mtime 0 (reproducible), OS unix */
-	static const unsigned char gz_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+	static const unsigned char gz_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3 };
 
 	pl->raw_bytes += s->len;
 	if (pl->level == 0)
@@ -892,7 +903,7 @@ static void *
 writer_main(void *arg)
 {
 	struct pipeline *pl = arg;
-	uint32_t	fileno = 0;
+	uint32_t         fileno = 0;
 
 	for (;;)
 	{
@@ -917,7 +928,8 @@ writer_main(void *arg)
 				pl->fd = open(pl->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 			if (pl->fd < 0)
 			{
-				fprintf(stderr, "gen_probes: could not create '%s': %s\n", pl->path, strerror(errno));
+				fprintf(stderr, "gen_probes: could not create '%s': %s\n", pl->path,
+						strerror(errno));
 				pipeline_fail(pl);
 				return NULL;
 			}
@@ -931,7 +943,8 @@ writer_main(void *arg)
 		{
 			if (pl->fd != STDOUT_FILENO && close(pl->fd) != 0)
 			{
-				fprintf(stderr, "gen_probes: could not close '%s': %s\n", pl->path, strerror(errno));
+				fprintf(stderr, "gen_probes: could not close '%s': %s\n", pl->path,
+						strerror(errno));
 				pl->fd = -1;
 				pipeline_fail(pl);
 				return NULL;
@@ -977,11 +990,11 @@ hand_over(struct pipeline *pl, struct slot *s)
 static char *
 part_path(const char *out, uint32_t k, uint32_t nfiles)
 {
-	static const char *const suffixes[] = {".csv.gz", ".csv", ".gz"};
-	size_t		len = strlen(out);
-	size_t		stem = len;
-	size_t		cap;
-	char	   *p;
+	static const char *const suffixes[] = { ".csv.gz", ".csv", ".gz" };
+	size_t                   len = strlen(out);
+	size_t                   stem = len;
+	size_t                   cap;
+	char                    *p;
 
 	if (nfiles == 1)
 	{
@@ -991,7 +1004,7 @@ part_path(const char *out, uint32_t k, uint32_t nfiles)
 	}
 	for (size_t i = 0; i < NELEM(suffixes); i++)
 	{
-		size_t		sl = strlen(suffixes[i]);
+		size_t sl = strlen(suffixes[i]);
 
 		if (len > sl && strcmp(out + len - sl, suffixes[i]) == 0)
 		{
@@ -1014,23 +1027,23 @@ static bool
 generate(const struct world *w, const struct file_plan *files, struct pipeline *pl)
 {
 	const struct options *opt = w->opt;
-	const char *eol = opt->crlf ? "\r\n" : "\n";
-	const struct slot *prev = NULL;
+	const char           *eol = opt->crlf ? "\r\n" : "\n";
+	const struct slot    *prev = NULL;
 
 	for (uint32_t k = 0; k < opt->files; k++)
 	{
-		uint64_t	nrows = files[k].end_row - files[k].first_row;
+		uint64_t nrows = files[k].end_row - files[k].first_row;
 
 		for (uint32_t m = 0; m < opt->members; m++)
 		{
-			uint64_t	row = files[k].first_row + nrows * m / opt->members;
-			uint64_t	end = files[k].first_row + nrows * (m + 1) / opt->members;
-			bool		first = true;
+			uint64_t row = files[k].first_row + nrows * m / opt->members;
+			uint64_t end = files[k].first_row + nrows * (m + 1) / opt->members;
+			bool     first = true;
 
 			do
 			{
 				struct slot *s = next_free_slot(pl);
-				char	   *p, *limit;
+				char        *p, *limit;
 
 				if (s == NULL)
 					return false;
@@ -1048,7 +1061,7 @@ generate(const struct world *w, const struct file_plan *files, struct pipeline *
 				if (!first && pl->level > 0)
 				{
 					/* only this thread writes text, and not to prev before NSLOTS more blocks */
-					size_t		n = prev->len < DICT_SIZE ? prev->len : DICT_SIZE;
+					size_t n = prev->len < DICT_SIZE ? prev->len : DICT_SIZE;
 
 					memcpy(s->dict, prev->text + prev->len - n, n);
 					s->dict_len = n;
@@ -1065,14 +1078,14 @@ generate(const struct world *w, const struct file_plan *files, struct pipeline *
 int
 main(int argc, char **argv)
 {
-	struct options opt;
-	struct world w;
-	struct pipeline pl;
+	struct options    opt;
+	struct world      w;
+	struct pipeline   pl;
 	struct file_plan *files;
-	pthread_t	writer;
-	pthread_t	compressors[MAX_THREADS];
-	uint32_t	nthreads;
-	bool		ok;
+	pthread_t         writer;
+	pthread_t         compressors[MAX_THREADS];
+	uint32_t          nthreads;
+	bool              ok;
 
 	if (!parse_options(argc, argv, &opt))
 		return 2;
@@ -1134,7 +1147,8 @@ main(int argc, char **argv)
 	ok = ok && !pl.failed;
 
 	if (ok && !opt.quiet)
-		fprintf(stderr, "gen_probes: %" PRIu64 " rows, %" PRIu32 " file(s), %" PRIu64
+		fprintf(stderr,
+				"gen_probes: %" PRIu64 " rows, %" PRIu32 " file(s), %" PRIu64
 				" bytes of CSV, %" PRIu64 " bytes written, %" PRIu32 " pairs\n",
 				opt.rows, opt.files, pl.raw_bytes, pl.out_bytes, w.npairs);
 

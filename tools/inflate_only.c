@@ -20,20 +20,20 @@
 #include <zlib.h>
 
 #define READ_SIZE (256 * 1024)
-#define OUT_SIZE (1024 * 1024)
+#define OUT_SIZE  (1024 * 1024)
 
 struct totals
 {
-	uint64_t	in_bytes;		/* compressed bytes read */
-	uint64_t	out_bytes;		/* bytes inflated */
-	uint64_t	members;		/* gzip members */
+	uint64_t in_bytes;  /* compressed bytes read */
+	uint64_t out_bytes; /* bytes inflated */
+	uint64_t members;   /* gzip members */
 };
 
 /* Reads up to READ_SIZE bytes; returns the count, 0 at EOF, -1 on error. */
 static ssize_t
 read_block(int fd, unsigned char *buf)
 {
-	ssize_t		n;
+	ssize_t n;
 
 	do
 		n = read(fd, buf, READ_SIZE);
@@ -45,11 +45,11 @@ read_block(int fd, unsigned char *buf)
 static bool
 inflate_file(const char *path, unsigned char *in, unsigned char *out, struct totals *t)
 {
-	z_stream	zs;
-	int			fd;
-	bool		ok = false;
-	bool		member_open = true;
-	bool		eof = false;
+	z_stream zs;
+	int      fd;
+	bool     ok = false;
+	bool     member_open = true;
+	bool     eof = false;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -68,11 +68,11 @@ inflate_file(const char *path, unsigned char *in, unsigned char *out, struct tot
 	t->members++;
 	for (;;)
 	{
-		int			rc;
+		int rc;
 
 		if (zs.avail_in == 0 && !eof)
 		{
-			ssize_t		n = read_block(fd, in);
+			ssize_t n = read_block(fd, in);
 
 			if (n < 0)
 			{
@@ -124,15 +124,16 @@ done:
 int
 main(int argc, char **argv)
 {
-	struct totals t = {0};
+	struct totals  t = { 0 };
 	unsigned char *in, *out;
-	bool		ok = true;
+	bool           ok = true;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 	{
-		fprintf(argc < 2 ? stderr : stdout,
-				"usage: inflate_only FILE.gz...\n"
-				"Inflates the files with zlib alone, discards the output, prints the byte counts.\n");
+		fprintf(
+			argc < 2 ? stderr : stdout,
+			"usage: inflate_only FILE.gz...\n"
+			"Inflates the files with zlib alone, discards the output, prints the byte counts.\n");
 		return argc < 2 ? 2 : 0;
 	}
 	in = malloc(READ_SIZE);
@@ -148,7 +149,8 @@ main(int argc, char **argv)
 	free(out);
 	if (!ok)
 		return 1;
-	printf("inflate_only: %d file(s), %" PRIu64 " gzip member(s), %" PRIu64 " bytes in, %" PRIu64 " bytes out\n",
+	printf("inflate_only: %d file(s), %" PRIu64 " gzip member(s), %" PRIu64 " bytes in, %" PRIu64
+		   " bytes out\n",
 		   argc - 1, t.members, t.in_bytes, t.out_bytes);
 	return 0;
 }

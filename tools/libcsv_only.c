@@ -24,13 +24,13 @@
 #include <zlib.h>
 
 #define READ_SIZE (256 * 1024)
-#define OUT_SIZE (1024 * 1024)
+#define OUT_SIZE  (1024 * 1024)
 
 struct totals
 {
-	uint64_t	in_bytes;		/* bytes read from the files */
-	uint64_t	out_bytes;		/* CSV bytes given to libcsv */
-	uint64_t	records;		/* records ended, header lines included */
+	uint64_t in_bytes;  /* bytes read from the files */
+	uint64_t out_bytes; /* CSV bytes given to libcsv */
+	uint64_t records;   /* records ended, header lines included */
 };
 
 static void
@@ -59,7 +59,7 @@ no_space(unsigned char c)
 static ssize_t
 read_block(int fd, unsigned char *buf)
 {
-	ssize_t		n;
+	ssize_t n;
 
 	do
 		n = read(fd, buf, READ_SIZE);
@@ -69,13 +69,12 @@ read_block(int fd, unsigned char *buf)
 
 /* Hands len bytes of CSV to the parser; false (reported) on a CSV error. */
 static bool
-feed(struct csv_parser *p, const char *path, const unsigned char *buf, size_t len,
-	 struct totals *t)
+feed(struct csv_parser *p, const char *path, const unsigned char *buf, size_t len, struct totals *t)
 {
 	if (csv_parse(p, buf, len, on_field, on_record, t) != len)
 	{
-		fprintf(stderr, "libcsv_only: '%s': CSV error near byte %" PRIu64 ": %s\n",
-				path, t->out_bytes, csv_strerror(csv_error(p)));
+		fprintf(stderr, "libcsv_only: '%s': CSV error near byte %" PRIu64 ": %s\n", path,
+				t->out_bytes, csv_strerror(csv_error(p)));
 		return false;
 	}
 	t->out_bytes += len;
@@ -87,14 +86,14 @@ static bool
 parse_file(const char *path, unsigned char *in, unsigned char *out, struct totals *t)
 {
 	struct csv_parser p;
-	z_stream	zs;
-	bool		zs_ready = false;
-	bool		ok = false;
-	bool		member_open = true;
-	bool		eof = false;
-	bool		gzip;
-	ssize_t		n;
-	int			fd;
+	z_stream          zs;
+	bool              zs_ready = false;
+	bool              ok = false;
+	bool              member_open = true;
+	bool              eof = false;
+	bool              gzip;
+	ssize_t           n;
+	int               fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -148,14 +147,15 @@ parse_file(const char *path, unsigned char *in, unsigned char *out, struct total
 		zs.avail_in = (uInt) n;
 		for (;;)
 		{
-			int			rc;
+			int rc;
 
 			if (zs.avail_in == 0 && !eof)
 			{
 				n = read_block(fd, in);
 				if (n < 0)
 				{
-					fprintf(stderr, "libcsv_only: could not read '%s': %s\n", path, strerror(errno));
+					fprintf(stderr, "libcsv_only: could not read '%s': %s\n", path,
+							strerror(errno));
 					goto done;
 				}
 				eof = (n == 0);
@@ -189,15 +189,14 @@ parse_file(const char *path, unsigned char *in, unsigned char *out, struct total
 						zs.msg ? zs.msg : zError(rc));
 				goto done;
 			}
-			if (OUT_SIZE - zs.avail_out > 0 &&
-				!feed(&p, path, out, OUT_SIZE - zs.avail_out, t))
+			if (OUT_SIZE - zs.avail_out > 0 && !feed(&p, path, out, OUT_SIZE - zs.avail_out, t))
 				goto done;
 		}
 	}
 	if (csv_fini(&p, on_field, on_record, t) != 0)
 	{
-		fprintf(stderr, "libcsv_only: '%s': CSV error at end of file: %s\n",
-				path, csv_strerror(csv_error(&p)));
+		fprintf(stderr, "libcsv_only: '%s': CSV error at end of file: %s\n", path,
+				csv_strerror(csv_error(&p)));
 		goto done;
 	}
 	ok = true;
@@ -212,9 +211,9 @@ done:
 int
 main(int argc, char **argv)
 {
-	struct totals t = {0};
+	struct totals  t = { 0 };
 	unsigned char *in, *out;
-	bool		ok = true;
+	bool           ok = true;
 
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 	{
@@ -236,8 +235,8 @@ main(int argc, char **argv)
 	free(out);
 	if (!ok)
 		return 1;
-	printf("libcsv_only: %d file(s), %" PRIu64 " records (header lines included), %"
-		   PRIu64 " bytes in, %" PRIu64 " bytes of CSV\n",
+	printf("libcsv_only: %d file(s), %" PRIu64 " records (header lines included), %" PRIu64
+		   " bytes in, %" PRIu64 " bytes of CSV\n",
 		   argc - 1, t.records, t.in_bytes, t.out_bytes);
 	return 0;
 }

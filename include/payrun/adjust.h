@@ -20,35 +20,35 @@
 
 struct adjust_prev_row
 {
-	char	   *stream;			/* owned */
-	size_t		stream_len;
-	char	   *node;			/* owned */
-	size_t		node_len;
-	int64_t		payout;
+	char   *stream; /* owned */
+	size_t  stream_len;
+	char   *node; /* owned */
+	size_t  node_len;
+	int64_t payout;
 };
 
 struct adjustment
 {
-	const char *stream;			/* borrowed from the previous or new ledger */
-	size_t		stream_len;
+	const char *stream; /* borrowed from the previous or new ledger */
+	size_t      stream_len;
 	const char *node;
-	size_t		node_len;
-	int64_t		previously_paid;
-	int64_t		now_due;
-	int64_t		delta;
+	size_t      node_len;
+	int64_t     previously_paid;
+	int64_t     now_due;
+	int64_t     delta;
 };
 
 struct adjustments
 {
-	int			previous_version;
-	struct adjust_prev_row *prev;	/* owned, sorted */
-	size_t		nprev;
-	struct adjustment *rows;	/* owned: node rows and totals rows, in file order */
-	size_t		nrows;
-	size_t		nnodes;			/* node rows among them */
-	int64_t		previously_paid;	/* totals over all nodes of the period */
-	int64_t		now_due;
-	int64_t		delta;
+	int                     previous_version;
+	struct adjust_prev_row *prev; /* owned, sorted */
+	size_t                  nprev;
+	struct adjustment      *rows; /* owned: node rows and totals rows, in file order */
+	size_t                  nrows;
+	size_t                  nnodes;          /* node rows among them */
+	int64_t                 previously_paid; /* totals over all nodes of the period */
+	int64_t                 now_due;
+	int64_t                 delta;
 };
 
 /*
@@ -56,12 +56,11 @@ struct adjustments
  * checks it against that version's manifest.json.  Logs and returns false
  * when either is missing, unreadable, malformed or does not match.
  */
-bool		adjust_load_previous(struct adjustments *adj, const char *version_dir,
-								 int previous_version);
+bool adjust_load_previous(struct adjustments *adj, const char *version_dir, int previous_version);
 
 /* Compares with the new ledger; false if a total overflows (logged). */
-bool		adjust_compute(struct adjustments *adj, const struct ledger *ledger);
+bool adjust_compute(struct adjustments *adj, const struct ledger *ledger);
 
-void		adjust_release(struct adjustments *adj);
+void adjust_release(struct adjustments *adj);
 
 #endif

@@ -19,70 +19,65 @@
 /* Raw option values as strings; NULL = not given.  Strings are owned. */
 struct config_values
 {
-	char	   *period;
-	char	   *period_length;
-	char	   *source;
-	char	   *db;
-	char	  **inputs;
-	size_t		ninputs;
-	char	   *pools;
-	char	   *default_pool;
-	char	   *penalty_factor;
-	char	   *max_reject_ratio;
-	char	   *max_inflate_ratio;
-	char	   *jobs;
-	char	   *out;
+	char  *period;
+	char  *period_length;
+	char  *source;
+	char  *db;
+	char **inputs;
+	size_t ninputs;
+	char  *pools;
+	char  *default_pool;
+	char  *penalty_factor;
+	char  *max_reject_ratio;
+	char  *max_inflate_ratio;
+	char  *jobs;
+	char  *out;
 };
 
 /*
  * The libconfuse options of every settle key, for config files and job
  * files alike (a job file adds its own keys after these).
  */
-#define CONFIG_SETTLE_OPTS \
-	CFG_STR("period", NULL, CFGF_NONE), \
-	CFG_STR("period_length", NULL, CFGF_NONE), \
-	CFG_STR("source", NULL, CFGF_NONE), \
-	CFG_STR("db", NULL, CFGF_NONE), \
-	CFG_STR_LIST("input", NULL, CFGF_NONE), \
-	CFG_STR("pools", NULL, CFGF_NONE), \
-	CFG_STR("default_pool", NULL, CFGF_NONE), \
-	CFG_STR("penalty_factor", NULL, CFGF_NONE), \
-	CFG_STR("max_reject_ratio", NULL, CFGF_NONE), \
-	CFG_STR("max_inflate_ratio", NULL, CFGF_NONE), \
-	CFG_STR("jobs", NULL, CFGF_NONE), \
-	CFG_STR("out", NULL, CFGF_NONE)
+#define CONFIG_SETTLE_OPTS                                                                         \
+	CFG_STR("period", NULL, CFGF_NONE), CFG_STR("period_length", NULL, CFGF_NONE),                 \
+		CFG_STR("source", NULL, CFGF_NONE), CFG_STR("db", NULL, CFGF_NONE),                        \
+		CFG_STR_LIST("input", NULL, CFGF_NONE), CFG_STR("pools", NULL, CFGF_NONE),                 \
+		CFG_STR("default_pool", NULL, CFGF_NONE), CFG_STR("penalty_factor", NULL, CFGF_NONE),      \
+		CFG_STR("max_reject_ratio", NULL, CFGF_NONE),                                              \
+		CFG_STR("max_inflate_ratio", NULL, CFGF_NONE), CFG_STR("jobs", NULL, CFGF_NONE),           \
+		CFG_STR("out", NULL, CFGF_NONE)
 
 struct cfg_t;
 
 /* Fills the values not yet set from a parsed libconfuse config. */
-void		config_fill(struct config_values *v, struct cfg_t *cfg);
+void config_fill(struct config_values *v, struct cfg_t *cfg);
 
 /* Routes libconfuse's messages to the log ("file:line: message"). */
-void		config_set_error_function(struct cfg_t *cfg);
+void config_set_error_function(struct cfg_t *cfg);
 
 /* Sets a value from the command line (replacing any earlier one). */
-void		config_set(char **slot, const char *value);
-void		config_add_input(struct config_values *v, const char *path);
+void config_set(char **slot, const char *value);
+void config_add_input(struct config_values *v, const char *path);
 
 /*
  * Sets the value of a settle option by its long name ("default-pool",
  * "input" adds one); false if name is not a settle option.  Command-line
  * parsers route every option they share with settle through here.
  */
-bool		config_set_option(struct config_values *v, const char *name, const char *value);
+bool config_set_option(struct config_values *v, const char *name, const char *value);
 
 /*
  * Fills the values not yet set from the config file at path.  With
  * explicit false, a missing file is not an error (the default path).
  * Logs and returns false on a syntax error or unknown key.
  */
-bool		config_load(struct config_values *v, const char *path, bool explicit);
+bool config_load(struct config_values *v, const char *path, bool explicit);
 
 /* What a command requires of the values. */
 enum config_need
 {
-	CONFIG_NEED_PERIOD = 1,		/* --period */
-	CONFIG_NEED_SOURCE = 2		/* --input files, or --source pg */
+	CONFIG_NEED_PERIOD = 1, /* --period */
+	CONFIG_NEED_SOURCE = 2  /* --input files, or --source pg */
 };
 
 /*
@@ -91,19 +86,18 @@ enum config_need
  * rerun changes only what the operator changed.  Logs what it took; false
  * (logged) if the manifest cannot be read.
  */
-bool		config_inherit(struct config_values *v, const char *manifest_path);
+bool config_inherit(struct config_values *v, const char *manifest_path);
 
 /*
  * The same from the latest version of v->period under v->out, for reruns:
  * forgetting --default-pool must not claw back every payout.  Nothing to
  * inherit (no such period or version) is left for the run to report.
  */
-bool		config_inherit_latest(struct config_values *v);
+bool config_inherit_latest(struct config_values *v);
 
 /* Validates and converts; logs the first bad value and returns false. */
-bool		config_to_settings(const struct config_values *v, struct settings *s,
-							   unsigned need);
+bool config_to_settings(const struct config_values *v, struct settings *s, unsigned need);
 
-void		config_release(struct config_values *v);
+void config_release(struct config_values *v);
 
 #endif

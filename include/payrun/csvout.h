@@ -15,23 +15,23 @@
 
 struct csvout
 {
-	void		(*write) (void *arg, const void *data, size_t len);
-	void	   *arg;
+	void (*write)(void *arg, const void *data, size_t len);
+	void *arg;
 };
 
-void		csvout_bytes(const struct csvout *w, const void *data, size_t len);
-void		csvout_char(const struct csvout *w, char c);
-void		csvout_field(const struct csvout *w, const char *p, size_t len);
-void		csvout_u64(const struct csvout *w, uint64_t v);
-void		csvout_i64(const struct csvout *w, int64_t v);
+void csvout_bytes(const struct csvout *w, const void *data, size_t len);
+void csvout_char(const struct csvout *w, char c);
+void csvout_field(const struct csvout *w, const char *p, size_t len);
+void csvout_u64(const struct csvout *w, uint64_t v);
+void csvout_i64(const struct csvout *w, int64_t v);
 
 /* stream_id,node_id,total_polls,...,payout_amount (no line end) */
-void		csvout_ledger_row(const struct csvout *w, const struct ledger_row *r);
+void csvout_ledger_row(const struct csvout *w, const struct ledger_row *r);
 /* stream_id,pool,nodes,total_successful_polls,paid,forfeited,unallocated */
-void		csvout_stream_row(const struct csvout *w, const struct ledger_stream *s);
+void csvout_stream_row(const struct csvout *w, const struct ledger_stream *s);
 
 /* stream_id,node_id,previously_paid,now_due,delta */
-void		csvout_adjustment_row(const struct csvout *w, const struct adjustment *a);
+void csvout_adjustment_row(const struct csvout *w, const struct adjustment *a);
 
 #define CSVOUT_ADJUSTMENTS_HEADER "stream_id,node_id,previously_paid,now_due,delta\n"
 

@@ -21,46 +21,46 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CSVSCAN_PAD 64			/* readable bytes the caller provides past len */
+#define CSVSCAN_PAD 64 /* readable bytes the caller provides past len */
 
 struct csv_span
 {
-	uint32_t	off;			/* from the start of the record */
-	uint32_t	len;			/* raw length, quotes included */
+	uint32_t off; /* from the start of the record */
+	uint32_t len; /* raw length, quotes included */
 };
 
 struct csv_record
 {
-	const char *raw;			/* record bytes, not NUL-terminated */
-	size_t		len;			/* without the line end */
-	uint64_t	line;			/* 1-based line where the record starts */
-	uint32_t	nfields;		/* fields in the record */
-	uint32_t	nspans;			/* spans filled: min(nfields, span capacity) */
+	const char            *raw;     /* record bytes, not NUL-terminated */
+	size_t                 len;     /* without the line end */
+	uint64_t               line;    /* 1-based line where the record starts */
+	uint32_t               nfields; /* fields in the record */
+	uint32_t               nspans;  /* spans filled: min(nfields, span capacity) */
 	const struct csv_span *spans;
-	bool		bad_quote;		/* a quote where RFC 4180 allows none */
+	bool                   bad_quote; /* a quote where RFC 4180 allows none */
 };
 
 /* Called per record; returning false stops the scan. */
-typedef bool (*csvscan_fn) (void *arg, const struct csv_record *rec);
+typedef bool (*csvscan_fn)(void *arg, const struct csv_record *rec);
 
 enum csvscan_status
 {
 	CSVSCAN_OK = 0,
-	CSVSCAN_STOPPED,			/* the callback returned false */
-	CSVSCAN_UNTERMINATED_QUOTE	/* end of data inside a quoted field */
+	CSVSCAN_STOPPED,           /* the callback returned false */
+	CSVSCAN_UNTERMINATED_QUOTE /* end of data inside a quoted field */
 };
 
 struct csvscan
 {
-	struct csv_span *spans;		/* owned, span_cap entries */
-	uint32_t	span_cap;		/* field spans kept per record */
-	uint64_t	line;			/* line number of the next unscanned byte */
-	uint64_t	error_line;		/* where an unterminated quote's record began */
+	struct csv_span *spans;      /* owned, span_cap entries */
+	uint32_t         span_cap;   /* field spans kept per record */
+	uint64_t         line;       /* line number of the next unscanned byte */
+	uint64_t         error_line; /* where an unterminated quote's record began */
 };
 
-void		csvscan_init(struct csvscan *scan, uint32_t span_cap);
-void		csvscan_set_span_cap(struct csvscan *scan, uint32_t span_cap);
-void		csvscan_release(struct csvscan *scan);
+void csvscan_init(struct csvscan *scan, uint32_t span_cap);
+void csvscan_set_span_cap(struct csvscan *scan, uint32_t span_cap);
+void csvscan_release(struct csvscan *scan);
 
 /*
  * Scans buf[0..len), calling fn for each complete record.  buf must have
@@ -69,16 +69,15 @@ void		csvscan_release(struct csvscan *scan);
  * again, followed by more data, on the next call.  With eof, whatever
  * follows the last line end is the final record.
  */
-enum csvscan_status csvscan_feed(struct csvscan *scan, const char *buf, size_t len,
-								 bool eof, size_t *consumed,
-								 csvscan_fn fn, void *arg);
+enum csvscan_status csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
+								 size_t *consumed, csvscan_fn fn, void *arg);
 
 /*
  * The value of field i of a record without bad_quote: unquoted as is;
  * quoted without its quotes and with "" turned into ".  Unescaping writes
  * into scratch, which must hold the span's length.
  */
-void		csvscan_field(const struct csv_record *rec, uint32_t i, char *scratch,
-						  const char **value, size_t *value_len);
+void csvscan_field(const struct csv_record *rec, uint32_t i, char *scratch, const char **value,
+				   size_t *value_len);
 
 #endif

@@ -10,26 +10,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DB_MAX_COLUMNS 16		/* widest result db_query() hands to a callback */
+#define DB_MAX_COLUMNS 16 /* widest result db_query() hands to a callback */
 
 struct db
 {
-	void	   *conn;			/* owned PGconn */
-	char		sqlstate[6];	/* of the last failure, "" if none */
+	void *conn;        /* owned PGconn */
+	char  sqlstate[6]; /* of the last failure, "" if none */
 };
 
 /*
  * Connects with a libpq connection string or URI; NULL or "" uses libpq's
  * environment (PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass).
  */
-bool		db_connect(struct db *db, const char *conninfo, const char *application);
-void		db_close(struct db *db);
+bool db_connect(struct db *db, const char *conninfo, const char *application);
+void db_close(struct db *db);
 
 /* "host=... port=... dbname=... user=..." of the connection, no password. */
-void		db_describe(const struct db *db, char *buf, size_t len);
+void db_describe(const struct db *db, char *buf, size_t len);
 
 /* Runs a statement without parameters or results (BEGIN, SET, DDL). */
-bool		db_exec(struct db *db, const char *step, const char *name, const char *sql);
+bool db_exec(struct db *db, const char *step, const char *name, const char *sql);
 
 /*
  * Runs a parameterised statement (text parameters); returns the number of
@@ -37,16 +37,14 @@ bool		db_exec(struct db *db, const char *step, const char *name, const char *sql
  * single-row mode so a large result never sits in memory whole.
  * values[i] is NULL for SQL NULL; lengths[i] is the byte length.
  */
-typedef bool (*db_row_fn) (void *arg, int ncols, const char *const *values,
-						   const int *lengths);
-bool		db_query(struct db *db, const char *step, const char *name, const char *sql,
-					 int nparams, const char *const *params, db_row_fn fn, void *arg,
-					 double *first_row_s);
+typedef bool (*db_row_fn)(void *arg, int ncols, const char *const *values, const int *lengths);
+bool db_query(struct db *db, const char *step, const char *name, const char *sql, int nparams,
+			  const char *const *params, db_row_fn fn, void *arg, double *first_row_s);
 
 /* COPY ... FROM STDIN: begin, put data (buffered by libpq), end. */
-bool		db_copy_begin(struct db *db, const char *step, const char *name, const char *sql);
-bool		db_copy_put(struct db *db, const char *step, const void *data, size_t len);
-bool		db_copy_end(struct db *db, const char *step, const char *name);
+bool db_copy_begin(struct db *db, const char *step, const char *name, const char *sql);
+bool db_copy_put(struct db *db, const char *step, const void *data, size_t len);
+bool db_copy_end(struct db *db, const char *step, const char *name);
 
 /*
  * A COPY data stream as a CSV writer: rows written through csvout are
@@ -57,23 +55,23 @@ bool		db_copy_end(struct db *db, const char *step, const char *name);
 
 struct db_copy
 {
-	struct db  *db;				/* borrowed */
-	const char *step;			/* for messages */
-	char	   *buf;			/* owned, DB_COPY_BUFSIZE */
-	size_t		used;
-	bool		failed;
+	struct db  *db;   /* borrowed */
+	const char *step; /* for messages */
+	char       *buf;  /* owned, DB_COPY_BUFSIZE */
+	size_t      used;
+	bool        failed;
 };
 
 struct csvout;
 
-void		db_copy_init(struct db_copy *cp, struct db *db, const char *step);
+void          db_copy_init(struct db_copy *cp, struct db *db, const char *step);
 struct csvout db_copy_csvout(struct db_copy *cp);
 /* Hands buffered rows to libpq; false if any put failed. */
-bool		db_copy_flush(struct db_copy *cp);
-void		db_copy_release(struct db_copy *cp);
+bool db_copy_flush(struct db_copy *cp);
+void db_copy_release(struct db_copy *cp);
 
 /* True while the connection is usable (not lost). */
-bool		db_connected(const struct db *db);
+bool db_connected(const struct db *db);
 
 /* The SQLSTATE of the last failure ("" if none). */
 const char *db_last_sqlstate(const struct db *db);

@@ -7,12 +7,12 @@
 
 enum payrun_exit
 {
-	PAYRUN_EXIT_OK = 0,			/* settled (or nothing to do) */
-	PAYRUN_EXIT_INTERNAL = 1,	/* internal error: bug, out of memory, output I/O */
-	PAYRUN_EXIT_USAGE = 2,		/* bad command line, option value or config file */
-	PAYRUN_EXIT_DATA = 3,		/* input data error: unreadable/corrupt file, reject ratio */
-	PAYRUN_EXIT_DB = 4,			/* database error */
-	PAYRUN_EXIT_CONFLICT = 5	/* period already settled, or another run holds the lock */
+	PAYRUN_EXIT_OK = 0,       /* settled (or nothing to do) */
+	PAYRUN_EXIT_INTERNAL = 1, /* internal error: bug, out of memory, output I/O */
+	PAYRUN_EXIT_USAGE = 2,    /* bad command line, option value or config file */
+	PAYRUN_EXIT_DATA = 3,     /* input data error: unreadable/corrupt file, reject ratio */
+	PAYRUN_EXIT_DB = 4,       /* database error */
+	PAYRUN_EXIT_CONFLICT = 5  /* period already settled, or another run holds the lock */
 };
 
 #endif

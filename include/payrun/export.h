@@ -11,7 +11,7 @@
 #include "payrun/period.h"
 
 /* version 0 = the newest settled version of the period. */
-enum payrun_exit export_run(const char *conninfo, const struct period *period,
-							int version, const char *out_dir);
+enum payrun_exit export_run(const char *conninfo, const struct period *period, int version,
+							const char *out_dir);
 
 #endif

@@ -15,6 +15,6 @@
 #ifndef PAYRUN_FAULT_H
 #define PAYRUN_FAULT_H
 
-void		fault_point(const char *name);
+void fault_point(const char *name);
 
 #endif

@@ -16,36 +16,35 @@
 #include <stdint.h>
 
 #define INPUT_CHUNK_SIZE (1024 * 1024)
-#define INPUT_HEADROOM (256 * 1024)
-#define INPUT_PAD 64
+#define INPUT_HEADROOM   (256 * 1024)
+#define INPUT_PAD        64
 
 struct input;
 
 struct input_chunk
 {
-	char	   *data;			/* INPUT_HEADROOM bytes writable before, INPUT_PAD after */
-	size_t		len;			/* bytes of data */
-	uint64_t	offset;			/* offset of data[0] in the decoded stream */
+	char    *data;   /* INPUT_HEADROOM bytes writable before, INPUT_PAD after */
+	size_t   len;    /* bytes of data */
+	uint64_t offset; /* offset of data[0] in the decoded stream */
 };
 
 struct input_limits
 {
-	uint64_t	max_inflate_ratio;	/* decoded/compressed bytes, 0 = no limit */
-	uint64_t	max_decoded_bytes;	/* 0 = no limit */
+	uint64_t max_inflate_ratio; /* decoded/compressed bytes, 0 = no limit */
+	uint64_t max_decoded_bytes; /* 0 = no limit */
 };
 
 struct input_stats
 {
-	const char *kind;			/* "gzip" or "plain" (static) */
-	uint64_t	file_bytes;		/* bytes read from the file */
-	uint64_t	decoded_bytes;	/* bytes handed to the caller */
-	uint32_t	gzip_members;	/* gzip members seen (0 for plain) */
-	char		sha256[65];		/* hex digest of the file's bytes, after EOF */
+	const char *kind;          /* "gzip" or "plain" (static) */
+	uint64_t    file_bytes;    /* bytes read from the file */
+	uint64_t    decoded_bytes; /* bytes handed to the caller */
+	uint32_t    gzip_members;  /* gzip members seen (0 for plain) */
+	char        sha256[65];    /* hex digest of the file's bytes, after EOF */
 };
 
 /* Opens path and starts the reader thread.  Logs and returns false on error. */
-bool		input_open(const char *path, const struct input_limits *limits,
-					   struct input **out);
+bool input_open(const char *path, const struct input_limits *limits, struct input **out);
 
 /*
  * Hands out the next chunk in order, or sets *chunk to NULL at the end of
@@ -53,16 +52,16 @@ bool		input_open(const char *path, const struct input_limits *limits,
  * which it logs naming the file and the byte position.  The caller may hold
  * at most two chunks and must release them in the order received.
  */
-bool		input_next(struct input *in, struct input_chunk **chunk);
-void		input_release(struct input *in, struct input_chunk *chunk);
+bool input_next(struct input *in, struct input_chunk **chunk);
+void input_release(struct input *in, struct input_chunk *chunk);
 
 /*
  * Statistics; sha256 is complete once input_next() has reported the end.
  * Stops the reader thread first if it still runs (the caller stopped early).
  */
-void		input_get_stats(struct input *in, struct input_stats *stats);
+void input_get_stats(struct input *in, struct input_stats *stats);
 
 /* Stops the reader thread (if running), closes the file, frees everything. */
-void		input_close(struct input *in);
+void input_close(struct input *in);
 
 #endif

@@ -18,61 +18,61 @@
 
 struct ledger_row
 {
-	const char *stream;			/* borrowed */
-	size_t		stream_len;
-	const char *node;			/* borrowed */
-	size_t		node_len;
+	const char       *stream; /* borrowed */
+	size_t            stream_len;
+	const char       *node; /* borrowed */
+	size_t            node_len;
 	struct agg_counts counts;
-	uint32_t	uptime_ppm;
-	uint32_t	contribution_ppm;
-	int64_t		base;
-	int64_t		forfeited;
-	int64_t		payout;
+	uint32_t          uptime_ppm;
+	uint32_t          contribution_ppm;
+	int64_t           base;
+	int64_t           forfeited;
+	int64_t           payout;
 };
 
 struct ledger_stream
 {
-	const char *stream;			/* borrowed */
-	size_t		stream_len;
-	int64_t		pool;
-	uint64_t	nodes;
-	uint64_t	total_successful_polls;
-	int64_t		paid;
-	int64_t		forfeited;
-	int64_t		unallocated;
+	const char *stream; /* borrowed */
+	size_t      stream_len;
+	int64_t     pool;
+	uint64_t    nodes;
+	uint64_t    total_successful_polls;
+	int64_t     paid;
+	int64_t     forfeited;
+	int64_t     unallocated;
 };
 
 struct ledger_totals
 {
-	uint64_t	streams;
-	uint64_t	nodes;			/* ledger rows: (stream, node) pairs */
-	int64_t		pool;
-	int64_t		paid;
-	int64_t		forfeited;
-	int64_t		unallocated;
+	uint64_t streams;
+	uint64_t nodes; /* ledger rows: (stream, node) pairs */
+	int64_t  pool;
+	int64_t  paid;
+	int64_t  forfeited;
+	int64_t  unallocated;
 };
 
 struct ledger
 {
-	struct period period;
-	struct ledger_row *rows;	/* owned, sorted by stream then node */
-	size_t		nrows;
-	struct ledger_stream *streams;	/* owned, sorted by stream */
-	size_t		nstreams;
-	struct ledger_totals totals;
+	struct period         period;
+	struct ledger_row    *rows; /* owned, sorted by stream then node */
+	size_t                nrows;
+	struct ledger_stream *streams; /* owned, sorted by stream */
+	size_t                nstreams;
+	struct ledger_totals  totals;
 };
 
 struct ledger_settings
 {
-	int64_t		default_pool;	/* for streams the pools file does not list */
-	struct payout_keep keep;	/* 1 - penalty factor */
+	int64_t            default_pool; /* for streams the pools file does not list */
+	struct payout_keep keep;         /* 1 - penalty factor */
 };
 
 enum ledger_status
 {
 	LEDGER_OK = 0,
-	LEDGER_OVERFLOW,			/* a pool or total does not fit 64 bits: bad input */
-	LEDGER_INVARIANT			/* the books did not balance: a bug */
+	LEDGER_OVERFLOW, /* a pool or total does not fit 64 bits: bad input */
+	LEDGER_INVARIANT /* the books did not balance: a bug */
 };
 
 /*
@@ -80,10 +80,9 @@ enum ledger_status
  * On failure writes a reason into err.
  */
 enum ledger_status ledger_build(struct ledger *ledger, const struct period *period,
-						 const struct aggregate *agg, const struct pools *pools,
-						 const struct ledger_settings *settings,
-						 char *err, size_t errlen);
+								const struct aggregate *agg, const struct pools *pools,
+								const struct ledger_settings *settings, char *err, size_t errlen);
 
-void		ledger_release(struct ledger *ledger);
+void ledger_release(struct ledger *ledger);
 
 #endif

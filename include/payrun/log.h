@@ -11,16 +11,15 @@ enum log_level
 {
 	LOG_LEVEL_ERROR = 0,
 	LOG_LEVEL_WARNING,
-	LOG_LEVEL_NOTICE,			/* default */
-	LOG_LEVEL_INFO,				/* -v */
-	LOG_LEVEL_DEBUG				/* -vv */
+	LOG_LEVEL_NOTICE, /* default */
+	LOG_LEVEL_INFO,   /* -v */
+	LOG_LEVEL_DEBUG   /* -vv */
 };
 
-void		log_set_level(enum log_level level);
+void           log_set_level(enum log_level level);
 enum log_level log_get_level(void);
-bool		log_enabled(enum log_level level);
-void		log_msg(enum log_level level, const char *fmt,...)
-			__attribute__((format(printf, 2, 3)));
+bool           log_enabled(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warning(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)

@@ -16,20 +16,20 @@
 struct manifest_output
 {
 	const char *name;
-	uint64_t	bytes;
-	char		sha256[SHA256_HEX_LEN];
+	uint64_t    bytes;
+	char        sha256[SHA256_HEX_LEN];
 };
 
 /* Builds the manifest; finished_at is taken now.  Caller owns the result. */
-json_t	   *manifest_build(const struct sink_run *run,
-						   const struct manifest_output *outputs, size_t noutputs);
+json_t *manifest_build(const struct sink_run *run, const struct manifest_output *outputs,
+					   size_t noutputs);
 
 /* The parts the database run record stores too (caller owns each). */
-json_t	   *manifest_settings_json(const struct settings *s);
-json_t	   *manifest_counts_json(const struct sink_run *run);
-json_t	   *manifest_totals_json(const struct ledger_totals *t);
+json_t *manifest_settings_json(const struct settings *s);
+json_t *manifest_counts_json(const struct sink_run *run);
+json_t *manifest_totals_json(const struct ledger_totals *t);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
-void		manifest_now(char out[TIMESTAMP_FORMAT_LEN]);
+void manifest_now(char out[TIMESTAMP_FORMAT_LEN]);
 
 #endif

@@ -8,11 +8,11 @@
 
 #include <stddef.h>
 
-void	   *mem_alloc(size_t size);
-void	   *mem_calloc(size_t count, size_t size);
-void	   *mem_realloc(void *ptr, size_t size);
-void	   *mem_realloc_array(void *ptr, size_t count, size_t size);
-char	   *mem_strdup(const char *s);
-char	   *mem_memdup(const void *p, size_t len);
+void *mem_alloc(size_t size);
+void *mem_calloc(size_t count, size_t size);
+void *mem_realloc(void *ptr, size_t size);
+void *mem_realloc_array(void *ptr, size_t count, size_t size);
+char *mem_strdup(const char *s);
+char *mem_memdup(const void *p, size_t len);
 
 #endif

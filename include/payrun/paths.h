@@ -9,8 +9,8 @@
 
 struct paths
 {
-	char	  **items;			/* owned, sorted, no duplicates */
-	size_t		count;
+	char **items; /* owned, sorted, no duplicates */
+	size_t count;
 };
 
 /*
@@ -18,12 +18,12 @@ struct paths
  * existing file) into one sorted list without duplicates.  A pattern that
  * matches nothing is an error (logged) unless allow_empty.
  */
-bool		paths_expand(struct paths *out, const char *const *patterns, size_t npatterns,
-						 bool allow_empty);
+bool paths_expand(struct paths *out, const char *const *patterns, size_t npatterns,
+				  bool allow_empty);
 
 /* Replaces "{period}" in pattern with label; caller frees. */
-char	   *paths_substitute(const char *pattern, const char *label);
+char *paths_substitute(const char *pattern, const char *label);
 
-void		paths_release(struct paths *p);
+void paths_release(struct paths *p);
 
 #endif

@@ -21,49 +21,49 @@
 /* The kept share 1 - f as a reduced fraction num/den. */
 struct payout_keep
 {
-	uint64_t	num;
-	uint64_t	den;
-	uint32_t	penalty_ppm;	/* f in millionths, for reports */
+	uint64_t num;
+	uint64_t den;
+	uint32_t penalty_ppm; /* f in millionths, for reports */
 };
 
 struct payout_node
 {
 	/* input */
-	const char *node;			/* id bytes, for the remainder tie-break */
-	size_t		node_len;
-	uint64_t	successful_polls;	/* S */
-	uint64_t	failed_spot_checks; /* F */
+	const char *node; /* id bytes, for the remainder tie-break */
+	size_t      node_len;
+	uint64_t    successful_polls;   /* S */
+	uint64_t    failed_spot_checks; /* F */
 	/* output */
-	int64_t		base;
-	int64_t		forfeited;
-	int64_t		payout;
+	int64_t base;
+	int64_t forfeited;
+	int64_t payout;
 };
 
 struct payout_stream
 {
-	int64_t		pool;
-	uint64_t	total_successful_polls; /* W */
-	int64_t		paid;
-	int64_t		forfeited;
-	int64_t		unallocated;
+	int64_t  pool;
+	uint64_t total_successful_polls; /* W */
+	int64_t  paid;
+	int64_t  forfeited;
+	int64_t  unallocated;
 };
 
 enum payout_status
 {
 	PAYOUT_OK = 0,
-	PAYOUT_BAD_POOL,			/* pool < 0 */
-	PAYOUT_OVERFLOW,			/* W overflowed 64 bits */
-	PAYOUT_INVARIANT			/* the books did not balance: a bug, never data */
+	PAYOUT_BAD_POOL, /* pool < 0 */
+	PAYOUT_OVERFLOW, /* W overflowed 64 bits */
+	PAYOUT_INVARIANT /* the books did not balance: a bug, never data */
 };
 
 /*
  * Parses the penalty factor f, a decimal in [0, 1] with at most 6
  * fractional digits ("0.5", "1", "0.000001").  Pure; false if malformed.
  */
-bool		payout_keep_parse(const char *f, struct payout_keep *keep);
+bool payout_keep_parse(const char *f, struct payout_keep *keep);
 
 /* Formats f from penalty_ppm back as a minimal decimal ("0.5"). */
-void		payout_keep_format(const struct payout_keep *keep, char *buf, size_t len);
+void payout_keep_format(const struct payout_keep *keep, char *buf, size_t len);
 
 /*
  * Computes base, forfeited and payout for each node, and the stream's
@@ -76,6 +76,6 @@ enum payout_status payout_compute(int64_t pool, const struct payout_keep *keep,
 const char *payout_status_message(enum payout_status status);
 
 /* floor(num * 10^6 / den), 0 when den = 0. */
-uint32_t	payout_ppm(uint64_t num, uint64_t den);
+uint32_t payout_ppm(uint64_t num, uint64_t den);
 
 #endif

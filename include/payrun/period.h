@@ -9,25 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PERIOD_LABEL_MAX 14		/* "YYYY-MM-DDTHH" plus NUL */
+#define PERIOD_LABEL_MAX 14 /* "YYYY-MM-DDTHH" plus NUL */
 
 enum period_length
 {
 	PERIOD_LENGTH_UNSET = 0,
-	PERIOD_LENGTH_DAY,			/* "1d" */
-	PERIOD_LENGTH_HOUR			/* "1h" */
+	PERIOD_LENGTH_DAY, /* "1d" */
+	PERIOD_LENGTH_HOUR /* "1h" */
 };
 
 struct period
 {
 	enum period_length length;
-	int64_t		start;			/* seconds since the epoch, UTC, inclusive */
-	int64_t		end;			/* seconds since the epoch, UTC, exclusive */
-	char		label[PERIOD_LABEL_MAX];	/* canonical label, NUL-terminated */
+	int64_t            start;                   /* seconds since the epoch, UTC, inclusive */
+	int64_t            end;                     /* seconds since the epoch, UTC, exclusive */
+	char               label[PERIOD_LABEL_MAX]; /* canonical label, NUL-terminated */
 };
 
 /* "1d" or "1h" (also "day", "hour"); false for anything else. */
-bool		period_length_parse(const char *s, enum period_length *out);
+bool        period_length_parse(const char *s, enum period_length *out);
 const char *period_length_name(enum period_length length);
 
 /*
@@ -35,10 +35,10 @@ const char *period_length_name(enum period_length length);
  * length given, the label must have that shape.  On failure writes a
  * human-readable reason into err (lowercase, no trailing period).
  */
-bool		period_parse(const char *label, enum period_length length,
-						 struct period *out, char *err, size_t errlen);
+bool period_parse(const char *label, enum period_length length, struct period *out, char *err,
+				  size_t errlen);
 
 /* The period of the given length that starts at epoch seconds t (aligned). */
-bool		period_from_start(int64_t t, enum period_length length, struct period *out);
+bool period_from_start(int64_t t, enum period_length length, struct period *out);
 
 #endif

@@ -10,15 +10,15 @@
 
 struct progress
 {
-	bool		enabled;		/* stderr is a terminal and not quiet */
-	bool		shown;			/* a line has been drawn */
-	double		start;			/* report_now() at init */
-	double		last;			/* last redraw */
-	char		what[64];		/* e.g. the file being read */
+	bool   enabled;  /* stderr is a terminal and not quiet */
+	bool   shown;    /* a line has been drawn */
+	double start;    /* report_now() at init */
+	double last;     /* last redraw */
+	char   what[64]; /* e.g. the file being read */
 };
 
-void		progress_init(struct progress *pg, const char *what);
-void		progress_update(struct progress *pg, uint64_t bytes, uint64_t rows);
-void		progress_done(struct progress *pg);
+void progress_init(struct progress *pg, const char *what);
+void progress_update(struct progress *pg, uint64_t bytes, uint64_t rows);
+void progress_done(struct progress *pg);
 
 #endif

@@ -18,25 +18,25 @@
 #include "payrun/period.h"
 
 #define PUBLISH_LOCK_NAME ".payrun.lock"
-#define PUBLISH_DIR_MODE 0750
+#define PUBLISH_DIR_MODE  0750
 
 enum publish_mode
 {
-	PUBLISH_FIRST,				/* version 1; refused if the period has any version */
-	PUBLISH_NEXT				/* latest + 1; refused if the period has none */
+	PUBLISH_FIRST, /* version 1; refused if the period has any version */
+	PUBLISH_NEXT   /* latest + 1; refused if the period has none */
 };
 
 struct publish
 {
-	char	   *out_dir;		/* owned */
-	int			out_fd;			/* DIR */
-	int			lock_fd;		/* DIR/.payrun.lock, flock'ed */
-	char		label[PERIOD_LABEL_MAX];
-	int			version;		/* the version being published */
-	int			previous;		/* the latest existing version, 0 if none */
-	char		tmp_name[96];	/* ".tmp-LABEL-vN-PID" inside DIR */
-	int			tmp_fd;			/* the temporary directory, -1 if none */
-	char		final_path[4096];	/* DIR/LABEL/vN, for messages */
+	char *out_dir; /* owned */
+	int   out_fd;  /* DIR */
+	int   lock_fd; /* DIR/.payrun.lock, flock'ed */
+	char  label[PERIOD_LABEL_MAX];
+	int   version;          /* the version being published */
+	int   previous;         /* the latest existing version, 0 if none */
+	char  tmp_name[96];     /* ".tmp-LABEL-vN-PID" inside DIR */
+	int   tmp_fd;           /* the temporary directory, -1 if none */
+	char  final_path[4096]; /* DIR/LABEL/vN, for messages */
 };
 
 /*
@@ -47,14 +47,14 @@ struct publish
  * PAYRUN_EXIT_OK, _CONFLICT (lock held, or the mode's condition) or
  * _INTERNAL (I/O), having logged why.
  */
-enum payrun_exit publish_begin(struct publish *pub, const char *out_dir,
-							   const char *label, enum publish_mode mode);
+enum payrun_exit publish_begin(struct publish *pub, const char *out_dir, const char *label,
+							   enum publish_mode mode);
 
 /* Highest N with DIR/LABEL/vN present (0 if none); -1 on an I/O error. */
-int			publish_latest_version(int out_fd, const char *label);
+int publish_latest_version(int out_fd, const char *label);
 
 /* The temporary directory, where the version's files are created. */
-int			publish_dirfd(const struct publish *pub);
+int publish_dirfd(const struct publish *pub);
 
 /* Moves the temporary directory into place as DIR/LABEL/vN. */
 enum payrun_exit publish_commit(struct publish *pub);
@@ -64,10 +64,9 @@ enum payrun_exit publish_commit(struct publish *pub);
  * DIR/LABEL/failed/<stamp>-<pid>/name, so what was kept can be inspected;
  * writes that path into path_out.
  */
-bool		publish_keep_failed(struct publish *pub, const char *name,
-								char *path_out, size_t path_len);
+bool publish_keep_failed(struct publish *pub, const char *name, char *path_out, size_t path_len);
 
 /* Removes the temporary directory (if any), releases the lock, frees. */
-void		publish_end(struct publish *pub);
+void publish_end(struct publish *pub);
 
 #endif

@@ -15,53 +15,52 @@
 
 enum report_phase
 {
-	REPORT_PHASE_CONNECT = 0,	/* connect to PostgreSQL */
-	REPORT_PHASE_POOLS,			/* read the pools file or table */
-	REPORT_PHASE_READ,			/* CSV: inflate + parse + validate + reduce (pipelined) */
-	REPORT_PHASE_QUERY,			/* PostgreSQL: the grouped query, until its first row */
-	REPORT_PHASE_FETCH,			/* PostgreSQL: the remaining rows into the aggregate */
-	REPORT_PHASE_COMPUTE,		/* payout math, ledger */
-	REPORT_PHASE_WRITE,			/* ledger.csv, streams.csv, rejects.csv, manifest.json */
-	REPORT_PHASE_DB_WRITE,		/* PostgreSQL: run row, COPY ledger and totals */
-	REPORT_PHASE_PUBLISH,		/* COMMIT, then fsync + atomic rename */
+	REPORT_PHASE_CONNECT = 0, /* connect to PostgreSQL */
+	REPORT_PHASE_POOLS,       /* read the pools file or table */
+	REPORT_PHASE_READ,        /* CSV: inflate + parse + validate + reduce (pipelined) */
+	REPORT_PHASE_QUERY,       /* PostgreSQL: the grouped query, until its first row */
+	REPORT_PHASE_FETCH,       /* PostgreSQL: the remaining rows into the aggregate */
+	REPORT_PHASE_COMPUTE,     /* payout math, ledger */
+	REPORT_PHASE_WRITE,       /* ledger.csv, streams.csv, rejects.csv, manifest.json */
+	REPORT_PHASE_DB_WRITE,    /* PostgreSQL: run row, COPY ledger and totals */
+	REPORT_PHASE_PUBLISH,     /* COMMIT, then fsync + atomic rename */
 	REPORT_PHASE_COUNT
 };
 
 struct report_phase_stats
 {
-	bool		used;
-	double		wall_s;			/* seconds, monotonic clock */
-	double		cpu_s;			/* seconds, process CPU summed over threads */
-	uint64_t	rows;
-	uint64_t	bytes;
+	bool            used;
+	double          wall_s; /* seconds, monotonic clock */
+	double          cpu_s;  /* seconds, process CPU summed over threads */
+	uint64_t        rows;
+	uint64_t        bytes;
 	struct timespec wall_start;
-	double		cpu_start;
+	double          cpu_start;
 };
 
 struct report
 {
 	struct report_phase_stats phases[REPORT_PHASE_COUNT];
-	struct timespec wall_start;
-	double		cpu_start;
+	struct timespec           wall_start;
+	double                    cpu_start;
 };
 
-void		report_init(struct report *rep);
-void		report_begin(struct report *rep, enum report_phase phase);
-void		report_end(struct report *rep, enum report_phase phase,
-					   uint64_t rows, uint64_t bytes);
+void report_init(struct report *rep);
+void report_begin(struct report *rep, enum report_phase phase);
+void report_end(struct report *rep, enum report_phase phase, uint64_t rows, uint64_t bytes);
 /* Records a phase measured by the caller (wall and CPU seconds). */
-void		report_record(struct report *rep, enum report_phase phase, double wall_s,
-						  double cpu_s, uint64_t rows, uint64_t bytes);
+void        report_record(struct report *rep, enum report_phase phase, double wall_s, double cpu_s,
+						  uint64_t rows, uint64_t bytes);
 const char *report_phase_name(enum report_phase phase);
-double		report_total_wall(const struct report *rep);
-double		report_total_cpu(const struct report *rep);
+double      report_total_wall(const struct report *rep);
+double      report_total_cpu(const struct report *rep);
 /* Peak resident set size of the process so far, KiB. */
-long		report_peak_rss_kib(void);
+long report_peak_rss_kib(void);
 /* Seconds on the monotonic clock since an arbitrary start. */
-double		report_now(void);
+double report_now(void);
 
-void		report_print(const struct report *rep, FILE *out);
+void report_print(const struct report *rep, FILE *out);
 /* {phases: [...], total_wall_s, total_cpu_s, peak_rss_kib, cpu_note} */
-json_t	   *report_to_json(const struct report *rep);
+json_t *report_to_json(const struct report *rep);
 
 #endif

@@ -15,12 +15,12 @@
 #define RUNLOG_NAME "runs.log"
 
 /* Appends entry (a JSON object; "at" is added) to out_dir/runs.log. */
-bool		runlog_append(const char *out_dir, json_t *entry);
+bool runlog_append(const char *out_dir, json_t *entry);
 
 /*
  * Prints the log as a table to out, only the lines of period when it is
  * not NULL.  Returns false (logged) if the log cannot be read.
  */
-bool		runlog_print(const char *out_dir, const char *period, FILE *out);
+bool runlog_print(const char *out_dir, const char *period, FILE *out);
 
 #endif

@@ -16,43 +16,42 @@
 /* An exact decimal ratio num/den in [0, 1] (no floating point). */
 struct settings_ratio
 {
-	uint64_t	num;
-	uint64_t	den;
-	char		text[24];		/* as given, for the manifest */
+	uint64_t num;
+	uint64_t den;
+	char     text[24]; /* as given, for the manifest */
 };
 
 enum settings_source
 {
-	SOURCE_CSV = 0,				/* --input files */
-	SOURCE_PG					/* probe_results in PostgreSQL */
+	SOURCE_CSV = 0, /* --input files */
+	SOURCE_PG       /* probe_results in PostgreSQL */
 };
 
 struct settings
 {
-	struct period period;
-	enum settings_source source;
-	char	   *db_conninfo;	/* owned, NULL: libpq's environment; never logged */
-	char	  **inputs;			/* owned array of owned paths */
-	size_t		ninputs;
-	char	   *pools_path;		/* owned, NULL if none */
-	int64_t		default_pool;
-	struct payout_keep keep;	/* from the penalty factor */
+	struct period         period;
+	enum settings_source  source;
+	char                 *db_conninfo; /* owned, NULL: libpq's environment; never logged */
+	char                **inputs;      /* owned array of owned paths */
+	size_t                ninputs;
+	char                 *pools_path; /* owned, NULL if none */
+	int64_t               default_pool;
+	struct payout_keep    keep; /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
-	char	   *out_dir;		/* owned */
-	struct input_limits limits;
-	unsigned	jobs;			/* input files read at once; 0 = one per CPU */
-	bool		rerun;			/* publish version N+1 with adjustments */
-	char	   *reason;			/* owned, why the rerun (required with rerun) */
-	bool		dry_run;		/* rerun: print the adjustments, publish nothing */
+	char                 *out_dir; /* owned */
+	struct input_limits   limits;
+	unsigned              jobs;    /* input files read at once; 0 = one per CPU */
+	bool                  rerun;   /* publish version N+1 with adjustments */
+	char                 *reason;  /* owned, why the rerun (required with rerun) */
+	bool                  dry_run; /* rerun: print the adjustments, publish nothing */
 };
 
 /* Parses a decimal in [0, 1] with at most 9 fractional digits.  Pure. */
-bool		settings_ratio_parse(const char *s, struct settings_ratio *out);
+bool settings_ratio_parse(const char *s, struct settings_ratio *out);
 
 /* True when part / whole > ratio, exactly. */
-bool		settings_ratio_exceeded(const struct settings_ratio *ratio,
-									uint64_t part, uint64_t whole);
+bool settings_ratio_exceeded(const struct settings_ratio *ratio, uint64_t part, uint64_t whole);
 
-void		settings_release(struct settings *s);
+void settings_release(struct settings *s);
 
 #endif

@@ -25,7 +25,6 @@ enum payrun_exit settle_run(const struct settings *s, bool print_report);
  */
 enum payrun_exit settle_aggregate(const struct settings *s, struct aggregate *agg,
 								  const struct source_counts *counts,
-								  const struct source_file *files, size_t nfiles,
-								  const char *note);
+								  const struct source_file *files, size_t nfiles, const char *note);
 
 #endif

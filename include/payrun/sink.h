@@ -28,25 +28,25 @@
 struct sink_run
 {
 	const struct settings *settings;
-	int			version;
-	const char *source_kind;	/* "csv" or "pg" */
-	const char *db_description; /* "host=... dbname=..." (no password), or NULL */
-	char		input_digest[SHA256_HEX_LEN];	/* of the aggregate: source-independent */
-	const struct source_file *files;	/* csv inputs */
-	size_t		nfiles;
+	int                    version;
+	const char            *source_kind;    /* "csv" or "pg" */
+	const char            *db_description; /* "host=... dbname=..." (no password), or NULL */
+	char                   input_digest[SHA256_HEX_LEN]; /* of the aggregate: source-independent */
+	const struct source_file   *files;                   /* csv inputs */
+	size_t                      nfiles;
 	const struct source_counts *counts;
-	const struct rejects *rejects;
-	const struct ledger *ledger;	/* set once computed */
-	const struct adjustments *adjustments;	/* reruns: against the previous version */
-	const char *note;			/* e.g. how a backfill read the rows, or NULL */
-	const struct report *report;
-	char		started_at[TIMESTAMP_FORMAT_LEN];
+	const struct rejects       *rejects;
+	const struct ledger        *ledger;      /* set once computed */
+	const struct adjustments   *adjustments; /* reruns: against the previous version */
+	const char                 *note;        /* e.g. how a backfill read the rows, or NULL */
+	const struct report        *report;
+	char                        started_at[TIMESTAMP_FORMAT_LEN];
 	/*
 	 * Set by 'payrun export': the run as stored in the database (settings,
 	 * counts, totals, timing as JSON); the manifest is built from it rather
 	 * than from the fields above.  Borrowed.
 	 */
-	const void *stored_run;		/* json_t * */
+	const void *stored_run; /* json_t * */
 };
 
 struct sink;
@@ -54,10 +54,10 @@ struct sink;
 struct sink_ops
 {
 	const char *name;
-	enum payrun_exit (*prepare) (struct sink *sink, const struct sink_run *run);
-	enum payrun_exit (*write) (struct sink *sink, const struct sink_run *run);
-	enum payrun_exit (*publish) (struct sink *sink, const struct sink_run *run);
-	void		(*destroy) (struct sink *sink);
+	enum payrun_exit (*prepare)(struct sink *sink, const struct sink_run *run);
+	enum payrun_exit (*write)(struct sink *sink, const struct sink_run *run);
+	enum payrun_exit (*publish)(struct sink *sink, const struct sink_run *run);
+	void (*destroy)(struct sink *sink);
 };
 
 struct sink

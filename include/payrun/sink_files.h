@@ -21,11 +21,11 @@ struct rejects *sink_files_rejects(struct sink *sink);
  * After a failed run: moves rejects.csv to DIR/LABEL/failed/... and writes
  * its path into path_out.  False if there was nothing to keep.
  */
-bool		sink_files_keep_rejects(struct sink *sink, char *path_out, size_t path_len);
+bool sink_files_keep_rejects(struct sink *sink, char *path_out, size_t path_len);
 
 /* After prepare: the version this run publishes (the files decide it,
  * under the output directory's lock). */
-int			sink_files_version(struct sink *sink);
+int sink_files_version(struct sink *sink);
 
 /* After prepare: DIR/LABEL/v<latest> written into buf, or NULL if none. */
 const char *sink_files_previous_dir(struct sink *sink, char *buf, size_t len);

@@ -17,17 +17,17 @@
 #include "payrun/rejects.h"
 #include "payrun/sha256.h"
 
-#define SOURCE_CSV_MAX_RECORD (64 * 1024 * 1024)	/* longest record, bytes */
-#define SOURCE_CSV_MAX_JOBS 64	/* files read at once, at most */
+#define SOURCE_CSV_MAX_RECORD (64 * 1024 * 1024) /* longest record, bytes */
+#define SOURCE_CSV_MAX_JOBS   64                 /* files read at once, at most */
 
 struct source_counts
 {
-	uint64_t	rows_read;		/* = in_period + out_of_period + rejected */
-	uint64_t	in_period;
-	uint64_t	out_of_period;
-	uint64_t	rejected;
-	uint64_t	file_bytes;		/* read from disk */
-	uint64_t	decoded_bytes;	/* after inflating */
+	uint64_t rows_read; /* = in_period + out_of_period + rejected */
+	uint64_t in_period;
+	uint64_t out_of_period;
+	uint64_t rejected;
+	uint64_t file_bytes;    /* read from disk */
+	uint64_t decoded_bytes; /* after inflating */
 };
 
 /*
@@ -39,44 +39,44 @@ struct source_counts
  */
 struct source_row
 {
-	const char *id;				/* "" when the export has no id column */
-	size_t		id_len;
+	const char *id; /* "" when the export has no id column */
+	size_t      id_len;
 	const char *stream;
-	size_t		stream_len;
+	size_t      stream_len;
 	const char *node;
-	size_t		node_len;
-	bool		poll;			/* stats_poll, else spot_check */
-	bool		ok;				/* success */
-	const char *timestamp;		/* as written in the file */
-	size_t		timestamp_len;
-	const char *error_message;	/* NULL when absent */
-	size_t		error_message_len;
-	const char *response_data;	/* NULL when absent */
-	size_t		response_data_len;
+	size_t      node_len;
+	bool        poll;      /* stats_poll, else spot_check */
+	bool        ok;        /* success */
+	const char *timestamp; /* as written in the file */
+	size_t      timestamp_len;
+	const char *error_message; /* NULL when absent */
+	size_t      error_message_len;
+	const char *response_data; /* NULL when absent */
+	size_t      response_data_len;
 };
 
 struct source_window
 {
-	int64_t		start;			/* first period's start, epoch seconds */
-	int64_t		span;			/* seconds per period */
-	size_t		nperiods;
-	struct aggregate *aggs;		/* nperiods aggregates */
-	uint64_t   *in_period;		/* nperiods counters of valid rows */
-	bool		(*row_fn) (void *arg, const struct source_row *row);
-	void	   *row_arg;
+	int64_t           start; /* first period's start, epoch seconds */
+	int64_t           span;  /* seconds per period */
+	size_t            nperiods;
+	struct aggregate *aggs;      /* nperiods aggregates */
+	uint64_t         *in_period; /* nperiods counters of valid rows */
+	bool (*row_fn)(void *arg, const struct source_row *row);
+	void *row_arg;
 };
 
 /* A window of one period into one aggregate (settle). */
-void		source_window_single(struct source_window *win, const struct period *period,
-								 struct aggregate *agg, uint64_t *in_period);
+void source_window_single(struct source_window *win, const struct period *period,
+						  struct aggregate *agg, uint64_t *in_period);
 
 struct source_file
 {
-	const char *path;			/* borrowed from the options */
-	const char *kind;			/* "gzip" or "plain" */
-	uint64_t	bytes;			/* file size as read */
-	uint64_t	rows;			/* data rows read from it */
-	char		sha256[SHA256_HEX_LEN];
+	const char *path;  /* borrowed from the options */
+	const char *kind;  /* "gzip" or "plain" */
+	uint64_t    bytes; /* file size as read */
+	uint64_t    rows;  /* data rows read from it */
+	char        sha256[SHA256_HEX_LEN];
 };
 
 /*
@@ -91,17 +91,13 @@ struct source_file
  * means (PAYRUN_EXIT_DB).  No file after a failed one is started.
  */
 enum payrun_exit source_csv_read(const char *const *paths, size_t npaths,
-								 const struct source_window *win,
-								 const struct input_limits *limits,
-								 unsigned jobs,
-								 struct rejects *rejects,
-								 struct source_counts *counts,
-								 struct source_file *files);
+								 const struct source_window *win, const struct input_limits *limits,
+								 unsigned jobs, struct rejects *rejects,
+								 struct source_counts *counts, struct source_file *files);
 
 /* Reads one file; the same as source_csv_read for a single path. */
 enum payrun_exit source_csv_read_file(const char *path, const struct source_window *win,
-									  const struct input_limits *limits,
-									  struct rejects *rejects, struct source_counts *counts,
-									  struct source_file *file);
+									  const struct input_limits *limits, struct rejects *rejects,
+									  struct source_counts *counts, struct source_file *file);
 
 #endif

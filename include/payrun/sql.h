@@ -9,8 +9,8 @@
 
 struct sql_migration
 {
-	int			version;		/* from the file name: 0001_x.sql is 1 */
-	const char *name;			/* file name without .sql */
+	int         version; /* from the file name: 0001_x.sql is 1 */
+	const char *name;    /* file name without .sql */
 	const char *text;
 };
 

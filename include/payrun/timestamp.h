@@ -19,22 +19,22 @@
 
 /* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, in epoch seconds */
 #define TIMESTAMP_FIRST INT64_C(-62135596800)
-#define TIMESTAMP_LAST INT64_C(253402300799)
+#define TIMESTAMP_LAST  INT64_C(253402300799)
 
 /*
  * Parses s[0..len) into whole seconds since the Unix epoch, UTC.  The
  * fraction is validated and truncated: period bounds are whole seconds, so
  * t >= start and t < end depend on the seconds alone.
  */
-bool		timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds);
+bool timestamp_parse(const char *s, size_t len, int64_t *epoch_seconds);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (no validation). */
-int64_t		timestamp_days_from_civil(int64_t year, int month, int day);
+int64_t timestamp_days_from_civil(int64_t year, int month, int day);
 
 /* True when year-month-day names a real day, years 1..9999. */
-bool		timestamp_valid_date(int year, int month, int day);
+bool timestamp_valid_date(int year, int month, int day);
 
 /* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" (years 1..9999). */
-void		timestamp_format(int64_t epoch_seconds, char out[TIMESTAMP_FORMAT_LEN]);
+void timestamp_format(int64_t epoch_seconds, char out[TIMESTAMP_FORMAT_LEN]);
 
 #endif

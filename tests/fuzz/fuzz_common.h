@@ -22,11 +22,10 @@
 
 #define FUZZ_UNUSED __attribute__((unused))
 
-__attribute__((format(printf, 1, 2), noreturn, unused))
-static void
-fuzz_fail(const char *fmt,...)
+__attribute__((format(printf, 1, 2), noreturn, unused)) static void
+fuzz_fail(const char *fmt, ...)
 {
-	va_list		ap;
+	va_list ap;
 
 	dprintf(STDERR_FILENO, "fuzz property failed: ");
 	va_start(ap, fmt);
@@ -36,8 +35,12 @@ fuzz_fail(const char *fmt,...)
 	abort();
 }
 
-#define fuzz_require(cond, ...) \
-	do { if (!(cond)) fuzz_fail(__VA_ARGS__); } while (0)
+#define fuzz_require(cond, ...)                                                                    \
+	do                                                                                             \
+	{                                                                                              \
+		if (!(cond))                                                                               \
+			fuzz_fail(__VA_ARGS__);                                                                \
+	} while (0)
 
 /* Allocation that aborts rather than returning NULL (the harness's own). */
 FUZZ_UNUSED static void *
@@ -53,7 +56,7 @@ fuzz_realloc(void *p, size_t n)
 FUZZ_UNUSED static char *
 fuzz_copy(const uint8_t *data, size_t size, size_t extra)
 {
-	char	   *p = fuzz_realloc(NULL, size + extra);
+	char *p = fuzz_realloc(NULL, size + extra);
 
 	if (size)
 		memcpy(p, data, size);
@@ -64,7 +67,7 @@ fuzz_copy(const uint8_t *data, size_t size, size_t extra)
 FUZZ_UNUSED static uint64_t
 fuzz_hash(const uint8_t *data, size_t size)
 {
-	uint64_t	h = 0xcbf29ce484222325ULL;
+	uint64_t h = 0xcbf29ce484222325ULL;
 
 	for (size_t i = 0; i < size; i++)
 		h = (h ^ data[i]) * 0x100000001b3ULL;
@@ -75,7 +78,7 @@ fuzz_hash(const uint8_t *data, size_t size)
 FUZZ_UNUSED static uint64_t
 fuzz_next(uint64_t *state)
 {
-	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -87,7 +90,7 @@ FUZZ_UNUSED static void
 fuzz_quiet_logs(void)
 {
 	const char *v = getenv("FUZZ_VERBOSE");
-	FILE	   *devnull;
+	FILE       *devnull;
 
 	if (v != NULL && v[0] != '\0' && strcmp(v, "0") != 0)
 		return;
@@ -103,12 +106,12 @@ fuzz_quiet_logs(void)
  */
 struct fuzz_file
 {
-	int			fd;
-	char		path[256];
-	char		unlink_path[256];	/* "" for the memfd */
+	int  fd;
+	char path[256];
+	char unlink_path[256]; /* "" for the memfd */
 };
 
-static struct fuzz_file fuzz_file_state = {-1, "", ""};
+static struct fuzz_file fuzz_file_state = { -1, "", "" };
 
 static void
 fuzz_file_cleanup(void)
@@ -121,7 +124,7 @@ FUZZ_UNUSED static void
 fuzz_file_open(const char *name)
 {
 	struct fuzz_file *f = &fuzz_file_state;
-	int			fd = memfd_create(name, MFD_CLOEXEC);
+	int               fd = memfd_create(name, MFD_CLOEXEC);
 
 	if (fd >= 0)
 	{
@@ -134,7 +137,7 @@ fuzz_file_open(const char *name)
 		close(fd);
 	}
 	{
-		const char *dirs[] = {"/dev/shm", getenv("TMPDIR"), "/tmp"};
+		const char *dirs[] = { "/dev/shm", getenv("TMPDIR"), "/tmp" };
 
 		for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		{
@@ -159,7 +162,7 @@ FUZZ_UNUSED static const char *
 fuzz_file_write(const uint8_t *data, size_t size)
 {
 	struct fuzz_file *f = &fuzz_file_state;
-	size_t		done = 0;
+	size_t            done = 0;
 
 	if (f->fd < 0)
 		fuzz_fail("fuzz_file_open was not called");
@@ -167,7 +170,7 @@ fuzz_file_write(const uint8_t *data, size_t size)
 		fuzz_fail("ftruncate: %s", strerror(errno));
 	while (done < size)
 	{
-		ssize_t		n = pwrite(f->fd, data + done, size - done, (off_t) done);
+		ssize_t n = pwrite(f->fd, data + done, size - done, (off_t) done);
 
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -17,11 +17,11 @@
 #include "payrun/log.h"
 #include "fuzz_common.h"
 
-#define CLI_OUT "/cli/out"
+#define CLI_OUT   "/cli/out"
 #define CLI_INPUT "cli-input.csv.gz"
 
-int			LLVMFuzzerInitialize(int *argc, char ***argv);
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -37,8 +37,9 @@ static void
 check_settings(const struct config_values *v, const struct settings *s)
 {
 	fuzz_require(v->out != NULL && s->out_dir != NULL && strcmp(v->out, s->out_dir) == 0 &&
-				 s->out_dir[0] != '\0', "out_dir '%s', value '%s'",
-				 s->out_dir ? s->out_dir : "(null)", v->out ? v->out : "(null)");
+					 s->out_dir[0] != '\0',
+				 "out_dir '%s', value '%s'", s->out_dir ? s->out_dir : "(null)",
+				 v->out ? v->out : "(null)");
 	fuzz_require(s->ninputs == v->ninputs, "%zu inputs, values %zu", s->ninputs, v->ninputs);
 	for (size_t i = 0; i < s->ninputs; i++)
 		fuzz_require(strcmp(s->inputs[i], v->inputs[i]) == 0, "input %zu differs", i);
@@ -48,18 +49,16 @@ check_settings(const struct config_values *v, const struct settings *s)
 	fuzz_require(s->source == SOURCE_CSV || s->ninputs == 0, "inputs with source pg");
 	if (v->period)
 	{
-		int64_t		span = s->period.length == PERIOD_LENGTH_HOUR ? 3600 : 86400;
+		int64_t span = s->period.length == PERIOD_LENGTH_HOUR ? 3600 : 86400;
 
 		fuzz_require(strcmp(s->period.label, v->period) == 0 &&
-					 s->period.end - s->period.start == span,
+						 s->period.end - s->period.start == span,
 					 "period '%s' from '%s'", s->period.label, v->period);
 	}
 	fuzz_require(s->keep.den > 0 && s->keep.num <= s->keep.den, "keep %llu/%llu",
 				 (unsigned long long) s->keep.num, (unsigned long long) s->keep.den);
-	fuzz_require(s->max_reject_ratio.den > 0 &&
-				 s->max_reject_ratio.num <= s->max_reject_ratio.den,
-				 "max reject ratio %llu/%llu",
-				 (unsigned long long) s->max_reject_ratio.num,
+	fuzz_require(s->max_reject_ratio.den > 0 && s->max_reject_ratio.num <= s->max_reject_ratio.den,
+				 "max reject ratio %llu/%llu", (unsigned long long) s->max_reject_ratio.num,
 				 (unsigned long long) s->max_reject_ratio.den);
 	fuzz_require(s->default_pool >= 0, "default pool %lld", (long long) s->default_pool);
 }
@@ -67,15 +66,15 @@ check_settings(const struct config_values *v, const struct settings *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t	rng = fuzz_hash(data, size);
-	uint64_t	bits = fuzz_next(&rng);
-	bool		cli_out = bits & 1;
-	bool		cli_input = bits & 2;
-	unsigned	need = (unsigned) (bits >> 2) & (CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE);
-	const char *path;
+	uint64_t             rng = fuzz_hash(data, size);
+	uint64_t             bits = fuzz_next(&rng);
+	bool                 cli_out = bits & 1;
+	bool                 cli_input = bits & 2;
+	unsigned             need = (unsigned) (bits >> 2) & (CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE);
+	const char          *path;
 	struct config_values v;
-	struct settings s;
-	bool		loaded;
+	struct settings      s;
+	bool                 loaded;
 
 	if (size > (1u << 16))
 		return -1;

@@ -28,36 +28,36 @@
 
 struct rec_copy
 {
-	size_t		start;			/* offset in the document */
-	size_t		len;
-	uint64_t	line;
-	uint32_t	nfields;
-	uint32_t	nspans;
-	bool		bad;
-	struct csv_span *spans;		/* owned, nspans */
-	char	  **vals;			/* owned, nspans values unless bad; with_values only */
-	size_t	   *lens;
+	size_t           start; /* offset in the document */
+	size_t           len;
+	uint64_t         line;
+	uint32_t         nfields;
+	uint32_t         nspans;
+	bool             bad;
+	struct csv_span *spans; /* owned, nspans */
+	char           **vals;  /* owned, nspans values unless bad; with_values only */
+	size_t          *lens;
 };
 
 struct scan_result
 {
-	struct rec_copy *recs;		/* owned */
-	size_t		nrecs;
-	size_t		cap;
+	struct rec_copy    *recs; /* owned */
+	size_t              nrecs;
+	size_t              cap;
 	enum csvscan_status status;
-	uint64_t	error_line;
-	size_t		consumed;		/* document offset of the final *consumed */
-	size_t		stop_at;		/* the callback stops after this many records; 0 never */
-	uint32_t	span_cap;
-	bool		with_values;	/* unescape every field (csvscan_field) and keep it */
+	uint64_t            error_line;
+	size_t              consumed; /* document offset of the final *consumed */
+	size_t              stop_at;  /* the callback stops after this many records; 0 never */
+	uint32_t            span_cap;
+	bool                with_values; /* unescape every field (csvscan_field) and keep it */
 };
 
 struct collect_ctx
 {
 	struct scan_result *res;
-	const char *buf;
-	size_t		len;
-	size_t		base;			/* document offset of buf[0] */
+	const char         *buf;
+	size_t              len;
+	size_t              base; /* document offset of buf[0] */
 };
 
 static bool
@@ -65,25 +65,25 @@ collect(void *arg, const struct csv_record *rec)
 {
 	struct collect_ctx *ctx = arg;
 	struct scan_result *res = ctx->res;
-	struct rec_copy *r;
-	uint32_t	want_spans = rec->nfields < res->span_cap ? rec->nfields : res->span_cap;
+	struct rec_copy    *r;
+	uint32_t            want_spans = rec->nfields < res->span_cap ? rec->nfields : res->span_cap;
 
 	/* the record lies in the buffer and its spans tile it, comma separated */
 	fuzz_require(rec->raw >= ctx->buf && rec->raw + rec->len <= ctx->buf + ctx->len,
 				 "record outside the buffer");
 	fuzz_require(rec->len > 0 && rec->nfields >= 1 && rec->nspans == want_spans,
-				 "record of %zu bytes: nfields %u nspans %u (cap %u)", rec->len,
-				 rec->nfields, rec->nspans, res->span_cap);
+				 "record of %zu bytes: nfields %u nspans %u (cap %u)", rec->len, rec->nfields,
+				 rec->nspans, res->span_cap);
 	for (uint32_t i = 0; i < rec->nspans; i++)
 	{
 		const struct csv_span *sp = &rec->spans[i];
-		size_t		end = (size_t) sp->off + sp->len;
+		size_t                 end = (size_t) sp->off + sp->len;
 
-		fuzz_require(i == 0 ? sp->off == 0 :
-					 sp->off == rec->spans[i - 1].off + rec->spans[i - 1].len + 1,
+		fuzz_require(i == 0 ? sp->off == 0
+							: sp->off == rec->spans[i - 1].off + rec->spans[i - 1].len + 1,
 					 "span %u does not follow the previous one", i);
-		fuzz_require(end < rec->len ? rec->raw[end] == ',' :
-					 end == rec->len && i + 1 == rec->nfields,
+		fuzz_require(end < rec->len ? rec->raw[end] == ','
+									: end == rec->len && i + 1 == rec->nfields,
 					 "span %u of %u ends at %zu of %zu", i, rec->nfields, end, rec->len);
 	}
 
@@ -109,9 +109,9 @@ collect(void *arg, const struct csv_record *rec)
 		for (uint32_t i = 0; i < rec->nspans; i++)
 		{
 			/* scratch of exactly the span's length: an overrun shows under ASan */
-			char	   *scratch = fuzz_realloc(NULL, rec->spans[i].len);
+			char       *scratch = fuzz_realloc(NULL, rec->spans[i].len);
 			const char *v;
-			size_t		vlen;
+			size_t      vlen;
 
 			csvscan_field(rec, i, scratch, &v, &vlen);
 			fuzz_require(vlen <= rec->spans[i].len, "field %u longer than its span", i);
@@ -159,10 +159,8 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, const size_t *cuts, int
 		 size_t stop_at, bool with_values, unsigned pad_variant, struct scan_result *res)
 {
 	struct csvscan scan;
-	char	   *carry = NULL;
-	size_t		have = 0,
-				next = 0,
-				base = 0;
+	char          *carry = NULL;
+	size_t         have = 0, next = 0, base = 0;
 
 	fuzz_require(ncuts > 0 && cuts[ncuts - 1] == len, "the last cut is not the end");
 	memset(res, 0, sizeof(*res));
@@ -172,12 +170,12 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, const size_t *cuts, int
 	res->span_cap = scan.span_cap;
 	for (int k = 0; k < ncuts; k++)
 	{
-		size_t		n = cuts[k] - next;
-		size_t		consumed = SIZE_MAX;
-		bool		eof = k == ncuts - 1;
-		struct collect_ctx ctx;
+		size_t              n = cuts[k] - next;
+		size_t              consumed = SIZE_MAX;
+		bool                eof = k == ncuts - 1;
+		struct collect_ctx  ctx;
 		enum csvscan_status st;
-		char	   *buf;
+		char               *buf;
 
 		/* a fresh buffer of exactly have + n + CSVSCAN_PAD bytes each call */
 		buf = fuzz_realloc(NULL, have + n + CSVSCAN_PAD);
@@ -198,8 +196,8 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, const size_t *cuts, int
 		fuzz_require(consumed <= have, "consumed %zu of %zu", consumed, have);
 		if (st != CSVSCAN_OK || eof)
 		{
-			fuzz_require(st != CSVSCAN_OK || consumed == have,
-						 "eof but consumed %zu of %zu", consumed, have);
+			fuzz_require(st != CSVSCAN_OK || consumed == have, "eof but consumed %zu of %zu",
+						 consumed, have);
 			res->status = st;
 			res->error_line = scan.error_line;
 			res->consumed = base + consumed;
@@ -222,40 +220,40 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, const size_t *cuts, int
  * and has stopped just past the last one's line end.
  */
 static void
-compare_scans(const struct scan_result *want, const struct scan_result *got,
-			  size_t doc_len, const char *how)
+compare_scans(const struct scan_result *want, const struct scan_result *got, size_t doc_len,
+			  const char *how)
 {
-	size_t		n = want->nrecs;
+	size_t n = want->nrecs;
 
 	if (got->stop_at)
 	{
 		const struct rec_copy *last;
-		size_t		after;
+		size_t                 after;
 
 		n = got->stop_at;
 		fuzz_require(got->status == CSVSCAN_STOPPED && got->nrecs == n,
-					 "%s: status %d with %zu records, want STOPPED after %zu",
-					 how, got->status, got->nrecs, n);
+					 "%s: status %d with %zu records, want STOPPED after %zu", how, got->status,
+					 got->nrecs, n);
 		last = &want->recs[n - 1];
 		after = last->start + last->len + 1;
 		if (after > doc_len)
 			after = doc_len;
-		fuzz_require(got->consumed == after, "%s: stopped after record %zu, consumed %zu, "
-					 "want %zu", how, n - 1, got->consumed, after);
+		fuzz_require(got->consumed == after,
+					 "%s: stopped after record %zu, consumed %zu, "
+					 "want %zu",
+					 how, n - 1, got->consumed, after);
 	}
 	else
 	{
 		fuzz_require(got->status == want->status && got->nrecs == want->nrecs,
-					 "%s: status %d with %zu records, whole scan %d with %zu", how,
-					 got->status, got->nrecs, want->status, want->nrecs);
-		fuzz_require(got->consumed == want->consumed,
-					 "%s: consumed up to %zu, whole scan %zu", how, got->consumed,
-					 want->consumed);
+					 "%s: status %d with %zu records, whole scan %d with %zu", how, got->status,
+					 got->nrecs, want->status, want->nrecs);
+		fuzz_require(got->consumed == want->consumed, "%s: consumed up to %zu, whole scan %zu", how,
+					 got->consumed, want->consumed);
 		if (got->status == CSVSCAN_UNTERMINATED_QUOTE)
-			fuzz_require(got->error_line == want->error_line,
-						 "%s: error line %llu, whole scan %llu", how,
-						 (unsigned long long) got->error_line,
-						 (unsigned long long) want->error_line);
+			fuzz_require(
+				got->error_line == want->error_line, "%s: error line %llu, whole scan %llu", how,
+				(unsigned long long) got->error_line, (unsigned long long) want->error_line);
 	}
 	for (size_t r = 0; r < n; r++)
 	{
@@ -263,16 +261,15 @@ compare_scans(const struct scan_result *want, const struct scan_result *got,
 		const struct rec_copy *w = &want->recs[r];
 
 		fuzz_require(g->start == w->start && g->len == w->len && g->line == w->line &&
-					 g->bad == w->bad && g->nfields == w->nfields,
+						 g->bad == w->bad && g->nfields == w->nfields,
 					 "%s: record %zu at %zu+%zu line %llu bad %d fields %u; whole scan "
-					 "%zu+%zu line %llu bad %d fields %u", how, r, g->start, g->len,
-					 (unsigned long long) g->line, g->bad, g->nfields, w->start, w->len,
-					 (unsigned long long) w->line, w->bad, w->nfields);
+					 "%zu+%zu line %llu bad %d fields %u",
+					 how, r, g->start, g->len, (unsigned long long) g->line, g->bad, g->nfields,
+					 w->start, w->len, (unsigned long long) w->line, w->bad, w->nfields);
 		/* same bytes and same spans: the same field values */
 		fuzz_require(g->nspans <= w->nspans, "%s: record %zu has more spans", how, r);
 		for (uint32_t f = 0; f < g->nspans; f++)
-			fuzz_require(g->spans[f].off == w->spans[f].off &&
-						 g->spans[f].len == w->spans[f].len,
+			fuzz_require(g->spans[f].off == w->spans[f].off && g->spans[f].len == w->spans[f].len,
 						 "%s: record %zu field %u spans %u+%u, whole scan %u+%u", how, r, f,
 						 g->spans[f].off, g->spans[f].len, w->spans[f].off, w->spans[f].len);
 	}
@@ -283,20 +280,20 @@ static void
 compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 					const struct scan_result *sc)
 {
-	size_t		k = lc->nrecs;	/* records libcsv completed */
-	size_t		start = skip_line_ends(doc, len, k ? lc->recs[k - 1].end + 1 : 0);
+	size_t k = lc->nrecs; /* records libcsv completed */
+	size_t start = skip_line_ends(doc, len, k ? lc->recs[k - 1].end + 1 : 0);
 
 	for (size_t r = 0; r < k; r++)
 	{
-		const struct lc_rec *want = &lc->recs[r];
+		const struct lc_rec   *want = &lc->recs[r];
 		const struct rec_copy *got;
 
 		fuzz_require(r < sc->nrecs, "csvscan has %zu records, libcsv %zu", sc->nrecs, k);
 		got = &sc->recs[r];
 		fuzz_require(!got->bad, "record %zu bad_quote, libcsv accepts it", r);
 		fuzz_require(got->start == want->start && got->len == want->end - want->start,
-					 "record %zu at %zu+%zu, libcsv %zu+%zu", r, got->start, got->len,
-					 want->start, want->end - want->start);
+					 "record %zu at %zu+%zu, libcsv %zu+%zu", r, got->start, got->len, want->start,
+					 want->end - want->start);
 		fuzz_require(got->line == want->line, "record %zu on line %llu, want %llu", r,
 					 (unsigned long long) got->line, (unsigned long long) want->line);
 		fuzz_require(got->nfields == want->nfields && got->nspans == got->nfields,
@@ -304,7 +301,7 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 					 got->nspans, want->nfields);
 		for (uint32_t f = 0; f < got->nspans; f++)
 			fuzz_require(got->lens[f] == want->lens[f] &&
-						 memcmp(got->vals[f], want->vals[f], want->lens[f]) == 0,
+							 memcmp(got->vals[f], want->vals[f], want->lens[f]) == 0,
 						 "record %zu field %u differs from libcsv", r, f);
 	}
 
@@ -312,15 +309,15 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 	{
 		case LC_CLEAN:
 			fuzz_require(sc->status == CSVSCAN_OK && sc->nrecs == k,
-						 "csvscan status %d with %zu records, libcsv clean with %zu",
-						 sc->status, sc->nrecs, k);
+						 "csvscan status %d with %zu records, libcsv clean with %zu", sc->status,
+						 sc->nrecs, k);
 			break;
 		case LC_FINI_ERROR:
 			fuzz_require(sc->status == CSVSCAN_UNTERMINATED_QUOTE && sc->nrecs == k,
 						 "csvscan status %d with %zu records, libcsv unterminated after %zu",
 						 sc->status, sc->nrecs, k);
-			fuzz_require(sc->error_line == line_at(doc, start),
-						 "error line %llu, want %llu", (unsigned long long) sc->error_line,
+			fuzz_require(sc->error_line == line_at(doc, start), "error line %llu, want %llu",
+						 (unsigned long long) sc->error_line,
 						 (unsigned long long) line_at(doc, start));
 			break;
 		case LC_PARSE_ERROR:
@@ -328,22 +325,21 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 			{
 				const struct rec_copy *got = &sc->recs[k];
 
-				fuzz_require(got->bad, "record %zu not bad_quote; libcsv fails at byte %zu",
-							 k, lc->err_pos);
+				fuzz_require(got->bad, "record %zu not bad_quote; libcsv fails at byte %zu", k,
+							 lc->err_pos);
 				fuzz_require(got->start == start && lc->err_pos >= got->start &&
-							 lc->err_pos < got->start + got->len,
-							 "bad record %zu at %zu+%zu, libcsv fails at byte %zu", k,
-							 got->start, got->len, lc->err_pos);
-				fuzz_require(got->line == line_at(doc, start), "bad record %zu on line %llu",
-							 k, (unsigned long long) got->line);
+								 lc->err_pos < got->start + got->len,
+							 "bad record %zu at %zu+%zu, libcsv fails at byte %zu", k, got->start,
+							 got->len, lc->err_pos);
+				fuzz_require(got->line == line_at(doc, start), "bad record %zu on line %llu", k,
+							 (unsigned long long) got->line);
 			}
 			else
 			{
 				fuzz_require(sc->status == CSVSCAN_UNTERMINATED_QUOTE,
 							 "csvscan status %d with %zu records, libcsv fails in record %zu",
 							 sc->status, sc->nrecs, k);
-				fuzz_require(sc->error_line == line_at(doc, start),
-							 "error line %llu, want %llu",
+				fuzz_require(sc->error_line == line_at(doc, start), "error line %llu, want %llu",
 							 (unsigned long long) sc->error_line,
 							 (unsigned long long) line_at(doc, start));
 			}
@@ -351,23 +347,22 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 	}
 }
 
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *doc = (const char *) data;
-	uint64_t	rng = fuzz_hash(data, size);
-	unsigned	pad = (unsigned) (fuzz_next(&rng) & 3);
-	uint32_t	all_spans = (uint32_t) (size + 2);	/* more than any record has */
-	uint32_t	few_spans = (uint32_t) (1 + fuzz_next(&rng) % 4);
-	struct scan_result whole,
-				part;
-	struct lc_result lc;
-	size_t		cuts[3];
+	const char        *doc = (const char *) data;
+	uint64_t           rng = fuzz_hash(data, size);
+	unsigned           pad = (unsigned) (fuzz_next(&rng) & 3);
+	uint32_t           all_spans = (uint32_t) (size + 2); /* more than any record has */
+	uint32_t           few_spans = (uint32_t) (1 + fuzz_next(&rng) % 4);
+	struct scan_result whole, part;
+	struct lc_result   lc;
+	size_t             cuts[3];
 
 	if (size > (1u << 20))
-		return -1;				/* run.sh caps -max_len well below this */
+		return -1; /* run.sh caps -max_len well below this */
 
 	/* whole, all spans, against libcsv */
 	cuts[0] = size;
@@ -385,8 +380,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* three pieces, few spans */
 	{
-		size_t		a = (size_t) (fuzz_next(&rng) % (size + 1));
-		size_t		b = (size_t) (fuzz_next(&rng) % (size + 1));
+		size_t a = (size_t) (fuzz_next(&rng) % (size + 1));
+		size_t b = (size_t) (fuzz_next(&rng) % (size + 1));
 
 		cuts[0] = a < b ? a : b;
 		cuts[1] = a < b ? b : a;
@@ -400,8 +395,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (whole.nrecs > 0)
 	{
 		cuts[0] = size;
-		scan_doc(doc, size, all_spans, cuts, 1,
-				 (size_t) (1 + fuzz_next(&rng) % whole.nrecs), false, pad + 3, &part);
+		scan_doc(doc, size, all_spans, cuts, 1, (size_t) (1 + fuzz_next(&rng) % whole.nrecs), false,
+				 pad + 3, &part);
 		compare_scans(&whole, &part, size, "stopped");
 		result_free(&part);
 	}

@@ -15,33 +15,33 @@
 
 struct lc_rec
 {
-	size_t		start;
-	size_t		end;			/* offset of the terminator, or of the end of data */
-	uint64_t	line;			/* of start */
-	size_t		nfields;
-	char	  **vals;			/* owned */
-	size_t	   *lens;
+	size_t   start;
+	size_t   end;  /* offset of the terminator, or of the end of data */
+	uint64_t line; /* of start */
+	size_t   nfields;
+	char   **vals; /* owned */
+	size_t  *lens;
 };
 
 enum lc_outcome
 {
-	LC_CLEAN,					/* parsed to the end */
-	LC_PARSE_ERROR,				/* CSV_EPARSE at err_pos */
-	LC_FINI_ERROR				/* unterminated quote, reported by csv_fini */
+	LC_CLEAN,       /* parsed to the end */
+	LC_PARSE_ERROR, /* CSV_EPARSE at err_pos */
+	LC_FINI_ERROR   /* unterminated quote, reported by csv_fini */
 };
 
 struct lc_result
 {
-	struct lc_rec *recs;		/* owned */
-	size_t		nrecs;
-	size_t		cap;
-	char	  **cur_vals;		/* the record being built */
-	size_t	   *cur_lens;
-	size_t		cur_n;
-	size_t		cur_cap;
-	size_t		pos;			/* offset of the byte being fed */
+	struct lc_rec  *recs; /* owned */
+	size_t          nrecs;
+	size_t          cap;
+	char          **cur_vals; /* the record being built */
+	size_t         *cur_lens;
+	size_t          cur_n;
+	size_t          cur_cap;
+	size_t          pos; /* offset of the byte being fed */
 	enum lc_outcome outcome;
-	size_t		err_pos;
+	size_t          err_pos;
 };
 
 static void
@@ -63,7 +63,7 @@ static void
 lc_row(int c, void *data)
 {
 	struct lc_result *lc = data;
-	struct lc_rec *r;
+	struct lc_rec    *r;
 
 	(void) c;
 	if (lc->nrecs == lc->cap)
@@ -99,7 +99,7 @@ skip_line_ends(const char *doc, size_t len, size_t i)
 FUZZ_UNUSED static uint64_t
 line_at(const char *doc, size_t pos)
 {
-	uint64_t	line = 1;
+	uint64_t line = 1;
 
 	for (size_t i = 0; i < pos; i++)
 		line += doc[i] == '\n';
@@ -121,8 +121,7 @@ lc_parse(const char *doc, size_t len, struct lc_result *lc)
 		lc->pos = i;
 		if (csv_parse(&p, doc + i, 1, lc_field, lc_row, lc) != 1)
 		{
-			fuzz_require(csv_error(&p) == CSV_EPARSE, "libcsv: %s",
-						 csv_strerror(csv_error(&p)));
+			fuzz_require(csv_error(&p) == CSV_EPARSE, "libcsv: %s", csv_strerror(csv_error(&p)));
 			lc->outcome = LC_PARSE_ERROR;
 			lc->err_pos = i;
 			break;
@@ -138,9 +137,8 @@ lc_parse(const char *doc, size_t len, struct lc_result *lc)
 
 	/* a record starts at the first byte after the previous one's end that is no line end */
 	{
-		size_t		from = 0,
-					at = 0;
-		uint64_t	line = 1;
+		size_t   from = 0, at = 0;
+		uint64_t line = 1;
 
 		for (size_t r = 0; r < lc->nrecs; r++)
 		{

@@ -26,14 +26,14 @@
 
 struct ref_entry
 {
-	const char *stream;			/* into the lc_result */
-	size_t		stream_len;
-	int64_t		pool;
-	uint64_t	line;
+	const char *stream; /* into the lc_result */
+	size_t      stream_len;
+	int64_t     pool;
+	uint64_t    line;
 };
 
-int			LLVMFuzzerInitialize(int *argc, char ***argv);
-int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -69,8 +69,8 @@ ref_cmp(const void *x, const void *y)
 {
 	const struct ref_entry *a = x;
 	const struct ref_entry *b = y;
-	size_t		n = a->stream_len < b->stream_len ? a->stream_len : b->stream_len;
-	int			c = memcmp(a->stream, b->stream, n);
+	size_t                  n = a->stream_len < b->stream_len ? a->stream_len : b->stream_len;
+	int                     c = memcmp(a->stream, b->stream, n);
 
 	if (c != 0)
 		return c;
@@ -81,7 +81,7 @@ static bool
 field_is(const struct lc_rec *r, size_t f, const char *name)
 {
 	const char *v = r->vals[f];
-	size_t		len = r->lens[f];
+	size_t      len = r->lens[f];
 
 	if (f == 0 && len >= 3 && memcmp(v, "\xEF\xBB\xBF", 3) == 0)
 	{
@@ -99,9 +99,8 @@ static bool
 ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentries)
 {
 	const struct lc_rec *h;
-	long		col_stream = -1,
-				col_pool = -1;
-	struct ref_entry *e;
+	long                 col_stream = -1, col_pool = -1;
+	struct ref_entry    *e;
 
 	*entries = NULL;
 	*nentries = 0;
@@ -112,11 +111,12 @@ ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentri
 		return false;
 	for (size_t f = 0; f < h->nfields; f++)
 	{
-		long	   *col = field_is(h, f, "stream_id") ? &col_stream :
-			field_is(h, f, "pool") ? &col_pool : NULL;
+		long *col = field_is(h, f, "stream_id") ? &col_stream
+					: field_is(h, f, "pool")    ? &col_pool
+												: NULL;
 
 		if (col && *col >= 0)
-			return false;		/* a column twice */
+			return false; /* a column twice */
 		if (col)
 			*col = (long) f;
 	}
@@ -126,7 +126,7 @@ ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentri
 	for (size_t r = 1; r < lc->nrecs; r++)
 	{
 		const struct lc_rec *row = &lc->recs[r];
-		struct ref_entry *x = &e[r - 1];
+		struct ref_entry    *x = &e[r - 1];
 
 		if (row->nfields != h->nfields ||
 			!ref_amount(row->vals[col_pool], row->lens[col_pool], &x->pool) ||
@@ -154,13 +154,13 @@ ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentri
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char *path = fuzz_file_write(data, size);
-	struct pools pools;
-	struct lc_result lc;
+	const char       *path = fuzz_file_write(data, size);
+	struct pools      pools;
+	struct lc_result  lc;
 	struct ref_entry *ref = NULL;
-	size_t		nref = 0;
-	bool		ok;
-	bool		ref_ok;
+	size_t            nref = 0;
+	bool              ok;
+	bool              ref_ok;
 
 	log_set_level(LOG_LEVEL_ERROR);
 	pools_init(&pools);
@@ -171,8 +171,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_require(ok == ref_ok, "pools_load says %d, the libcsv reference %d", ok, ref_ok);
 	if (ok)
 	{
-		fuzz_require(pools.path != NULL && strcmp(pools.path, path) == 0,
-					 "pools.path is '%s'", pools.path ? pools.path : "(null)");
+		fuzz_require(pools.path != NULL && strcmp(pools.path, path) == 0, "pools.path is '%s'",
+					 pools.path ? pools.path : "(null)");
 		fuzz_require(pools.count == nref, "%zu pools, the reference %zu", pools.count, nref);
 		for (size_t i = 0; i < pools.count; i++)
 		{
@@ -182,17 +182,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						 "entry %zu: stream id of %zu bytes", i, e->stream_len);
 			fuzz_require(e->pool >= 0, "entry %zu: pool %lld", i, (long long) e->pool);
 			fuzz_require(i == 0 || aggregate_id_cmp(pools.entries[i - 1].stream,
-													pools.entries[i - 1].stream_len,
-													e->stream, e->stream_len) < 0,
+													pools.entries[i - 1].stream_len, e->stream,
+													e->stream_len) < 0,
 						 "entries %zu and %zu out of order or equal", i - 1, i);
 			fuzz_require(pools_find(&pools, e->stream, e->stream_len) == e,
 						 "pools_find misses entry %zu", i);
 			fuzz_require(e->stream_len == ref[i].stream_len &&
-						 memcmp(e->stream, ref[i].stream, e->stream_len) == 0 &&
-						 e->pool == ref[i].pool && e->line == ref[i].line,
+							 memcmp(e->stream, ref[i].stream, e->stream_len) == 0 &&
+							 e->pool == ref[i].pool && e->line == ref[i].line,
 						 "entry %zu: pool %lld line %llu; the reference %lld line %llu", i,
-						 (long long) e->pool, (unsigned long long) e->line,
-						 (long long) ref[i].pool, (unsigned long long) ref[i].line);
+						 (long long) e->pool, (unsigned long long) e->line, (long long) ref[i].pool,
+						 (unsigned long long) ref[i].line);
 		}
 		/* a stream absent from the file */
 		fuzz_require(pools_find(&pools, "", 0) == NULL, "pools_find finds the empty id");

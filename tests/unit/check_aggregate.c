@@ -19,17 +19,21 @@
  * write per call in fork mode); loops that check many values use this
  * instead, which reports failures only.
  */
-#define require(cond, ...) \
-	do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+#define require(cond, ...)                                                                         \
+	do                                                                                             \
+	{                                                                                              \
+		if (!(cond))                                                                               \
+			ck_abort_msg(__VA_ARGS__);                                                             \
+	} while (0)
 
 /* Ids given as string literals, which may hold NUL bytes. */
 #define ID(lit) (lit), (sizeof(lit) - 1)
 
 static void
-add3(struct aggregate *agg, const char *s, size_t slen, const char *n, size_t nlen,
-	 uint64_t t, uint64_t ok, uint64_t f)
+add3(struct aggregate *agg, const char *s, size_t slen, const char *n, size_t nlen, uint64_t t,
+	 uint64_t ok, uint64_t f)
 {
-	struct agg_counts d = {t, ok, f};
+	struct agg_counts d = { t, ok, f };
 
 	ck_assert(aggregate_add(agg, s, slen, n, nlen, &d));
 }
@@ -43,15 +47,15 @@ counts_eq(const struct agg_counts *c, uint64_t t, uint64_t ok, uint64_t f)
 static bool
 pair_is(const struct agg_pair *p, const char *s, size_t slen, const char *n, size_t nlen)
 {
-	return p->stream_len == slen && memcmp(p->stream, s, slen) == 0 &&
-		p->node_len == nlen && memcmp(p->node, n, nlen) == 0;
+	return p->stream_len == slen && memcmp(p->stream, s, slen) == 0 && p->node_len == nlen &&
+		   memcmp(p->node, n, nlen) == 0;
 }
 
 START_TEST(test_empty)
 {
 	struct aggregate agg;
 	struct agg_pair *pairs;
-	size_t		n = 99;
+	size_t           n = 99;
 
 	aggregate_init(&agg);
 	ck_assert_uint_eq(aggregate_count(&agg), 0);
@@ -65,13 +69,13 @@ END_TEST
 
 START_TEST(test_lookup)
 {
-	struct aggregate agg;
+	struct aggregate   agg;
 	struct agg_counts *c;
 
 	aggregate_init(&agg);
 	c = aggregate_lookup(&agg, ID("s1"), ID("n1"));
 	ck_assert_ptr_nonnull(c);
-	ck_assert(counts_eq(c, 0, 0, 0));	/* created zeroed */
+	ck_assert(counts_eq(c, 0, 0, 0)); /* created zeroed */
 	ck_assert_uint_eq(aggregate_count(&agg), 1);
 	c->total_polls = 5;
 	c->successful_polls = 4;
@@ -79,8 +83,8 @@ START_TEST(test_lookup)
 
 	/* the same pair again: found, not created; ids are compared, not pointers */
 	{
-		char		s[] = "s1";
-		char		n[] = "n1";
+		char s[] = "s1";
+		char n[] = "n1";
 
 		c = aggregate_lookup(&agg, s, 2, n, 2);
 	}
@@ -147,32 +151,32 @@ END_TEST
  */
 START_TEST(test_add_overflow)
 {
-	struct aggregate agg;
+	struct aggregate  agg;
 	struct agg_counts d;
 
 	aggregate_init(&agg);
 	add3(&agg, ID("s"), ID("t"), UINT64_MAX - 1, 0, 0);
 	add3(&agg, ID("s"), ID("t"), 1, 0, 0);
-	d = (struct agg_counts) {1, 1, 1};
+	d = (struct agg_counts){ 1, 1, 1 };
 	ck_assert(!aggregate_add(&agg, ID("s"), ID("t"), &d));
 	ck_assert(counts_eq(aggregate_lookup(&agg, ID("s"), ID("t")), UINT64_MAX, 0, 0));
 
 	add3(&agg, ID("s"), ID("ok"), 5, UINT64_MAX, 0);
-	d = (struct agg_counts) {1, 1, 1};
+	d = (struct agg_counts){ 1, 1, 1 };
 	ck_assert(!aggregate_add(&agg, ID("s"), ID("ok"), &d));
 	ck_assert(counts_eq(aggregate_lookup(&agg, ID("s"), ID("ok")), 5, UINT64_MAX, 0));
 
 	add3(&agg, ID("s"), ID("f"), 5, 6, UINT64_MAX);
-	d = (struct agg_counts) {1, 1, 1};
+	d = (struct agg_counts){ 1, 1, 1 };
 	ck_assert(!aggregate_add(&agg, ID("s"), ID("f"), &d));
 	ck_assert(counts_eq(aggregate_lookup(&agg, ID("s"), ID("f")), 5, 6, UINT64_MAX));
 
 	/* adding UINT64_MAX to a zero counter is not an overflow */
-	d = (struct agg_counts) {UINT64_MAX, UINT64_MAX, UINT64_MAX};
+	d = (struct agg_counts){ UINT64_MAX, UINT64_MAX, UINT64_MAX };
 	ck_assert(aggregate_add(&agg, ID("s"), ID("fresh"), &d));
-	ck_assert(counts_eq(aggregate_lookup(&agg, ID("s"), ID("fresh")),
-						UINT64_MAX, UINT64_MAX, UINT64_MAX));
-	d = (struct agg_counts) {0, 0, 0};
+	ck_assert(counts_eq(aggregate_lookup(&agg, ID("s"), ID("fresh")), UINT64_MAX, UINT64_MAX,
+						UINT64_MAX));
+	d = (struct agg_counts){ 0, 0, 0 };
 	ck_assert(aggregate_add(&agg, ID("s"), ID("fresh"), &d));
 	aggregate_release(&agg);
 }
@@ -212,7 +216,7 @@ START_TEST(test_sorted_order)
 {
 	struct aggregate agg;
 	struct agg_pair *p;
-	size_t		n;
+	size_t           n;
 
 	aggregate_init(&agg);
 	add3(&agg, ID("b"), ID("n1"), 1, 0, 0);
@@ -251,14 +255,14 @@ END_TEST
 START_TEST(test_long_ids)
 {
 	struct aggregate agg;
-	char		all[255];
-	char		xs[255];
+	char             all[255];
+	char             xs[255];
 	struct agg_pair *p;
-	size_t		n;
+	size_t           n;
 
 	for (int i = 0; i < 255; i++)
-		all[i] = (char) (i + 1);	/* bytes 0x01..0xff */
-	all[100] = '\0';			/* and a NUL inside */
+		all[i] = (char) (i + 1); /* bytes 0x01..0xff */
+	all[100] = '\0';             /* and a NUL inside */
 	memset(xs, 'x', sizeof(xs));
 
 	aggregate_init(&agg);
@@ -295,11 +299,12 @@ START_TEST(test_long_ids)
 	for (size_t i = 3; i < n; i++)
 	{
 		require(p[i].stream_len > p[i - 1].stream_len ||
-				(p[i].stream_len == p[i - 1].stream_len && p[i].node_len > p[i - 1].node_len) ||
-				i == 3, "pair %zu out of order", i);
+					(p[i].stream_len == p[i - 1].stream_len && p[i].node_len > p[i - 1].node_len) ||
+					i == 3,
+				"pair %zu out of order", i);
 		require(pair_is(&p[i], xs, p[i].stream_len, all, p[i].node_len) &&
-				counts_eq(&p[i].counts, p[i].stream_len, p[i].node_len,
-						  p[i].stream_len * 1000 + p[i].node_len),
+					counts_eq(&p[i].counts, p[i].stream_len, p[i].node_len,
+							  p[i].stream_len * 1000 + p[i].node_len),
 				"pair %zu: ids or counts wrong", i);
 	}
 	free(p);
@@ -312,7 +317,7 @@ static size_t
 growth_ids(int k, int j, char *s, size_t slen, char *n, size_t nlen, size_t *nl)
 {
 	/* odd streams are padded past 30 bytes: long keys as well as short */
-	int			sl = snprintf(s, slen, "s%03d%s", k, k % 2 ? "-padded-to-be-a-long-stream-id" : "");
+	int sl = snprintf(s, slen, "s%03d%s", k, k % 2 ? "-padded-to-be-a-long-stream-id" : "");
 
 	*nl = (size_t) snprintf(n, nlen, "n%05d", j);
 	return (size_t) sl;
@@ -326,23 +331,23 @@ START_TEST(test_growth_200k)
 {
 	enum
 	{
-		NSTREAMS = 100, NNODES = 2000
+		NSTREAMS = 100,
+		NNODES = 2000
 	};
 	struct aggregate agg;
 	struct agg_pair *p;
-	size_t		n;
+	size_t           n;
 
 	aggregate_init(&agg);
 	for (int pass = 0; pass < 2; pass++)
 		for (int k = 0; k < NSTREAMS; k++)
 			for (int j = 0; j < NNODES; j++)
 			{
-				char		s[64],
-							nd[16];
-				size_t		nl;
-				size_t		sl = growth_ids(k, j, s, sizeof(s), nd, sizeof(nd), &nl);
-				uint64_t	i = (uint64_t) k * NNODES + (uint64_t) j;
-				struct agg_counts d = {1 + i % 1000, (1 + i % 1000) / 2, (uint64_t) j % 5};
+				char              s[64], nd[16];
+				size_t            nl;
+				size_t            sl = growth_ids(k, j, s, sizeof(s), nd, sizeof(nd), &nl);
+				uint64_t          i = (uint64_t) k * NNODES + (uint64_t) j;
+				struct agg_counts d = { 1 + i % 1000, (1 + i % 1000) / 2, (uint64_t) j % 5 };
 
 				require(aggregate_add(&agg, s, sl, nd, nl, &d), "add %d %d", k, j);
 			}
@@ -351,32 +356,30 @@ START_TEST(test_growth_200k)
 	for (int k = 0; k < NSTREAMS; k++)
 		for (int j = 0; j < NNODES; j++)
 		{
-			char		s[64],
-						nd[16];
-			size_t		nl;
-			size_t		sl = growth_ids(k, j, s, sizeof(s), nd, sizeof(nd), &nl);
-			uint64_t	i = (uint64_t) k * NNODES + (uint64_t) j;
+			char               s[64], nd[16];
+			size_t             nl;
+			size_t             sl = growth_ids(k, j, s, sizeof(s), nd, sizeof(nd), &nl);
+			uint64_t           i = (uint64_t) k * NNODES + (uint64_t) j;
 			struct agg_counts *c = aggregate_lookup(&agg, s, sl, nd, nl);
 
 			/* both passes added the same delta */
-			require(counts_eq(c, 2 * (1 + i % 1000), 2 * ((1 + i % 1000) / 2), 2 * ((uint64_t) j % 5)),
-					"pair %d/%d: %llu %llu %llu", k, j,
-					(unsigned long long) c->total_polls,
-					(unsigned long long) c->successful_polls,
-					(unsigned long long) c->failed_spot_checks);
+			require(
+				counts_eq(c, 2 * (1 + i % 1000), 2 * ((1 + i % 1000) / 2), 2 * ((uint64_t) j % 5)),
+				"pair %d/%d: %llu %llu %llu", k, j, (unsigned long long) c->total_polls,
+				(unsigned long long) c->successful_polls,
+				(unsigned long long) c->failed_spot_checks);
 		}
-	ck_assert_uint_eq(aggregate_count(&agg), NSTREAMS * NNODES);	/* lookups created nothing */
+	ck_assert_uint_eq(aggregate_count(&agg), NSTREAMS * NNODES); /* lookups created nothing */
 
 	p = aggregate_sorted(&agg, &n);
 	ck_assert_uint_eq(n, NSTREAMS * NNODES);
 	for (size_t i = 0; i < n; i++)
 	{
-		int			k = (int) (i / NNODES);
-		int			j = (int) (i % NNODES);
-		char		s[64],
-					nd[16];
-		size_t		nl;
-		size_t		sl = growth_ids(k, j, s, sizeof(s), nd, sizeof(nd), &nl);
+		int    k = (int) (i / NNODES);
+		int    j = (int) (i % NNODES);
+		char   s[64], nd[16];
+		size_t nl;
+		size_t sl = growth_ids(k, j, s, sizeof(s), nd, sizeof(nd), &nl);
 
 		require(pair_is(&p[i], s, sl, nd, nl), "position %zu is not %s/%s", i, s, nd);
 		require(p[i].counts.total_polls == 2 * (1 + i % 1000), "position %zu counts", i);
@@ -392,11 +395,9 @@ END_TEST
  */
 START_TEST(test_merge)
 {
-	struct aggregate a,
-				b,
-				empty;
+	struct aggregate a, b, empty;
 	struct agg_pair *p;
-	size_t		n;
+	size_t           n;
 
 	aggregate_init(&a);
 	aggregate_init(&b);
@@ -427,8 +428,8 @@ START_TEST(test_merge)
 	ck_assert(counts_eq(aggregate_lookup(&empty, ID("s"), ID("b")), 12, 5, 1));
 
 	/* an overflowing merge is reported */
-	add3(&b, ID("s"), ID("b"), 0, 0, UINT64_MAX);	/* 0 + 2^64-1: fine */
-	ck_assert(!aggregate_merge(&a, &b));	/* 1 + 2^64-1: overflow */
+	add3(&b, ID("s"), ID("b"), 0, 0, UINT64_MAX); /* 0 + 2^64-1: fine */
+	ck_assert(!aggregate_merge(&a, &b));          /* 1 + 2^64-1: overflow */
 
 	aggregate_release(&a);
 	aggregate_release(&b);
@@ -441,7 +442,7 @@ END_TEST
 static uint64_t
 next_random(uint64_t *state)
 {
-	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -450,10 +451,10 @@ next_random(uint64_t *state)
 
 struct model_pair
 {
-	char		stream[AGGREGATE_ID_MAX];
-	size_t		stream_len;
-	char		node[AGGREGATE_ID_MAX];
-	size_t		node_len;
+	char              stream[AGGREGATE_ID_MAX];
+	size_t            stream_len;
+	char              node[AGGREGATE_ID_MAX];
+	size_t            node_len;
 	struct agg_counts counts;
 };
 
@@ -472,7 +473,7 @@ model_cmp(const void *x, const void *y)
 {
 	const struct model_pair *a = x;
 	const struct model_pair *b = y;
-	int			c = ref_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+	int                      c = ref_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
 
 	return c != 0 ? c : ref_cmp(a->node, a->node_len, b->node, b->node_len);
 }
@@ -480,10 +481,10 @@ model_cmp(const void *x, const void *y)
 static size_t
 random_id(uint64_t *rng, char *out)
 {
-	static const char alphabet[] = {'a', 'b', '\0', (char) 0x80, (char) 0xff, 'A'};
+	static const char alphabet[] = { 'a', 'b', '\0', (char) 0x80, (char) 0xff, 'A' };
 	/* mostly short (many collisions), sometimes long (past inline keys) */
-	size_t		len = next_random(rng) % 4 == 0 ? 1 + next_random(rng) % AGGREGATE_ID_MAX
-		: 1 + next_random(rng) % 3;
+	size_t len = next_random(rng) % 4 == 0 ? 1 + next_random(rng) % AGGREGATE_ID_MAX
+										   : 1 + next_random(rng) % 3;
 
 	for (size_t i = 0; i < len; i++)
 		out[i] = alphabet[next_random(rng) % sizeof(alphabet)];
@@ -498,14 +499,15 @@ START_TEST(test_random_vs_model)
 {
 	enum
 	{
-		NOPS = 20000, MAXPAIRS = 20000
+		NOPS = 20000,
+		MAXPAIRS = 20000
 	};
 	struct model_pair *model = calloc(MAXPAIRS, sizeof(*model));
-	size_t		nmodel = 0;
-	struct aggregate part[2];
-	struct agg_pair *p;
-	size_t		n;
-	uint64_t	rng = 1234;
+	size_t             nmodel = 0;
+	struct aggregate   part[2];
+	struct agg_pair   *p;
+	size_t             n;
+	uint64_t           rng = 1234;
 
 	ck_assert_ptr_nonnull(model);
 	aggregate_init(&part[0]);
@@ -514,7 +516,7 @@ START_TEST(test_random_vs_model)
 	{
 		struct model_pair k;
 		struct agg_counts d;
-		size_t		m;
+		size_t            m;
 
 		memset(&k, 0, sizeof(k));
 		/* reuse a known pair half the time */
@@ -542,8 +544,9 @@ START_TEST(test_random_vs_model)
 		model[m].counts.total_polls += d.total_polls;
 		model[m].counts.successful_polls += d.successful_polls;
 		model[m].counts.failed_spot_checks += d.failed_spot_checks;
-		require(aggregate_add(&part[next_random(&rng) % 2], k.stream, k.stream_len,
-							  k.node, k.node_len, &d), "add %d", op);
+		require(aggregate_add(&part[next_random(&rng) % 2], k.stream, k.stream_len, k.node,
+							  k.node_len, &d),
+				"add %d", op);
 	}
 	ck_assert(aggregate_merge(&part[0], &part[1]));
 
@@ -552,11 +555,10 @@ START_TEST(test_random_vs_model)
 	ck_assert_uint_eq(n, nmodel);
 	ck_assert_uint_gt(nmodel, 1000);
 	for (size_t i = 0; i < n; i++)
-		require(pair_is(&p[i], model[i].stream, model[i].stream_len,
-						model[i].node, model[i].node_len) &&
-				counts_eq(&p[i].counts, model[i].counts.total_polls,
-						  model[i].counts.successful_polls,
-						  model[i].counts.failed_spot_checks),
+		require(pair_is(&p[i], model[i].stream, model[i].stream_len, model[i].node,
+						model[i].node_len) &&
+					counts_eq(&p[i].counts, model[i].counts.total_polls,
+							  model[i].counts.successful_polls, model[i].counts.failed_spot_checks),
 				"position %zu differs from the model", i);
 	free(p);
 	free(model);
@@ -575,15 +577,13 @@ START_TEST(test_batched_lookup)
 {
 	enum
 	{
-		BATCH = 32, NBATCHES = 4000
+		BATCH = 32,
+		NBATCHES = 4000
 	};
-	struct aggregate batched,
-				plain;
-	struct agg_pair *a,
-			   *b;
-	size_t		na,
-				nb;
-	uint64_t	rng = 99;
+	struct aggregate   batched, plain;
+	struct agg_pair   *a, *b;
+	size_t             na, nb;
+	uint64_t           rng = 99;
 	struct model_pair *keys = calloc(BATCH, sizeof(*keys));
 
 	ck_assert_ptr_nonnull(keys);
@@ -591,12 +591,12 @@ START_TEST(test_batched_lookup)
 	aggregate_init(&plain);
 	for (int bi = 0; bi < NBATCHES; bi++)
 	{
-		uint64_t	hash[BATCH];
+		uint64_t hash[BATCH];
 
 		for (int i = 0; i < BATCH; i++)
 		{
 			if (i > 0 && next_random(&rng) % 4 == 0)
-				keys[i] = keys[next_random(&rng) % (uint64_t) i];	/* a repeat */
+				keys[i] = keys[next_random(&rng) % (uint64_t) i]; /* a repeat */
 			else
 			{
 				keys[i].stream_len = random_id(&rng, keys[i].stream);
@@ -605,34 +605,34 @@ START_TEST(test_batched_lookup)
 			keys[i].counts.total_polls = 1 + next_random(&rng) % 5;
 			keys[i].counts.successful_polls = next_random(&rng) % 5;
 			keys[i].counts.failed_spot_checks = next_random(&rng) % 5;
-			hash[i] = aggregate_hash(keys[i].stream, keys[i].stream_len,
-									 keys[i].node, keys[i].node_len);
+			hash[i] = aggregate_hash(keys[i].stream, keys[i].stream_len, keys[i].node,
+									 keys[i].node_len);
 			aggregate_prefetch_slot(&batched, hash[i]);
 		}
 		for (int i = 0; i < BATCH; i++)
 			aggregate_prefetch_entry(&batched, hash[i]);
 		for (int i = 0; i < BATCH; i++)
 		{
-			struct agg_counts *c = aggregate_lookup_hashed(&batched, hash[i],
-														   keys[i].stream, keys[i].stream_len,
-														   keys[i].node, keys[i].node_len);
+			struct agg_counts *c = aggregate_lookup_hashed(&batched, hash[i], keys[i].stream,
+														   keys[i].stream_len, keys[i].node,
+														   keys[i].node_len);
 
 			c->total_polls += keys[i].counts.total_polls;
 			c->successful_polls += keys[i].counts.successful_polls;
 			c->failed_spot_checks += keys[i].counts.failed_spot_checks;
-			require(aggregate_add(&plain, keys[i].stream, keys[i].stream_len,
-								  keys[i].node, keys[i].node_len, &keys[i].counts),
+			require(aggregate_add(&plain, keys[i].stream, keys[i].stream_len, keys[i].node,
+								  keys[i].node_len, &keys[i].counts),
 					"add in batch %d", bi);
 		}
 	}
 	a = aggregate_sorted(&batched, &na);
 	b = aggregate_sorted(&plain, &nb);
 	ck_assert_uint_eq(na, nb);
-	ck_assert_uint_gt(na, 10000);	/* the table grew many times */
+	ck_assert_uint_gt(na, 10000); /* the table grew many times */
 	for (size_t i = 0; i < na; i++)
 		require(pair_is(&a[i], b[i].stream, b[i].stream_len, b[i].node, b[i].node_len) &&
-				counts_eq(&a[i].counts, b[i].counts.total_polls, b[i].counts.successful_polls,
-						  b[i].counts.failed_spot_checks),
+					counts_eq(&a[i].counts, b[i].counts.total_polls, b[i].counts.successful_polls,
+							  b[i].counts.failed_spot_checks),
 				"position %zu differs", i);
 	free(a);
 	free(b);
@@ -645,8 +645,8 @@ END_TEST
 static Suite *
 aggregate_suite(void)
 {
-	Suite	   *s = suite_create("aggregate");
-	TCase	   *tc;
+	Suite *s = suite_create("aggregate");
+	TCase *tc;
 
 	tc = tcase_create("basics");
 	tcase_add_test(tc, test_empty);
@@ -672,8 +672,8 @@ aggregate_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(aggregate_suite());
-	int			failed;
+	SRunner *sr = srunner_create(aggregate_suite());
+	int      failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

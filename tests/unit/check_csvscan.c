@@ -26,19 +26,23 @@
  * write per call in fork mode); loops that check many values use this
  * instead, which reports failures only.
  */
-#define require(cond, ...) \
-	do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+#define require(cond, ...)                                                                         \
+	do                                                                                             \
+	{                                                                                              \
+		if (!(cond))                                                                               \
+			ck_abort_msg(__VA_ARGS__);                                                             \
+	} while (0)
 
 /* A document given as a string literal, which may hold NUL bytes. */
 #define DOC(lit) (lit), (sizeof(lit) - 1)
 
-#define SPAN_CAP_ALL 4096		/* more fields than any test record has */
-#define DIFF_DOCS 4000			/* documents per differential test */
+#define SPAN_CAP_ALL 4096 /* more fields than any test record has */
+#define DIFF_DOCS    4000 /* documents per differential test */
 
 static uint64_t
 next_random(uint64_t *state)
 {
-	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -58,9 +62,9 @@ xrealloc(void *p, size_t n)
 
 struct sbuf
 {
-	char	   *p;				/* owned, NUL-terminated */
-	size_t		len;
-	size_t		cap;
+	char  *p; /* owned, NUL-terminated */
+	size_t len;
+	size_t cap;
 };
 
 static void
@@ -89,13 +93,12 @@ sb_repeat(struct sbuf *b, char c, size_t n)
 		sb_put(b, &c, 1);
 }
 
-__attribute__((format(printf, 2, 3)))
-static void
-sb_printf(struct sbuf *b, const char *fmt,...)
+__attribute__((format(printf, 2, 3))) static void
+sb_printf(struct sbuf *b, const char *fmt, ...)
 {
-	char		tmp[256];
-	va_list		ap;
-	int			n;
+	char    tmp[256];
+	va_list ap;
+	int     n;
 
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
@@ -134,35 +137,35 @@ sb_free(struct sbuf *b)
 
 struct rec_copy
 {
-	size_t		start;			/* offset in the document */
-	size_t		len;
-	uint64_t	line;
-	uint32_t	nfields;
-	uint32_t	nspans;
-	bool		bad;
-	char	   *raw;			/* owned, len bytes */
-	char	  **vals;			/* owned, nspans values unless bad */
-	size_t	   *lens;
+	size_t   start; /* offset in the document */
+	size_t   len;
+	uint64_t line;
+	uint32_t nfields;
+	uint32_t nspans;
+	bool     bad;
+	char    *raw;  /* owned, len bytes */
+	char   **vals; /* owned, nspans values unless bad */
+	size_t  *lens;
 };
 
 struct scan_result
 {
-	struct rec_copy *recs;		/* owned */
-	size_t		nrecs;
-	size_t		cap;
+	struct rec_copy    *recs; /* owned */
+	size_t              nrecs;
+	size_t              cap;
 	enum csvscan_status status;
-	uint64_t	error_line;
-	size_t		consumed;		/* document offset of the final *consumed */
-	size_t		stop_at;		/* the callback stops after this many records; 0 never */
-	uint32_t	span_cap;
+	uint64_t            error_line;
+	size_t              consumed; /* document offset of the final *consumed */
+	size_t              stop_at;  /* the callback stops after this many records; 0 never */
+	uint32_t            span_cap;
 };
 
 struct collect_ctx
 {
 	struct scan_result *res;
-	const char *buf;
-	size_t		len;
-	size_t		base;			/* document offset of buf[0] */
+	const char         *buf;
+	size_t              len;
+	size_t              base; /* document offset of buf[0] */
 };
 
 static bool
@@ -170,8 +173,8 @@ collect(void *arg, const struct csv_record *rec)
 {
 	struct collect_ctx *ctx = arg;
 	struct scan_result *res = ctx->res;
-	struct rec_copy *r;
-	uint32_t	want_spans = rec->nfields < res->span_cap ? rec->nfields : res->span_cap;
+	struct rec_copy    *r;
+	uint32_t            want_spans = rec->nfields < res->span_cap ? rec->nfields : res->span_cap;
 
 	/* the record lies in the buffer and its spans tile it, comma separated */
 	require(rec->raw >= ctx->buf && rec->raw + rec->len <= ctx->buf + ctx->len,
@@ -181,9 +184,10 @@ collect(void *arg, const struct csv_record *rec)
 	for (uint32_t i = 0; i < rec->nspans; i++)
 	{
 		const struct csv_span *sp = &rec->spans[i];
-		size_t		end = (size_t) sp->off + sp->len;
+		size_t                 end = (size_t) sp->off + sp->len;
 
-		require(i == 0 ? sp->off == 0 : sp->off == rec->spans[i - 1].off + rec->spans[i - 1].len + 1,
+		require(i == 0 ? sp->off == 0
+					   : sp->off == rec->spans[i - 1].off + rec->spans[i - 1].len + 1,
 				"span %u does not follow the previous one", i);
 		require(end < rec->len ? rec->raw[end] == ',' : end == rec->len && i + 1 == rec->nfields,
 				"span %u of %u ends at %zu of %zu", i, rec->nfields, end, rec->len);
@@ -211,9 +215,9 @@ collect(void *arg, const struct csv_record *rec)
 		for (uint32_t i = 0; i < rec->nspans; i++)
 		{
 			/* scratch of exactly the span's length: overruns show under ASan */
-			char	   *scratch = xrealloc(NULL, rec->spans[i].len);
+			char       *scratch = xrealloc(NULL, rec->spans[i].len);
 			const char *v;
-			size_t		vlen;
+			size_t      vlen;
 
 			csvscan_field(rec, i, scratch, &v, &vlen);
 			r->vals[i] = xrealloc(NULL, vlen);
@@ -262,10 +266,8 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, size_t piece, uint64_t 
 		 struct scan_result *res)
 {
 	struct csvscan scan;
-	char	   *buf = xrealloc(NULL, len + CSVSCAN_PAD);
-	size_t		have = 0,
-				next = 0,
-				base = 0;
+	char          *buf = xrealloc(NULL, len + CSVSCAN_PAD);
+	size_t         have = 0, next = 0, base = 0;
 
 	res->recs = NULL;
 	res->nrecs = res->cap = 0;
@@ -273,15 +275,15 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, size_t piece, uint64_t 
 	res->span_cap = scan.span_cap;
 	for (;;)
 	{
-		size_t		n = len - next;
-		size_t		consumed = SIZE_MAX;
-		bool		eof;
-		struct collect_ctx ctx;
+		size_t              n = len - next;
+		size_t              consumed = SIZE_MAX;
+		bool                eof;
+		struct collect_ctx  ctx;
 		enum csvscan_status st;
 
 		if (piece > 0)
 		{
-			size_t		want = seed ? 1 + next_random(&seed) % piece : piece;
+			size_t want = seed ? 1 + next_random(&seed) % piece : piece;
 
 			if (want < n)
 				n = want;
@@ -299,8 +301,8 @@ scan_doc(const char *doc, size_t len, uint32_t span_cap, size_t piece, uint64_t 
 		require(consumed <= have, "consumed %zu of %zu", consumed, have);
 		if (st != CSVSCAN_OK || eof)
 		{
-			require(st != CSVSCAN_OK || consumed == have, "eof but consumed %zu of %zu",
-					consumed, have);
+			require(st != CSVSCAN_OK || consumed == have, "eof but consumed %zu of %zu", consumed,
+					have);
 			res->status = st;
 			res->error_line = scan.error_line;
 			res->consumed = base + consumed;
@@ -351,20 +353,20 @@ render(const struct scan_result *res, bool with_lines, struct sbuf *out)
 static void
 expect_scan_opts(const char *doc, size_t len, const char *want, bool with_lines)
 {
-	static const size_t fixed[] = {0, 1, 2, 3, 5, 7, 13, 31, 63, 64, 65, 127, 128, 129};
+	static const size_t fixed[] = { 0, 1, 2, 3, 5, 7, 13, 31, 63, 64, 65, 127, 128, 129 };
 
 	for (size_t k = 0; k < sizeof(fixed) / sizeof(fixed[0]) + 12; k++)
 	{
-		struct scan_result res = {0};
-		struct sbuf got = {0};
-		size_t		piece = k < sizeof(fixed) / sizeof(fixed[0]) ? fixed[k] : (k % 2 ? 40 : 200);
-		uint64_t	seed = k < sizeof(fixed) / sizeof(fixed[0]) ? 0 : k;
+		struct scan_result res = { 0 };
+		struct sbuf        got = { 0 };
+		size_t   piece = k < sizeof(fixed) / sizeof(fixed[0]) ? fixed[k] : (k % 2 ? 40 : 200);
+		uint64_t seed = k < sizeof(fixed) / sizeof(fixed[0]) ? 0 : k;
 
 		scan_doc(doc, len, SPAN_CAP_ALL, piece, seed, &res);
 		render(&res, with_lines, &got);
-		sb_puts(&got, "");		/* "" rather than NULL when there are no records */
-		require(strcmp(got.p, want) == 0, "pieces of %zu (seed %llu):\ngot:\n%swant:\n%s",
-				piece, (unsigned long long) seed, got.p, want);
+		sb_puts(&got, ""); /* "" rather than NULL when there are no records */
+		require(strcmp(got.p, want) == 0, "pieces of %zu (seed %llu):\ngot:\n%swant:\n%s", piece,
+				(unsigned long long) seed, got.p, want);
 		sb_free(&got);
 		result_free(&res);
 	}
@@ -406,8 +408,7 @@ END_TEST
  */
 START_TEST(test_crlf)
 {
-	expect_scan(DOC("a,b\r\nc,d\r\n\r\n\"e\r\nf\",g\r\n"),
-				"1:[a][b]\n2:[c][d]\n4:[e\\r\\nf][g]\n");
+	expect_scan(DOC("a,b\r\nc,d\r\n\r\n\"e\r\nf\",g\r\n"), "1:[a][b]\n2:[c][d]\n4:[e\\r\\nf][g]\n");
 	/* a lone CR ends a record too, as in libcsv (lines count LFs: not checked) */
 	expect_scan_opts(DOC("a\rb\r\rc"), "[a]\n[b]\n[c]\n", false);
 	expect_scan_opts(DOC("a,\r\"b\"\r"), "[a][]\n[b]\n", false);
@@ -436,8 +437,7 @@ END_TEST
 
 START_TEST(test_empty_fields)
 {
-	expect_scan(DOC(",\n,,\n\"\"\n\"\",\n,\"\"\n"),
-				"1:[][]\n2:[][][]\n3:[]\n4:[][]\n5:[][]\n");
+	expect_scan(DOC(",\n,,\n\"\"\n\"\",\n,\"\"\n"), "1:[][]\n2:[][][]\n3:[]\n4:[][]\n5:[][]\n");
 }
 END_TEST
 
@@ -456,8 +456,7 @@ END_TEST
  */
 START_TEST(test_line_numbers)
 {
-	expect_scan(DOC("a,\"x\ny\nz\"\nb\n\"\n\"\nc"),
-				"1:[a][x\\ny\\nz]\n4:[b]\n5:[\\n]\n7:[c]\n");
+	expect_scan(DOC("a,\"x\ny\nz\"\nb\n\"\n\"\nc"), "1:[a][x\\ny\\nz]\n4:[b]\n5:[\\n]\n7:[c]\n");
 }
 END_TEST
 
@@ -467,8 +466,8 @@ struct calls
 {
 	struct scan_result res;
 	struct collect_ctx ctx;
-	struct csvscan scan;
-	char		buf[256];
+	struct csvscan     scan;
+	char               buf[256];
 };
 
 static enum csvscan_status
@@ -503,7 +502,7 @@ calls_free(struct calls *c)
 START_TEST(test_carry_protocol)
 {
 	struct calls c;
-	size_t		consumed;
+	size_t       consumed;
 
 	calls_init(&c);
 	/* no line end yet: nothing consumed, no record */
@@ -559,7 +558,7 @@ START_TEST(test_carry_protocol)
 	ck_assert_int_eq(feed(&c, DOC("ok\n\n\"open\nmore"), true, &consumed),
 					 CSVSCAN_UNTERMINATED_QUOTE);
 	ck_assert_uint_eq(c.res.nrecs, 1);
-	ck_assert_uint_eq(consumed, 4);	/* "ok\n\n" */
+	ck_assert_uint_eq(consumed, 4); /* "ok\n\n" */
 	ck_assert_uint_eq(c.scan.error_line, 3);
 	calls_free(&c);
 }
@@ -570,8 +569,8 @@ expect_stop(const char *doc, size_t len, size_t stop_at, const char *want, size_
 {
 	for (size_t piece = 0; piece < 8; piece++)
 	{
-		struct scan_result res = {0};
-		struct sbuf got = {0};
+		struct scan_result res = { 0 };
+		struct sbuf        got = { 0 };
 
 		res.stop_at = stop_at;
 		scan_doc(doc, len, SPAN_CAP_ALL, piece, 0, &res);
@@ -618,8 +617,7 @@ START_TEST(test_bad_quote)
 	expect_scan(DOC("a\nb\"c\"\nd\n"), "1:[a]\n2:BAD{b\"c\"}\n3:[d]\n");
 	expect_scan(DOC("a\"\nb\"\nc\n"), "1:BAD{a\"}\n2:BAD{b\"}\n3:[c]\n");
 	/* a stray quote does not swallow the records after it */
-	expect_scan(DOC("o\"ops,x\nnext,1\nlast,2\n"),
-				"1:BAD{o\"ops,x}\n2:[next][1]\n3:[last][2]\n");
+	expect_scan(DOC("o\"ops,x\nnext,1\nlast,2\n"), "1:BAD{o\"ops,x}\n2:[next][1]\n3:[last][2]\n");
 	/* CRLF after a bad record */
 	expect_scan(DOC("a\"b\r\nc\r\n"), "1:BAD{a\"b}\n2:[c]\n");
 	/*
@@ -651,12 +649,12 @@ END_TEST
 
 START_TEST(test_span_cap)
 {
-	struct scan_result res = {0};
+	struct scan_result res = { 0 };
 
 	scan_doc(DOC("a,b,c,d\ne\n"), 2, 0, 0, &res);
 	ck_assert_uint_eq(res.nrecs, 2);
-	ck_assert_uint_eq(res.recs[0].nfields, 4);	/* all fields counted */
-	ck_assert_uint_eq(res.recs[0].nspans, 2);	/* the first two kept */
+	ck_assert_uint_eq(res.recs[0].nfields, 4); /* all fields counted */
+	ck_assert_uint_eq(res.recs[0].nspans, 2);  /* the first two kept */
 	ck_assert_mem_eq(res.recs[0].vals[0], "a", 1);
 	ck_assert_mem_eq(res.recs[0].vals[1], "b", 1);
 	ck_assert_uint_eq(res.recs[1].nfields, 1);
@@ -675,7 +673,7 @@ START_TEST(test_span_cap)
 	/* and it can be raised on a live scanner */
 	{
 		struct calls c;
-		size_t		consumed;
+		size_t       consumed;
 
 		calls_init(&c);
 		c.res.span_cap = 1;
@@ -697,14 +695,14 @@ END_TEST
 struct grow_ctx
 {
 	struct collect_ctx inner;
-	struct csvscan *scan;
+	struct csvscan    *scan;
 };
 
 static bool
 collect_and_grow(void *arg, const struct csv_record *rec)
 {
 	struct grow_ctx *g = arg;
-	bool		go = collect(&g->inner, rec);
+	bool             go = collect(&g->inner, rec);
 
 	if (g->inner.res->nrecs == 1)
 	{
@@ -720,13 +718,13 @@ collect_and_grow(void *arg, const struct csv_record *rec)
  */
 START_TEST(test_span_cap_grown_in_callback)
 {
-	static const char doc[] = "h\nb,c,d\ne,f,\"g\"\"\",h\ni\"j,k\nl,m";
-	struct scan_result res = {0};
-	struct grow_ctx g;
-	struct csvscan scan;
-	char		buf[sizeof(doc) - 1 + CSVSCAN_PAD];
-	size_t		consumed;
-	struct sbuf got = {0};
+	static const char  doc[] = "h\nb,c,d\ne,f,\"g\"\"\",h\ni\"j,k\nl,m";
+	struct scan_result res = { 0 };
+	struct grow_ctx    g;
+	struct csvscan     scan;
+	char               buf[sizeof(doc) - 1 + CSVSCAN_PAD];
+	size_t             consumed;
+	struct sbuf        got = { 0 };
 
 	memcpy(buf, doc, sizeof(doc) - 1);
 	fill_pad(buf + sizeof(doc) - 1);
@@ -737,8 +735,9 @@ START_TEST(test_span_cap_grown_in_callback)
 	g.inner.len = sizeof(doc) - 1;
 	g.inner.base = 0;
 	g.scan = &scan;
-	ck_assert_int_eq(csvscan_feed(&scan, buf, sizeof(doc) - 1, true, &consumed,
-								  collect_and_grow, &g), CSVSCAN_OK);
+	ck_assert_int_eq(
+		csvscan_feed(&scan, buf, sizeof(doc) - 1, true, &consumed, collect_and_grow, &g),
+		CSVSCAN_OK);
 	render(&res, true, &got);
 	ck_assert_str_eq(got.p, "1:[h]\n2:[b][c][d]\n3:[e][f][g\"][h]\n4:BAD{i\"j,k}\n5:[l][m]\n");
 	ck_assert_uint_eq(res.recs[2].nspans, 4);
@@ -753,12 +752,11 @@ END_TEST
 /* csvscan_field on a record built by hand. */
 START_TEST(test_field_unescape)
 {
-	static const char raw[] = "plain,\"quoted\",\"a\"\"b\",\"\",\"\"\"\",\"x\"\"\"\"\"";
-	static const struct csv_span spans[] = {
-		{0, 5}, {6, 8}, {15, 6}, {22, 2}, {25, 4}, {30, 7}
-	};
-	static const char *const want[] = {"plain", "quoted", "a\"b", "", "\"", "x\"\""};
-	struct csv_record rec;
+	static const char            raw[] = "plain,\"quoted\",\"a\"\"b\",\"\",\"\"\"\",\"x\"\"\"\"\"";
+	static const struct csv_span spans[] = { { 0, 5 },  { 6, 8 },  { 15, 6 },
+											 { 22, 2 }, { 25, 4 }, { 30, 7 } };
+	static const char *const     want[] = { "plain", "quoted", "a\"b", "", "\"", "x\"\"" };
+	struct csv_record            rec;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.raw = raw;
@@ -767,9 +765,9 @@ START_TEST(test_field_unescape)
 	rec.spans = spans;
 	for (uint32_t i = 0; i < 6; i++)
 	{
-		char		scratch[16];
+		char        scratch[16];
 		const char *v;
-		size_t		vlen;
+		size_t      vlen;
 
 		memset(scratch, '#', sizeof(scratch));
 		csvscan_field(&rec, i, scratch, &v, &vlen);
@@ -791,10 +789,8 @@ START_TEST(test_block_boundaries)
 {
 	for (size_t L = 0; L <= 200; L++)
 	{
-		size_t		pre = (L * 7) % 64;
-		struct sbuf doc = {0},
-					want = {0},
-					b = {0};
+		size_t      pre = (L * 7) % 64;
+		struct sbuf doc = { 0 }, want = { 0 }, b = { 0 };
 
 		if (pre > 0)
 		{
@@ -851,8 +847,7 @@ START_TEST(test_quote_edges)
 {
 	for (size_t pos = 0; pos <= 130; pos++)
 	{
-		struct sbuf doc = {0},
-					want = {0};
+		struct sbuf doc = { 0 }, want = { 0 };
 
 		sb_repeat(&doc, 'a', pos);
 		sb_puts(&doc, ",\"x\"\nok\n");
@@ -929,33 +924,33 @@ END_TEST
  */
 struct lc_rec
 {
-	size_t		start;
-	size_t		end;			/* offset of the terminator, or of the end of data */
-	uint64_t	line;			/* of start */
-	size_t		nfields;
-	char	  **vals;			/* owned */
-	size_t	   *lens;
+	size_t   start;
+	size_t   end;  /* offset of the terminator, or of the end of data */
+	uint64_t line; /* of start */
+	size_t   nfields;
+	char   **vals; /* owned */
+	size_t  *lens;
 };
 
 enum lc_outcome
 {
-	LC_CLEAN,					/* parsed to the end */
-	LC_PARSE_ERROR,				/* CSV_EPARSE at err_pos */
-	LC_FINI_ERROR				/* unterminated quote, reported by csv_fini */
+	LC_CLEAN,       /* parsed to the end */
+	LC_PARSE_ERROR, /* CSV_EPARSE at err_pos */
+	LC_FINI_ERROR   /* unterminated quote, reported by csv_fini */
 };
 
 struct lc_result
 {
-	struct lc_rec *recs;		/* owned */
-	size_t		nrecs;
-	size_t		cap;
-	char	  **cur_vals;		/* the record being built */
-	size_t	   *cur_lens;
-	size_t		cur_n;
-	size_t		cur_cap;
-	size_t		pos;			/* offset of the byte being fed */
+	struct lc_rec  *recs; /* owned */
+	size_t          nrecs;
+	size_t          cap;
+	char          **cur_vals; /* the record being built */
+	size_t         *cur_lens;
+	size_t          cur_n;
+	size_t          cur_cap;
+	size_t          pos; /* offset of the byte being fed */
 	enum lc_outcome outcome;
-	size_t		err_pos;
+	size_t          err_pos;
 };
 
 static void
@@ -978,7 +973,7 @@ static void
 lc_row(int c, void *data)
 {
 	struct lc_result *lc = data;
-	struct lc_rec *r;
+	struct lc_rec    *r;
 
 	(void) c;
 	if (lc->nrecs == lc->cap)
@@ -1041,9 +1036,8 @@ lc_parse(const char *doc, size_t len, struct lc_result *lc)
 
 	/* where each record starts, and on which line */
 	{
-		size_t		from = 0,
-					at = 0;
-		uint64_t	line = 1;
+		size_t   from = 0, at = 0;
+		uint64_t line = 1;
 
 		for (size_t r = 0; r < lc->nrecs; r++)
 		{
@@ -1076,7 +1070,7 @@ lc_free(struct lc_result *lc)
 static uint64_t
 line_at(const char *doc, size_t off)
 {
-	uint64_t	line = 1;
+	uint64_t line = 1;
 
 	for (size_t i = 0; i < off; i++)
 		line += doc[i] == '\n';
@@ -1086,21 +1080,20 @@ line_at(const char *doc, size_t off)
 /* Counts of what the differential test met, so it can check its reach. */
 struct diff_stats
 {
-	int			clean;
-	int			bad_quote;		/* libcsv EPARSE, csvscan bad_quote */
-	int			parse_unterminated; /* libcsv EPARSE, csvscan unterminated */
-	int			fini_unterminated;	/* both: unterminated at the end */
-	uint64_t	records;
+	int      clean;
+	int      bad_quote;          /* libcsv EPARSE, csvscan bad_quote */
+	int      parse_unterminated; /* libcsv EPARSE, csvscan unterminated */
+	int      fini_unterminated;  /* both: unterminated at the end */
+	uint64_t records;
 };
 
 /* Fails the test, quoting the start of the document. */
-__attribute__((format(printf, 4, 5)))
-static void
-diff_fail(const char *how, const char *doc, size_t len, const char *fmt,...)
+__attribute__((format(printf, 4, 5))) static void
+diff_fail(const char *how, const char *doc, size_t len, const char *fmt, ...)
 {
-	char		msg[512];
-	struct sbuf d = {0};
-	va_list		ap;
+	char        msg[512];
+	struct sbuf d = { 0 };
+	va_list     ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -1112,8 +1105,8 @@ diff_fail(const char *how, const char *doc, size_t len, const char *fmt,...)
 /* The model. */
 
 static void
-push_record(struct scan_result *res, const char *doc, size_t start, size_t end,
-			uint64_t line, bool bad, const size_t *fstart, const size_t *fend, uint32_t nfields)
+push_record(struct scan_result *res, const char *doc, size_t start, size_t end, uint64_t line,
+			bool bad, const size_t *fstart, const size_t *fend, uint32_t nfields)
 {
 	struct rec_copy *r;
 
@@ -1139,8 +1132,8 @@ push_record(struct scan_result *res, const char *doc, size_t start, size_t end,
 	for (uint32_t f = 0; f < r->nspans; f++)
 	{
 		const char *p = doc + fstart[f];
-		size_t		n = fend[f] - fstart[f];
-		size_t		out = 0;
+		size_t      n = fend[f] - fstart[f];
+		size_t      out = 0;
 
 		r->vals[f] = xrealloc(NULL, n);
 		if (n >= 2 && p[0] == '"')
@@ -1173,26 +1166,26 @@ model_scan(const char *doc, size_t len, uint32_t span_cap, struct scan_result *r
 {
 	enum
 	{
-		START, UNQUOTED, QUOTED, AFTER_QUOTE
-	}			st = START;
-	size_t	   *fstart = NULL,
-			   *fend = NULL;
-	size_t		fcap = 0;
-	uint32_t	nfields = 0;
-	size_t		rec_start = 0,
-				field_start = 0;
-	uint64_t	lfs = 0,		/* LFs in doc[0..i) */
-				rec_line = 1;
-	bool		bad = false;
+		START,
+		UNQUOTED,
+		QUOTED,
+		AFTER_QUOTE
+	} st = START;
+	size_t  *fstart = NULL, *fend = NULL;
+	size_t   fcap = 0;
+	uint32_t nfields = 0;
+	size_t   rec_start = 0, field_start = 0;
+	uint64_t lfs = 0, /* LFs in doc[0..i) */
+		rec_line = 1;
+	bool bad = false;
 
 	memset(res, 0, sizeof(*res));
 	res->span_cap = span_cap;
 	res->status = CSVSCAN_OK;
 	for (size_t i = 0; i <= len; i++)
 	{
-		char		c = i < len ? doc[i] : '\0';
-		bool		boundary = false,
-					term = false;
+		char c = i < len ? doc[i] : '\0';
+		bool boundary = false, term = false;
 
 		if (i == len)
 		{
@@ -1216,15 +1209,15 @@ model_scan(const char *doc, size_t len, uint32_t span_cap, struct scan_result *r
 		else if (st == AFTER_QUOTE)
 		{
 			if (c == '"')
-				st = QUOTED;	/* "" */
+				st = QUOTED; /* "" */
 			else
 			{
-				bad = true;		/* text after the closing quote */
+				bad = true; /* text after the closing quote */
 				st = UNQUOTED;
 			}
 		}
 		else if (c == '"')
-			bad = true;			/* a quote inside an unquoted field */
+			bad = true; /* a quote inside an unquoted field */
 
 		if (boundary)
 		{
@@ -1259,12 +1252,16 @@ static void
 compare_with_model(const char *doc, size_t len, const struct scan_result *want,
 				   const struct scan_result *got, const char *how)
 {
-#define DIFF(cond, ...) \
-	do { if (cond) diff_fail(how, doc, len, __VA_ARGS__); } while (0)
+#define DIFF(cond, ...)                                                                            \
+	do                                                                                             \
+	{                                                                                              \
+		if (cond)                                                                                  \
+			diff_fail(how, doc, len, __VA_ARGS__);                                                 \
+	} while (0)
 
 	DIFF(got->status != want->status || got->nrecs != want->nrecs,
-		 "status %d with %zu records, model %d with %zu", got->status, got->nrecs,
-		 want->status, want->nrecs);
+		 "status %d with %zu records, model %d with %zu", got->status, got->nrecs, want->status,
+		 want->nrecs);
 	DIFF(got->status == CSVSCAN_UNTERMINATED_QUOTE && got->error_line != want->error_line,
 		 "error line %llu, model %llu", (unsigned long long) got->error_line,
 		 (unsigned long long) want->error_line);
@@ -1273,11 +1270,12 @@ compare_with_model(const char *doc, size_t len, const struct scan_result *want,
 		const struct rec_copy *g = &got->recs[r];
 		const struct rec_copy *w = &want->recs[r];
 
-		DIFF(g->start != w->start || g->len != w->len || g->line != w->line ||
-			 g->bad != w->bad || g->nfields != w->nfields || g->nspans != w->nspans,
+		DIFF(g->start != w->start || g->len != w->len || g->line != w->line || g->bad != w->bad ||
+				 g->nfields != w->nfields || g->nspans != w->nspans,
 			 "record %zu: at %zu+%zu line %llu bad %d fields %u; model %zu+%zu line %llu "
-			 "bad %d fields %u", r, g->start, g->len, (unsigned long long) g->line, g->bad,
-			 g->nfields, w->start, w->len, (unsigned long long) w->line, w->bad, w->nfields);
+			 "bad %d fields %u",
+			 r, g->start, g->len, (unsigned long long) g->line, g->bad, g->nfields, w->start,
+			 w->len, (unsigned long long) w->line, w->bad, w->nfields);
 		for (uint32_t f = 0; !w->bad && f < w->nspans; f++)
 			DIFF(g->lens[f] != w->lens[f] || memcmp(g->vals[f], w->vals[f], w->lens[f]) != 0,
 				 "record %zu field %u differs from the model", r, f);
@@ -1294,29 +1292,33 @@ static void
 compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 					const struct scan_result *sc, const char *how, struct diff_stats *st)
 {
-	size_t		k = lc->nrecs;	/* records libcsv completed */
+	size_t k = lc->nrecs; /* records libcsv completed */
 
-#define DIFF(cond, ...) \
-	do { if (cond) diff_fail(how, doc, len, __VA_ARGS__); } while (0)
+#define DIFF(cond, ...)                                                                            \
+	do                                                                                             \
+	{                                                                                              \
+		if (cond)                                                                                  \
+			diff_fail(how, doc, len, __VA_ARGS__);                                                 \
+	} while (0)
 
 	for (size_t r = 0; r < k; r++)
 	{
-		const struct lc_rec *want = &lc->recs[r];
+		const struct lc_rec   *want = &lc->recs[r];
 		const struct rec_copy *got;
 
 		DIFF(r >= sc->nrecs, "csvscan has %zu records, libcsv %zu", sc->nrecs, k);
 		got = &sc->recs[r];
 		DIFF(got->bad, "record %zu bad_quote, libcsv accepts it", r);
 		DIFF(got->start != want->start || got->len != want->end - want->start,
-			 "record %zu at %zu+%zu, libcsv %zu+%zu", r, got->start, got->len,
-			 want->start, want->end - want->start);
-		DIFF(got->line != want->line, "record %zu on line %llu, want %llu",
-			 r, (unsigned long long) got->line, (unsigned long long) want->line);
-		DIFF(got->nfields != want->nfields, "record %zu has %u fields, libcsv %zu",
-			 r, got->nfields, want->nfields);
+			 "record %zu at %zu+%zu, libcsv %zu+%zu", r, got->start, got->len, want->start,
+			 want->end - want->start);
+		DIFF(got->line != want->line, "record %zu on line %llu, want %llu", r,
+			 (unsigned long long) got->line, (unsigned long long) want->line);
+		DIFF(got->nfields != want->nfields, "record %zu has %u fields, libcsv %zu", r, got->nfields,
+			 want->nfields);
 		for (uint32_t f = 0; f < got->nspans; f++)
 			DIFF(got->lens[f] != want->lens[f] ||
-				 memcmp(got->vals[f], want->vals[f], want->lens[f]) != 0,
+					 memcmp(got->vals[f], want->vals[f], want->lens[f]) != 0,
 				 "record %zu field %u differs", r, f);
 	}
 	st->records += k;
@@ -1325,53 +1327,51 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 	{
 		case LC_CLEAN:
 			DIFF(sc->status != CSVSCAN_OK || sc->nrecs != k,
-				 "csvscan status %d with %zu records, libcsv clean with %zu",
-				 sc->status, sc->nrecs, k);
+				 "csvscan status %d with %zu records, libcsv clean with %zu", sc->status, sc->nrecs,
+				 k);
 			st->clean++;
 			break;
 		case LC_FINI_ERROR:
-			{
-				size_t		start = skip_line_ends(doc, len, k ? lc->recs[k - 1].end + 1 : 0);
+		{
+			size_t start = skip_line_ends(doc, len, k ? lc->recs[k - 1].end + 1 : 0);
 
-				DIFF(sc->status != CSVSCAN_UNTERMINATED_QUOTE || sc->nrecs != k,
-					 "csvscan status %d with %zu records, libcsv unterminated after %zu",
-					 sc->status, sc->nrecs, k);
-				DIFF(sc->error_line != line_at(doc, start), "error line %llu, want %llu",
-					 (unsigned long long) sc->error_line,
-					 (unsigned long long) line_at(doc, start));
-				st->fini_unterminated++;
-				break;
-			}
+			DIFF(sc->status != CSVSCAN_UNTERMINATED_QUOTE || sc->nrecs != k,
+				 "csvscan status %d with %zu records, libcsv unterminated after %zu", sc->status,
+				 sc->nrecs, k);
+			DIFF(sc->error_line != line_at(doc, start), "error line %llu, want %llu",
+				 (unsigned long long) sc->error_line, (unsigned long long) line_at(doc, start));
+			st->fini_unterminated++;
+			break;
+		}
 		case LC_PARSE_ERROR:
+		{
+			size_t start = skip_line_ends(doc, len, k ? lc->recs[k - 1].end + 1 : 0);
+
+			if (sc->nrecs > k)
 			{
-				size_t		start = skip_line_ends(doc, len, k ? lc->recs[k - 1].end + 1 : 0);
+				const struct rec_copy *got = &sc->recs[k];
 
-				if (sc->nrecs > k)
-				{
-					const struct rec_copy *got = &sc->recs[k];
-
-					DIFF(!got->bad, "record %zu not bad_quote; libcsv fails at byte %zu",
-						 k, lc->err_pos);
-					DIFF(got->start != start || lc->err_pos < got->start ||
+				DIFF(!got->bad, "record %zu not bad_quote; libcsv fails at byte %zu", k,
+					 lc->err_pos);
+				DIFF(got->start != start || lc->err_pos < got->start ||
 						 lc->err_pos >= got->start + got->len,
-						 "bad record %zu at %zu+%zu, libcsv fails at byte %zu", k,
-						 got->start, got->len, lc->err_pos);
-					DIFF(got->line != line_at(doc, start), "bad record %zu on line %llu", k,
-						 (unsigned long long) got->line);
-					st->bad_quote++;
-				}
-				else
-				{
-					DIFF(sc->status != CSVSCAN_UNTERMINATED_QUOTE,
-						 "csvscan status %d with %zu records, libcsv fails in record %zu",
-						 sc->status, sc->nrecs, k);
-					DIFF(sc->error_line != line_at(doc, start), "error line %llu, want %llu",
-						 (unsigned long long) sc->error_line,
-						 (unsigned long long) line_at(doc, start));
-					st->parse_unterminated++;
-				}
-				break;
+					 "bad record %zu at %zu+%zu, libcsv fails at byte %zu", k, got->start, got->len,
+					 lc->err_pos);
+				DIFF(got->line != line_at(doc, start), "bad record %zu on line %llu", k,
+					 (unsigned long long) got->line);
+				st->bad_quote++;
 			}
+			else
+			{
+				DIFF(sc->status != CSVSCAN_UNTERMINATED_QUOTE,
+					 "csvscan status %d with %zu records, libcsv fails in record %zu", sc->status,
+					 sc->nrecs, k);
+				DIFF(sc->error_line != line_at(doc, start), "error line %llu, want %llu",
+					 (unsigned long long) sc->error_line, (unsigned long long) line_at(doc, start));
+				st->parse_unterminated++;
+			}
+			break;
+		}
 	}
 #undef DIFF
 }
@@ -1381,12 +1381,11 @@ static void
 gen_soup(uint64_t *rng, struct sbuf *doc)
 {
 	static const char alphabet[] = "\"\"\"\"\",,,,\n\n\n\r\r\raaaaaab  \t\xe9";
-	size_t		len = next_random(rng) % 8 == 0 ? next_random(rng) % 1500
-		: next_random(rng) % 120;
+	size_t len = next_random(rng) % 8 == 0 ? next_random(rng) % 1500 : next_random(rng) % 120;
 
 	for (size_t i = 0; i < len; i++)
 	{
-		char		c = alphabet[next_random(rng) % (sizeof(alphabet) - 1)];
+		char c = alphabet[next_random(rng) % (sizeof(alphabet) - 1)];
 
 		if (next_random(rng) % 64 == 0)
 			c = '\0';
@@ -1403,15 +1402,15 @@ gen_structured(uint64_t *rng, struct sbuf *doc, size_t nrecs)
 
 	for (size_t r = 0; r < nrecs; r++)
 	{
-		size_t		nf = 1 + next_random(rng) % 6;
+		size_t nf = 1 + next_random(rng) % 6;
 
 		if (next_random(rng) % 10 == 0)
-			sb_puts(doc, next_random(rng) % 2 ? "\n" : "\r\n");	/* an empty line */
+			sb_puts(doc, next_random(rng) % 2 ? "\n" : "\r\n"); /* an empty line */
 		for (size_t f = 0; f < nf; f++)
 		{
-			struct sbuf v = {0};
-			size_t		vlen;
-			bool		needs = false;
+			struct sbuf v = { 0 };
+			size_t      vlen;
+			bool        needs = false;
 
 			switch (next_random(rng) % 4)
 			{
@@ -1427,7 +1426,7 @@ gen_structured(uint64_t *rng, struct sbuf *doc, size_t nrecs)
 			}
 			for (size_t i = 0; i < vlen; i++)
 			{
-				char		c;
+				char c;
 
 				if (next_random(rng) % 6 == 0)
 				{
@@ -1482,28 +1481,28 @@ static void
 mutate(uint64_t *rng, struct sbuf *doc)
 {
 	static const char alphabet[] = "\"\",\n\ra ";
-	int			nedits = 1 + (int) (next_random(rng) % 3);
+	int               nedits = 1 + (int) (next_random(rng) % 3);
 
 	for (int e = 0; e < nedits; e++)
 	{
-		size_t		at = doc->len ? next_random(rng) % (doc->len + 1) : 0;
-		char		c = alphabet[next_random(rng) % (sizeof(alphabet) - 1)];
+		size_t at = doc->len ? next_random(rng) % (doc->len + 1) : 0;
+		char   c = alphabet[next_random(rng) % (sizeof(alphabet) - 1)];
 
 		switch (next_random(rng) % 3)
 		{
-			case 0:				/* insert */
+			case 0: /* insert */
 				sb_put(doc, "", 1);
 				memmove(doc->p + at + 1, doc->p + at, doc->len - 1 - at);
 				doc->p[at] = c;
 				break;
-			case 1:				/* delete */
+			case 1: /* delete */
 				if (at < doc->len)
 				{
 					memmove(doc->p + at, doc->p + at + 1, doc->len - at - 1);
 					doc->len--;
 				}
 				break;
-			default:			/* replace */
+			default: /* replace */
 				if (at < doc->len)
 					doc->p[at] = c;
 				break;
@@ -1518,12 +1517,10 @@ mutate(uint64_t *rng, struct sbuf *doc)
 static void
 differential(const char *doc, size_t len, uint64_t *rng, struct diff_stats *st)
 {
-	struct lc_result lc;
-	struct scan_result sc = {0},
-				model,
-				model_few;
-	size_t		piece = 1 + next_random(rng) % (next_random(rng) % 2 ? 16 : 300);
-	uint32_t	few = 1 + (uint32_t) (next_random(rng) % 4);
+	struct lc_result   lc;
+	struct scan_result sc = { 0 }, model, model_few;
+	size_t             piece = 1 + next_random(rng) % (next_random(rng) % 2 ? 16 : 300);
+	uint32_t           few = 1 + (uint32_t) (next_random(rng) % 4);
 
 	lc_parse(doc, len, &lc);
 	model_scan(doc, len, SPAN_CAP_ALL, &model);
@@ -1551,12 +1548,12 @@ differential(const char *doc, size_t len, uint64_t *rng, struct diff_stats *st)
 
 START_TEST(test_libcsv_soup)
 {
-	uint64_t	rng = 1;
-	struct diff_stats st = {0};
+	uint64_t          rng = 1;
+	struct diff_stats st = { 0 };
 
 	for (int i = 0; i < DIFF_DOCS; i++)
 	{
-		struct sbuf doc = {0};
+		struct sbuf doc = { 0 };
 
 		gen_soup(&rng, &doc);
 		sb_put(&doc, "", 0);
@@ -1573,12 +1570,12 @@ END_TEST
 
 START_TEST(test_libcsv_structured)
 {
-	uint64_t	rng = 2;
-	struct diff_stats st = {0};
+	uint64_t          rng = 2;
+	struct diff_stats st = { 0 };
 
 	for (int i = 0; i < DIFF_DOCS; i++)
 	{
-		struct sbuf doc = {0};
+		struct sbuf doc = { 0 };
 
 		gen_structured(&rng, &doc, next_random(&rng) % 12);
 		sb_put(&doc, "", 0);
@@ -1593,12 +1590,12 @@ END_TEST
 
 START_TEST(test_libcsv_mutated)
 {
-	uint64_t	rng = 3;
-	struct diff_stats st = {0};
+	uint64_t          rng = 3;
+	struct diff_stats st = { 0 };
 
 	for (int i = 0; i < DIFF_DOCS; i++)
 	{
-		struct sbuf doc = {0};
+		struct sbuf doc = { 0 };
 
 		gen_structured(&rng, &doc, 1 + next_random(&rng) % 8);
 		mutate(&rng, &doc);
@@ -1615,12 +1612,11 @@ END_TEST
 /* One large document (about 2 MB) in pieces of up to 100 KB. */
 START_TEST(test_libcsv_large)
 {
-	uint64_t	rng = 4;
-	struct sbuf doc = {0};
-	struct lc_result lc;
-	struct scan_result sc = {0},
-				model;
-	struct diff_stats st = {0};
+	uint64_t           rng = 4;
+	struct sbuf        doc = { 0 };
+	struct lc_result   lc;
+	struct scan_result sc = { 0 }, model;
+	struct diff_stats  st = { 0 };
 
 	gen_structured(&rng, &doc, 30000);
 	sb_put(&doc, "", 0);
@@ -1632,7 +1628,7 @@ START_TEST(test_libcsv_large)
 	compare_with_model(doc.p, doc.len, &model, &sc, "large");
 	result_free(&model);
 	ck_assert_uint_eq(st.records, lc.nrecs);
-	ck_assert_uint_gt(lc.nrecs, 25000);	/* a few single empty fields are empty lines */
+	ck_assert_uint_gt(lc.nrecs, 25000); /* a few single empty fields are empty lines */
 	ck_assert_uint_gt(doc.len, 1000000);
 	result_free(&sc);
 	lc_free(&lc);
@@ -1643,8 +1639,8 @@ END_TEST
 static Suite *
 csvscan_suite(void)
 {
-	Suite	   *s = suite_create("csvscan");
-	TCase	   *tc;
+	Suite *s = suite_create("csvscan");
+	TCase *tc;
 
 	tc = tcase_create("records");
 	tcase_set_timeout(tc, 60);
@@ -1684,8 +1680,8 @@ csvscan_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(csvscan_suite());
-	int			failed;
+	SRunner *sr = srunner_create(csvscan_suite());
+	int      failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

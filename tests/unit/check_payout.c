@@ -21,8 +21,12 @@ typedef unsigned __int128 u128;
  * write per call in fork mode); loops that check millions of values use
  * this instead, which reports failures only.
  */
-#define require(cond, ...) \
-	do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+#define require(cond, ...)                                                                         \
+	do                                                                                             \
+	{                                                                                              \
+		if (!(cond))                                                                               \
+			ck_abort_msg(__VA_ARGS__);                                                             \
+	} while (0)
 
 static struct payout_keep
 keep_of(const char *f)
@@ -41,7 +45,7 @@ node_set(struct payout_node *n, const char *id, size_t id_len, uint64_t s, uint6
 	n->node_len = id_len;
 	n->successful_polls = s;
 	n->failed_spot_checks = f;
-	n->base = n->forfeited = n->payout = -7;	/* garbage the code must overwrite */
+	n->base = n->forfeited = n->payout = -7; /* garbage the code must overwrite */
 }
 
 #define NODE(n, id, s, f) node_set((n), (id), sizeof(id) - 1, (s), (f))
@@ -51,14 +55,13 @@ assert_node(const struct payout_node *n, int64_t base, int64_t payout)
 {
 	ck_assert_msg(n->base == base && n->payout == payout && n->forfeited == base - payout,
 				  "node of %zu bytes: base %lld payout %lld forfeited %lld, want %lld %lld %lld",
-				  n->node_len, (long long) n->base, (long long) n->payout,
-				  (long long) n->forfeited, (long long) base, (long long) payout,
-				  (long long) (base - payout));
+				  n->node_len, (long long) n->base, (long long) n->payout, (long long) n->forfeited,
+				  (long long) base, (long long) payout, (long long) (base - payout));
 }
 
 static void
-assert_stream(const struct payout_stream *s, int64_t pool, uint64_t w,
-			  int64_t paid, int64_t forfeited, int64_t unallocated)
+assert_stream(const struct payout_stream *s, int64_t pool, uint64_t w, int64_t paid,
+			  int64_t forfeited, int64_t unallocated)
 {
 	ck_assert_int_eq(s->pool, pool);
 	ck_assert_uint_eq(s->total_successful_polls, w);
@@ -78,52 +81,52 @@ gcd(uint64_t a, uint64_t b)
 struct keep_case
 {
 	const char *f;
-	uint64_t	num;
-	uint64_t	den;
-	uint32_t	ppm;
+	uint64_t    num;
+	uint64_t    den;
+	uint32_t    ppm;
 	const char *canonical;
 };
 
 /* 1 - f = (10^6 - ppm) / 10^6, reduced by the gcd. */
 static const struct keep_case keep_cases[] = {
-	{"0.5", 1, 2, 500000, "0.5"},	/* 500000/10^6 */
-	{"0", 1, 1, 0, "0"},		/* 10^6/10^6 */
-	{"1", 0, 1, 1000000, "1"},	/* 0/10^6: gcd(0, 10^6) = 10^6 */
-	{"1.0", 0, 1, 1000000, "1"},
-	{"1.000000", 0, 1, 1000000, "1"},
-	{"0.0", 1, 1, 0, "0"},
-	{"0.000001", 999999, 1000000, 1, "0.000001"},	/* 999999 = 3^3*7*11*13*37, coprime
+	{ "0.5", 1, 2, 500000, "0.5" }, /* 500000/10^6 */
+	{ "0", 1, 1, 0, "0" },          /* 10^6/10^6 */
+	{ "1", 0, 1, 1000000, "1" },    /* 0/10^6: gcd(0, 10^6) = 10^6 */
+	{ "1.0", 0, 1, 1000000, "1" },
+	{ "1.000000", 0, 1, 1000000, "1" },
+	{ "0.0", 1, 1, 0, "0" },
+	{ "0.000001", 999999, 1000000, 1, "0.000001" }, /* 999999 = 3^3*7*11*13*37, coprime
 													 * to 2^6*5^6 */
-	{"0.25", 3, 4, 250000, "0.25"},	/* 750000/10^6, gcd 250000 */
-	{"0.75", 1, 4, 750000, "0.75"},	/* 250000/10^6, gcd 250000 */
-	{"0.1", 9, 10, 100000, "0.1"},	/* 900000/10^6, gcd 100000 */
-	{"0.2", 4, 5, 200000, "0.2"},	/* 800000/10^6, gcd 200000 */
-	{"0.125", 7, 8, 125000, "0.125"},	/* 875000/10^6, gcd 125000 */
-	{"0.999999", 1, 1000000, 999999, "0.999999"},
-	{"0.120000", 22, 25, 120000, "0.12"},	/* 880000/10^6, gcd 40000 */
+	{ "0.25", 3, 4, 250000, "0.25" },               /* 750000/10^6, gcd 250000 */
+	{ "0.75", 1, 4, 750000, "0.75" },               /* 250000/10^6, gcd 250000 */
+	{ "0.1", 9, 10, 100000, "0.1" },                /* 900000/10^6, gcd 100000 */
+	{ "0.2", 4, 5, 200000, "0.2" },                 /* 800000/10^6, gcd 200000 */
+	{ "0.125", 7, 8, 125000, "0.125" },             /* 875000/10^6, gcd 125000 */
+	{ "0.999999", 1, 1000000, 999999, "0.999999" },
+	{ "0.120000", 22, 25, 120000, "0.12" }, /* 880000/10^6, gcd 40000 */
 };
 
 START_TEST(test_keep_parse_good)
 {
 	const struct keep_case *c = &keep_cases[_i];
-	struct payout_keep k;
-	char		buf[32];
+	struct payout_keep      k;
+	char                    buf[32];
 
 	memset(&k, 0xee, sizeof(k));
 	ck_assert_msg(payout_keep_parse(c->f, &k), "'%s' rejected", c->f);
 	ck_assert_msg(k.num == c->num && k.den == c->den && k.penalty_ppm == c->ppm,
-				  "'%s': %llu/%llu ppm %u, want %llu/%llu ppm %u", c->f,
-				  (unsigned long long) k.num, (unsigned long long) k.den, k.penalty_ppm,
-				  (unsigned long long) c->num, (unsigned long long) c->den, c->ppm);
+				  "'%s': %llu/%llu ppm %u, want %llu/%llu ppm %u", c->f, (unsigned long long) k.num,
+				  (unsigned long long) k.den, k.penalty_ppm, (unsigned long long) c->num,
+				  (unsigned long long) c->den, c->ppm);
 	payout_keep_format(&k, buf, sizeof(buf));
 	ck_assert_str_eq(buf, c->canonical);
 }
 END_TEST
 
 static const char *const keep_rejects[] = {
-	"1.5", "1.0000001", "1.000001", "1.1", "2", "10", "",
-	".5", "0.", "-0.1", "-0", "+0.5", "abc", "0.5 ", " 0.5", "0.5x",
-	"0,5", "1e-3", "0.1234567", "0.0000001", "1.", "0..5", "0.5.1",
+	"1.5", "1.0000001", "1.000001",  "1.1",       "2",   "10",   "",      ".5",
+	"0.",  "-0.1",      "-0",        "+0.5",      "abc", "0.5 ", " 0.5",  "0.5x",
+	"0,5", "1e-3",      "0.1234567", "0.0000001", "1.",  "0..5", "0.5.1",
 };
 
 START_TEST(test_keep_parse_bad)
@@ -139,19 +142,20 @@ START_TEST(test_keep_format_roundtrip)
 {
 	for (uint32_t ppm = 0; ppm <= PAYOUT_PPM; ppm++)
 	{
-		struct payout_keep k = {0, 0, ppm};
+		struct payout_keep k = { 0, 0, ppm };
 		struct payout_keep back;
-		char		buf[32];
+		char               buf[32];
 
 		payout_keep_format(&k, buf, sizeof(buf));
 		require(payout_keep_parse(buf, &back) && back.penalty_ppm == ppm,
 				"ppm %u formatted as '%s'", ppm, buf);
 		/* minimal: no trailing zero after a decimal point */
-		require(strchr(buf, '.') == NULL || buf[strlen(buf) - 1] != '0',
-				"ppm %u formatted as '%s'", ppm, buf);
+		require(strchr(buf, '.') == NULL || buf[strlen(buf) - 1] != '0', "ppm %u formatted as '%s'",
+				ppm, buf);
 		/* num/den = 1 - ppm/10^6, in lowest terms */
 		require((u128) back.num * PAYOUT_PPM + (u128) ppm * back.den ==
-				(u128) back.den * PAYOUT_PPM && gcd(back.num, back.den) == 1,
+						(u128) back.den * PAYOUT_PPM &&
+					gcd(back.num, back.den) == 1,
 				"ppm %u: keep %llu/%llu", ppm, (unsigned long long) back.num,
 				(unsigned long long) back.den);
 	}
@@ -167,8 +171,8 @@ END_TEST
  */
 START_TEST(test_equal_shares_tie)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[3];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[3];
 	struct payout_stream s;
 
 	NODE(&n[0], "c", 1, 0);
@@ -189,8 +193,8 @@ END_TEST
  */
 START_TEST(test_tie_prefix_id)
 {
-	struct payout_keep k = keep_of("0");
-	struct payout_node n[3];
+	struct payout_keep   k = keep_of("0");
+	struct payout_node   n[3];
 	struct payout_stream s;
 
 	NODE(&n[0], "b", 1, 0);
@@ -212,8 +216,8 @@ END_TEST
  */
 START_TEST(test_tie_unsigned_bytes)
 {
-	struct payout_keep k = keep_of("0");
-	struct payout_node n[4];
+	struct payout_keep   k = keep_of("0");
+	struct payout_node   n[4];
 	struct payout_stream s;
 
 	NODE(&n[0], "\x80", 1, 0);
@@ -238,8 +242,8 @@ END_TEST
  */
 START_TEST(test_largest_remainder_first)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[3];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[3];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", 1, 0);
@@ -261,8 +265,8 @@ END_TEST
  */
 START_TEST(test_remainder_mixed)
 {
-	struct payout_keep k = keep_of("0");
-	struct payout_node n[4];
+	struct payout_keep   k = keep_of("0");
+	struct payout_node   n[4];
 	struct payout_stream s;
 
 	NODE(&n[0], "c", 2, 0);
@@ -281,8 +285,8 @@ END_TEST
 /* W = 0: every base is 0 and the whole pool is unallocated. */
 START_TEST(test_w_zero)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[2];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[2];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", 0, 3);
@@ -301,8 +305,8 @@ END_TEST
 /* pool 0: everything 0, whatever S and F. */
 START_TEST(test_pool_zero)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[2];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[2];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", 5, 2);
@@ -324,8 +328,8 @@ END_TEST
  */
 START_TEST(test_huge_pool)
 {
-	struct payout_keep k = keep_of("0");
-	struct payout_node n[2];
+	struct payout_keep   k = keep_of("0");
+	struct payout_node   n[2];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", 3, 0);
@@ -350,10 +354,10 @@ END_TEST
  */
 START_TEST(test_huge_pool_huge_w)
 {
-	struct payout_keep k = keep_of("0");
-	struct payout_node n[2];
+	struct payout_keep   k = keep_of("0");
+	struct payout_node   n[2];
 	struct payout_stream s;
-	const uint64_t two62 = UINT64_C(1) << 62;
+	const uint64_t       two62 = UINT64_C(1) << 62;
 
 	NODE(&n[0], "a", two62, 0);
 	NODE(&n[1], "b", two62 + 1, 0);
@@ -367,8 +371,8 @@ END_TEST
 /* W must fit 64 bits: 2^64 - 1 + 1 overflows. */
 START_TEST(test_w_overflow)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[2];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[2];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", UINT64_MAX, 0);
@@ -384,8 +388,8 @@ END_TEST
 
 START_TEST(test_negative_pool)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[1];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[1];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", 1, 0);
@@ -401,8 +405,8 @@ END_TEST
 static int64_t
 penalized(int64_t base, const char *f, uint64_t failed)
 {
-	struct payout_keep k = keep_of(f);
-	struct payout_node n;
+	struct payout_keep   k = keep_of(f);
+	struct payout_node   n;
 	struct payout_stream s;
 
 	NODE(&n, "node", 1, failed);
@@ -465,7 +469,7 @@ END_TEST
 START_TEST(test_penalty_huge_f)
 {
 	ck_assert_int_eq(penalized(INT64_C(1) << 62, "0.5", UINT64_MAX), 0);
-	ck_assert_int_eq(penalized(INT64_MAX, "0.5", 62), 1);	/* floor(P / 2^62) = 1 */
+	ck_assert_int_eq(penalized(INT64_MAX, "0.5", 62), 1); /* floor(P / 2^62) = 1 */
 	ck_assert_int_eq(penalized(INT64_MAX, "0.5", 63), 0);
 	ck_assert_int_eq(penalized(INT64_MAX, "0.999999", UINT64_MAX), 0);
 	ck_assert_int_eq(penalized(INT64_MAX, "1", UINT64_MAX), 0);
@@ -480,8 +484,8 @@ END_TEST
  */
 START_TEST(test_stream_totals)
 {
-	struct payout_keep k = keep_of("0.5");
-	struct payout_node n[3];
+	struct payout_keep   k = keep_of("0.5");
+	struct payout_node   n[3];
 	struct payout_stream s;
 
 	NODE(&n[0], "a", 3, 1);
@@ -503,13 +507,13 @@ END_TEST
 
 START_TEST(test_ppm)
 {
-	ck_assert_uint_eq(payout_ppm(1, 3), 333333);	/* floor(10^6 / 3) */
-	ck_assert_uint_eq(payout_ppm(2, 3), 666666);	/* floor(2 * 10^6 / 3) */
+	ck_assert_uint_eq(payout_ppm(1, 3), 333333); /* floor(10^6 / 3) */
+	ck_assert_uint_eq(payout_ppm(2, 3), 666666); /* floor(2 * 10^6 / 3) */
 	ck_assert_uint_eq(payout_ppm(7, 7), 1000000);
 	ck_assert_uint_eq(payout_ppm(0, 5), 0);
-	ck_assert_uint_eq(payout_ppm(5, 0), 0);		/* 0 when the denominator is 0 */
+	ck_assert_uint_eq(payout_ppm(5, 0), 0); /* 0 when the denominator is 0 */
 	ck_assert_uint_eq(payout_ppm(0, 0), 0);
-	ck_assert_uint_eq(payout_ppm(1, 1000001), 0);	/* floor(10^6 / 1000001) */
+	ck_assert_uint_eq(payout_ppm(1, 1000001), 0); /* floor(10^6 / 1000001) */
 	ck_assert_uint_eq(payout_ppm(1, 1000000), 1);
 	/* needs 128 bits: (2^64 - 1) * 10^6 overflows 64 */
 	ck_assert_uint_eq(payout_ppm(UINT64_MAX, UINT64_MAX), 1000000);
@@ -522,8 +526,8 @@ END_TEST
 
 START_TEST(test_status_messages)
 {
-	const enum payout_status all[] = {PAYOUT_OK, PAYOUT_BAD_POOL, PAYOUT_OVERFLOW,
-	PAYOUT_INVARIANT};
+	const enum payout_status all[] = { PAYOUT_OK, PAYOUT_BAD_POOL, PAYOUT_OVERFLOW,
+									   PAYOUT_INVARIANT };
 
 	for (size_t i = 0; i < 4; i++)
 	{
@@ -540,7 +544,7 @@ END_TEST
 static uint64_t
 next_random(uint64_t *state)
 {
-	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -564,11 +568,11 @@ ref_id_cmp(const char *a, size_t alen, const char *b, size_t blen)
 
 struct ref_out
 {
-	int64_t		base[32];
-	int64_t		payout[32];
-	int64_t		paid;
-	int64_t		forfeited;
-	int64_t		unallocated;
+	int64_t base[32];
+	int64_t payout[32];
+	int64_t paid;
+	int64_t forfeited;
+	int64_t unallocated;
 };
 
 /*
@@ -577,12 +581,12 @@ struct ref_out
  * tie; then x = floor(x * a / b) F times, stopping at 0.
  */
 static enum payout_status
-ref_compute(int64_t pool, uint64_t a, uint64_t b, const struct payout_node *n,
-			size_t nn, struct ref_out *out)
+ref_compute(int64_t pool, uint64_t a, uint64_t b, const struct payout_node *n, size_t nn,
+			struct ref_out *out)
 {
-	u128		w = 0;
-	int64_t		sum = 0;
-	bool		given[32] = {false};
+	u128    w = 0;
+	int64_t sum = 0;
+	bool    given[32] = { false };
 
 	if (pool < 0)
 		return PAYOUT_BAD_POOL;
@@ -597,12 +601,12 @@ ref_compute(int64_t pool, uint64_t a, uint64_t b, const struct payout_node *n,
 	}
 	for (int64_t left = w == 0 ? 0 : pool - sum; left > 0; left--)
 	{
-		size_t		best = nn;
-		uint64_t	best_rem = 0;
+		size_t   best = nn;
+		uint64_t best_rem = 0;
 
 		for (size_t i = 0; i < nn; i++)
 		{
-			uint64_t	rem = (uint64_t) ((u128) pool * n[i].successful_polls % w);
+			uint64_t rem = (uint64_t) ((u128) pool * n[i].successful_polls % w);
 
 			if (given[i])
 				continue;
@@ -622,7 +626,7 @@ ref_compute(int64_t pool, uint64_t a, uint64_t b, const struct payout_node *n,
 	out->paid = out->forfeited = 0;
 	for (size_t i = 0; i < nn; i++)
 	{
-		u128		x = (u128) out->base[i];
+		u128 x = (u128) out->base[i];
 
 		for (uint64_t f = 0; f < n[i].failed_spot_checks && x > 0 && a != b; f++)
 			x = x * a / b;
@@ -672,38 +676,35 @@ random_s(uint64_t *rng, bool huge)
 
 START_TEST(test_invariant_random)
 {
-	static const uint32_t ppms[] = {0, 1000000, 500000, 1, 250000, 999999, 100000};
-	static const char alphabet[] = {'a', 'b', '\0', (char) 0x80, (char) 0xff};
-	uint64_t	rng = 20260101;
-	int			n_ok = 0,
-				n_overflow = 0,
-				n_remainder = 0;
+	static const uint32_t ppms[] = { 0, 1000000, 500000, 1, 250000, 999999, 100000 };
+	static const char     alphabet[] = { 'a', 'b', '\0', (char) 0x80, (char) 0xff };
+	uint64_t              rng = 20260101;
+	int                   n_ok = 0, n_overflow = 0, n_remainder = 0;
 
 	for (int iter = 0; iter < 20000; iter++)
 	{
-		struct payout_node n[32];
-		char		ids[32][3];
-		size_t		nn = (size_t) (next_random(&rng) % 21);
-		bool		huge = next_random(&rng) % 20 == 0;
-		int64_t		pool = random_pool(&rng);
-		uint32_t	ppm = next_random(&rng) % 2 ? ppms[next_random(&rng) % 7]
-			: (uint32_t) (next_random(&rng) % (PAYOUT_PPM + 1));
-		struct payout_keep keep = {0, 0, ppm};
-		struct payout_keep k;
-		char		fbuf[32];
+		struct payout_node   n[32];
+		char                 ids[32][3];
+		size_t               nn = (size_t) (next_random(&rng) % 21);
+		bool                 huge = next_random(&rng) % 20 == 0;
+		int64_t              pool = random_pool(&rng);
+		uint32_t             ppm = next_random(&rng) % 2 ? ppms[next_random(&rng) % 7]
+														 : (uint32_t) (next_random(&rng) % (PAYOUT_PPM + 1));
+		struct payout_keep   keep = { 0, 0, ppm };
+		struct payout_keep   k;
+		char                 fbuf[32];
 		struct payout_stream s;
-		struct ref_out want;
-		enum payout_status got,
-					expect;
-		int64_t		check_base = 0;
+		struct ref_out       want;
+		enum payout_status   got, expect;
+		int64_t              check_base = 0;
 
 		payout_keep_format(&keep, fbuf, sizeof(fbuf));
 		k = keep_of(fbuf);
 
 		for (size_t i = 0; i < nn; i++)
 		{
-			bool		dup;
-			size_t		len;
+			bool   dup;
+			size_t len;
 
 			do
 			{
@@ -734,30 +735,30 @@ START_TEST(test_invariant_random)
 		for (size_t i = 0; i < nn; i++)
 		{
 			require(n[i].base == want.base[i] && n[i].payout == want.payout[i] &&
-					n[i].forfeited == n[i].base - n[i].payout && n[i].payout >= 0,
+						n[i].forfeited == n[i].base - n[i].payout && n[i].payout >= 0,
 					"iteration %d node %zu: base %lld payout %lld forfeited %lld, "
-					"want %lld %lld", iter, i, (long long) n[i].base,
-					(long long) n[i].payout, (long long) n[i].forfeited,
-					(long long) want.base[i], (long long) want.payout[i]);
+					"want %lld %lld",
+					iter, i, (long long) n[i].base, (long long) n[i].payout,
+					(long long) n[i].forfeited, (long long) want.base[i],
+					(long long) want.payout[i]);
 			check_base += n[i].base;
 			if (n[i].base != (int64_t) ((u128) pool * n[i].successful_polls /
 										(s.total_successful_polls ? s.total_successful_polls : 1)))
 				n_remainder++;
 		}
 		require(s.pool == pool && s.paid == want.paid && s.forfeited == want.forfeited &&
-				s.unallocated == want.unallocated,
+					s.unallocated == want.unallocated,
 				"iteration %d: stream %lld/%lld/%lld, want %lld/%lld/%lld", iter,
 				(long long) s.paid, (long long) s.forfeited, (long long) s.unallocated,
-				(long long) want.paid, (long long) want.forfeited,
-				(long long) want.unallocated);
+				(long long) want.paid, (long long) want.forfeited, (long long) want.unallocated);
 		/* paid + forfeited + unallocated == pool, summed in 128 bits to be sure */
 		require((__int128) s.paid + s.forfeited + s.unallocated == pool &&
-				check_base + s.unallocated == pool && s.unallocated >= 0,
+					check_base + s.unallocated == pool && s.unallocated >= 0,
 				"iteration %d: the books do not balance", iter);
 		/* with W > 0 every unit is handed out */
 		require(s.total_successful_polls == 0 ? s.unallocated == pool : s.unallocated == 0,
-				"iteration %d: unallocated %lld with W = %llu", iter,
-				(long long) s.unallocated, (unsigned long long) s.total_successful_polls);
+				"iteration %d: unallocated %lld with W = %llu", iter, (long long) s.unallocated,
+				(unsigned long long) s.total_successful_polls);
 	}
 	/* the generator reached the interesting cases */
 	ck_assert_int_gt(n_ok, 15000);
@@ -769,8 +770,8 @@ END_TEST
 static Suite *
 payout_suite(void)
 {
-	Suite	   *s = suite_create("payout");
-	TCase	   *tc;
+	Suite *s = suite_create("payout");
+	TCase *tc;
 
 	tc = tcase_create("keep");
 	tcase_set_timeout(tc, 30);
@@ -817,8 +818,8 @@ payout_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(payout_suite());
-	int			failed;
+	SRunner *sr = srunner_create(payout_suite());
+	int      failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -24,8 +24,12 @@
  * write per call in fork mode); loops that check millions of values use
  * this instead, which reports failures only.
  */
-#define require(cond, ...) \
-	do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+#define require(cond, ...)                                                                         \
+	do                                                                                             \
+	{                                                                                              \
+		if (!(cond))                                                                               \
+			ck_abort_msg(__VA_ARGS__);                                                             \
+	} while (0)
 
 static bool
 parse_ts(const char *s, int64_t *t)
@@ -53,7 +57,7 @@ START_TEST(test_length_parse)
 	ck_assert(!period_length_parse("d", &len));
 	ck_assert(!period_length_parse("1d ", &len));
 	ck_assert(!period_length_parse("days", &len));
-	ck_assert_int_eq(len, PERIOD_LENGTH_UNSET);	/* untouched on failure */
+	ck_assert_int_eq(len, PERIOD_LENGTH_UNSET); /* untouched on failure */
 
 	ck_assert_str_eq(period_length_name(PERIOD_LENGTH_DAY), "1d");
 	ck_assert_str_eq(period_length_name(PERIOD_LENGTH_HOUR), "1h");
@@ -62,54 +66,54 @@ END_TEST
 
 struct label_case
 {
-	const char *label;
+	const char        *label;
 	enum period_length given;
 	enum period_length want_length;
-	int64_t		start;
-	int64_t		end;
+	int64_t            start;
+	int64_t            end;
 };
 
 static const struct label_case good_labels[] = {
 	/* a day is 86400 s from its midnight */
-	{"2026-11-01", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, T_2026_11_01, T_2026_11_01 + 86400},
-	{"2026-11-01", PERIOD_LENGTH_DAY, PERIOD_LENGTH_DAY, T_2026_11_01, T_2026_11_01 + 86400},
+	{ "2026-11-01", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, T_2026_11_01, T_2026_11_01 + 86400 },
+	{ "2026-11-01", PERIOD_LENGTH_DAY, PERIOD_LENGTH_DAY, T_2026_11_01, T_2026_11_01 + 86400 },
 	/* hour 05 starts 5 * 3600 = 18000 s after midnight */
-	{"2026-11-01T05", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR,
-	T_2026_11_01 + 18000, T_2026_11_01 + 21600},
-	{"2026-11-01T05", PERIOD_LENGTH_HOUR, PERIOD_LENGTH_HOUR,
-	T_2026_11_01 + 18000, T_2026_11_01 + 21600},
-	{"2026-11-01T00", PERIOD_LENGTH_HOUR, PERIOD_LENGTH_HOUR, T_2026_11_01, T_2026_11_01 + 3600},
+	{ "2026-11-01T05", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR, T_2026_11_01 + 18000,
+	  T_2026_11_01 + 21600 },
+	{ "2026-11-01T05", PERIOD_LENGTH_HOUR, PERIOD_LENGTH_HOUR, T_2026_11_01 + 18000,
+	  T_2026_11_01 + 21600 },
+	{ "2026-11-01T00", PERIOD_LENGTH_HOUR, PERIOD_LENGTH_HOUR, T_2026_11_01, T_2026_11_01 + 3600 },
 	/* year boundary: the last day and hour of 2026 end at 2027-01-01 */
-	{"2026-12-31", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY,
-	INT64_C(1798675200), INT64_C(1798761600)},
-	{"2026-12-31T23", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR,
-	INT64_C(1798758000), INT64_C(1798761600)},
-	{"2027-01-01", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY,
-	INT64_C(1798761600), INT64_C(1798761600) + 86400},
+	{ "2026-12-31", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, INT64_C(1798675200),
+	  INT64_C(1798761600) },
+	{ "2026-12-31T23", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR, INT64_C(1798758000),
+	  INT64_C(1798761600) },
+	{ "2027-01-01", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, INT64_C(1798761600),
+	  INT64_C(1798761600) + 86400 },
 	/* leap day: ends at March 1; Feb 28 23h ends at the leap day */
-	{"2024-02-29", PERIOD_LENGTH_DAY, PERIOD_LENGTH_DAY,
-	INT64_C(1709164800), INT64_C(1709251200)},
-	{"2024-02-28T23", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR,
-	INT64_C(1709164800) - 3600, INT64_C(1709164800)},
-	{"2000-02-29", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY,
-	INT64_C(951782400), INT64_C(951782400) + 86400},
+	{ "2024-02-29", PERIOD_LENGTH_DAY, PERIOD_LENGTH_DAY, INT64_C(1709164800),
+	  INT64_C(1709251200) },
+	{ "2024-02-28T23", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR, INT64_C(1709164800) - 3600,
+	  INT64_C(1709164800) },
+	{ "2000-02-29", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, INT64_C(951782400),
+	  INT64_C(951782400) + 86400 },
 	/* before the epoch */
-	{"1969-12-31", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, -86400, 0},
-	{"1969-12-31T23", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR, -3600, 0},
+	{ "1969-12-31", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, -86400, 0 },
+	{ "1969-12-31T23", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_HOUR, -3600, 0 },
 	/* last valid day: 2932896 * 86400 */
-	{"9999-12-31", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY,
-	INT64_C(253402214400), INT64_C(253402300800)},
+	{ "9999-12-31", PERIOD_LENGTH_UNSET, PERIOD_LENGTH_DAY, INT64_C(253402214400),
+	  INT64_C(253402300800) },
 };
 
 START_TEST(test_parse_good)
 {
 	const struct label_case *c = &good_labels[_i];
-	struct period p;
-	char		err[256] = "";
+	struct period            p;
+	char                     err[256] = "";
 
 	memset(&p, 0xa5, sizeof(p));
-	ck_assert_msg(period_parse(c->label, c->given, &p, err, sizeof(err)),
-				  "'%s' rejected: %s", c->label, err);
+	ck_assert_msg(period_parse(c->label, c->given, &p, err, sizeof(err)), "'%s' rejected: %s",
+				  c->label, err);
 	ck_assert_int_eq(p.length, c->want_length);
 	ck_assert_int_eq(p.start, c->start);
 	ck_assert_int_eq(p.end, c->end);
@@ -119,52 +123,52 @@ END_TEST
 
 struct bad_case
 {
-	const char *label;
+	const char        *label;
 	enum period_length given;
 };
 
 static const struct bad_case bad_labels[] = {
-	{"2026-13-01", PERIOD_LENGTH_UNSET},
-	{"2026-00-01", PERIOD_LENGTH_UNSET},
-	{"2026-02-29", PERIOD_LENGTH_UNSET},	/* not a leap year */
-	{"2024-02-30", PERIOD_LENGTH_UNSET},
-	{"1900-02-29", PERIOD_LENGTH_UNSET},
-	{"2026-04-31", PERIOD_LENGTH_DAY},
-	{"0000-01-01", PERIOD_LENGTH_UNSET},
-	{"../../etc", PERIOD_LENGTH_UNSET},
-	{"../../etc/passwd", PERIOD_LENGTH_UNSET},
-	{"2026/11/01", PERIOD_LENGTH_UNSET},
-	{"2026-11-0/", PERIOD_LENGTH_UNSET},
-	{"2026-11-01T24", PERIOD_LENGTH_UNSET},
-	{"2026-11-01T99", PERIOD_LENGTH_HOUR},
-	{"2026-11-01T-1", PERIOD_LENGTH_UNSET},
-	{"2026-11-01T0a", PERIOD_LENGTH_UNSET},
-	{"2026-11-01T5", PERIOD_LENGTH_UNSET},
-	{"2026-11-01 05", PERIOD_LENGTH_UNSET},
-	{"2026-11-01X05", PERIOD_LENGTH_UNSET},
-	{"2026-11-01T05:00", PERIOD_LENGTH_UNSET},
-	{"2026-11-01T", PERIOD_LENGTH_UNSET},
-	{"2026-11-1", PERIOD_LENGTH_UNSET},
-	{"2026-1-01", PERIOD_LENGTH_UNSET},
-	{"20261101", PERIOD_LENGTH_UNSET},
-	{"+026-11-01", PERIOD_LENGTH_UNSET},
-	{" 2026-11-01", PERIOD_LENGTH_UNSET},
-	{"2026-11-01\n", PERIOD_LENGTH_UNSET},
-	{"", PERIOD_LENGTH_UNSET},
+	{ "2026-13-01", PERIOD_LENGTH_UNSET },
+	{ "2026-00-01", PERIOD_LENGTH_UNSET },
+	{ "2026-02-29", PERIOD_LENGTH_UNSET }, /* not a leap year */
+	{ "2024-02-30", PERIOD_LENGTH_UNSET },
+	{ "1900-02-29", PERIOD_LENGTH_UNSET },
+	{ "2026-04-31", PERIOD_LENGTH_DAY },
+	{ "0000-01-01", PERIOD_LENGTH_UNSET },
+	{ "../../etc", PERIOD_LENGTH_UNSET },
+	{ "../../etc/passwd", PERIOD_LENGTH_UNSET },
+	{ "2026/11/01", PERIOD_LENGTH_UNSET },
+	{ "2026-11-0/", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01T24", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01T99", PERIOD_LENGTH_HOUR },
+	{ "2026-11-01T-1", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01T0a", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01T5", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01 05", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01X05", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01T05:00", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01T", PERIOD_LENGTH_UNSET },
+	{ "2026-11-1", PERIOD_LENGTH_UNSET },
+	{ "2026-1-01", PERIOD_LENGTH_UNSET },
+	{ "20261101", PERIOD_LENGTH_UNSET },
+	{ "+026-11-01", PERIOD_LENGTH_UNSET },
+	{ " 2026-11-01", PERIOD_LENGTH_UNSET },
+	{ "2026-11-01\n", PERIOD_LENGTH_UNSET },
+	{ "", PERIOD_LENGTH_UNSET },
 	/* the shape does not match the length asked for */
-	{"2026-11-01", PERIOD_LENGTH_HOUR},
-	{"2026-11-01T05", PERIOD_LENGTH_DAY},
+	{ "2026-11-01", PERIOD_LENGTH_HOUR },
+	{ "2026-11-01T05", PERIOD_LENGTH_DAY },
 };
 
 START_TEST(test_parse_bad)
 {
 	const struct bad_case *c = &bad_labels[_i];
-	struct period p;
-	char		err[256] = "";
-	char		quoted[64];
+	struct period          p;
+	char                   err[256] = "";
+	char                   quoted[64];
 
-	ck_assert_msg(!period_parse(c->label, c->given, &p, err, sizeof(err)),
-				  "'%s' accepted", c->label);
+	ck_assert_msg(!period_parse(c->label, c->given, &p, err, sizeof(err)), "'%s' accepted",
+				  c->label);
 	ck_assert_msg(err[0] != '\0', "'%s': no reason given", c->label);
 	/* the reason quotes the label */
 	snprintf(quoted, sizeof(quoted), "'%s'", c->label);
@@ -176,11 +180,11 @@ END_TEST
 START_TEST(test_parse_bad_short_errbuf)
 {
 	struct period p;
-	char		err[8];
+	char          err[8];
 
 	memset(err, 'x', sizeof(err));
 	ck_assert(!period_parse("2026-13-01", PERIOD_LENGTH_UNSET, &p, err, 4));
-	ck_assert_uint_eq(strlen(err), 3);	/* cut and terminated */
+	ck_assert_uint_eq(strlen(err), 3); /* cut and terminated */
 	ck_assert_int_eq(err[4], 'x');
 }
 END_TEST
@@ -192,8 +196,8 @@ END_TEST
 START_TEST(test_bounds_membership)
 {
 	struct period p;
-	char		err[128];
-	int64_t		t;
+	char          err[128];
+	int64_t       t;
 
 	ck_assert(period_parse("2026-12-31", PERIOD_LENGTH_DAY, &p, err, sizeof(err)));
 	ck_assert(parse_ts("2026-12-31 00:00:00", &t));
@@ -228,22 +232,22 @@ END_TEST
  */
 START_TEST(test_sweep_days_and_hours)
 {
-	int64_t		prev_end = INT64_MIN;
+	int64_t prev_end = INT64_MIN;
 
 	for (int y = 1969; y <= 2101; y++)
 		for (int m = 1; m <= 12; m++)
 			for (int d = 1; d <= 31; d++)
 			{
-				char		label[32];
-				char		err[128];
+				char          label[32];
+				char          err[128];
 				struct period p;
-				struct tm	tm;
+				struct tm     tm;
 
 				if (!timestamp_valid_date(y, m, d))
 					continue;
 				snprintf(label, sizeof(label), "%04d-%02d-%02d", y, m, d);
-				require(period_parse(label, PERIOD_LENGTH_UNSET, &p, err, sizeof(err)),
-						"'%s': %s", label, err);
+				require(period_parse(label, PERIOD_LENGTH_UNSET, &p, err, sizeof(err)), "'%s': %s",
+						label, err);
 				memset(&tm, 0, sizeof(tm));
 				tm.tm_year = y - 1900;
 				tm.tm_mon = m - 1;
@@ -262,15 +266,15 @@ START_TEST(test_sweep_days_and_hours)
 		for (int h = 0; h < 24; h++)
 		{
 			/* 2024-02-27 .. 2024-03-02 as day numbers 19723 + 31 + (d - 1) */
-			int			mon = d <= 29 ? 2 : 3;
-			int			mday = d <= 29 ? d : d - 29;
-			char		label[32];
-			char		err[128];
+			int           mon = d <= 29 ? 2 : 3;
+			int           mday = d <= 29 ? d : d - 29;
+			char          label[32];
+			char          err[128];
 			struct period p;
 
 			snprintf(label, sizeof(label), "2024-%02d-%02dT%02d", mon, mday, h);
-			ck_assert_msg(period_parse(label, PERIOD_LENGTH_HOUR, &p, err, sizeof(err)),
-						  "'%s': %s", label, err);
+			ck_assert_msg(period_parse(label, PERIOD_LENGTH_HOUR, &p, err, sizeof(err)), "'%s': %s",
+						  label, err);
 			ck_assert_int_eq(p.start, (INT64_C(19723) + 31 + d - 1) * 86400 + h * 3600);
 			ck_assert_int_eq(p.end, p.start + 3600);
 			if (prev_end != INT64_MIN)
@@ -311,8 +315,8 @@ END_TEST
 static Suite *
 period_suite(void)
 {
-	Suite	   *s = suite_create("period");
-	TCase	   *tc;
+	Suite *s = suite_create("period");
+	TCase *tc;
 
 	tc = tcase_create("length");
 	tcase_add_test(tc, test_length_parse);
@@ -321,8 +325,7 @@ period_suite(void)
 	tc = tcase_create("labels");
 	tcase_add_loop_test(tc, test_parse_good, 0,
 						(int) (sizeof(good_labels) / sizeof(good_labels[0])));
-	tcase_add_loop_test(tc, test_parse_bad, 0,
-						(int) (sizeof(bad_labels) / sizeof(bad_labels[0])));
+	tcase_add_loop_test(tc, test_parse_bad, 0, (int) (sizeof(bad_labels) / sizeof(bad_labels[0])));
 	tcase_add_test(tc, test_parse_bad_short_errbuf);
 	suite_add_tcase(s, tc);
 
@@ -338,8 +341,8 @@ period_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(period_suite());
-	int			failed;
+	SRunner *sr = srunner_create(period_suite());
+	int      failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

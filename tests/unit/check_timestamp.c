@@ -25,21 +25,25 @@
  *   2026-12-31 = 20758 + 30 + 30 = 20818; 2027-01-01 = 20819
  */
 #define T_2026_11_01 INT64_C(1793491200)
-#define T_2027_01_01 INT64_C(1798761600)	/* 20819 * 86400 */
+#define T_2027_01_01 INT64_C(1798761600) /* 20819 * 86400 */
 
 /*
  * ck_assert_msg() reports every passing check to the Check runner (a pipe
  * write per call in fork mode); loops that check millions of values use
  * this instead, which reports failures only.
  */
-#define require(cond, ...) \
-	do { if (!(cond)) ck_abort_msg(__VA_ARGS__); } while (0)
+#define require(cond, ...)                                                                         \
+	do                                                                                             \
+	{                                                                                              \
+		if (!(cond))                                                                               \
+			ck_abort_msg(__VA_ARGS__);                                                             \
+	} while (0)
 
 /* splitmix64: a small deterministic generator for the property tests */
 static uint64_t
 next_random(uint64_t *state)
 {
-	uint64_t	z = (*state += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
@@ -95,20 +99,20 @@ END_TEST
 /* Every day of years 1..9999 is one more than the previous one. */
 START_TEST(test_days_from_civil_consecutive)
 {
-	int64_t		prev = timestamp_days_from_civil(1, 1, 1) - 1;
-	int64_t		ndays = 0;
+	int64_t prev = timestamp_days_from_civil(1, 1, 1) - 1;
+	int64_t ndays = 0;
 
 	for (int y = 1; y <= 9999; y++)
 		for (int m = 1; m <= 12; m++)
 			for (int d = 1; d <= 31; d++)
 			{
-				int64_t		cur;
+				int64_t cur;
 
 				if (!timestamp_valid_date(y, m, d))
 					continue;
 				cur = timestamp_days_from_civil(y, m, d);
-				require(cur == prev + 1, "%04d-%02d-%02d: %lld after %lld",
-							  y, m, d, (long long) cur, (long long) prev);
+				require(cur == prev + 1, "%04d-%02d-%02d: %lld after %lld", y, m, d,
+						(long long) cur, (long long) prev);
 				prev = cur;
 				ndays++;
 			}
@@ -124,7 +128,7 @@ START_TEST(test_days_from_civil_vs_timegm)
 		for (int m = 1; m <= 12; m++)
 			for (int d = 1; d <= 31; d++)
 			{
-				struct tm	tm;
+				struct tm tm;
 
 				if (!timestamp_valid_date(y, m, d))
 					continue;
@@ -143,12 +147,12 @@ START_TEST(test_valid_date)
 	ck_assert(timestamp_valid_date(2026, 1, 31));
 	ck_assert(!timestamp_valid_date(2026, 1, 32));
 	ck_assert(timestamp_valid_date(2026, 2, 28));
-	ck_assert(!timestamp_valid_date(2026, 2, 29));	/* 2026 % 4 != 0 */
-	ck_assert(timestamp_valid_date(2024, 2, 29));	/* 2024 % 4 == 0 */
+	ck_assert(!timestamp_valid_date(2026, 2, 29)); /* 2026 % 4 != 0 */
+	ck_assert(timestamp_valid_date(2024, 2, 29));  /* 2024 % 4 == 0 */
 	ck_assert(!timestamp_valid_date(2024, 2, 30));
-	ck_assert(!timestamp_valid_date(1900, 2, 29));	/* % 100 == 0 */
-	ck_assert(timestamp_valid_date(2000, 2, 29));	/* % 400 == 0 */
-	ck_assert(!timestamp_valid_date(2026, 4, 31));	/* 30 days hath April */
+	ck_assert(!timestamp_valid_date(1900, 2, 29)); /* % 100 == 0 */
+	ck_assert(timestamp_valid_date(2000, 2, 29));  /* % 400 == 0 */
+	ck_assert(!timestamp_valid_date(2026, 4, 31)); /* 30 days hath April */
 	ck_assert(timestamp_valid_date(2026, 12, 31));
 	ck_assert(!timestamp_valid_date(2026, 13, 1));
 	ck_assert(!timestamp_valid_date(2026, 0, 1));
@@ -166,94 +170,94 @@ END_TEST
 struct accept_case
 {
 	const char *text;
-	int64_t		want;
+	int64_t     want;
 	const char *why;
 };
 
 /* 12:34:56 is 12 * 3600 + 34 * 60 + 56 = 45296 s into the day. */
 static const struct accept_case accept_cases[] = {
-	{"2026-11-01 00:00:00", T_2026_11_01, "space separator"},
-	{"2026-11-01T00:00:00", T_2026_11_01, "T separator"},
-	{"2026-11-01 12:34:56", T_2026_11_01 + 45296, "time of day"},
-	{"2026-11-01 12:34:56.5", T_2026_11_01 + 45296, "1-digit fraction truncated"},
-	{"2026-11-01 12:34:56.999999999", T_2026_11_01 + 45296, "9-digit fraction truncated"},
-	{"2026-11-01 12:34:56.000001", T_2026_11_01 + 45296, "6-digit fraction"},
-	{"2026-11-01 12:34:56Z", T_2026_11_01 + 45296, "Z"},
-	{"2026-11-01T12:34:56.123Z", T_2026_11_01 + 45296, "fraction and Z"},
-	{"2026-11-01 12:34:56+00", T_2026_11_01 + 45296, "+00"},
-	{"2026-11-01 12:34:56-00:00", T_2026_11_01 + 45296, "-00:00"},
+	{ "2026-11-01 00:00:00", T_2026_11_01, "space separator" },
+	{ "2026-11-01T00:00:00", T_2026_11_01, "T separator" },
+	{ "2026-11-01 12:34:56", T_2026_11_01 + 45296, "time of day" },
+	{ "2026-11-01 12:34:56.5", T_2026_11_01 + 45296, "1-digit fraction truncated" },
+	{ "2026-11-01 12:34:56.999999999", T_2026_11_01 + 45296, "9-digit fraction truncated" },
+	{ "2026-11-01 12:34:56.000001", T_2026_11_01 + 45296, "6-digit fraction" },
+	{ "2026-11-01 12:34:56Z", T_2026_11_01 + 45296, "Z" },
+	{ "2026-11-01T12:34:56.123Z", T_2026_11_01 + 45296, "fraction and Z" },
+	{ "2026-11-01 12:34:56+00", T_2026_11_01 + 45296, "+00" },
+	{ "2026-11-01 12:34:56-00:00", T_2026_11_01 + 45296, "-00:00" },
 	/* local = UTC + offset, so UTC = local - offset */
-	{"2026-11-01 12:34:56+02", T_2026_11_01 + 45296 - 7200, "+HH"},
-	{"2026-11-01 12:34:56+0230", T_2026_11_01 + 45296 - 9000, "+HHMM"},
-	{"2026-11-01 12:34:56+02:30", T_2026_11_01 + 45296 - 9000, "+HH:MM"},
-	{"2026-11-01 12:34:56-05", T_2026_11_01 + 45296 + 18000, "-HH"},
-	{"2026-11-01 12:34:56-0530", T_2026_11_01 + 45296 + 19800, "-HHMM"},
-	{"2026-11-01 12:34:56.25-05:30", T_2026_11_01 + 45296 + 19800, "fraction and -HH:MM"},
+	{ "2026-11-01 12:34:56+02", T_2026_11_01 + 45296 - 7200, "+HH" },
+	{ "2026-11-01 12:34:56+0230", T_2026_11_01 + 45296 - 9000, "+HHMM" },
+	{ "2026-11-01 12:34:56+02:30", T_2026_11_01 + 45296 - 9000, "+HH:MM" },
+	{ "2026-11-01 12:34:56-05", T_2026_11_01 + 45296 + 18000, "-HH" },
+	{ "2026-11-01 12:34:56-0530", T_2026_11_01 + 45296 + 19800, "-HHMM" },
+	{ "2026-11-01 12:34:56.25-05:30", T_2026_11_01 + 45296 + 19800, "fraction and -HH:MM" },
 	/* 15:59 = 57540 s, the largest offset accepted */
-	{"2026-11-01 12:34:56+15:59", T_2026_11_01 + 45296 - 57540, "+15:59"},
-	{"2026-11-01 12:34:56-1559", T_2026_11_01 + 45296 + 57540, "-1559"},
+	{ "2026-11-01 12:34:56+15:59", T_2026_11_01 + 45296 - 57540, "+15:59" },
+	{ "2026-11-01 12:34:56-1559", T_2026_11_01 + 45296 + 57540, "-1559" },
 	/* 00:30 at +01 is 23:30 UTC the day before */
-	{"2026-11-01 00:30:00+01", T_2026_11_01 - 1800, "offset crosses midnight back"},
+	{ "2026-11-01 00:30:00+01", T_2026_11_01 - 1800, "offset crosses midnight back" },
 	/* 23:59:59 at -01 on Dec 31 is 00:59:59 UTC on the next year's Jan 1 */
-	{"2026-12-31 23:59:59-01", T_2027_01_01 + 3599, "offset crosses the year"},
+	{ "2026-12-31 23:59:59-01", T_2027_01_01 + 3599, "offset crosses the year" },
 	/* day 19723 + 31 + 28 = 19782, 19782 * 86400 */
-	{"2024-02-29 00:00:00", INT64_C(1709164800), "leap day"},
+	{ "2024-02-29 00:00:00", INT64_C(1709164800), "leap day" },
 	/* day 10957 + 59 = 11016 */
-	{"2000-02-29T23:59:59", INT64_C(951782400) + 86399, "leap day of a 400 year"},
-	{"1970-01-01 00:00:00", 0, "the epoch"},
-	{"1969-12-31 23:59:59", -1, "before the epoch"},
-	{"1970-01-01 00:00:00+01", -3600, "offset before the epoch"},
+	{ "2000-02-29T23:59:59", INT64_C(951782400) + 86399, "leap day of a 400 year" },
+	{ "1970-01-01 00:00:00", 0, "the epoch" },
+	{ "1969-12-31 23:59:59", -1, "before the epoch" },
+	{ "1970-01-01 00:00:00+01", -3600, "offset before the epoch" },
 	/* -719162 * 86400 */
-	{"0001-01-01 00:00:00", INT64_C(-62135596800), "first valid day"},
+	{ "0001-01-01 00:00:00", INT64_C(-62135596800), "first valid day" },
 	/* 2932896 * 86400 + 86399 */
-	{"9999-12-31 23:59:59", INT64_C(253402300799), "last valid second"},
+	{ "9999-12-31 23:59:59", INT64_C(253402300799), "last valid second" },
 };
 
 START_TEST(test_parse_accepts)
 {
 	const struct accept_case *c = &accept_cases[_i];
-	int64_t		t = INT64_MIN;
+	int64_t                   t = INT64_MIN;
 
 	ck_assert_msg(parse_str(c->text, &t), "'%s' (%s) rejected", c->text, c->why);
-	ck_assert_msg(t == c->want, "'%s' (%s): got %lld, want %lld",
-				  c->text, c->why, (long long) t, (long long) c->want);
+	ck_assert_msg(t == c->want, "'%s' (%s): got %lld, want %lld", c->text, c->why, (long long) t,
+				  (long long) c->want);
 }
 END_TEST
 
 /* ---- timestamp_parse: rejections ---- */
 
 static const char *const reject_cases[] = {
-	"2026-02-29 00:00:00",		/* 2026 is not a leap year */
+	"2026-02-29 00:00:00", /* 2026 is not a leap year */
 	"2024-02-30 00:00:00",
-	"1900-02-29 00:00:00",		/* divisible by 100, not by 400 */
+	"1900-02-29 00:00:00", /* divisible by 100, not by 400 */
 	"2026-04-31 00:00:00",
 	"2026-13-01 00:00:00",
 	"2026-00-10 00:00:00",
 	"2026-01-00 00:00:00",
 	"2026-01-32 00:00:00",
-	"0000-01-01 00:00:00",		/* year 0 */
+	"0000-01-01 00:00:00", /* year 0 */
 	"2026-11-01 24:00:00",
 	"2026-11-01 12:60:00",
-	"2026-11-01 12:00:60",		/* no leap seconds */
+	"2026-11-01 12:00:60", /* no leap seconds */
 	"2026-11-01 99:99:99",
-	"2026-11-01 12:00:00.1234567890",	/* 10 fraction digits */
-	"2026-11-01 12:00:00.",		/* fraction without digits */
+	"2026-11-01 12:00:00.1234567890", /* 10 fraction digits */
+	"2026-11-01 12:00:00.",           /* fraction without digits */
 	"2026-11-01 12:00:00.5.5",
-	"2026-11-01 12:00:00x",		/* junk after */
+	"2026-11-01 12:00:00x", /* junk after */
 	"2026-11-01 12:00:00 ",
 	"2026-11-01 12:00:00Z ",
 	"2026-11-01 12:00:00Zx",
-	"2026-11-01 12:00:00z",		/* lowercase zone */
+	"2026-11-01 12:00:00z", /* lowercase zone */
 	"2026-11-01 12:00:00+02:00Z",
 	"2026-11-01 12:00:00 +02",
-	"2026-11-01 12:00:0",		/* too short */
+	"2026-11-01 12:00:0", /* too short */
 	"2026-11-01 12:00",
 	"2026-11-01",
 	"",
-	"2026-11-01 12:00:00+16",	/* offset hour 16 */
+	"2026-11-01 12:00:00+16", /* offset hour 16 */
 	"2026-11-01 12:00:00-16:00",
 	"2026-11-01 12:00:00+1600",
-	"2026-11-01 12:00:00+02:60",	/* offset minute 60 */
+	"2026-11-01 12:00:00+02:60", /* offset minute 60 */
 	"2026-11-01 12:00:00+2",
 	"2026-11-01 12:00:00+020",
 	"2026-11-01 12:00:00+02:3",
@@ -277,7 +281,7 @@ static const char *const reject_cases[] = {
 START_TEST(test_parse_rejects)
 {
 	const char *text = reject_cases[_i];
-	int64_t		t = 12345;
+	int64_t     t = 12345;
 
 	ck_assert_msg(!parse_str(text, &t), "'%s' accepted as %lld", text, (long long) t);
 }
@@ -287,14 +291,14 @@ END_TEST
 START_TEST(test_parse_honors_len)
 {
 	const char *s = "2026-11-01 12:34:56Zjunk";
-	int64_t		t = 0;
+	int64_t     t = 0;
 
-	ck_assert(timestamp_parse(s, 20, &t));	/* up to and including Z */
+	ck_assert(timestamp_parse(s, 20, &t)); /* up to and including Z */
 	ck_assert_int_eq(t, T_2026_11_01 + 45296);
-	ck_assert(timestamp_parse(s, 19, &t));	/* no zone */
+	ck_assert(timestamp_parse(s, 19, &t)); /* no zone */
 	ck_assert_int_eq(t, T_2026_11_01 + 45296);
 	ck_assert(!timestamp_parse(s, 18, &t));
-	ck_assert(!timestamp_parse(s, 21, &t));	/* "Zj" */
+	ck_assert(!timestamp_parse(s, 21, &t)); /* "Zj" */
 	ck_assert(!timestamp_parse(s, strlen(s), &t));
 }
 END_TEST
@@ -305,7 +309,7 @@ END_TEST
  */
 START_TEST(test_parse_date_cache)
 {
-	int64_t		t = 0;
+	int64_t t = 0;
 
 	for (int round = 0; round < 3; round++)
 	{
@@ -316,7 +320,7 @@ START_TEST(test_parse_date_cache)
 		ck_assert(parse_str("2024-02-29 00:00:00", &t));
 		ck_assert_int_eq(t, INT64_C(1709164800));
 		ck_assert(!parse_str("2026-02-29 00:00:00", &t));
-		ck_assert(!parse_str("2026-11-01 24:00:00", &t));	/* cached date, bad hour */
+		ck_assert(!parse_str("2026-11-01 24:00:00", &t)); /* cached date, bad hour */
 		ck_assert(parse_str("2026-11-01T00:00:00", &t));
 		ck_assert_int_eq(t, T_2026_11_01);
 	}
@@ -327,7 +331,7 @@ END_TEST
 
 START_TEST(test_format_known)
 {
-	char		out[TIMESTAMP_FORMAT_LEN];
+	char out[TIMESTAMP_FORMAT_LEN];
 
 	timestamp_format(0, out);
 	ck_assert_str_eq(out, "1970-01-01T00:00:00Z");
@@ -350,13 +354,12 @@ END_TEST
 static void
 format_with_gmtime(int64_t t, char *buf, size_t len)
 {
-	time_t		tt = (time_t) t;
-	struct tm	tm;
+	time_t    tt = (time_t) t;
+	struct tm tm;
 
 	require(gmtime_r(&tt, &tm) != NULL, "gmtime_r(%lld) failed", (long long) t);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-			 tm.tm_hour, tm.tm_min, tm.tm_sec);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /*
@@ -367,21 +370,21 @@ START_TEST(test_format_parse_roundtrip)
 {
 	const int64_t lo = INT64_C(-62135596800);
 	const int64_t hi = INT64_C(253402300799);
-	uint64_t	seed = 42;
+	uint64_t      seed = 42;
 
 	for (int i = 0; i < 100000; i++)
 	{
-		int64_t		t = lo + (int64_t) (next_random(&seed) % (uint64_t) (hi - lo + 1));
-		char		ours[TIMESTAMP_FORMAT_LEN];
-		char		theirs[64];
-		int64_t		back = 0;
+		int64_t t = lo + (int64_t) (next_random(&seed) % (uint64_t) (hi - lo + 1));
+		char    ours[TIMESTAMP_FORMAT_LEN];
+		char    theirs[64];
+		int64_t back = 0;
 
 		timestamp_format(t, ours);
 		format_with_gmtime(t, theirs, sizeof(theirs));
-		require(strcmp(ours, theirs) == 0, "t=%lld: '%s' vs gmtime '%s'",
-					  (long long) t, ours, theirs);
-		require(parse_str(ours, &back) && back == t, "'%s' parsed back as %lld",
-					  ours, (long long) back);
+		require(strcmp(ours, theirs) == 0, "t=%lld: '%s' vs gmtime '%s'", (long long) t, ours,
+				theirs);
+		require(parse_str(ours, &back) && back == t, "'%s' parsed back as %lld", ours,
+				(long long) back);
 	}
 }
 END_TEST
@@ -392,25 +395,24 @@ END_TEST
  */
 START_TEST(test_parse_random_offsets)
 {
-	uint64_t	seed = 7;
+	uint64_t seed = 7;
 
 	for (int i = 0; i < 100000; i++)
 	{
 		/* 1900..2200, clear of the year 1 and 9999 edges */
-		int64_t		t = INT64_C(-2208988800) +
-			(int64_t) (next_random(&seed) % UINT64_C(9467280000));
-		int			off_min = (int) (next_random(&seed) % (2 * 959 + 1)) - 959;
-		int			a = off_min < 0 ? -off_min : off_min;
-		char		local[64];
-		char		text[96];
-		char		frac[16] = "";
-		char		zone[16] = "";
-		int			ndigits = (int) (next_random(&seed) % 10);
-		int			shape = (int) (next_random(&seed) % 5);
-		int64_t		back = 0;
+		int64_t t = INT64_C(-2208988800) + (int64_t) (next_random(&seed) % UINT64_C(9467280000));
+		int     off_min = (int) (next_random(&seed) % (2 * 959 + 1)) - 959;
+		int     a = off_min < 0 ? -off_min : off_min;
+		char    local[64];
+		char    text[96];
+		char    frac[16] = "";
+		char    zone[16] = "";
+		int     ndigits = (int) (next_random(&seed) % 10);
+		int     shape = (int) (next_random(&seed) % 5);
+		int64_t back = 0;
 
 		format_with_gmtime(t + off_min * 60, local, sizeof(local));
-		local[19] = '\0';		/* drop the Z */
+		local[19] = '\0'; /* drop the Z */
 		if (next_random(&seed) % 2)
 			local[10] = ' ';
 		if (ndigits > 0)
@@ -424,35 +426,34 @@ START_TEST(test_parse_random_offsets)
 		{
 			case 0:
 				if (off_min != 0)
-					snprintf(zone, sizeof(zone), "%c%02d:%02d",
-							 off_min < 0 ? '-' : '+', a / 60, a % 60);
+					snprintf(zone, sizeof(zone), "%c%02d:%02d", off_min < 0 ? '-' : '+', a / 60,
+							 a % 60);
 				break;
 			case 1:
-				snprintf(zone, sizeof(zone), "%c%02d%02d",
-						 off_min < 0 ? '-' : '+', a / 60, a % 60);
+				snprintf(zone, sizeof(zone), "%c%02d%02d", off_min < 0 ? '-' : '+', a / 60, a % 60);
 				break;
 			case 2:
-				snprintf(zone, sizeof(zone), "%c%02d:%02d",
-						 off_min < 0 ? '-' : '+', a / 60, a % 60);
+				snprintf(zone, sizeof(zone), "%c%02d:%02d", off_min < 0 ? '-' : '+', a / 60,
+						 a % 60);
 				break;
 			case 3:
 				if (a % 60 == 0)
 					snprintf(zone, sizeof(zone), "%c%02d", off_min < 0 ? '-' : '+', a / 60);
 				else
-					snprintf(zone, sizeof(zone), "%c%02d%02d",
-							 off_min < 0 ? '-' : '+', a / 60, a % 60);
+					snprintf(zone, sizeof(zone), "%c%02d%02d", off_min < 0 ? '-' : '+', a / 60,
+							 a % 60);
 				break;
 			default:
 				if (off_min == 0)
 					snprintf(zone, sizeof(zone), "Z");
 				else
-					snprintf(zone, sizeof(zone), "%c%02d:%02d",
-							 off_min < 0 ? '-' : '+', a / 60, a % 60);
+					snprintf(zone, sizeof(zone), "%c%02d:%02d", off_min < 0 ? '-' : '+', a / 60,
+							 a % 60);
 				break;
 		}
 		snprintf(text, sizeof(text), "%s%s%s", local, frac, zone);
-		require(parse_str(text, &back) && back == t,
-				"'%s': got %lld, want %lld", text, (long long) back, (long long) t);
+		require(parse_str(text, &back) && back == t, "'%s': got %lld, want %lld", text,
+				(long long) back, (long long) t);
 	}
 }
 END_TEST
@@ -460,8 +461,8 @@ END_TEST
 static Suite *
 timestamp_suite(void)
 {
-	Suite	   *s = suite_create("timestamp");
-	TCase	   *tc;
+	Suite *s = suite_create("timestamp");
+	TCase *tc;
 
 	tc = tcase_create("calendar");
 	tcase_set_timeout(tc, 60);
@@ -493,8 +494,8 @@ timestamp_suite(void)
 int
 main(void)
 {
-	SRunner    *sr = srunner_create(timestamp_suite());
-	int			failed;
+	SRunner *sr = srunner_create(timestamp_suite());
+	int      failed;
 
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
