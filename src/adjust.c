@@ -14,6 +14,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/sha256.h"
+#include "payrun/banned.h"
 
 #define LEDGER_MAX_BYTES (4ULL * 1024 * 1024 * 1024)
 

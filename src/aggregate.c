@@ -15,6 +15,7 @@
 
 #include "payrun/aggregate.h"
 #include "payrun/mem.h"
+#include "payrun/banned.h"
 
 #define INITIAL_SLOTS 1024
 #define TAG_MASK      0xffffffff00000000ULL

@@ -24,6 +24,7 @@
 #include "payrun/sha256.h"
 #include "payrun/source_csv.h"
 #include "payrun/sql.h"
+#include "payrun/banned.h"
 
 #define BACKFILL_MAX_PERIODS 100000
 

@@ -11,6 +11,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
 #include "payrun/migrate.h"
+#include "payrun/banned.h"
 
 static void
 db_usage(FILE *out)

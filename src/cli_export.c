@@ -10,6 +10,7 @@
 #include "payrun/export.h"
 #include "payrun/log.h"
 #include "payrun/period.h"
+#include "payrun/banned.h"
 
 static void
 export_usage(FILE *out)

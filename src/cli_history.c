@@ -8,6 +8,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
 #include "payrun/runlog.h"
+#include "payrun/banned.h"
 
 static void
 history_usage(FILE *out)

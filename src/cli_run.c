@@ -11,6 +11,7 @@
 #include "payrun/job.h"
 #include "payrun/log.h"
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 static void
 run_usage(FILE *out)

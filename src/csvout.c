@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "payrun/csvout.h"
+#include "payrun/banned.h"
 
 void
 csvout_bytes(const struct csvout *w, const void *data, size_t len)

@@ -25,6 +25,7 @@
 
 #include "payrun/csvscan.h"
 #include "payrun/mem.h"
+#include "payrun/banned.h"
 
 void
 csvscan_init(struct csvscan *scan, uint32_t span_cap)

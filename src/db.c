@@ -11,6 +11,7 @@
 #include "payrun/mem.h"
 #include "payrun/log.h"
 #include "payrun/report.h"
+#include "payrun/banned.h"
 
 /*
  * The server's notices: NOTICE and below (e.g. "relation already exists,

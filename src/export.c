@@ -17,6 +17,7 @@
 #include "payrun/sink_files.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 struct stored_run
 {

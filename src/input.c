@@ -22,6 +22,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/sha256.h"
+#include "payrun/banned.h"
 
 #define RING_SLOTS 4
 #define READ_SIZE  (256 * 1024)

@@ -24,6 +24,7 @@
 #include "payrun/settle.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 #define DEFAULT_GRACE_S     (30 * 60)
 #define DEFAULT_MAX_PERIODS 31

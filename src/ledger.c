@@ -7,6 +7,7 @@
 
 #include "payrun/ledger.h"
 #include "payrun/mem.h"
+#include "payrun/banned.h"
 
 void
 ledger_release(struct ledger *ledger)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "payrun/log.h"
+#include "payrun/banned.h"
 
 static enum log_level current_level = LOG_LEVEL_NOTICE;
 

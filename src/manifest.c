@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "payrun/manifest.h"
+#include "payrun/banned.h"
 
 void
 manifest_now(char out[TIMESTAMP_FORMAT_LEN])

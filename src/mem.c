@@ -8,6 +8,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/banned.h"
 
 static void
 out_of_memory(size_t size)

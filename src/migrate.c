@@ -9,6 +9,7 @@
 #include "payrun/mem.h"
 #include "payrun/migrate.h"
 #include "payrun/sql.h"
+#include "payrun/banned.h"
 
 static bool
 note_applied(void *arg, int ncols, const char *const *values, const int *lengths)

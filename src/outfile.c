@@ -13,6 +13,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/outfile.h"
+#include "payrun/banned.h"
 
 bool
 outfile_create(struct outfile *of, int dirfd, const char *name)

@@ -8,6 +8,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/paths.h"
+#include "payrun/banned.h"
 
 static int
 path_cmp(const void *a, const void *b)

@@ -8,6 +8,7 @@
 #include "payrun/aggregate.h"
 #include "payrun/mem.h"
 #include "payrun/payout.h"
+#include "payrun/banned.h"
 
 typedef unsigned __int128 u128;
 

@@ -6,6 +6,7 @@
 
 #include "payrun/period.h"
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 bool
 period_length_parse(const char *s, enum period_length *out)

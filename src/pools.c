@@ -12,6 +12,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/pools.h"
+#include "payrun/banned.h"
 
 #define POOLS_MAX_BYTES (256 * 1024 * 1024)
 

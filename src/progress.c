@@ -8,6 +8,7 @@
 #include "payrun/log.h"
 #include "payrun/progress.h"
 #include "payrun/report.h"
+#include "payrun/banned.h"
 
 void
 progress_init(struct progress *pg, const char *what)

@@ -16,6 +16,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/publish.h"
+#include "payrun/banned.h"
 
 #define TMP_PREFIX ".tmp-"
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "payrun/rejects.h"
+#include "payrun/banned.h"
 
 static const char *const reason_names[REJECT_REASON_COUNT] = {
 	[REJECT_FIELD_COUNT] = "field_count",

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "payrun/report.h"
+#include "payrun/banned.h"
 
 static const char *const phase_names[REPORT_PHASE_COUNT] = {
 	[REPORT_PHASE_CONNECT] = "connect", [REPORT_PHASE_POOLS] = "pools",

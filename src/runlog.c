@@ -10,6 +10,7 @@
 #include "payrun/log.h"
 #include "payrun/manifest.h"
 #include "payrun/runlog.h"
+#include "payrun/banned.h"
 
 bool
 runlog_append(const char *out_dir, json_t *entry)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "payrun/settings.h"
+#include "payrun/banned.h"
 
 bool
 settings_ratio_parse(const char *s, struct settings_ratio *out)

@@ -29,6 +29,7 @@
 #include "payrun/sink_pg.h"
 #include "payrun/source_csv.h"
 #include "payrun/source_pg.h"
+#include "payrun/banned.h"
 
 #define MAX_SINKS 2
 

@@ -8,6 +8,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
 #include "payrun/sha256.h"
+#include "payrun/banned.h"
 
 static void
 digest_failed(const char *step)

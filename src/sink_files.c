@@ -11,6 +11,7 @@
 #include "payrun/outfile.h"
 #include "payrun/publish.h"
 #include "payrun/sink_files.h"
+#include "payrun/banned.h"
 
 #define REJECTS_NAME "rejects.csv"
 

@@ -12,6 +12,7 @@
 #include "payrun/mem.h"
 #include "payrun/sink_pg.h"
 #include "payrun/sql.h"
+#include "payrun/banned.h"
 
 struct sink_pg
 {

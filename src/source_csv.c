@@ -19,6 +19,7 @@
 #include "payrun/progress.h"
 #include "payrun/source_csv.h"
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 /* Scratch for one field: an id that unescapes to more than 255 bytes is
  * rejected before unescaping, so 2 * 255 + 2 bytes always suffice. */

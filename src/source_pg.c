@@ -11,6 +11,7 @@
 #include "payrun/source_pg.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 /* settle_read.sql's columns */
 enum

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "payrun/timestamp.h"
+#include "payrun/banned.h"
 
 static inline int
 digit(char c)
