@@ -18,6 +18,11 @@ endif
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += $(PKG_LIBS) -lcsv -lpthread
 
+# Fault points (PAYRUN_FAULT, fault.h) are compiled into test builds only.
+ifeq ($(FAULTS),1)
+CFLAGS  += -DPAYRUN_FAULT_POINTS
+endif
+
 ifdef SANITIZE
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -26,7 +31,7 @@ CFLAGS  += -D_FORTIFY_SOURCE=2
 endif
 
 # Sanitizer builds live in their own directory, never mixed with plain objects.
-B ?= $(if $(SANITIZE),build-san,build)
+B ?= $(if $(SANITIZE),build-san,$(if $(filter 1,$(FAULTS)),build-faults,build))
 # Modules shared by the binary and the unit tests (everything but main and the CLI files).
 LIB_SRC := $(filter-out src/payrun.c src/cli_%.c,$(wildcard src/*.c))
 CLI_SRC := src/payrun.c $(wildcard src/cli_*.c)
@@ -94,11 +99,12 @@ check: $(B)/payrun $(UNIT_BIN) $(TOOL_BIN)
 	@$(CHECK_ENV) sh tests/e2e/run.sh
 	@$(CHECK_ENV) bash tests/e2e/pg.sh
 	@$(CHECK_ENV) bash tests/e2e/jobs.sh
-	@$(CHECK_ENV) bash tests/e2e/faults.sh
+	@$(if $(SANITIZE),,$(MAKE) --no-print-directory FAULTS=1 build-faults/payrun)
+	@$(CHECK_ENV) $(if $(SANITIZE),,PAYRUN=$(CURDIR)/build-faults/payrun) bash tests/e2e/faults.sh
 ifndef SANITIZE
 	@cp $(B)/payrun payrun
 	@echo "check: the same suites with SANITIZE=address,undefined"
-	@$(MAKE) --no-print-directory check SANITIZE=address,undefined
+	@$(MAKE) --no-print-directory check SANITIZE=address,undefined FAULTS=1
 	@echo "check: the CSV suite with ThreadSanitizer (clang; files are read at once)"
 	@$(MAKE) --no-print-directory B=build-tsan CC=clang SANITIZE=thread build-tsan/payrun
 	@PAYRUN=$(CURDIR)/build-tsan/payrun TSAN_OPTIONS=halt_on_error=1 sh tests/e2e/run.sh
@@ -127,6 +133,6 @@ bench: payrun $(TOOL_BIN)
 	@bash tools/bench_pg.sh
 
 clean:
-	rm -rf build build-san build-tsan payrun demo-out
+	rm -rf build build-san build-tsan build-faults payrun demo-out
 
 -include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)

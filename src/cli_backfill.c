@@ -13,6 +13,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/paths.h"
+#include "payrun/banned.h"
 
 static void
 backfill_usage(FILE *out)
@@ -54,7 +55,7 @@ cli_backfill(int argc, char **argv)
 		OPT_FROM,
 		OPT_TO,
 		OPT_DB,
-		OPT_CONFIG
+		OPT_CONFIG, OPT_NO_CONFIG
 	};
 	static const struct option long_options[] = {
 		{ "input", required_argument, NULL, OPT_SETTING },
@@ -72,6 +73,7 @@ cli_backfill(int argc, char **argv)
 		{ "jobs", required_argument, NULL, OPT_SETTING },
 		{ "period-length", required_argument, NULL, OPT_SETTING },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -81,6 +83,7 @@ cli_backfill(int argc, char **argv)
 	struct settings      settings;
 	struct paths         files;
 	const char          *config_path = NULL;
+	bool                 no_config = false;
 	const char          *from = NULL;
 	const char          *to = NULL;
 	char                *db = NULL;
@@ -119,6 +122,9 @@ cli_backfill(int argc, char **argv)
 			case OPT_CONFIG:
 				config_path = optarg;
 				break;
+			case OPT_NO_CONFIG:
+				no_config = true;
+				break;
 			case 'q':
 				cli_quieter();
 				break;
@@ -146,8 +152,7 @@ cli_backfill(int argc, char **argv)
 		free(db);
 		return PAYRUN_EXIT_USAGE;
 	}
-	if (!config_load(&values, config_path ? config_path : CONFIG_DEFAULT_PATH,
-					 config_path != NULL) ||
+	if (!config_load_chosen(&values, config_path, no_config) ||
 		!config_to_settings(&values, &settings, CONFIG_NEED_SOURCE))
 	{
 		config_release(&values);

@@ -14,6 +14,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/settle.h"
+#include "payrun/banned.h"
 
 static void
 rerun_usage(FILE *out)
@@ -80,7 +81,7 @@ settle_main(int argc, char **argv, bool rerun)
 	enum
 	{
 		OPT_SETTING = 256,
-		OPT_CONFIG,
+		OPT_CONFIG, OPT_NO_CONFIG,
 		OPT_DB,
 		OPT_REASON,
 		OPT_DRY_RUN
@@ -98,6 +99,7 @@ settle_main(int argc, char **argv, bool rerun)
 		{ "out", required_argument, NULL, OPT_SETTING },
 		{ "source", required_argument, NULL, OPT_SETTING },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 		{ "db", required_argument, NULL, OPT_DB },
 		{ "reason", required_argument, NULL, OPT_REASON },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -109,6 +111,7 @@ settle_main(int argc, char **argv, bool rerun)
 	struct config_values values = { 0 };
 	struct settings      settings;
 	const char          *config_path = NULL;
+	bool                 no_config = false;
 	const char          *reason = NULL;
 	bool                 dry_run = false;
 	int                  c;
@@ -125,6 +128,9 @@ settle_main(int argc, char **argv, bool rerun)
 				break;
 			case OPT_CONFIG:
 				config_path = optarg;
+				break;
+			case OPT_NO_CONFIG:
+				no_config = true;
 				break;
 			case OPT_DB:
 				free(values.db);
@@ -168,8 +174,7 @@ settle_main(int argc, char **argv, bool rerun)
 		config_release(&values);
 		return PAYRUN_EXIT_USAGE;
 	}
-	if (!config_load(&values, config_path ? config_path : CONFIG_DEFAULT_PATH,
-					 config_path != NULL) ||
+	if (!config_load_chosen(&values, config_path, no_config) ||
 		(rerun && !config_inherit_latest(&values)) ||
 		!config_to_settings(&values, &settings, CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE))
 	{

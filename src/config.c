@@ -18,6 +18,7 @@
 #include "payrun/pools.h"
 #include "payrun/publish.h"
 #include "payrun/source_csv.h"
+#include "payrun/banned.h"
 
 void
 config_set(char **slot, const char *value)
@@ -221,6 +222,20 @@ config_load(struct config_values *v, const char *path, bool explicit)
 	config_fill(v, cfg);
 	cfg_free(cfg);
 	return true;
+}
+
+bool
+config_load_chosen(struct config_values *v, const char *path, bool no_config)
+{
+	const char *env = getenv(CONFIG_ENV);
+
+	if (no_config)
+		return true;
+	if (path != NULL)
+		return config_load(v, path, true);
+	if (env != NULL)
+		return env[0] == '\0' || config_load(v, env, true);
+	return config_load(v, CONFIG_DEFAULT_PATH, false);
 }
 
 void

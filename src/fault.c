@@ -1,5 +1,6 @@
 /*
- * fault.c: crash-test fault points (see fault.h).
+ * fault.c: crash-test fault points (see fault.h); empty unless built with
+ * PAYRUN_FAULT_POINTS.
  *
  * Reader threads pass fault points too (several files are read at once),
  * so the specification is read once under pthread_once and the hits are
@@ -13,6 +14,9 @@
 #include <unistd.h>
 
 #include "payrun/fault.h"
+#include "payrun/banned.h"
+
+#ifdef PAYRUN_FAULT_POINTS
 
 /* configuration, not state: PAYRUN_FAULT is fixed per process */
 static const char    *fault_spec;
@@ -41,3 +45,5 @@ fault_point(const char *name)
 		return;
 	kill(getpid(), SIGKILL);
 }
+
+#endif /* PAYRUN_FAULT_POINTS */

@@ -8,8 +8,10 @@
 
 #include "payrun/cli.h"
 #include "payrun/exitcode.h"
+#include "payrun/fault.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/banned.h"
 
 struct command
 {
@@ -120,7 +122,8 @@ main(int argc, char **argv)
 		}
 		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0)
 		{
-			printf("payrun %s\n", PAYRUN_VERSION);
+			printf("payrun %s%s\n", PAYRUN_VERSION,
+				   FAULT_POINTS_BUILT ? " (test build with fault points)" : "");
 			return PAYRUN_EXIT_OK;
 		}
 		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)

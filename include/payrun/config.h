@@ -15,6 +15,8 @@
 #include "payrun/settings.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/payrun/payrun.conf"
+/* Names the config file read when no --config is given; set empty, none. */
+#define CONFIG_ENV "PAYRUN_CONFIG"
 
 /* Raw option values as strings; NULL = not given.  Strings are owned. */
 struct config_values
@@ -72,6 +74,13 @@ bool config_set_option(struct config_values *v, const char *name, const char *va
  * Logs and returns false on a syntax error or unknown key.
  */
 bool config_load(struct config_values *v, const char *path, bool explicit);
+
+/*
+ * Loads the config file a command was given: path (--config), none with
+ * no_config (--no-config), else $PAYRUN_CONFIG (none when set empty), else
+ * CONFIG_DEFAULT_PATH when it exists.
+ */
+bool config_load_chosen(struct config_values *v, const char *path, bool no_config);
 
 /* What a command requires of the values. */
 enum config_need
