@@ -10,13 +10,26 @@
 
 #include "payrun/adjust.h"
 #include "payrun/aggregate.h"
+#include "payrun/csvfield.h"
 #include "payrun/csvscan.h"
+#include "payrun/input.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/sha256.h"
 #include "payrun/banned.h"
 
 #define LEDGER_MAX_BYTES (4ULL * 1024 * 1024 * 1024)
+
+enum
+{
+	PREV_COL_STREAM,
+	PREV_COL_NODE,
+	PREV_COL_PAYOUT,
+	PREV_NCOLS
+};
+
+static const char *const prev_columns[PREV_NCOLS] = { "stream_id", "node_id", "payout_amount" };
 
 struct prev_parse
 {
@@ -24,22 +37,10 @@ struct prev_parse
 	const char         *path;
 	bool                have_header;
 	uint32_t            ncols;
-	int                 col_stream, col_node, col_payout;
+	uint32_t            col[PREV_NCOLS];
 	size_t              cap;
-	char               *scratch; /* owned */
-	size_t              scratch_len;
+	struct csvfield_buf field;
 };
-
-static void
-value(struct prev_parse *pp, const struct csv_record *rec, int col, const char **v, size_t *len)
-{
-	if (rec->spans[col].len > pp->scratch_len)
-	{
-		pp->scratch_len = rec->spans[col].len;
-		pp->scratch = mem_realloc(pp->scratch, pp->scratch_len);
-	}
-	csvscan_field(rec, (uint32_t) col, pp->scratch, v, len);
-}
 
 static bool
 on_prev_record(void *arg, const struct csv_record *rec)
@@ -48,36 +49,20 @@ on_prev_record(void *arg, const struct csv_record *rec)
 	struct adjust_prev_row *r;
 	const char             *v;
 	size_t                  len;
-	char                    num[24];
-	char                   *end;
+	uint64_t                payout;
 
-	if (rec->bad_quote || (pp->have_header && rec->nfields != pp->ncols) ||
-		rec->nfields != rec->nspans)
+	if (pp->have_header &&
+		(rec->bad_quote || rec->nfields != pp->ncols || rec->nfields != rec->nspans))
 	{
 		log_error("%s:%llu: malformed ledger record", pp->path, (unsigned long long) rec->line);
 		return false;
 	}
 	if (!pp->have_header)
 	{
-		pp->col_stream = pp->col_node = pp->col_payout = -1;
-		for (uint32_t i = 0; i < rec->nfields; i++)
-		{
-			value(pp, rec, (int) i, &v, &len);
-			if (len == 9 && memcmp(v, "stream_id", 9) == 0)
-				pp->col_stream = (int) i;
-			else if (len == 7 && memcmp(v, "node_id", 7) == 0)
-				pp->col_node = (int) i;
-			else if (len == 13 && memcmp(v, "payout_amount", 13) == 0)
-				pp->col_payout = (int) i;
-		}
-		if (pp->col_stream < 0 || pp->col_node < 0 || pp->col_payout < 0)
-		{
-			log_error("%s: not a payrun ledger (no stream_id, node_id, payout_amount)", pp->path);
-			return false;
-		}
 		pp->ncols = rec->nfields;
 		pp->have_header = true;
-		return true;
+		return csvfield_match_header(rec, pp->path, prev_columns, PREV_NCOLS, PREV_NCOLS, pp->col,
+									 NULL);
 	}
 	if (pp->adj->nprev == pp->cap)
 	{
@@ -85,19 +70,14 @@ on_prev_record(void *arg, const struct csv_record *rec)
 		pp->adj->prev = mem_realloc_array(pp->adj->prev, pp->cap, sizeof(*r));
 	}
 	r = &pp->adj->prev[pp->adj->nprev];
-	value(pp, rec, pp->col_payout, &v, &len);
-	if (len == 0 || len >= sizeof(num))
+	v = csvfield_value(&pp->field, rec, pp->col[PREV_COL_PAYOUT], &len);
+	if (!numparse_u64(v, len, 0, INT64_MAX, &payout))
 		goto bad;
-	memcpy(num, v, len);
-	num[len] = '\0';
-	errno = 0;
-	r->payout = strtoll(num, &end, 10);
-	if (errno != 0 || *end != '\0' || r->payout < 0 || num[0] == '-')
-		goto bad;
-	value(pp, rec, pp->col_stream, &v, &len);
+	r->payout = (int64_t) payout;
+	v = csvfield_value(&pp->field, rec, pp->col[PREV_COL_STREAM], &len);
 	r->stream = mem_memdup(v, len);
 	r->stream_len = len;
-	value(pp, rec, pp->col_node, &v, &len);
+	v = csvfield_value(&pp->field, rec, pp->col[PREV_COL_NODE], &len);
 	r->node = mem_memdup(v, len);
 	r->node_len = len;
 	pp->adj->nprev++;
@@ -160,8 +140,6 @@ adjust_load_previous(struct adjustments *adj, const char *version_dir, int previ
 	char                want[SHA256_HEX_LEN];
 	char                got[SHA256_HEX_LEN];
 	struct sha256       d;
-	FILE               *f;
-	struct stat         st;
 	char               *buf;
 	size_t              len;
 	struct csvscan      scan;
@@ -174,19 +152,8 @@ adjust_load_previous(struct adjustments *adj, const char *version_dir, int previ
 	if (!manifest_ledger_digest(version_dir, want))
 		return false;
 	snprintf(path, sizeof(path), "%s/ledger.csv", version_dir);
-	f = fopen(path, "rb");
-	if (f == NULL || fstat(fileno(f), &st) != 0 || (uint64_t) st.st_size > LEDGER_MAX_BYTES)
-	{
-		log_error("could not read previous ledger '%s': %s", path,
-				  f ? "too large" : strerror(errno));
-		if (f)
-			fclose(f);
+	if (!input_read_whole(path, "previous ledger", LEDGER_MAX_BYTES, &buf, &len))
 		return false;
-	}
-	buf = mem_alloc((size_t) st.st_size + CSVSCAN_PAD);
-	len = fread(buf, 1, (size_t) st.st_size, f);
-	fclose(f);
-	memset(buf + len, 0, CSVSCAN_PAD);
 	sha256_init(&d);
 	sha256_update(&d, buf, len);
 	sha256_final_hex(&d, got);
@@ -205,7 +172,7 @@ adjust_load_previous(struct adjustments *adj, const char *version_dir, int previ
 	csvscan_init(&scan, 64);
 	status = csvscan_feed(&scan, buf, len, true, &consumed, on_prev_record, &pp);
 	csvscan_release(&scan);
-	free(pp.scratch);
+	csvfield_buf_release(&pp.field);
 	free(buf);
 	if (status != CSVSCAN_OK || !pp.have_header)
 	{

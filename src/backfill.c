@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payrun/clock.h"
 #include "payrun/backfill.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
@@ -42,7 +43,7 @@ open_rejects_place(struct rejects_place *rp, const char *out_dir)
 	char stamp[TIMESTAMP_FORMAT_LEN];
 	char base[4200];
 
-	manifest_now(stamp);
+	clock_utc_text(stamp);
 	snprintf(base, sizeof(base), "%s/backfill", out_dir);
 	snprintf(rp->dir, sizeof(rp->dir), "%s/%s-%ld", base, stamp, (long) getpid());
 	if ((mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
@@ -128,7 +129,7 @@ backfill_settle(const struct settings *s, const struct paths *files, const struc
 	struct rejects_place rp;
 	size_t               settled = 0, already = 0, nodata = 0, pending = 0;
 	enum payrun_exit     rc = PAYRUN_EXIT_OK;
-	double               t0 = report_now();
+	double               t0 = clock_monotonic_s();
 	char                 note[5000];
 	int                  out_fd;
 
@@ -263,7 +264,7 @@ out:
 
 	snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
 			 from->label, to->label, settled, already, nodata);
-	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, report_now() - t0, msg);
+	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, clock_monotonic_s() - t0, msg);
 }
 	for (size_t i = 0; aggs && i < n; i++)
 		aggregate_release(&aggs[i]);
@@ -480,7 +481,7 @@ backfill_load(const struct settings *s, const struct paths *files)
 	struct source_counts total = { 0 };
 	size_t               loaded = 0, skipped = 0;
 	enum payrun_exit     rc = PAYRUN_EXIT_OK;
-	double               t0 = report_now();
+	double               t0 = clock_monotonic_s();
 	uint64_t             bytes_all = 0, bytes_done = 0;
 	char                 msg[256];
 
@@ -518,7 +519,7 @@ backfill_load(const struct settings *s, const struct paths *files)
 			bytes_done += (uint64_t) st.st_size;
 		if (files->count > 1 && rc == PAYRUN_EXIT_OK)
 		{
-			double el = report_now() - t0;
+			double el = clock_monotonic_s() - t0;
 			double eta = bytes_done > 0
 							 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done
 							 : 0;
@@ -539,6 +540,6 @@ backfill_load(const struct settings *s, const struct paths *files)
 	log_notice("backfill %s", msg);
 	if (total.rejected > 0)
 		log_warning("rejected rows are kept in '%s/rejects.csv'", rp.dir);
-	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, report_now() - t0, msg);
+	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, clock_monotonic_s() - t0, msg);
 	return rc;
 }

@@ -55,7 +55,8 @@ cli_backfill(int argc, char **argv)
 		OPT_FROM,
 		OPT_TO,
 		OPT_DB,
-		OPT_CONFIG, OPT_NO_CONFIG
+		OPT_CONFIG,
+		OPT_NO_CONFIG
 	};
 	static const struct option long_options[] = {
 		{ "input", required_argument, NULL, OPT_SETTING },

@@ -4,11 +4,14 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "payrun/cli.h"
 #include "payrun/exitcode.h"
 #include "payrun/export.h"
 #include "payrun/log.h"
+#include "payrun/numparse.h"
+#include "payrun/publish.h"
 #include "payrun/period.h"
 #include "payrun/banned.h"
 
@@ -43,10 +46,9 @@ cli_export(int argc, char **argv)
 	const char                *out_dir = NULL;
 	char                      *conninfo = NULL;
 	enum period_length         length = PERIOD_LENGTH_UNSET;
-	long                       version = 0;
+	uint64_t                   version = 0;
 	struct period              period;
 	char                       err[256];
-	char                      *end;
 	int                        c;
 
 	optind = 1;
@@ -68,8 +70,7 @@ cli_export(int argc, char **argv)
 				out_dir = optarg;
 				break;
 			case 'n':
-				version = strtol(optarg, &end, 10);
-				if (*end != '\0' || version < 1 || version > 1000000)
+				if (!numparse_u64(optarg, strlen(optarg), 1, PUBLISH_MAX_VERSION, &version))
 				{
 					log_error("invalid version '%s' (want a positive integer)", optarg);
 					return PAYRUN_EXIT_USAGE;

@@ -81,7 +81,8 @@ settle_main(int argc, char **argv, bool rerun)
 	enum
 	{
 		OPT_SETTING = 256,
-		OPT_CONFIG, OPT_NO_CONFIG,
+		OPT_CONFIG,
+		OPT_NO_CONFIG,
 		OPT_DB,
 		OPT_REASON,
 		OPT_DRY_RUN

@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/log.h"
 #include "payrun/report.h"
 #include "payrun/banned.h"
@@ -141,7 +143,7 @@ db_query(struct db *db, const char *step, const char *name, const char *sql, int
 	PGresult *res;
 	bool      ok = true;
 	bool      stopped = false;
-	double    start = report_now();
+	double    start = clock_monotonic_s();
 	bool      first = true;
 
 	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) ||
@@ -158,7 +160,7 @@ db_query(struct db *db, const char *step, const char *name, const char *sql, int
 		ExecStatusType st = PQresultStatus(res);
 
 		if (first && first_row_s)
-			*first_row_s = report_now() - start;
+			*first_row_s = clock_monotonic_s() - start;
 		first = false;
 		if (st == PGRES_SINGLE_TUPLE && ok && !stopped)
 		{
@@ -196,6 +198,71 @@ db_query(struct db *db, const char *step, const char *name, const char *sql, int
 		ok = false;
 	}
 	return ok && !stopped;
+}
+
+static bool
+on_value(void *arg, int ncols, const char *const *values, const int *lengths)
+{
+	struct db_value *v = arg;
+
+	(void) lengths;
+	if (v->found)
+		return true; /* only the first row counts */
+	v->found = true;
+	v->isnull = ncols < 1 || values[0] == NULL;
+	if (v->isnull)
+		return true;
+	snprintf(v->text, sizeof(v->text), "%s", values[0]);
+	switch (v->type)
+	{
+		case DB_VALUE_BOOL:
+			v->b = values[0][0] == 't';
+			return (values[0][0] == 't' || values[0][0] == 'f') && values[0][1] == '\0';
+		case DB_VALUE_U64:
+			return numparse_u64(values[0], strlen(values[0]), 0, UINT64_MAX, &v->u64);
+		case DB_VALUE_TEXT:
+			return true;
+	}
+	return false;
+}
+
+bool
+db_query_value(struct db *db, const char *step, const char *name, const char *sql, int nparams,
+			   const char *const *params, struct db_value *value)
+{
+	enum db_value_type type = value->type;
+
+	memset(value, 0, sizeof(*value));
+	value->type = type;
+	if (db_query(db, step, name, sql, nparams, params, on_value, value, NULL))
+		return true;
+	if (db_connected(db) && value->found && !value->isnull)
+		log_error("database step '%s': statement %s returned '%s', not a %s", step, name,
+				  value->text, type == DB_VALUE_BOOL ? "boolean" : "count");
+	return false;
+}
+
+bool
+db_begin(struct db *db, const char *step, const char *mode)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "BEGIN%s%s", mode ? " " : "", mode ? mode : "");
+	return db_exec(db, step, "BEGIN", sql);
+}
+
+bool
+db_commit(struct db *db, const char *step)
+{
+	return db_exec(db, step, "COMMIT", "COMMIT");
+}
+
+void
+db_rollback(struct db *db, const char *step)
+{
+	/* a lost connection has rolled back already, on the server */
+	if (db_connected(db))
+		(void) db_exec(db, step, "ROLLBACK", "ROLLBACK");
 }
 
 bool

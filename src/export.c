@@ -12,6 +12,8 @@
 #include "payrun/ledger.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
+#include "payrun/publish.h"
 #include "payrun/report.h"
 #include "payrun/settings.h"
 #include "payrun/sink_files.h"
@@ -54,10 +56,9 @@ on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 	sr->found = true;
 	snprintf(sr->id, sizeof(sr->id), "%s", v[0]);
 	{
-		char *end;
-		long  n = strtol(v[1], &end, 10);
+		uint64_t n = 0;
 
-		if (*end != '\0' || n < 1 || n > 1000000)
+		if (!numparse_u64(v[1], strlen(v[1]), 1, PUBLISH_MAX_VERSION, &n))
 		{
 			log_error("payout_runs.version '%s' is not a valid version", v[1]);
 			sr->bad = true;
@@ -86,13 +87,7 @@ struct rows_reader
 static bool
 parse_u64(const char *v, uint64_t *out)
 {
-	char *end;
-
-	if (v == NULL || v[0] < '0' || v[0] > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return errno == 0 && *end == '\0';
+	return v != NULL && numparse_u64(v, strlen(v), 0, UINT64_MAX, out);
 }
 
 static bool

@@ -65,6 +65,51 @@ struct input
 static void *reader_main(void *arg);
 
 bool
+input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **buf, size_t *len)
+{
+	int         fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	size_t      got = 0;
+
+	if (fd < 0)
+	{
+		log_error("could not open %s '%s': %s", what, path, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size > max_bytes)
+	{
+		log_error("could not read %s '%s': %s", what, path,
+				  !S_ISREG(st.st_mode) ? "not a regular file" : "too large");
+		close(fd);
+		return false;
+	}
+	*buf = mem_alloc((size_t) st.st_size + INPUT_PAD);
+	while (got < (size_t) st.st_size)
+	{
+		ssize_t n = read(fd, *buf + got, (size_t) st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+		{
+			if (n < 0)
+				log_error("could not read %s '%s': %s", what, path, strerror(errno));
+			else
+				log_error("could not read %s '%s': it shrank while being read", what, path);
+			close(fd);
+			free(*buf);
+			*buf = NULL;
+			return false;
+		}
+		got += (size_t) n;
+	}
+	close(fd);
+	memset(*buf + got, 0, INPUT_PAD);
+	*len = got;
+	return true;
+}
+
+bool
 input_open(const char *path, const struct input_limits *limits, struct input **out)
 {
 	struct input *in;

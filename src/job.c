@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payrun/clock.h"
 #include "payrun/backfill.h"
 #include "payrun/config.h"
 #include "payrun/db.h"
@@ -256,7 +257,8 @@ log_nightly(const struct job *job, const struct settings *s, bool dry_run, doubl
 		return rc;
 	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", job->name, done, why);
 	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "nightly", "period", period,
-				  "status", status, "exit", (int) rc, "wall_s", report_now() - t0, "note", note);
+				  "status", status, "exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note",
+				  note);
 	if (e)
 	{
 		(void) runlog_append(s->out_dir, e);
@@ -268,7 +270,7 @@ log_nightly(const struct job *job, const struct settings *s, bool dry_run, doubl
 static enum payrun_exit
 run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 {
-	double        t0 = report_now();
+	double        t0 = clock_monotonic_s();
 	char          first[PERIOD_LABEL_MAX];
 	struct period p;
 	int64_t       limit = now - job->grace_s;
@@ -397,7 +399,7 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 	struct job       job;
 	struct settings  s;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	int64_t          now = now_override >= 0 ? now_override : (int64_t) time(NULL);
+	int64_t          now = now_override >= 0 ? now_override : clock_epoch_s();
 	bool             nightly, backfill, rerun;
 	unsigned         need;
 

@@ -4,14 +4,9 @@
  */
 #include <time.h>
 
+#include "payrun/clock.h"
 #include "payrun/manifest.h"
 #include "payrun/banned.h"
-
-void
-manifest_now(char out[TIMESTAMP_FORMAT_LEN])
-{
-	timestamp_format((int64_t) time(NULL), out);
-}
 
 json_t *
 manifest_settings_json(const struct settings *s)
@@ -83,13 +78,13 @@ manifest_build(const struct sink_run *run, const struct manifest_output *outputs
 		char    now[TIMESTAMP_FORMAT_LEN];
 
 		json_decref(inputs);
-		manifest_now(now);
+		clock_utc_text(now);
 		json_object_set_new(m, "outputs", outs);
 		json_object_set_new(m, "exported_at", json_string(now));
 		json_object_set_new(m, "exported_by", json_string(PAYRUN_VERSION));
 		return m;
 	}
-	manifest_now(finished);
+	clock_utc_text(finished);
 	if (run->adjustments)
 	{
 		json_t *m = manifest_fields(run, start, end, finished, inputs, outs);

@@ -12,44 +12,34 @@
 #include "payrun/banned.h"
 
 static bool
-note_applied(void *arg, int ncols, const char *const *values, const int *lengths)
-{
-	(void) ncols;
-	(void) values;
-	(void) lengths;
-	*(bool *) arg = true;
-	return true;
-}
-
-static bool
 apply_one(struct db *db, const struct sql_migration *m, bool *applied)
 {
-	char        version[16];
-	const char *params[2] = { version, m->name };
-	bool        present = false;
+	char            version[16];
+	const char     *params[2] = { version, m->name };
+	struct db_value present = { .type = DB_VALUE_TEXT };
+	struct db_value ignored = { .type = DB_VALUE_TEXT };
 
 	snprintf(version, sizeof(version), "%d", m->version);
 	*applied = false;
-	if (!db_exec(db, "migrate", "BEGIN", "BEGIN"))
+	if (!db_begin(db, "migrate", NULL))
 		return false;
-	if (!db_query(db, "migrate", "migration_lock", sql_migration_lock, 0, NULL, note_applied,
-				  &(bool){ false }, NULL) ||
+	if (!db_query_value(db, "migrate", "migration_lock", sql_migration_lock, 0, NULL, &ignored) ||
 		!db_exec(db, "migrate", "migrations_table", sql_migrations_table) ||
-		!db_query(db, "migrate", "migration_applied", sql_migration_applied, 1, params,
-				  note_applied, &present, NULL))
+		!db_query_value(db, "migrate", "migration_applied", sql_migration_applied, 1, params,
+						&present))
 		goto fail;
-	if (present)
-		return db_exec(db, "migrate", "COMMIT", "COMMIT");
+	if (present.found)
+		return db_commit(db, "migrate");
 	if (!db_exec(db, "migrate", m->name, m->text) ||
-		!db_query(db, "migrate", "migration_record", sql_migration_record, 2, params, note_applied,
-				  &(bool){ false }, NULL) ||
-		!db_exec(db, "migrate", "COMMIT", "COMMIT"))
+		!db_query_value(db, "migrate", "migration_record", sql_migration_record, 2, params,
+						&ignored) ||
+		!db_commit(db, "migrate"))
 		goto fail;
 	*applied = true;
 	return true;
 
 fail:
-	(void) db_exec(db, "migrate", "ROLLBACK", "ROLLBACK");
+	db_rollback(db, "migrate");
 	return false;
 }
 

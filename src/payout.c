@@ -7,6 +7,7 @@
 
 #include "payrun/aggregate.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/payout.h"
 #include "payrun/banned.h"
 
@@ -28,42 +29,11 @@ gcd_u64(uint64_t a, uint64_t b)
 bool
 payout_keep_parse(const char *f, struct payout_keep *keep)
 {
-	uint64_t    whole = 0;
-	uint64_t    frac = 0;
-	int         frac_digits = 0;
-	const char *p = f;
-	uint64_t    ppm;
-	uint64_t    g;
+	uint64_t num, den, ppm, g;
 
-	if (*p < '0' || *p > '9')
+	if (!numparse_fraction(f, strlen(f), 6, &num, &den))
 		return false;
-	while (*p >= '0' && *p <= '9')
-	{
-		whole = whole * 10 + (uint64_t) (*p - '0');
-		if (whole > 1)
-			return false;
-		p++;
-	}
-	if (*p == '.')
-	{
-		p++;
-		if (*p < '0' || *p > '9')
-			return false;
-		while (*p >= '0' && *p <= '9')
-		{
-			if (++frac_digits > 6)
-				return false;
-			frac = frac * 10 + (uint64_t) (*p - '0');
-			p++;
-		}
-	}
-	if (*p != '\0')
-		return false;
-	for (int i = frac_digits; i < 6; i++)
-		frac *= 10;
-	ppm = whole * PAYOUT_PPM + frac;
-	if (ppm > PAYOUT_PPM)
-		return false;
+	ppm = num * (PAYOUT_PPM / den);
 	keep->penalty_ppm = (uint32_t) ppm;
 	keep->num = PAYOUT_PPM - ppm;
 	keep->den = PAYOUT_PPM;

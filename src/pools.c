@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 
 #include "payrun/aggregate.h"
+#include "payrun/csvfield.h"
 #include "payrun/csvscan.h"
+#include "payrun/input.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/pools.h"
 #include "payrun/banned.h"
 
@@ -35,91 +38,32 @@ pools_release(struct pools *pools)
 bool
 pools_parse_amount(const char *s, size_t len, int64_t *out)
 {
-	int64_t v = 0;
+	uint64_t v;
 
-	/* no length limit: leading zeros are digits too; overflow is checked */
-	if (len == 0)
+	if (!numparse_u64(s, len, 0, INT64_MAX, &v))
 		return false;
-	for (size_t i = 0; i < len; i++)
-	{
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i] - '0', &v))
-			return false;
-	}
-	*out = v;
+	*out = (int64_t) v;
 	return true;
 }
+
+enum
+{
+	POOLS_COL_STREAM,
+	POOLS_COL_POOL,
+	POOLS_NCOLS
+};
+
+static const char *const pools_columns[POOLS_NCOLS] = { "stream_id", "pool" };
 
 struct pools_parse
 {
-	struct pools *pools;
-	const char   *path;
-	bool          have_header;
-	uint32_t      ncols;
-	int           col_stream;
-	int           col_pool;
-	char         *scratch; /* owned, grows to the longest field */
-	size_t        scratch_len;
-	bool          failed;
+	struct pools       *pools;
+	const char         *path;
+	bool                have_header;
+	uint32_t            ncols;
+	uint32_t            col[POOLS_NCOLS];
+	struct csvfield_buf field;
 };
-
-static void
-field_value(struct pools_parse *pp, const struct csv_record *rec, uint32_t i, const char **v,
-			size_t *vlen)
-{
-	if (rec->spans[i].len > pp->scratch_len)
-	{
-		pp->scratch_len = rec->spans[i].len;
-		pp->scratch = mem_realloc(pp->scratch, pp->scratch_len);
-	}
-	csvscan_field(rec, i, pp->scratch, v, vlen);
-}
-
-static bool
-on_header(struct pools_parse *pp, const struct csv_record *rec)
-{
-	pp->col_stream = pp->col_pool = -1;
-	if (rec->bad_quote || rec->nfields != rec->nspans)
-	{
-		log_error("%s:%llu: malformed header", pp->path, (unsigned long long) rec->line);
-		return false;
-	}
-	for (uint32_t i = 0; i < rec->nfields; i++)
-	{
-		const char *v;
-		size_t      vlen;
-		int        *col = NULL;
-
-		field_value(pp, rec, i, &v, &vlen);
-		if (i == 0 && vlen >= 3 && memcmp(v, "\xEF\xBB\xBF", 3) == 0)
-		{
-			v += 3;
-			vlen -= 3;
-		}
-		if (vlen == 9 && memcmp(v, "stream_id", 9) == 0)
-			col = &pp->col_stream;
-		else if (vlen == 4 && memcmp(v, "pool", 4) == 0)
-			col = &pp->col_pool;
-		if (col && *col >= 0)
-		{
-			log_error("%s:%llu: column '%.*s' appears twice in the header", pp->path,
-					  (unsigned long long) rec->line, (int) vlen, v);
-			return false;
-		}
-		if (col)
-			*col = (int) i;
-	}
-	if (pp->col_stream < 0 || pp->col_pool < 0)
-	{
-		log_error("%s:%llu: header lacks required column '%s' (need stream_id,pool)", pp->path,
-				  (unsigned long long) rec->line, pp->col_stream < 0 ? "stream_id" : "pool");
-		return false;
-	}
-	pp->ncols = rec->nfields;
-	pp->have_header = true;
-	return true;
-}
 
 static bool
 on_pools_record(void *arg, const struct csv_record *rec)
@@ -131,7 +75,12 @@ on_pools_record(void *arg, const struct csv_record *rec)
 	int64_t             amount;
 
 	if (!pp->have_header)
-		return on_header(pp, rec);
+	{
+		pp->ncols = rec->nfields;
+		pp->have_header = true;
+		return csvfield_match_header(rec, pp->path, pools_columns, POOLS_NCOLS, POOLS_NCOLS,
+									 pp->col, NULL);
+	}
 	if (rec->bad_quote)
 	{
 		log_error("%s:%llu: misplaced quote", pp->path, (unsigned long long) rec->line);
@@ -143,14 +92,14 @@ on_pools_record(void *arg, const struct csv_record *rec)
 				  rec->nfields, pp->ncols);
 		return false;
 	}
-	field_value(pp, rec, (uint32_t) pp->col_pool, &v, &vlen);
+	v = csvfield_value(&pp->field, rec, pp->col[POOLS_COL_POOL], &vlen);
 	if (!pools_parse_amount(v, vlen, &amount))
 	{
 		log_error("%s:%llu: pool '%.*s' is not an integer in 0..9223372036854775807", pp->path,
 				  (unsigned long long) rec->line, (int) (vlen > 40 ? 40 : vlen), v);
 		return false;
 	}
-	field_value(pp, rec, (uint32_t) pp->col_stream, &v, &vlen);
+	v = csvfield_value(&pp->field, rec, pp->col[POOLS_COL_STREAM], &vlen);
 	if (vlen == 0 || vlen > AGGREGATE_ID_MAX)
 	{
 		log_error("%s:%llu: stream_id must be 1 to %d bytes (got %zu)", pp->path,
@@ -190,8 +139,6 @@ entry_cmp(const void *x, const void *y)
 bool
 pools_load(struct pools *pools, const char *path)
 {
-	FILE               *f;
-	struct stat         st;
 	char               *buf;
 	size_t              len;
 	struct csvscan      scan;
@@ -199,30 +146,8 @@ pools_load(struct pools *pools, const char *path)
 	size_t              consumed;
 	enum csvscan_status status;
 
-	f = fopen(path, "rb");
-	if (f == NULL)
-	{
-		log_error("could not open pools file '%s': %s", path, strerror(errno));
+	if (!input_read_whole(path, "pools file", POOLS_MAX_BYTES, &buf, &len))
 		return false;
-	}
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > POOLS_MAX_BYTES)
-	{
-		log_error("could not read pools file '%s': %s", path,
-				  S_ISREG(st.st_mode) ? "larger than 256 MiB" : "not a regular file");
-		fclose(f);
-		return false;
-	}
-	buf = mem_alloc((size_t) st.st_size + CSVSCAN_PAD);
-	len = fread(buf, 1, (size_t) st.st_size, f);
-	if (ferror(f))
-	{
-		log_error("could not read pools file '%s': %s", path, strerror(errno));
-		fclose(f);
-		free(buf);
-		return false;
-	}
-	fclose(f);
-	memset(buf + len, 0, CSVSCAN_PAD);
 
 	memset(&pp, 0, sizeof(pp));
 	pp.pools = pools;
@@ -238,7 +163,7 @@ pools_load(struct pools *pools, const char *path)
 		status = CSVSCAN_STOPPED;
 	}
 	csvscan_release(&scan);
-	free(pp.scratch);
+	csvfield_buf_release(&pp.field);
 	free(buf);
 	if (status != CSVSCAN_OK)
 		return false;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "payrun/clock.h"
 #include "payrun/log.h"
 #include "payrun/progress.h"
 #include "payrun/report.h"
@@ -15,7 +16,7 @@ progress_init(struct progress *pg, const char *what)
 {
 	memset(pg, 0, sizeof(*pg));
 	pg->enabled = isatty(STDERR_FILENO) && log_enabled(LOG_LEVEL_NOTICE);
-	pg->start = pg->last = report_now();
+	pg->start = pg->last = clock_monotonic_s();
 	snprintf(pg->what, sizeof(pg->what), "%s", what);
 }
 
@@ -26,7 +27,7 @@ progress_update(struct progress *pg, uint64_t bytes, uint64_t rows)
 
 	if (!pg->enabled)
 		return;
-	now = report_now();
+	now = clock_monotonic_s();
 	if (now - pg->start < 1.0 || now - pg->last < 0.2)
 		return;
 	pg->last = now;

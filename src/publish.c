@@ -12,9 +12,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "payrun/clock.h"
 #include "payrun/fault.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/publish.h"
 #include "payrun/banned.h"
 
@@ -135,13 +137,11 @@ publish_latest_version(int out_fd, const char *label)
 	}
 	while ((de = readdir(d)) != NULL)
 	{
-		char *end;
-		long  v;
+		uint64_t v;
 
-		if (de->d_name[0] != 'v' || de->d_name[1] < '1' || de->d_name[1] > '9')
-			continue;
-		v = strtol(de->d_name + 1, &end, 10);
-		if (*end == '\0' && v > latest && v < 1000000)
+		if (de->d_name[0] == 'v' && de->d_name[1] >= '1' && de->d_name[1] <= '9' &&
+			numparse_u64(de->d_name + 1, strlen(de->d_name + 1), 1, PUBLISH_MAX_VERSION, &v) &&
+			(int) v > latest)
 			latest = (int) v;
 	}
 	closedir(d);
@@ -278,7 +278,7 @@ publish_keep_failed(struct publish *pub, const char *name, char *path_out, size_
 {
 	char      stamp[64];
 	char      shown[4096];
-	time_t    now = time(NULL);
+	time_t    now = (time_t) clock_epoch_s();
 	struct tm tm;
 	int       label_fd, failed_fd, run_fd;
 	bool      ok = false;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "payrun/clock.h"
 #include "payrun/report.h"
 #include "payrun/banned.h"
 
@@ -15,39 +16,12 @@ static const char *const phase_names[REPORT_PHASE_COUNT] = {
 	[REPORT_PHASE_PUBLISH] = "publish",
 };
 
-static double
-cpu_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
-static double
-elapsed(const struct timespec *from)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double) (now.tv_sec - from->tv_sec) + (double) (now.tv_nsec - from->tv_nsec) / 1e9;
-}
-
-double
-report_now(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
-}
-
 void
 report_init(struct report *rep)
 {
 	memset(rep, 0, sizeof(*rep));
-	clock_gettime(CLOCK_MONOTONIC, &rep->wall_start);
-	rep->cpu_start = cpu_seconds();
+	rep->wall_start = clock_monotonic_s();
+	rep->cpu_start = clock_cpu_s();
 }
 
 const char *
@@ -61,8 +35,8 @@ report_begin(struct report *rep, enum report_phase phase)
 {
 	struct report_phase_stats *p = &rep->phases[phase];
 
-	clock_gettime(CLOCK_MONOTONIC, &p->wall_start);
-	p->cpu_start = cpu_seconds();
+	p->wall_start = clock_monotonic_s();
+	p->cpu_start = clock_cpu_s();
 }
 
 void
@@ -71,8 +45,8 @@ report_end(struct report *rep, enum report_phase phase, uint64_t rows, uint64_t 
 	struct report_phase_stats *p = &rep->phases[phase];
 
 	p->used = true;
-	p->wall_s += elapsed(&p->wall_start);
-	p->cpu_s += cpu_seconds() - p->cpu_start;
+	p->wall_s += clock_monotonic_s() - p->wall_start;
+	p->cpu_s += clock_cpu_s() - p->cpu_start;
 	p->rows += rows;
 	p->bytes += bytes;
 }
@@ -93,13 +67,13 @@ report_record(struct report *rep, enum report_phase phase, double wall_s, double
 double
 report_total_wall(const struct report *rep)
 {
-	return elapsed(&rep->wall_start);
+	return clock_monotonic_s() - rep->wall_start;
 }
 
 double
 report_total_cpu(const struct report *rep)
 {
-	return cpu_seconds() - rep->cpu_start;
+	return clock_cpu_s() - rep->cpu_start;
 }
 
 long

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "payrun/clock.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
 #include "payrun/runlog.h"
@@ -22,7 +23,7 @@ runlog_append(const char *out_dir, json_t *entry)
 	int     fd;
 	ssize_t n;
 
-	manifest_now(now);
+	clock_utc_text(now);
 	json_object_set_new(entry, "at", json_string(now));
 	line = json_dumps(entry, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	if (line == NULL)

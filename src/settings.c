@@ -5,43 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/numparse.h"
 #include "payrun/settings.h"
 #include "payrun/banned.h"
 
 bool
 settings_ratio_parse(const char *s, struct settings_ratio *out)
 {
-	uint64_t    num = 0;
-	uint64_t    den = 1;
-	const char *p = s;
-	int         digits = 0;
+	size_t len = strlen(s);
 
-	if (*p < '0' || *p > '9' || strlen(s) >= sizeof(out->text))
+	if (len >= sizeof(out->text) || !numparse_fraction(s, len, 9, &out->num, &out->den))
 		return false;
-	while (*p >= '0' && *p <= '9')
-	{
-		num = num * 10 + (uint64_t) (*p++ - '0');
-		if (num > 1)
-			return false;
-	}
-	if (*p == '.')
-	{
-		p++;
-		if (*p < '0' || *p > '9')
-			return false;
-		while (*p >= '0' && *p <= '9')
-		{
-			if (++digits > 9)
-				return false;
-			num = num * 10 + (uint64_t) (*p++ - '0');
-			den *= 10;
-		}
-	}
-	if (*p != '\0' || num > den)
-		return false;
-	out->num = num;
-	out->den = den;
-	snprintf(out->text, sizeof(out->text), "%s", s);
+	memcpy(out->text, s, len + 1);
 	return true;
 }
 

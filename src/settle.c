@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/clock.h"
 #include "payrun/adjust.h"
 #include "payrun/aggregate.h"
 #include "payrun/csvout.h"
@@ -232,7 +233,7 @@ settle_common(const struct settings *s, bool print_report, struct aggregate *fil
 	if (filled_counts)
 		counts = *filled_counts;
 	run.report = &rep;
-	manifest_now(run.started_at);
+	clock_utc_text(run.started_at);
 
 	if (s->source == SOURCE_PG)
 	{

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/fault.h"
 #include "payrun/log.h"
@@ -146,7 +147,7 @@ insert_run(struct sink_pg *sp, const struct sink_run *run)
 
 	timestamp_format(p->start, start);
 	timestamp_format(p->end, end);
-	manifest_now(finished);
+	clock_utc_text(finished);
 	snprintf(version, sizeof(version), "%d", run->version);
 	params[0] = p->label;
 	params[1] = start;

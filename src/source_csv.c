@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "payrun/csvfield.h"
 #include "payrun/csvscan.h"
 #include "payrun/fault.h"
 #include "payrun/log.h"
@@ -44,8 +45,6 @@ static const char *const column_names[COL_COUNT] = { "stream_id",       "node_id
 													 "probe_timestamp", "id",
 													 "error_message",   "response_data" };
 
-#define COL_ABSENT UINT32_MAX
-
 /*
  * Valid in-period rows wait in a batch so that their hash slots and
  * entries can be prefetched together: the aggregate lookup is a cache miss
@@ -76,16 +75,15 @@ struct reader
 	struct shard               *stage;       /* reading files at once: rejects wait here */
 	bool                        no_progress; /* another thread draws the progress line */
 	bool                        have_header;
-	bool                        failed;         /* a fatal error was logged */
-	uint32_t                    ncols;          /* header fields */
-	uint32_t                    col[COL_COUNT]; /* field index of each column, COL_ABSENT if none */
-	uint64_t                    rows;           /* data rows of this file */
-	char                        scratch[COL_REQUIRED][FIELD_SCRATCH];
-	char                        id_scratch[32];
-	char              *big_scratch[COL_COUNT]; /* owned, for the loaded free-text columns */
-	size_t             big_len[COL_COUNT];
-	struct pending_row batch[BATCH_ROWS];
-	int                nbatch;
+	bool                        failed; /* a fatal error was logged */
+	uint32_t                    ncols;  /* header fields */
+	uint32_t            col[COL_COUNT]; /* field index of each column, CSVFIELD_ABSENT if none */
+	uint64_t            rows;           /* data rows of this file */
+	char                scratch[COL_REQUIRED][FIELD_SCRATCH];
+	char                id_scratch[32];
+	struct csvfield_buf big[COL_COUNT]; /* for the loaded free-text columns */
+	struct pending_row  batch[BATCH_ROWS];
+	int                 nbatch;
 };
 
 /* Applies the batched rows to the aggregate. */
@@ -114,69 +112,15 @@ flush_batch(struct reader *r)
 static bool
 on_header(struct reader *r, const struct csv_record *rec)
 {
-	bool     seen[COL_COUNT] = { false };
-	uint32_t max_col = 0;
-	char    *scratch;
-	int      required = r->win->row_fn ? COL_ID + 1 : COL_REQUIRED;
+	size_t   required = r->win->row_fn ? COL_ID + 1 : COL_REQUIRED;
+	uint32_t last_col;
 
-	if (rec->bad_quote)
-	{
-		log_error("%s:%llu: malformed quote in the header", r->path,
-				  (unsigned long long) rec->line);
+	if (!csvfield_match_header(rec, r->path, column_names, COL_COUNT, required, r->col, &last_col))
 		return false;
-	}
-	if (rec->nfields != rec->nspans)
-	{
-		log_error("%s:%llu: header has %u columns, more than payrun accepts", r->path,
-				  (unsigned long long) rec->line, rec->nfields);
-		return false;
-	}
-	scratch = mem_alloc(rec->len + 1);
-	for (uint32_t i = 0; i < rec->nfields; i++)
-	{
-		const char *v;
-		size_t      vlen;
-
-		csvscan_field(rec, i, scratch, &v, &vlen);
-		if (i == 0 && vlen >= 3 && memcmp(v, "\xEF\xBB\xBF", 3) == 0)
-		{
-			v += 3; /* a UTF-8 byte order mark */
-			vlen -= 3;
-		}
-		for (int c = 0; c < COL_COUNT; c++)
-		{
-			if (strlen(column_names[c]) != vlen || memcmp(column_names[c], v, vlen) != 0)
-				continue;
-			if (seen[c])
-			{
-				log_error("%s:%llu: column '%s' appears twice in the header", r->path,
-						  (unsigned long long) rec->line, column_names[c]);
-				free(scratch);
-				return false;
-			}
-			seen[c] = true;
-			r->col[c] = i;
-			if (i > max_col)
-				max_col = i;
-		}
-	}
-	free(scratch);
-	for (int c = 0; c < COL_COUNT; c++)
-	{
-		if (seen[c])
-			continue;
-		if (c < required)
-		{
-			log_error("%s:%llu: header lacks required column '%s'", r->path,
-					  (unsigned long long) rec->line, column_names[c]);
-			return false;
-		}
-		r->col[c] = COL_ABSENT;
-	}
 	r->ncols = rec->nfields;
 	r->have_header = true;
 	/* data records only need spans up to the last needed column */
-	csvscan_set_span_cap(r->scan, max_col + 1);
+	csvscan_set_span_cap(r->scan, last_col + 1);
 	return true;
 }
 
@@ -244,17 +188,9 @@ parse_success(const char *v, size_t n)
 static const char *
 big_field(struct reader *r, const struct csv_record *rec, int c, size_t *len)
 {
-	const char *v;
-
-	if (r->col[c] == COL_ABSENT)
+	if (r->col[c] == CSVFIELD_ABSENT)
 		return NULL;
-	if (rec->spans[r->col[c]].len > r->big_len[c])
-	{
-		r->big_len[c] = rec->spans[r->col[c]].len;
-		r->big_scratch[c] = mem_realloc(r->big_scratch[c], r->big_len[c]);
-	}
-	csvscan_field(rec, r->col[c], r->big_scratch[c], &v, len);
-	return v;
+	return csvfield_value(&r->big[c], rec, r->col[c], len);
 }
 
 /* Validates the id and hands a loadable row to the window's row_fn. */
@@ -546,7 +482,7 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 		rc = PAYRUN_EXIT_DB; /* the row consumer failed, and said why */
 	csvscan_release(&scan);
 	for (int c = 0; c < COL_COUNT; c++)
-		free(r->big_scratch[c]);
+		csvfield_buf_release(&r->big[c]);
 	free(r);
 	return rc;
 }

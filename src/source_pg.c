@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "payrun/clock.h"
 #include "payrun/log.h"
+#include "payrun/numparse.h"
 #include "payrun/source_pg.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
@@ -38,13 +40,7 @@ struct pg_reader
 static bool
 parse_count(const char *v, uint64_t *out)
 {
-	char *end;
-
-	if (v == NULL || v[0] < '0' || v[0] > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return errno == 0 && *end == '\0';
+	return v != NULL && numparse_u64(v, strlen(v), 0, UINT64_MAX, out);
 }
 
 /* Rejects a whole group, with "stream,node" as the record. */
@@ -155,15 +151,6 @@ on_pool(void *arg, int ncols, const char *const *values, const int *lengths)
 	return true;
 }
 
-static double
-cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
-
 /* Ends the read transaction after a failure; a lost connection has ended it already. */
 static void
 rollback_read(struct db *db, const char *step)
@@ -210,8 +197,8 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 		report_end(rep, REPORT_PHASE_POOLS, pools->count, 0);
 	}
 
-	t0 = report_now();
-	c0 = cpu_now();
+	t0 = clock_monotonic_s();
+	c0 = clock_cpu_s();
 	if (!db_query(db, "read probes", "settle_read", sql_settle_read, 2, params, on_group, &r,
 				  &first_row_s))
 	{
@@ -219,8 +206,8 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 		return r.failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
 	}
 	{
-		double wall = report_now() - t0;
-		double cpu = cpu_now() - c0;
+		double wall = clock_monotonic_s() - t0;
+		double cpu = clock_cpu_s() - c0;
 
 		/* the server's work shows as time to the first row; our CPU is fetching */
 		report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);

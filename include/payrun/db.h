@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define DB_MAX_COLUMNS 16 /* widest result db_query() hands to a callback */
 
@@ -40,6 +41,41 @@ bool db_exec(struct db *db, const char *step, const char *name, const char *sql)
 typedef bool (*db_row_fn)(void *arg, int ncols, const char *const *values, const int *lengths);
 bool db_query(struct db *db, const char *step, const char *name, const char *sql, int nparams,
 			  const char *const *params, db_row_fn fn, void *arg, double *first_row_s);
+
+/*
+ * One value from a query: the first column of its first row, as the type
+ * asked for.  found is false when there was no row; isnull when the value
+ * was SQL NULL.  A value of another type (text where a bool or a count was
+ * asked for) is an error, logged with the step and statement.
+ */
+enum db_value_type
+{
+	DB_VALUE_BOOL,
+	DB_VALUE_U64,
+	DB_VALUE_TEXT
+};
+
+struct db_value
+{
+	enum db_value_type type; /* set by the caller */
+	bool               found;
+	bool               isnull;
+	bool               b;
+	uint64_t           u64;
+	char               text[256]; /* cut to fit, NUL-terminated */
+};
+
+bool db_query_value(struct db *db, const char *step, const char *name, const char *sql, int nparams,
+					const char *const *params, struct db_value *value);
+
+/*
+ * Transactions: BEGIN with an optional mode ("ISOLATION LEVEL REPEATABLE
+ * READ READ ONLY"), COMMIT, and ROLLBACK, which does nothing when the
+ * connection was lost (the server has rolled back already).
+ */
+bool db_begin(struct db *db, const char *step, const char *mode);
+bool db_commit(struct db *db, const char *step);
+void db_rollback(struct db *db, const char *step);
 
 /* COPY ... FROM STDIN: begin, put data (buffered by libpq), end. */
 bool db_copy_begin(struct db *db, const char *step, const char *name, const char *sql);

@@ -24,7 +24,7 @@
 void fault_point(const char *name);
 #define FAULT_POINTS_BUILT true
 #else
-#define fault_point(name) ((void) 0)
+#define fault_point(name)  ((void) 0)
 #define FAULT_POINTS_BUILT false
 #endif
 

@@ -43,6 +43,16 @@ struct input_stats
 	char        sha256[65];    /* hex digest of the file's bytes, after EOF */
 };
 
+/*
+ * Reads a small file whole (a pools file, a previous ledger): what names it
+ * in messages ("pools file").  Refuses what is not a regular file (without
+ * waiting on a FIFO) and files over max_bytes.  *buf (owned by the caller)
+ * has INPUT_PAD zero bytes after *len, for the record scanner.  Logs and
+ * returns false on error.
+ */
+bool input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **buf,
+					  size_t *len);
+
 /* Opens path and starts the reader thread.  Logs and returns false on error. */
 bool input_open(const char *path, const struct input_limits *limits, struct input **out);
 

@@ -29,7 +29,4 @@ json_t *manifest_settings_json(const struct settings *s);
 json_t *manifest_counts_json(const struct sink_run *run);
 json_t *manifest_totals_json(const struct ledger_totals *t);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SSZ". */
-void manifest_now(char out[TIMESTAMP_FORMAT_LEN]);
-
 #endif

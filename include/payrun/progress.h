@@ -12,7 +12,7 @@ struct progress
 {
 	bool   enabled;  /* stderr is a terminal and not quiet */
 	bool   shown;    /* a line has been drawn */
-	double start;    /* report_now() at init */
+	double start;    /* clock_monotonic_s() at init */
 	double last;     /* last redraw */
 	char   what[64]; /* e.g. the file being read */
 };

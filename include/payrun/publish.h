@@ -17,8 +17,9 @@
 #include "payrun/exitcode.h"
 #include "payrun/period.h"
 
-#define PUBLISH_LOCK_NAME ".payrun.lock"
-#define PUBLISH_DIR_MODE  0750
+#define PUBLISH_LOCK_NAME   ".payrun.lock"
+#define PUBLISH_DIR_MODE    0750
+#define PUBLISH_MAX_VERSION 999999 /* versions are v1 .. v999999 */
 
 enum publish_mode
 {

@@ -11,7 +11,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 
 enum report_phase
 {
@@ -29,20 +28,20 @@ enum report_phase
 
 struct report_phase_stats
 {
-	bool            used;
-	double          wall_s; /* seconds, monotonic clock */
-	double          cpu_s;  /* seconds, process CPU summed over threads */
-	uint64_t        rows;
-	uint64_t        bytes;
-	struct timespec wall_start;
-	double          cpu_start;
+	bool     used;
+	double   wall_s; /* seconds, monotonic clock */
+	double   cpu_s;  /* seconds, process CPU summed over threads */
+	uint64_t rows;
+	uint64_t bytes;
+	double   wall_start; /* clock_monotonic_s() at begin */
+	double   cpu_start;  /* clock_cpu_s() at begin */
 };
 
 struct report
 {
 	struct report_phase_stats phases[REPORT_PHASE_COUNT];
-	struct timespec           wall_start;
-	double                    cpu_start;
+	double                    wall_start; /* clock_monotonic_s() at init */
+	double                    cpu_start;  /* clock_cpu_s() at init */
 };
 
 void report_init(struct report *rep);
@@ -56,8 +55,6 @@ double      report_total_wall(const struct report *rep);
 double      report_total_cpu(const struct report *rep);
 /* Peak resident set size of the process so far, KiB. */
 long report_peak_rss_kib(void);
-/* Seconds on the monotonic clock since an arbitrary start. */
-double report_now(void);
 
 void report_print(const struct report *rep, FILE *out);
 /* {phases: [...], total_wall_s, total_cpu_s, peak_rss_kib, cpu_note} */
