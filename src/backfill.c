@@ -7,19 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "payrun/clock.h"
 #include "payrun/backfill.h"
+#include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
 #include "payrun/log.h"
-#include "payrun/manifest.h"
 #include "payrun/mem.h"
+#include "payrun/paths.h"
 #include "payrun/publish.h"
 #include "payrun/rejects.h"
-#include "payrun/report.h"
 #include "payrun/runlog.h"
 #include "payrun/settle.h"
 #include "payrun/sha256.h"
@@ -33,6 +31,7 @@
 struct rejects_place
 {
 	char           dir[4400];
+	char           file[4420]; /* dir/rejects.csv */
 	int            fd;
 	struct rejects rejects;
 };
@@ -46,6 +45,7 @@ open_rejects_place(struct rejects_place *rp, const char *out_dir)
 	clock_utc_text(stamp);
 	snprintf(base, sizeof(base), "%s/backfill", out_dir);
 	snprintf(rp->dir, sizeof(rp->dir), "%s/%s-%ld", base, stamp, (long) getpid());
+	snprintf(rp->file, sizeof(rp->file), "%s/rejects.csv", rp->dir);
 	if ((mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
 		(mkdir(base, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
 		mkdir(rp->dir, PUBLISH_DIR_MODE) != 0)
@@ -56,7 +56,7 @@ open_rejects_place(struct rejects_place *rp, const char *out_dir)
 	rp->fd = open(rp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rp->fd < 0 || !rejects_open(&rp->rejects, rp->fd, "rejects.csv"))
 	{
-		log_error("could not open '%s/rejects.csv'", rp->dir);
+		log_error("could not open '%s'", rp->file);
 		if (rp->fd >= 0)
 			close(rp->fd);
 		return false;
@@ -90,59 +90,58 @@ close_rejects_place(struct rejects_place *rp)
 	close(rp->fd);
 }
 
-static bool
-ratio_ok(const struct settings *s, const struct source_counts *c, const char *what,
-		 const char *kept)
-{
-	if (!settings_ratio_exceeded(&s->max_reject_ratio, c->rejected, c->rows_read))
-		return true;
-	log_error("%s: %llu of %llu rows rejected, more than the maximum reject ratio %s; "
-			  "rejects kept in '%s/rejects.csv'",
-			  what, (unsigned long long) c->rejected, (unsigned long long) c->rows_read,
-			  s->max_reject_ratio.text, kept);
-	return false;
-}
-
 static void
-log_backfill(const struct settings *s, const char *status, enum payrun_exit rc, double wall,
-			 const char *note)
+log_backfill(const struct settings *s, enum payrun_exit rc, double t0, const char *note)
 {
 	json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "backfill", "period", "-",
-						  "status", status, "exit", (int) rc, "wall_s", wall, "note", note);
+						  "status", rc == PAYRUN_EXIT_OK ? "done" : "failed", "exit", (int) rc,
+						  "wall_s", clock_monotonic_s() - t0, "note", note);
 
 	(void) runlog_append(s->out_dir, e);
 	json_decref(e);
 }
 
-enum payrun_exit
-backfill_settle(const struct settings *s, const struct paths *files, const struct period *from,
-				const struct period *to)
-{
-	int64_t              span = from->end - from->start;
-	size_t               n;
-	struct aggregate    *aggs = NULL;
-	uint64_t            *in_period = NULL;
-	bool                *todo = NULL;
-	struct source_window win;
-	struct source_counts counts = { 0 };
-	struct source_file  *fi = NULL;
-	struct rejects_place rp;
-	size_t               settled = 0, already = 0, nodata = 0, pending = 0;
-	enum payrun_exit     rc = PAYRUN_EXIT_OK;
-	double               t0 = clock_monotonic_s();
-	char                 note[5000];
-	int                  out_fd;
+/* ---- settling a range of periods ---------------------------------------- */
 
+/* The periods of a range, and what became of each. */
+struct range
+{
+	struct period from;
+	struct period to;
+	int64_t       span;    /* seconds per period */
+	size_t        n;       /* periods */
+	bool         *todo;    /* owned: no version yet */
+	size_t        settled; /* by this backfill */
+	size_t        already; /* before it, or meanwhile by another run */
+	size_t        nodata;  /* without any row: not settled */
+	size_t        pending; /* to settle */
+};
+
+static void
+range_period(const struct range *r, size_t i, struct period *p)
+{
+	period_from_start(r->from.start + (int64_t) i * r->span, r->from.length, p);
+}
+
+/* Checks the range and finds the periods that have no version yet. */
+static enum payrun_exit
+range_init(struct range *r, const struct settings *s, const struct period *from,
+		   const struct period *to)
+{
+	memset(r, 0, sizeof(*r));
 	if (from->length != to->length || to->start < from->start)
 	{
 		log_error("--from %s and --to %s must be periods of the same length, in order", from->label,
 				  to->label);
 		return PAYRUN_EXIT_USAGE;
 	}
-	n = (size_t) ((to->start - from->start) / span) + 1;
-	if (n > BACKFILL_MAX_PERIODS)
+	r->from = *from;
+	r->to = *to;
+	r->span = from->end - from->start;
+	r->n = (size_t) ((to->start - from->start) / r->span) + 1;
+	if (r->n > BACKFILL_MAX_PERIODS)
 	{
-		log_error("%zu periods from %s to %s: more than %d in one backfill", n, from->label,
+		log_error("%zu periods from %s to %s: more than %d in one backfill", r->n, from->label,
 				  to->label, BACKFILL_MAX_PERIODS);
 		return PAYRUN_EXIT_USAGE;
 	}
@@ -151,131 +150,170 @@ backfill_settle(const struct settings *s, const struct paths *files, const struc
 		log_error("could not create output directory '%s': %s", s->out_dir, strerror(errno));
 		return PAYRUN_EXIT_INTERNAL;
 	}
-	out_fd = open(s->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (out_fd < 0)
-	{
-		log_error("could not open output directory '%s': %s", s->out_dir, strerror(errno));
-		return PAYRUN_EXIT_INTERNAL;
-	}
-	todo = mem_calloc(n, sizeof(bool));
-	for (size_t i = 0; i < n; i++)
+	r->todo = mem_calloc(r->n, sizeof(bool));
+	for (size_t i = 0; i < r->n; i++)
 	{
 		struct period p;
 		int           v;
 
-		period_from_start(from->start + (int64_t) i * span, from->length, &p);
-		v = publish_latest_version(out_fd, p.label);
-		todo[i] = (v == 0);
+		range_period(r, i, &p);
+		v = publish_latest_version_at(s->out_dir, p.label);
+		if (v < 0)
+		{
+			log_error("could not list '%s/%s': %s", s->out_dir, p.label, strerror(errno));
+			return PAYRUN_EXIT_INTERNAL;
+		}
+		r->todo[i] = v == 0;
 		if (v > 0)
-			already++;
+			r->already++;
 		else
-			pending++;
+			r->pending++;
 	}
-	close(out_fd);
-	if (pending == 0)
-	{
-		log_notice("nothing to do: all %zu periods from %s to %s are settled already", n,
-				   from->label, to->label);
-		free(todo);
-		return PAYRUN_EXIT_OK;
-	}
+	return PAYRUN_EXIT_OK;
+}
 
-	if (!open_rejects_place(&rp, s->out_dir))
+/* Settles each period of the range that has rows, in order, from its aggregate. */
+static enum payrun_exit
+settle_each(struct range *r, const struct settings *s, struct aggregate *aggs,
+			const uint64_t *in_period, const struct source_file *files, size_t nfiles,
+			const char *note)
+{
+	for (size_t i = 0; i < r->n; i++)
 	{
-		free(todo);
-		return PAYRUN_EXIT_INTERNAL;
+		struct settle_filled filled = {
+			.agg = &aggs[i], .files = files, .nfiles = nfiles, .note = note
+		};
+		struct settle_request req = { .filled = &filled,
+									  .print_report = log_enabled(LOG_LEVEL_INFO) };
+		enum payrun_exit      rc;
+
+		if (!r->todo[i])
+			continue;
+		range_period(r, i, &req.period);
+		if (in_period[i] == 0)
+		{
+			log_warning("no probe rows for period %s in these files: not settled",
+						req.period.label);
+			r->nodata++;
+			continue;
+		}
+		filled.counts.rows_read = filled.counts.in_period = in_period[i];
+		rc = settle_run(s, &req);
+		aggregate_release(&aggs[i]);
+		if (rc == PAYRUN_EXIT_CONFLICT)
+		{
+			log_notice("period %s was settled meanwhile by another run; skipped", req.period.label);
+			r->already++;
+		}
+		else if (rc != PAYRUN_EXIT_OK)
+		{
+			log_error("backfill stopped at period %s; the periods before it are published",
+					  req.period.label);
+			return rc;
+		}
+		else
+			r->settled++;
 	}
-	aggs = mem_calloc(n, sizeof(struct aggregate));
-	for (size_t i = 0; i < n; i++)
+	return PAYRUN_EXIT_OK;
+}
+
+/* Reads every file once into one aggregate per period, then settles them. */
+static enum payrun_exit
+read_and_settle(struct range *r, const struct settings *s, const struct paths *files,
+				struct rejects_place *rp)
+{
+	struct aggregate    *aggs = mem_calloc(r->n, sizeof(struct aggregate));
+	uint64_t            *in_period = mem_calloc(r->n, sizeof(uint64_t));
+	struct source_file  *fi = mem_calloc(files->count ? files->count : 1, sizeof(*fi));
+	struct source_window win = { .start = r->from.start,
+								 .span = r->span,
+								 .nperiods = r->n,
+								 .aggs = aggs,
+								 .in_period = in_period };
+	struct source_counts counts = { 0 };
+	enum payrun_exit     rc;
+	char                 note[5000];
+
+	for (size_t i = 0; i < r->n; i++)
 		aggregate_init(&aggs[i]);
-	in_period = mem_calloc(n, sizeof(uint64_t));
-	memset(&win, 0, sizeof(win));
-	win.start = from->start;
-	win.span = span;
-	win.nperiods = n;
-	win.aggs = aggs;
-	win.in_period = in_period;
-	fi = mem_calloc(files->count ? files->count : 1, sizeof(struct source_file));
-
-	log_notice(
-		"backfill: reading %zu file(s) once for %zu period(s) from %s to %s (%zu settled already)",
-		files->count, n, from->label, to->label, already);
 	rc = source_csv_read((const char *const *) files->items, files->count, &win, &s->limits,
-						 s->jobs, &rp.rejects, &counts, fi);
-	close_rejects_place(&rp);
+						 s->jobs, &rp->rejects, &counts, fi);
+	close_rejects_place(rp);
 	if (rc != PAYRUN_EXIT_OK)
-	{
 		log_error("backfill stopped; nothing published");
-		goto out;
-	}
-	if (!ratio_ok(s, &counts, "backfill", rp.dir))
+	else if (!source_reject_ratio_ok(&s->max_reject_ratio, &counts, "backfill", rp->file))
 	{
 		log_error("nothing published");
 		rc = PAYRUN_EXIT_DATA;
-		goto out;
 	}
-	snprintf(note, sizeof(note),
-			 "backfill of %zu file(s) for %s..%s: %llu rows read, %llu rejected%s%s%s",
-			 files->count, from->label, to->label, (unsigned long long) counts.rows_read,
-			 (unsigned long long) counts.rejected, counts.rejected ? " (kept in '" : "",
-			 counts.rejected ? rp.dir : "", counts.rejected ? "/rejects.csv')" : "");
-
-	for (size_t i = 0; i < n && rc == PAYRUN_EXIT_OK; i++)
+	else
 	{
-		struct settings      ps = *s;
-		struct source_counts pc = { 0 };
-		enum payrun_exit     prc;
-
-		if (!todo[i])
-			continue;
-		period_from_start(from->start + (int64_t) i * span, from->length, &ps.period);
-		if (in_period[i] == 0)
-		{
-			log_warning("no probe rows for period %s in these files: not settled", ps.period.label);
-			nodata++;
-			continue;
-		}
-		pc.rows_read = pc.in_period = in_period[i];
-		prc = settle_aggregate(&ps, &aggs[i], &pc, fi, files->count, note);
-		aggregate_release(&aggs[i]);
-		if (prc == PAYRUN_EXIT_CONFLICT)
-		{
-			log_notice("period %s was settled meanwhile by another run; skipped", ps.period.label);
-			already++;
-		}
-		else if (prc != PAYRUN_EXIT_OK)
-		{
-			log_error("backfill stopped at period %s; the periods before it are published",
-					  ps.period.label);
-			rc = prc;
-		}
-		else
-			settled++;
+		snprintf(note, sizeof(note),
+				 "backfill of %zu file(s) for %s..%s: %llu rows read, %llu rejected%s%s%s",
+				 files->count, r->from.label, r->to.label, (unsigned long long) counts.rows_read,
+				 (unsigned long long) counts.rejected, counts.rejected ? " (kept in '" : "",
+				 counts.rejected ? rp->file : "", counts.rejected ? "')" : "");
+		rc = settle_each(r, s, aggs, in_period, fi, files->count, note);
 	}
-	log_notice("backfill: %zu period(s) settled, %zu already settled, %zu without data%s", settled,
-			   already, nodata,
-			   nodata ? " (not settled: check that the exports are complete)" : "");
-	if (rc == PAYRUN_EXIT_OK && nodata > 0)
-		rc = PAYRUN_EXIT_DATA;
-
-out:
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
-			 from->label, to->label, settled, already, nodata);
-	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, clock_monotonic_s() - t0, msg);
-}
-	for (size_t i = 0; aggs && i < n; i++)
+	for (size_t i = 0; i < r->n; i++)
 		aggregate_release(&aggs[i]);
 	free(aggs);
 	free(in_period);
-	free(todo);
 	free(fi);
 	return rc;
 }
 
+static enum payrun_exit
+backfill_settle(const struct settings *s, const struct paths *files, const struct period *from,
+				const struct period *to)
+{
+	struct range         r;
+	struct rejects_place rp;
+	enum payrun_exit     rc;
+	double               t0 = clock_monotonic_s();
+	char                 msg[256];
+
+	rc = range_init(&r, s, from, to);
+	if (rc != PAYRUN_EXIT_OK || r.pending == 0)
+	{
+		if (rc == PAYRUN_EXIT_OK)
+			log_notice("nothing to do: all %zu periods from %s to %s are settled already", r.n,
+					   from->label, to->label);
+		free(r.todo);
+		return rc;
+	}
+	if (!open_rejects_place(&rp, s->out_dir))
+	{
+		free(r.todo);
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	log_notice("backfill: reading %zu file(s) once for %zu period(s) from %s to %s (%zu settled "
+			   "already)",
+			   files->count, r.n, from->label, to->label, r.already);
+	rc = read_and_settle(&r, s, files, &rp);
+	if (rc == PAYRUN_EXIT_OK)
+		log_notice("backfill: %zu period(s) settled, %zu already settled, %zu without data%s",
+				   r.settled, r.already, r.nodata,
+				   r.nodata ? " (not settled: check that the exports are complete)" : "");
+	if (rc == PAYRUN_EXIT_OK && r.nodata > 0)
+		rc = PAYRUN_EXIT_DATA;
+	snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
+			 from->label, to->label, r.settled, r.already, r.nodata);
+	log_backfill(s, rc, t0, msg);
+	free(r.todo);
+	return rc;
+}
+
 /* ---- loading into probe_results ----------------------------------------- */
+
+/* What loading files did; a row read is loaded, skipped or rejected. */
+struct load_counts
+{
+	uint64_t rows_read;
+	uint64_t loaded;   /* inserted into probe_results */
+	uint64_t skipped;  /* valid, but its id was present already */
+	uint64_t rejected; /* invalid, kept in rejects.csv */
+};
 
 struct loader
 {
@@ -371,34 +409,84 @@ on_loaded(void *arg, int ncols, const char *const *v, const int *len)
 	return true;
 }
 
-static bool
-on_count(void *arg, int ncols, const char *const *v, const int *len)
+/*
+ * Inside the file's transaction: COPYs its valid rows into the staging
+ * table.  *c counts what was read; in_period is every valid row (a load
+ * has no period).
+ */
+static enum payrun_exit
+stage_file(struct db *db, const struct settings *s, const char *path, struct rejects_place *rp,
+		   struct source_counts *c)
 {
-	(void) len;
-	if (ncols == 1 && v[0])
-		*(uint64_t *) arg = strtoull(v[0], NULL, 10);
-	return true;
+	struct loader        ld;
+	struct source_window win = { .row_fn = copy_row, .row_arg = &ld };
+	struct source_file   sf;
+	enum payrun_exit     rc;
+
+	if (!db_begin(db, "load file", NULL) ||
+		!db_exec(db, "load file", "backfill_staging", sql_backfill_staging) ||
+		!db_copy_begin(db, "load file", "backfill_copy", sql_backfill_copy))
+		return PAYRUN_EXIT_DB;
+	db_copy_init(&ld.copy, db, "load file");
+	ld.w = db_copy_csvout(&ld.copy);
+	rc = source_csv_read_file(path, &win, &s->limits, &rp->rejects, c, &sf);
+	if (rc == PAYRUN_EXIT_OK && !db_copy_flush(&ld.copy))
+		rc = PAYRUN_EXIT_DB;
+	db_copy_release(&ld.copy);
+	if (rc != PAYRUN_EXIT_OK)
+	{
+		(void) db_copy_end(db, "load file", "backfill_copy");
+		return rc;
+	}
+	if (!db_copy_end(db, "load file", "backfill_copy"))
+		return PAYRUN_EXIT_DB;
+	if (!source_reject_ratio_ok(&s->max_reject_ratio, c, path, rp->file))
+		return PAYRUN_EXIT_DATA;
+	return PAYRUN_EXIT_OK;
+}
+
+/* Moves the staged rows into probe_results, records the file, commits. */
+static bool
+insert_and_record(struct db *db, const char *path, const char *sha, uint64_t bytes,
+				  const struct source_counts *c, struct load_counts *lc)
+{
+	struct db_value inserted = { .type = DB_VALUE_U64 };
+	struct db_value id = { .type = DB_VALUE_TEXT };
+	char            nums[5][24];
+	const char     *params[7] = { sha, path, nums[0], nums[1], nums[2], nums[3], nums[4] };
+
+	if (!db_query_value(db, "load file", "backfill_insert", sql_backfill_insert, 0, NULL,
+						&inserted) ||
+		!inserted.found)
+		return false;
+	lc->rows_read = c->rows_read;
+	lc->loaded = inserted.u64;
+	lc->skipped = c->in_period - inserted.u64;
+	lc->rejected = c->rejected;
+	snprintf(nums[0], sizeof(nums[0]), "%llu", (unsigned long long) bytes);
+	snprintf(nums[1], sizeof(nums[1]), "%llu", (unsigned long long) lc->rows_read);
+	snprintf(nums[2], sizeof(nums[2]), "%llu", (unsigned long long) lc->loaded);
+	snprintf(nums[3], sizeof(nums[3]), "%llu", (unsigned long long) lc->skipped);
+	snprintf(nums[4], sizeof(nums[4]), "%llu", (unsigned long long) lc->rejected);
+	return db_query_value(db, "load file", "backfill_record", sql_backfill_record, 7, params,
+						  &id) &&
+		   db_commit(db, "load file");
 }
 
 /* Loads one file in one transaction; skips it if loaded before. */
 static enum payrun_exit
 load_file(struct db *db, const struct settings *s, const char *path, struct rejects_place *rp,
-		  struct source_counts *total, bool *skipped)
+		  struct load_counts *lc, bool *skipped)
 {
 	char                 sha[SHA256_HEX_LEN];
 	uint64_t             bytes;
 	const char          *p1[1] = { sha };
 	struct loaded_before lb = { 0 };
-	struct loader        ld;
-	struct source_window win;
 	struct source_counts c = { 0 };
-	struct source_file   sf;
-	uint64_t             loaded = 0;
 	enum payrun_exit     rc;
-	char                 nums[5][24];
-	const char          *params[7];
 
 	*skipped = false;
+	memset(lc, 0, sizeof(*lc));
 	if (!file_digest(path, sha, &bytes))
 		return PAYRUN_EXIT_DATA;
 	if (!db_query(db, "check file", "backfill_file_loaded", sql_backfill_file_loaded, 1, p1,
@@ -411,74 +499,49 @@ load_file(struct db *db, const struct settings *s, const char *path, struct reje
 		*skipped = true;
 		return PAYRUN_EXIT_OK;
 	}
-	if (!db_exec(db, "load file", "BEGIN", "BEGIN") ||
-		!db_exec(db, "load file", "backfill_staging", sql_backfill_staging) ||
-		!db_copy_begin(db, "load file", "backfill_copy", sql_backfill_copy))
-		goto db_fail;
-
-	db_copy_init(&ld.copy, db, "load file");
-	ld.w = db_copy_csvout(&ld.copy);
-	memset(&win, 0, sizeof(win));
-	win.row_fn = copy_row;
-	win.row_arg = &ld;
-	rc = source_csv_read_file(path, &win, &s->limits, &rp->rejects, &c, &sf);
-	if (rc == PAYRUN_EXIT_OK && !db_copy_flush(&ld.copy))
+	rc = stage_file(db, s, path, rp, &c);
+	if (rc == PAYRUN_EXIT_OK && !insert_and_record(db, path, sha, bytes, &c, lc))
 		rc = PAYRUN_EXIT_DB;
-	db_copy_release(&ld.copy);
 	if (rc != PAYRUN_EXIT_OK)
 	{
-		(void) db_copy_end(db, "load file", "backfill_copy");
-		(void) db_exec(db, "load file", "ROLLBACK", "ROLLBACK");
+		db_rollback(db, "load file");
 		log_error("'%s' not loaded (rolled back)", path);
 		return rc;
 	}
-	if (!db_copy_end(db, "load file", "backfill_copy"))
-		goto db_fail;
-	if (!ratio_ok(s, &c, path, rp->dir))
-	{
-		(void) db_exec(db, "load file", "ROLLBACK", "ROLLBACK");
-		log_error("'%s' not loaded (rolled back)", path);
-		return PAYRUN_EXIT_DATA;
-	}
-	if (!db_query(db, "load file", "backfill_insert", sql_backfill_insert, 0, NULL, on_count,
-				  &loaded, NULL))
-		goto db_fail;
-	snprintf(nums[0], sizeof(nums[0]), "%llu", (unsigned long long) bytes);
-	snprintf(nums[1], sizeof(nums[1]), "%llu", (unsigned long long) c.rows_read);
-	snprintf(nums[2], sizeof(nums[2]), "%llu", (unsigned long long) loaded);
-	snprintf(nums[3], sizeof(nums[3]), "%llu", (unsigned long long) (c.in_period - loaded));
-	snprintf(nums[4], sizeof(nums[4]), "%llu", (unsigned long long) c.rejected);
-	params[0] = sha;
-	params[1] = path;
-	for (int i = 0; i < 5; i++)
-		params[2 + i] = nums[i];
-	if (!db_query(db, "load file", "backfill_record", sql_backfill_record, 7, params, on_count,
-				  &(uint64_t){ 0 }, NULL) ||
-		!db_exec(db, "load file", "COMMIT", "COMMIT"))
-		goto db_fail;
-	log_notice("loaded '%s': %llu rows read, %llu loaded, %llu skipped (ids already present), %llu "
-			   "rejected",
-			   path, (unsigned long long) c.rows_read, (unsigned long long) loaded,
-			   (unsigned long long) (c.in_period - loaded), (unsigned long long) c.rejected);
-	total->rows_read += c.rows_read;
-	total->in_period += loaded;
-	total->out_of_period += c.in_period - loaded;
-	total->rejected += c.rejected;
+	log_notice("loaded '%s': %llu rows read, %llu loaded, %llu skipped (ids already present), "
+			   "%llu rejected",
+			   path, (unsigned long long) lc->rows_read, (unsigned long long) lc->loaded,
+			   (unsigned long long) lc->skipped, (unsigned long long) lc->rejected);
 	return PAYRUN_EXIT_OK;
-
-db_fail:
-	if (db_connected(db))
-		(void) db_exec(db, "load file", "ROLLBACK", "ROLLBACK");
-	log_error("'%s' not loaded (rolled back)", path);
-	return PAYRUN_EXIT_DB;
 }
 
-enum payrun_exit
+static uint64_t
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t) st.st_size : 0;
+}
+
+/* progress belongs on a terminal; in a log it is detail */
+static void
+load_progress(size_t done, size_t count, uint64_t rows, uint64_t bytes_done, uint64_t bytes_all,
+			  double t0)
+{
+	double el = clock_monotonic_s() - t0;
+	double eta = bytes_done > 0 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done : 0;
+
+	log_msg(isatty(STDERR_FILENO) ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO,
+			"backfill: %zu/%zu files, %.0f rows/s, ETA %.0f s", done, count,
+			el > 0 ? (double) rows / el : 0.0, eta);
+}
+
+static enum payrun_exit
 backfill_load(const struct settings *s, const struct paths *files)
 {
 	struct db            db;
 	struct rejects_place rp;
-	struct source_counts total = { 0 };
+	struct load_counts   total = { 0 };
 	size_t               loaded = 0, skipped = 0;
 	enum payrun_exit     rc = PAYRUN_EXIT_OK;
 	double               t0 = clock_monotonic_s();
@@ -486,12 +549,7 @@ backfill_load(const struct settings *s, const struct paths *files)
 	char                 msg[256];
 
 	for (size_t i = 0; i < files->count; i++)
-	{
-		struct stat st;
-
-		if (stat(files->items[i], &st) == 0)
-			bytes_all += (uint64_t) st.st_size;
-	}
+		bytes_all += file_size(files->items[i]);
 	if (!db_connect(&db, s->db_conninfo, "payrun backfill"))
 		return PAYRUN_EXIT_DB;
 	/* a timestamp without a zone means UTC, as in settle */
@@ -507,39 +565,52 @@ backfill_load(const struct settings *s, const struct paths *files)
 	}
 	for (size_t i = 0; i < files->count && rc == PAYRUN_EXIT_OK; i++)
 	{
-		bool        was_skipped;
-		struct stat st;
+		struct load_counts lc;
+		bool               was_skipped;
 
-		rc = load_file(&db, s, files->items[i], &rp, &total, &was_skipped);
-		if (was_skipped)
-			skipped++;
-		else if (rc == PAYRUN_EXIT_OK)
-			loaded++;
-		if (stat(files->items[i], &st) == 0)
-			bytes_done += (uint64_t) st.st_size;
+		rc = load_file(&db, s, files->items[i], &rp, &lc, &was_skipped);
+		skipped += was_skipped;
+		loaded += !was_skipped && rc == PAYRUN_EXIT_OK;
+		total.rows_read += lc.rows_read;
+		total.loaded += lc.loaded;
+		total.skipped += lc.skipped;
+		total.rejected += lc.rejected;
+		bytes_done += file_size(files->items[i]);
 		if (files->count > 1 && rc == PAYRUN_EXIT_OK)
-		{
-			double el = clock_monotonic_s() - t0;
-			double eta = bytes_done > 0
-							 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done
-							 : 0;
-
-			/* progress belongs on a terminal; in a log it is detail */
-			log_msg(isatty(STDERR_FILENO) ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO,
-					"backfill: %zu/%zu files, %.0f rows/s, ETA %.0f s", i + 1, files->count,
-					el > 0 ? (double) total.rows_read / el : 0.0, eta);
-		}
+			load_progress(i + 1, files->count, total.rows_read, bytes_done, bytes_all, t0);
 	}
 	close_rejects_place(&rp);
 	db_close(&db);
 	snprintf(msg, sizeof(msg),
 			 "into-db: %zu file(s) loaded, %zu already loaded; %llu rows loaded, %llu skipped, "
 			 "%llu rejected",
-			 loaded, skipped, (unsigned long long) total.in_period,
-			 (unsigned long long) total.out_of_period, (unsigned long long) total.rejected);
+			 loaded, skipped, (unsigned long long) total.loaded, (unsigned long long) total.skipped,
+			 (unsigned long long) total.rejected);
 	log_notice("backfill %s", msg);
 	if (total.rejected > 0)
-		log_warning("rejected rows are kept in '%s/rejects.csv'", rp.dir);
-	log_backfill(s, rc == PAYRUN_EXIT_OK ? "done" : "failed", rc, clock_monotonic_s() - t0, msg);
+		log_warning("rejected rows are kept in '%s'", rp.file);
+	log_backfill(s, rc, t0, msg);
+	return rc;
+}
+
+enum payrun_exit
+backfill_run(const struct settings *s, const struct backfill_request *req)
+{
+	struct paths     files;
+	enum payrun_exit rc;
+
+	if (!paths_expand(&files, req->patterns, req->npatterns, false))
+		return PAYRUN_EXIT_DATA;
+	if (req->dry_run)
+	{
+		for (size_t i = 0; i < files.count; i++)
+			printf("would read %s\n", files.items[i]);
+		rc = PAYRUN_EXIT_OK;
+	}
+	else if (req->into_db)
+		rc = backfill_load(s, &files);
+	else
+		rc = backfill_settle(s, &files, &req->from, &req->to);
+	paths_release(&files);
 	return rc;
 }

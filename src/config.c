@@ -1,11 +1,10 @@
 /*
- * config.c: config file and option validation (see config.h).
+ * config.c: config files and option validation (see config.h).
  */
 #include <confuse.h>
-#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stddef.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,150 +14,11 @@
 #include "payrun/config.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/pools.h"
 #include "payrun/publish.h"
 #include "payrun/source_csv.h"
 #include "payrun/banned.h"
-
-void
-config_set(char **slot, const char *value)
-{
-	free(*slot);
-	*slot = mem_strdup(value);
-}
-
-void
-config_add_input(struct config_values *v, const char *path)
-{
-	v->inputs = mem_realloc_array(v->inputs, v->ninputs + 1, sizeof(char *));
-	v->inputs[v->ninputs++] = mem_strdup(path);
-}
-
-bool
-config_inherit(struct config_values *v, const char *manifest_path)
-{
-	static const struct
-	{
-		const char *key; /* in manifest.json "settings" */
-		size_t      offset;
-	} keys[] = {
-		{ "penalty_factor", offsetof(struct config_values, penalty_factor) },
-		{ "default_pool", offsetof(struct config_values, default_pool) },
-		{ "pools", offsetof(struct config_values, pools) },
-		{ "max_reject_ratio", offsetof(struct config_values, max_reject_ratio) },
-	};
-	json_error_t err;
-	json_t      *m = json_load_file(manifest_path, 0, &err);
-	json_t      *settings = m ? json_object_get(m, "settings") : NULL;
-
-	if (!json_is_object(settings))
-	{
-		log_error("could not read the settings of the previous version from '%s': %s",
-				  manifest_path, m ? "no settings object" : err.text);
-		json_decref(m);
-		return false;
-	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-	{
-		char      **slot = (char **) (void *) ((char *) v + keys[i].offset);
-		json_t     *j = json_object_get(settings, keys[i].key);
-		char        num[32];
-		const char *val = NULL;
-
-		if (*slot != NULL || j == NULL || json_is_null(j))
-			continue;
-		if (json_is_string(j))
-			val = json_string_value(j);
-		else if (json_is_integer(j))
-		{
-			snprintf(num, sizeof(num), "%lld", (long long) json_integer_value(j));
-			val = num;
-		}
-		if (val == NULL)
-			continue;
-		*slot = mem_strdup(val);
-		log_notice("rerun: %s %s, as in the previous version (give it to change it)", keys[i].key,
-				   val);
-	}
-	json_decref(m);
-	return true;
-}
-
-bool
-config_inherit_latest(struct config_values *v)
-{
-	char path[4200];
-	int  fd;
-	int  latest;
-
-	if (v->out == NULL || v->period == NULL)
-		return true;
-	fd = open(v->out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	latest = publish_latest_version(fd, v->period);
-	close(fd);
-	if (latest < 1)
-		return true;
-	snprintf(path, sizeof(path), "%s/%s/v%d/manifest.json", v->out, v->period, latest);
-	return config_inherit(v, path);
-}
-
-bool
-config_set_option(struct config_values *v, const char *name, const char *value)
-{
-	static const struct
-	{
-		const char *name;
-		size_t      offset;
-	} slots[] = {
-		{ "period", offsetof(struct config_values, period) },
-		{ "period-length", offsetof(struct config_values, period_length) },
-		{ "source", offsetof(struct config_values, source) },
-		{ "pools", offsetof(struct config_values, pools) },
-		{ "default-pool", offsetof(struct config_values, default_pool) },
-		{ "penalty-factor", offsetof(struct config_values, penalty_factor) },
-		{ "max-reject-ratio", offsetof(struct config_values, max_reject_ratio) },
-		{ "max-inflate-ratio", offsetof(struct config_values, max_inflate_ratio) },
-		{ "jobs", offsetof(struct config_values, jobs) },
-		{ "out", offsetof(struct config_values, out) },
-	};
-
-	if (strcmp(name, "input") == 0)
-	{
-		config_add_input(v, value);
-		return true;
-	}
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-	{
-		if (strcmp(name, slots[i].name) == 0)
-		{
-			config_set((char **) (void *) ((char *) v + slots[i].offset), value);
-			return true;
-		}
-	}
-	return false;
-}
-
-void
-config_release(struct config_values *v)
-{
-	for (size_t i = 0; i < v->ninputs; i++)
-		free(v->inputs[i]);
-	free(v->inputs);
-	free(v->period);
-	free(v->period_length);
-	free(v->source);
-	free(v->db);
-	free(v->pools);
-	free(v->default_pool);
-	free(v->penalty_factor);
-	free(v->max_reject_ratio);
-	free(v->max_inflate_ratio);
-	free(v->jobs);
-	free(v->out);
-	memset(v, 0, sizeof(*v));
-}
 
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
@@ -181,144 +41,155 @@ confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 		log_error("config: %s", msg);
 }
 
-static void
-fill(char **slot, cfg_t *cfg, const char *key)
-{
-	const char *v = cfg_getstr(cfg, key);
-
-	if (*slot == NULL && v != NULL)
-		*slot = mem_strdup(v);
-}
-
 bool
-config_load(struct config_values *v, const char *path, bool explicit)
+config_parse_file(struct config_values *v, const char *path, unsigned files, const char *what)
 {
-	cfg_opt_t opts[] = { CONFIG_SETTLE_OPTS, CFG_END() };
-	cfg_t    *cfg;
-	int       rc;
+	cfg_opt_t *opts = options_cfg_table(files);
+	cfg_t     *cfg = cfg_init(opts, CFGF_NONE);
+	int        rc;
 
-	if (!explicit && access(path, F_OK) != 0)
-		return true;
-	cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg == NULL)
 	{
 		log_error("could not initialise the config parser");
+		free(opts);
 		return false;
 	}
 	config_set_error_function(cfg);
 	rc = cfg_parse(cfg, path);
 	if (rc == CFG_FILE_ERROR)
-	{
-		log_error("could not read config file '%s': %s", path, strerror(errno));
-		cfg_free(cfg);
-		return false;
-	}
-	if (rc != CFG_SUCCESS)
-	{
-		log_error("invalid config file '%s'", path);
-		cfg_free(cfg);
-		return false;
-	}
-	config_fill(v, cfg);
+		log_error("could not read %s '%s': %s", what, path, strerror(errno));
+	else if (rc != CFG_SUCCESS)
+		log_error("invalid %s '%s'", what, path);
+	else
+		options_fill_from_cfg(v, cfg, files);
 	cfg_free(cfg);
-	return true;
+	free(opts);
+	return rc == CFG_SUCCESS;
 }
 
 bool
-config_load_chosen(struct config_values *v, const char *path, bool no_config)
+config_load(struct config_values *v, const char *path, bool explicit)
+{
+	if (!explicit && access(path, F_OK) != 0)
+		return true;
+	return config_parse_file(v, path, OPT_IN_CONFIG, "config file");
+}
+
+bool
+config_load_chosen(struct config_values *v)
 {
 	const char *env = getenv(CONFIG_ENV);
 
-	if (no_config)
+	if (options_flag(v, OPTION_NO_CONFIG))
 		return true;
-	if (path != NULL)
-		return config_load(v, path, true);
+	if (v->config != NULL)
+		return config_load(v, v->config, true);
 	if (env != NULL)
 		return env[0] == '\0' || config_load(v, env, true);
 	return config_load(v, CONFIG_DEFAULT_PATH, false);
 }
 
-void
-config_fill(struct config_values *v, struct cfg_t *cfg)
+bool
+config_inherit(struct config_values *v, const char *manifest_path)
 {
-	fill(&v->period, cfg, "period");
-	fill(&v->period_length, cfg, "period_length");
-	fill(&v->source, cfg, "source");
-	fill(&v->db, cfg, "db");
-	fill(&v->pools, cfg, "pools");
-	fill(&v->default_pool, cfg, "default_pool");
-	fill(&v->penalty_factor, cfg, "penalty_factor");
-	fill(&v->max_reject_ratio, cfg, "max_reject_ratio");
-	fill(&v->max_inflate_ratio, cfg, "max_inflate_ratio");
-	fill(&v->jobs, cfg, "jobs");
-	fill(&v->out, cfg, "out");
-	/* inputs given on the command line replace the file's list */
-	if (v->ninputs == 0)
+	/* the payout settings a manifest records, by their key in "settings" */
+	static const enum option_id inherited[] = { OPTION_PENALTY_FACTOR, OPTION_DEFAULT_POOL,
+												OPTION_POOLS, OPTION_MAX_REJECT_RATIO };
+	json_error_t                err;
+	json_t                     *m = json_load_file(manifest_path, 0, &err);
+	json_t                     *settings = m ? json_object_get(m, "settings") : NULL;
+
+	if (!json_is_object(settings))
 	{
-		for (unsigned int i = 0; i < cfg_size(cfg, "input"); i++)
-			config_add_input(v, cfg_getnstr(cfg, "input", i));
+		log_error("could not read the settings of the previous version from '%s': %s",
+				  manifest_path, m ? "no settings object" : err.text);
+		json_decref(m);
+		return false;
 	}
-}
+	for (size_t i = 0; i < sizeof(inherited) / sizeof(inherited[0]); i++)
+	{
+		const char *key = options_def(inherited[i])->key;
+		json_t     *j = json_object_get(settings, key);
+		char        num[32];
+		const char *val = NULL;
 
-static bool
-parse_u64(const char *s, uint64_t *out)
-{
-	char              *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
+		if (options_get(v, inherited[i]) != NULL || j == NULL || json_is_null(j))
+			continue;
+		if (json_is_string(j))
+			val = json_string_value(j);
+		else if (json_is_integer(j))
+		{
+			snprintf(num, sizeof(num), "%lld", (long long) json_integer_value(j));
+			val = num;
+		}
+		if (val == NULL)
+			continue;
+		options_set(v, inherited[i], val);
+		log_notice("rerun: %s %s, as in the previous version (give it to change it)", key, val);
+	}
+	json_decref(m);
 	return true;
 }
 
 bool
-config_to_settings(const struct config_values *v, struct settings *s, unsigned need)
+config_inherit_latest(struct config_values *v)
+{
+	char path[4200];
+	int  latest;
+
+	if (v->out == NULL || v->period == NULL)
+		return true;
+	latest = publish_latest_version_at(v->out, v->period);
+	if (latest < 1)
+		return true;
+	snprintf(path, sizeof(path), "%s/%s/v%d/manifest.json", v->out, v->period, latest);
+	return config_inherit(v, path);
+}
+
+bool
+config_to_period(const struct config_values *v, bool required, struct period *p)
 {
 	enum period_length length = PERIOD_LENGTH_UNSET;
 	char               err[256];
 
-	memset(s, 0, sizeof(*s));
-	if (v->period == NULL && (need & CONFIG_NEED_PERIOD))
-	{
-		log_error("--period is required");
-		return false;
-	}
+	memset(p, 0, sizeof(*p));
 	if (v->period_length && !period_length_parse(v->period_length, &length))
 	{
 		log_error("invalid period length '%s' (want 1d or 1h)", v->period_length);
 		return false;
 	}
-	s->period.length = length ? length : PERIOD_LENGTH_DAY;
-	if (v->period && !period_parse(v->period, length, &s->period, err, sizeof(err)))
+	p->length = length ? length : PERIOD_LENGTH_DAY;
+	if (v->period == NULL)
+	{
+		if (required)
+			log_error("--period is required");
+		return !required;
+	}
+	if (!period_parse(v->period, length, p, err, sizeof(err)))
 	{
 		log_error("%s", err);
 		return false;
 	}
-	if (v->source == NULL || strcmp(v->source, "csv") == 0)
-		s->source = SOURCE_CSV;
-	else if (strcmp(v->source, "pg") == 0)
-		s->source = SOURCE_PG;
-	else
+	return true;
+}
+
+/* Which options may be combined: source, inputs, db and out. */
+static bool
+check_sources(const struct config_values *v, unsigned command, enum settings_source source)
+{
+	if (source == SOURCE_CSV && v->input.count == 0)
 	{
-		log_error("invalid source '%s' (want csv or pg)", v->source);
+		log_error(command == OPT_BACKFILL ? "at least one --input is required"
+										  : "at least one --input is required (or --source pg)");
 		return false;
 	}
-	if (s->source == SOURCE_CSV && v->ninputs == 0 && (need & CONFIG_NEED_SOURCE))
-	{
-		log_error("at least one --input is required (or --source pg)");
-		return false;
-	}
-	if (s->source == SOURCE_PG && v->ninputs > 0)
+	if (source == SOURCE_PG && v->input.count > 0)
 	{
 		log_error("--input does not go with --source pg: probes are read from the database");
 		return false;
 	}
-	if (s->source == SOURCE_CSV && v->db)
+	/* a backfill's db is where it loads, not a probe source */
+	if (source == SOURCE_CSV && v->db && command != OPT_BACKFILL)
 	{
 		log_error("--db goes with --source pg");
 		return false;
@@ -328,51 +199,152 @@ config_to_settings(const struct config_values *v, struct settings *s, unsigned n
 		log_error("--out is required");
 		return false;
 	}
-	if (v->default_pool &&
-		!pools_parse_amount(v->default_pool, strlen(v->default_pool), &s->default_pool))
-	{
-		log_error("invalid default pool '%s' (want an integer 0..9223372036854775807)",
-				  v->default_pool);
-		return false;
-	}
-	if (!payout_keep_parse(v->penalty_factor ? v->penalty_factor : "0.5", &s->keep))
-	{
-		log_error(
-			"invalid penalty factor '%s' (want a decimal in [0, 1], at most 6 fractional digits)",
-			v->penalty_factor);
-		return false;
-	}
-	if (!settings_ratio_parse(v->max_reject_ratio ? v->max_reject_ratio : "0.001",
-							  &s->max_reject_ratio))
-	{
-		log_error("invalid max reject ratio '%s' (want a decimal in [0, 1])", v->max_reject_ratio);
-		return false;
-	}
-	s->limits.max_inflate_ratio = 1000;
-	if (v->max_inflate_ratio && !parse_u64(v->max_inflate_ratio, &s->limits.max_inflate_ratio))
-	{
-		log_error("invalid max inflate ratio '%s' (want a whole number, 0 for no limit)",
-				  v->max_inflate_ratio);
-		return false;
-	}
-	if (v->jobs)
-	{
-		uint64_t jobs;
+	return true;
+}
 
-		if (!parse_u64(v->jobs, &jobs) || jobs < 1 || jobs > SOURCE_CSV_MAX_JOBS)
-		{
-			log_error("invalid jobs '%s' (want a whole number from 1 to %d)", v->jobs,
-					  SOURCE_CSV_MAX_JOBS);
-			return false;
-		}
-		s->jobs = (unsigned) jobs;
+/* The numbers of the policy; logs the first bad one. */
+static bool
+parse_numbers(const struct config_values *v, struct settings *s)
+{
+	const char *pool = options_get_or_default(v, OPTION_DEFAULT_POOL);
+	const char *penalty = options_get_or_default(v, OPTION_PENALTY_FACTOR);
+	const char *ratio = options_get_or_default(v, OPTION_MAX_REJECT_RATIO);
+	const char *inflate = options_get_or_default(v, OPTION_MAX_INFLATE_RATIO);
+	uint64_t    jobs;
+
+	if (!pools_parse_amount(pool, strlen(pool), &s->default_pool))
+	{
+		log_error("invalid default pool '%s' (want an integer 0..9223372036854775807)", pool);
+		return false;
 	}
-	s->inputs = mem_calloc(v->ninputs, sizeof(char *));
-	for (size_t i = 0; i < v->ninputs; i++)
-		s->inputs[i] = mem_strdup(v->inputs[i]);
-	s->ninputs = v->ninputs;
+	if (!payout_keep_parse(penalty, &s->keep))
+	{
+		log_error("invalid penalty factor '%s' (want a decimal in [0, 1], at most 6 fractional "
+				  "digits)",
+				  penalty);
+		return false;
+	}
+	if (!settings_ratio_parse(ratio, &s->max_reject_ratio))
+	{
+		log_error("invalid max reject ratio '%s' (want a decimal in [0, 1])", ratio);
+		return false;
+	}
+	if (!numparse_u64(inflate, strlen(inflate), 0, UINT64_MAX, &s->limits.max_inflate_ratio))
+	{
+		log_error("invalid max inflate ratio '%s' (want a whole number, 0 for no limit)", inflate);
+		return false;
+	}
+	if (v->jobs && !numparse_u64(v->jobs, strlen(v->jobs), 1, SOURCE_CSV_MAX_JOBS, &jobs))
+	{
+		log_error("invalid jobs '%s' (want a whole number from 1 to %d)", v->jobs,
+				  SOURCE_CSV_MAX_JOBS);
+		return false;
+	}
+	s->jobs = v->jobs ? (unsigned) jobs : 0;
+	return true;
+}
+
+bool
+config_to_settings(const struct config_values *v, unsigned command, struct settings *s)
+{
+	/* a backfill reads files whatever the probe source of settles is */
+	const char *source = command == OPT_BACKFILL ? "csv" : options_get_or_default(v, OPTION_SOURCE);
+
+	memset(s, 0, sizeof(*s));
+	if (v->period_length && !period_length_parse(v->period_length, &s->period_length))
+	{
+		log_error("invalid period length '%s' (want 1d or 1h)", v->period_length);
+		return false;
+	}
+	if (strcmp(source, "csv") == 0)
+		s->source = SOURCE_CSV;
+	else if (strcmp(source, "pg") == 0)
+		s->source = SOURCE_PG;
+	else
+	{
+		log_error("invalid source '%s' (want csv or pg)", source);
+		return false;
+	}
+	if (!check_sources(v, command, s->source) || !parse_numbers(v, s))
+		return false;
 	s->pools_path = v->pools ? mem_strdup(v->pools) : NULL;
 	s->out_dir = mem_strdup(v->out);
 	s->db_conninfo = v->db ? mem_strdup(v->db) : NULL;
+	return true;
+}
+
+bool
+config_to_settle(const struct config_values *v, bool rerun, struct settings *s,
+				 struct settle_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	if (!config_to_settings(v, rerun ? OPT_RERUN : OPT_SETTLE, s))
+		return false;
+	if (!config_to_period(v, true, &req->period))
+	{
+		settings_release(s);
+		return false;
+	}
+	if (rerun && (v->reason == NULL || v->reason[0] == '\0'))
+	{
+		log_error("a rerun needs --reason TEXT (a job: reason): why the period is recomputed");
+		settings_release(s);
+		return false;
+	}
+	req->inputs = (const char *const *) v->input.items;
+	req->ninputs = v->input.count;
+	req->rerun = rerun;
+	req->reason = v->reason;
+	req->dry_run = options_flag(v, OPTION_DRY_RUN);
+	req->print_report = log_enabled(LOG_LEVEL_NOTICE) && !req->dry_run;
+	return true;
+}
+
+/* --from and --to, of the same length (hours when period_length says so). */
+static bool
+backfill_range(const struct config_values *v, const struct settings *s,
+			   struct backfill_request *req)
+{
+	enum period_length length = s->period_length == PERIOD_LENGTH_HOUR ? PERIOD_LENGTH_HOUR
+																	   : PERIOD_LENGTH_UNSET;
+	char               err[256];
+
+	if (v->from == NULL || v->to == NULL)
+	{
+		log_error("a backfill that settles needs --from and --to (job files: from, to), or "
+				  "--into-db (into_db = true)");
+		return false;
+	}
+	if (!period_parse(v->from, length, &req->from, err, sizeof(err)) ||
+		!period_parse(v->to, req->from.length, &req->to, err, sizeof(err)))
+	{
+		log_error("%s", err);
+		return false;
+	}
+	return true;
+}
+
+bool
+config_to_backfill(const struct config_values *v, struct settings *s, struct backfill_request *req)
+{
+	bool settle = options_flag(v, OPTION_SETTLE);
+
+	memset(req, 0, sizeof(*req));
+	req->into_db = options_flag(v, OPTION_INTO_DB);
+	if (settle == req->into_db)
+	{
+		log_error("give exactly one of --settle and --into-db");
+		return false;
+	}
+	if (!config_to_settings(v, OPT_BACKFILL, s))
+		return false;
+	if (settle && !backfill_range(v, s, req))
+	{
+		settings_release(s);
+		return false;
+	}
+	req->patterns = (const char *const *) v->input.items;
+	req->npatterns = v->input.count;
+	req->dry_run = options_flag(v, OPTION_DRY_RUN);
 	return true;
 }

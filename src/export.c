@@ -15,19 +15,18 @@
 #include "payrun/numparse.h"
 #include "payrun/publish.h"
 #include "payrun/report.h"
-#include "payrun/settings.h"
-#include "payrun/sink_files.h"
+#include "payrun/output_files.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
 #include "payrun/banned.h"
 
+/* The run row of the period, as the database stored it. */
 struct stored_run
 {
-	bool    found;
-	char    id[24];
-	int     version;
-	json_t *record; /* owned: the manifest fields as stored */
-	bool    bad;
+	bool              found;
+	char              id[24];
+	struct run_record run; /* its record, for the manifest */
+	bool              bad;
 };
 
 static json_t *
@@ -45,34 +44,48 @@ parse_json(const char *text, const char *what, bool *bad)
 	return j;
 }
 
+/* Copies a text column into a fixed field; a NULL or too long value is bad. */
+static void
+copy_text(char *dst, size_t size, const char *v, const char *what, bool *bad)
+{
+	if (v == NULL || strlen(v) >= size)
+	{
+		log_error("payout_runs.%s is %s", what, v == NULL ? "NULL" : "too long");
+		*bad = true;
+		return;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+}
+
 static bool
 on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 {
 	struct stored_run *sr = arg;
+	struct run_record *run = &sr->run;
+	uint64_t           version = 0;
 
 	(void) lengths;
 	if (ncols != 11 || v[0] == NULL || v[1] == NULL)
 		return false;
 	sr->found = true;
 	snprintf(sr->id, sizeof(sr->id), "%s", v[0]);
+	if (!numparse_u64(v[1], strlen(v[1]), 1, PUBLISH_MAX_VERSION, &version))
 	{
-		uint64_t n = 0;
-
-		if (!numparse_u64(v[1], strlen(v[1]), 1, PUBLISH_MAX_VERSION, &n))
-		{
-			log_error("payout_runs.version '%s' is not a valid version", v[1]);
-			sr->bad = true;
-		}
-		sr->version = (int) n;
+		log_error("payout_runs.version '%s' is not a valid version", v[1]);
+		sr->bad = true;
 	}
-	sr->record = json_pack(
-		"{s:i, s:{s:s}, s:s?, s:o, s:o, s:o, s:o, s:s?, s:s?, s:s?, s:s}", "version", sr->version,
-		"source", "kind", v[2], "input_digest", v[4], "settings",
-		parse_json(v[3], "settings", &sr->bad), "counts", parse_json(v[5], "counts", &sr->bad),
-		"totals", parse_json(v[6], "totals", &sr->bad), "timing",
-		parse_json(v[7], "timing", &sr->bad), "started_at", v[8], "finished_at", v[9],
-		"payrun_version", v[10], "note",
-		"exported from the database: rejects.csv is not stored there and is empty here");
+	run->version = (int) version;
+	run->source_kind = v[2] && strcmp(v[2], "csv") == 0 ? "csv" : "pg";
+	run->settings = parse_json(v[3], "settings", &sr->bad);
+	copy_text(run->input_digest, sizeof(run->input_digest), v[4], "input_digest", &sr->bad);
+	run->counts = parse_json(v[5], "counts", &sr->bad);
+	run->totals = parse_json(v[6], "totals", &sr->bad);
+	run->timing = parse_json(v[7], "timing", &sr->bad);
+	copy_text(run->started_at, sizeof(run->started_at), v[8], "started_at", &sr->bad);
+	copy_text(run->finished_at, sizeof(run->finished_at), v[9], "finished_at", &sr->bad);
+	copy_text(run->payrun_version, sizeof(run->payrun_version), v[10], "payrun_version", &sr->bad);
+	run->note = "exported from the database: rejects.csv is not stored there and is empty here";
+	run->exported = true;
 	return true;
 }
 
@@ -198,28 +211,17 @@ free_strings(struct ledger *ledger)
 		free((char *) ledger->streams[i].stream);
 }
 
-enum payrun_exit
-export_run(const char *conninfo, const struct period *period, int version, const char *out_dir)
+/* Reads the run and its rows in one snapshot; rows come sorted as settle wrote them. */
+static enum payrun_exit
+read_stored(struct db *db, const struct period *period, int version, struct stored_run *sr,
+			struct ledger *ledger)
 {
-	struct db          db;
 	char               start[TIMESTAMP_FORMAT_LEN];
 	char               end[TIMESTAMP_FORMAT_LEN];
 	char               vtext[16];
 	const char        *params[3] = { start, end, NULL };
-	struct stored_run  sr = { 0 };
-	struct ledger      ledger;
-	struct rows_reader rr = { .ledger = &ledger };
-	struct settings    settings;
-	struct report      rep;
-	struct sink_run    run;
-	struct sink       *files = NULL;
-	enum payrun_exit   rc = PAYRUN_EXIT_OK;
+	struct rows_reader rr = { .ledger = ledger };
 
-	memset(&ledger, 0, sizeof(ledger));
-	memset(&settings, 0, sizeof(settings));
-	memset(&run, 0, sizeof(run));
-	report_init(&rep);
-	ledger.period = *period;
 	timestamp_format(period->start, start);
 	timestamp_format(period->end, end);
 	if (version > 0)
@@ -227,85 +229,91 @@ export_run(const char *conninfo, const struct period *period, int version, const
 		snprintf(vtext, sizeof(vtext), "%d", version);
 		params[2] = vtext;
 	}
-	if (!db_connect(&db, conninfo, "payrun export"))
+	if (!db_begin(db, "export", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
+		!db_query(db, "export", "export_run", sql_export_run, 3, params, on_run, sr, NULL))
 		return PAYRUN_EXIT_DB;
-	/* one snapshot for the run and its rows */
-	if (!db_exec(&db, "export", "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
-		!db_query(&db, "export", "export_run", sql_export_run, 3, params, on_run, &sr, NULL))
-	{
-		rc = PAYRUN_EXIT_DB;
-		goto out;
-	}
-	if (!sr.found)
+	if (!sr->found)
 	{
 		log_error("period %s has no settled run%s in the database", period->label,
 				  version > 0 ? " of that version" : "");
-		rc = PAYRUN_EXIT_DATA;
-		goto out;
+		return PAYRUN_EXIT_DATA;
 	}
-	if (sr.bad)
-	{
-		rc = PAYRUN_EXIT_DB;
-		goto out;
-	}
-	params[0] = sr.id;
-	if (!db_query(&db, "export", "export_ledger", sql_export_ledger, 1, params, on_ledger_row, &rr,
+	if (sr->bad)
+		return PAYRUN_EXIT_DB;
+	params[0] = sr->id;
+	if (!db_query(db, "export", "export_ledger", sql_export_ledger, 1, params, on_ledger_row, &rr,
 				  NULL) ||
-		!db_query(&db, "export", "export_totals", sql_export_totals, 1, params, on_stream_row, &rr,
+		!db_query(db, "export", "export_totals", sql_export_totals, 1, params, on_stream_row, &rr,
 				  NULL) ||
-		!db_exec(&db, "export", "COMMIT", "COMMIT"))
+		!db_commit(db, "export"))
 	{
 		if (rr.bad)
 			log_error("payout_ledger or payout_stream_totals of run %s holds an invalid row",
-					  sr.id);
-		rc = PAYRUN_EXIT_DB;
-		goto out;
+					  sr->id);
+		return PAYRUN_EXIT_DB;
 	}
-	if (ledger.nrows > 1)
-		qsort(ledger.rows, ledger.nrows, sizeof(struct ledger_row), row_cmp);
-	if (ledger.nstreams > 1)
-		qsort(ledger.streams, ledger.nstreams, sizeof(struct ledger_stream), stream_cmp);
-	json_object_set_new(sr.record, "period",
-						json_pack("{s:s, s:s, s:s, s:s}", "start", start, "end", end, "label",
-								  period->label, "length", period_length_name(period->length)));
+	if (ledger->nrows > 1)
+		qsort(ledger->rows, ledger->nrows, sizeof(struct ledger_row), row_cmp);
+	if (ledger->nstreams > 1)
+		qsort(ledger->streams, ledger->nstreams, sizeof(struct ledger_stream), stream_cmp);
+	return PAYRUN_EXIT_OK;
+}
 
-	settings.period = *period;
-	settings.out_dir = (char *) out_dir;
-	settings.rerun = sr.version > 1; /* vN goes next to vN-1, never in place of v1 */
-	run.settings = &settings;
-	run.version = sr.version;
-	run.source_kind = "pg";
-	run.ledger = &ledger;
-	run.report = &rep;
-	run.stored_run = sr.record;
-	files = sink_files_create();
-	rc = files->ops->prepare(files, &run);
-	if (rc == PAYRUN_EXIT_OK && sink_files_version(files) != sr.version)
+/* Publishes the stored version through the file output, in version order. */
+static enum payrun_exit
+publish_stored(const struct stored_run *sr, const struct ledger *ledger, const char *out_dir)
+{
+	const struct period *p = &sr->run.period;
+	int                  want = sr->run.version;
+	struct output_files  files;
+	enum payrun_exit     rc;
+
+	/* vN goes next to vN-1, never in place of v1 */
+	rc = output_files_open(&files, out_dir, p->label, want > 1);
+	if (rc == PAYRUN_EXIT_OK && output_files_version(&files) != want)
 	{
-		if (sink_files_version(files) > sr.version)
-			log_error("period %s v%d is already published in '%s'", period->label, sr.version,
-					  out_dir);
+		int got = output_files_version(&files);
+
+		if (got > want)
+			log_error("period %s v%d is already published in '%s'", p->label, want, out_dir);
 		else
 			log_error("cannot export period %s v%d into '%s': its latest version there is v%d; "
 					  "export v%d first",
-					  period->label, sr.version, out_dir, sink_files_version(files) - 1,
-					  sink_files_version(files));
+					  p->label, want, out_dir, got - 1, got);
 		rc = PAYRUN_EXIT_CONFLICT;
 	}
 	if (rc == PAYRUN_EXIT_OK)
-		rc = files->ops->write(files, &run);
+		rc = output_files_write(&files, &sr->run, ledger, NULL);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = files->ops->publish(files, &run);
+		rc = output_files_publish(&files);
 	if (rc == PAYRUN_EXIT_OK)
-		log_notice("exported period %s v%d (payout_runs id %s) into '%s'", period->label,
-				   sr.version, sr.id, sink_files_path(files));
+		log_notice("exported period %s v%d (payout_runs id %s) into '%s'", p->label, want, sr->id,
+				   output_files_path(&files));
+	output_files_close(&files);
+	return rc;
+}
 
-out:
-	if (files)
-		files->ops->destroy(files);
+enum payrun_exit
+export_run(const char *conninfo, const struct period *period, int version, const char *out_dir)
+{
+	struct db         db;
+	struct stored_run sr = { 0 };
+	struct ledger     ledger;
+	enum payrun_exit  rc;
+
+	memset(&ledger, 0, sizeof(ledger));
+	ledger.period = *period;
+	sr.run.period = *period;
+	if (!db_connect(&db, conninfo, "payrun export"))
+		return PAYRUN_EXIT_DB;
+	rc = read_stored(&db, period, version, &sr, &ledger);
+	if (rc != PAYRUN_EXIT_OK)
+		db_rollback(&db, "export");
 	db_close(&db);
+	if (rc == PAYRUN_EXIT_OK)
+		rc = publish_stored(&sr, &ledger, out_dir);
 	free_strings(&ledger);
 	ledger_release(&ledger);
-	json_decref(sr.record);
+	run_record_release(&sr.run);
 	return rc;
 }

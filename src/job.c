@@ -1,147 +1,101 @@
 /*
  * job.c: job files and the nightly catch-up (see job.h).
+ *
+ * A job file holds option values (options.h, the keys marked OPT_IN_JOB);
+ * a rerun or backfill job is the command line's rerun or backfill with
+ * them, through the same config_to_* and run functions.
  */
-#include <confuse.h>
 #include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "payrun/clock.h"
 #include "payrun/backfill.h"
+#include "payrun/clock.h"
 #include "payrun/config.h"
 #include "payrun/db.h"
 #include "payrun/job.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/paths.h"
 #include "payrun/period.h"
 #include "payrun/publish.h"
-#include "payrun/report.h"
 #include "payrun/runlog.h"
 #include "payrun/settle.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
 #include "payrun/banned.h"
 
-#define DEFAULT_GRACE_S     (30 * 60)
-#define DEFAULT_MAX_PERIODS 31
+#define JOB_MAX_GRACE_S (100LL * 24 * 3600)
+#define JOB_MAX_PERIODS 100000
+
+enum job_command
+{
+	JOB_NIGHTLY, /* command = settle */
+	JOB_BACKFILL,
+	JOB_RERUN
+};
 
 struct job
 {
-	char                *name;    /* owned */
-	char                *command; /* owned: settle, backfill or rerun */
-	struct config_values values;
-	char                *start_period; /* owned, NULL if none */
+	const char          *path;
+	struct config_values values; /* the file's */
+	const char          *name;   /* borrowed: the job key, or the path */
+	enum job_command     command;
 	int64_t              grace_s;
 	long                 max_periods;
 	bool                 require_complete;
-	char                *from; /* backfill */
-	char                *to;
-	bool                 into_db;
-	char                *reason; /* rerun */
 };
 
-/* "30m", "2h", "45s", "0": seconds; -1 if malformed. */
-static int64_t
-parse_duration(const char *s)
-{
-	char     *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || v < 0 || v > 100LL * 24 * 3600)
-		return -1;
-	if (*end == '\0' || strcmp(end, "s") == 0)
-		return v;
-	if (strcmp(end, "m") == 0)
-		return v * 60;
-	if (strcmp(end, "h") == 0)
-		return v * 3600;
-	if (strcmp(end, "d") == 0)
-		return v * 86400;
-	return -1;
-}
-
-static char *
-dup_or_null(cfg_t *cfg, const char *key)
-{
-	const char *v = cfg_getstr(cfg, key);
-
-	return v ? mem_strdup(v) : NULL;
-}
-
+/* The job's own keys: command, grace, max_periods, require_complete. */
 static bool
-job_load(struct job *job, const char *path)
+job_keys(struct job *job)
 {
-	cfg_opt_t   opts[] = { CONFIG_SETTLE_OPTS,
-						   CFG_STR("job", NULL, CFGF_NONE),
-						   CFG_STR("command", "settle", CFGF_NONE),
-						   CFG_STR("start_period", NULL, CFGF_NONE),
-						   CFG_STR("grace", "30m", CFGF_NONE),
-						   CFG_INT("max_periods", DEFAULT_MAX_PERIODS, CFGF_NONE),
-						   CFG_BOOL("require_complete", cfg_true, CFGF_NONE),
-						   CFG_STR("from", NULL, CFGF_NONE),
-						   CFG_STR("to", NULL, CFGF_NONE),
-						   CFG_BOOL("into_db", cfg_false, CFGF_NONE),
-						   CFG_STR("reason", NULL, CFGF_NONE),
-						   CFG_END() };
-	cfg_t      *cfg = cfg_init(opts, CFGF_NONE);
-	int         rc;
-	const char *grace;
+	const char *command = options_get_or_default(&job->values, OPTION_COMMAND);
+	const char *grace = options_get_or_default(&job->values, OPTION_GRACE);
+	const char *maxp = options_get_or_default(&job->values, OPTION_MAX_PERIODS);
+	const char *complete = options_get_or_default(&job->values, OPTION_REQUIRE_COMPLETE);
+	uint64_t    n;
 
-	memset(job, 0, sizeof(*job));
-	config_set_error_function(cfg);
-	rc = cfg_parse(cfg, path);
-	if (rc != CFG_SUCCESS)
+	if (strcmp(command, "settle") == 0 || strcmp(command, "backfill") == 0 ||
+		strcmp(command, "rerun") == 0)
+		job->command = command[0] == 's'   ? JOB_NIGHTLY
+					   : command[0] == 'b' ? JOB_BACKFILL
+										   : JOB_RERUN;
+	else
 	{
-		if (rc == CFG_FILE_ERROR)
-			log_error("could not read job file '%s': %s", path, strerror(errno));
-		else
-			log_error("invalid job file '%s'", path);
-		cfg_free(cfg);
+		log_error("%s: unknown command '%s' (want settle, backfill or rerun)", job->path, command);
 		return false;
 	}
-	job->name = cfg_getstr(cfg, "job") ? mem_strdup(cfg_getstr(cfg, "job")) : mem_strdup(path);
-	job->command = mem_strdup(cfg_getstr(cfg, "command"));
-	config_fill(&job->values, cfg);
-	job->start_period = dup_or_null(cfg, "start_period");
-	grace = cfg_getstr(cfg, "grace");
-	job->grace_s = parse_duration(grace);
-	job->max_periods = cfg_getint(cfg, "max_periods");
-	job->require_complete = cfg_getbool(cfg, "require_complete");
-	job->from = dup_or_null(cfg, "from");
-	job->to = dup_or_null(cfg, "to");
-	job->into_db = cfg_getbool(cfg, "into_db");
-	job->reason = dup_or_null(cfg, "reason");
-	cfg_free(cfg);
-	if (job->grace_s < 0)
+	if (!numparse_duration(grace, strlen(grace), JOB_MAX_GRACE_S, &job->grace_s))
 	{
-		log_error("%s: invalid grace '%s' (want e.g. 30m, 2h, 0)", path, grace);
+		log_error("%s: invalid grace '%s' (want e.g. 30m, 2h, 0)", job->path, grace);
 		return false;
 	}
-	if (job->max_periods < 1 || job->max_periods > 100000)
+	if (!numparse_u64(maxp, strlen(maxp), 1, JOB_MAX_PERIODS, &n))
 	{
-		log_error("%s: max_periods must be 1 to 100000", path);
+		log_error("%s: max_periods must be 1 to %d", job->path, JOB_MAX_PERIODS);
+		return false;
+	}
+	job->max_periods = (long) n;
+	if (!options_parse_flag(complete, &job->require_complete))
+	{
+		log_error("%s: invalid require_complete '%s' (want true or false)", job->path, complete);
 		return false;
 	}
 	return true;
 }
 
-static void
-job_release(struct job *job)
+static bool
+job_load(struct job *job, const char *path)
 {
-	free(job->name);
-	free(job->command);
-	config_release(&job->values);
-	free(job->start_period);
-	free(job->from);
-	free(job->to);
-	free(job->reason);
+	memset(job, 0, sizeof(*job));
+	job->path = path;
+	if (!config_parse_file(&job->values, path, OPT_IN_JOB, "job file"))
+		return false;
+	job->name = job->values.job ? job->values.job : path;
+	return job_keys(job);
 }
 
 /* The earliest period label with a published version under out_dir, or "". */
@@ -169,38 +123,21 @@ earliest_settled(const char *out_dir, enum period_length length, char *label, si
 	closedir(d);
 }
 
-/* Has period label a published version under out_dir? */
-static bool
-is_settled(const char *out_dir, const char *label)
-{
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s/%s/v1", out_dir, label);
-	return access(path, F_OK) == 0;
-}
-
 /* The inputs of a csv job for one period: patterns with {period} filled. */
 static bool
 period_inputs(const struct config_values *v, const char *label, struct paths *out, bool allow_empty)
 {
-	char **pats = mem_calloc(v->ninputs ? v->ninputs : 1, sizeof(char *));
+	size_t n = v->input.count;
+	char **pats = mem_calloc(n ? n : 1, sizeof(char *));
 	bool   ok;
 
-	for (size_t i = 0; i < v->ninputs; i++)
-		pats[i] = paths_substitute(v->inputs[i], label);
-	ok = paths_expand(out, (const char *const *) pats, v->ninputs, allow_empty);
-	for (size_t i = 0; i < v->ninputs; i++)
+	for (size_t i = 0; i < n; i++)
+		pats[i] = paths_substitute(v->input.items[i], label);
+	ok = paths_expand(out, (const char *const *) pats, n, allow_empty);
+	for (size_t i = 0; i < n; i++)
 		free(pats[i]);
 	free(pats);
 	return ok;
-}
-
-static bool
-on_exists(void *arg, int ncols, const char *const *v, const int *len)
-{
-	(void) len;
-	*(bool *) arg = ncols == 1 && v[0] && v[0][0] == 't';
-	return true;
 }
 
 /*
@@ -210,36 +147,43 @@ on_exists(void *arg, int ncols, const char *const *v, const int *len)
 static int
 data_complete(const struct settings *s, const struct config_values *v, const struct period *p)
 {
+	struct period next;
+	struct paths  files;
+	int           found;
+
 	if (s->source == SOURCE_PG)
 	{
-		struct db   db;
-		char        end[TIMESTAMP_FORMAT_LEN];
-		const char *params[1] = { end };
-		bool        exists = false;
-		bool        ok;
+		struct db       db;
+		char            end[TIMESTAMP_FORMAT_LEN];
+		const char     *params[1] = { end };
+		struct db_value exists = { .type = DB_VALUE_BOOL };
+		bool            ok;
 
 		timestamp_format(p->end, end);
 		if (!db_connect(&db, s->db_conninfo, "payrun run"))
 			return -1;
-		ok = db_query(&db, "check completeness", "data_after", sql_data_after, 1, params, on_exists,
-					  &exists, NULL);
+		ok = db_query_value(&db, "check completeness", "data_after", sql_data_after, 1, params,
+							&exists);
 		db_close(&db);
-		return ok ? exists : -1;
+		return ok ? exists.b : -1;
 	}
-	else
-	{
-		struct period next;
-		struct paths  files;
-		int           found;
-
-		period_from_start(p->end, p->length, &next);
-		if (!period_inputs(v, next.label, &files, true))
-			return -1;
-		found = files.count > 0;
-		paths_release(&files);
-		return found;
-	}
+	period_from_start(p->end, p->length, &next);
+	if (!period_inputs(v, next.label, &files, true))
+		return -1;
+	found = files.count > 0;
+	paths_release(&files);
+	return found;
 }
+
+/* A nightly run as it goes: what it settled, and when it began. */
+struct nightly
+{
+	const struct job      *job;
+	const struct settings *s;
+	bool                   dry_run;
+	double                 t0;
+	long                   done; /* periods settled */
+};
 
 /*
  * One line in DIR/runs.log for a nightly run as a whole, whatever it did:
@@ -247,47 +191,33 @@ data_complete(const struct settings *s, const struct config_values *v, const str
  * nothing (nothing to do, data not complete, a failure) must show too.
  */
 static enum payrun_exit
-log_nightly(const struct job *job, const struct settings *s, bool dry_run, double t0,
-			const char *status, enum payrun_exit rc, const char *period, long done, const char *why)
+log_nightly(const struct nightly *n, const char *status, enum payrun_exit rc, const char *period,
+			const char *why)
 {
 	char    note[512];
 	json_t *e;
 
-	if (dry_run)
+	if (n->dry_run)
 		return rc;
-	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", job->name, done, why);
+	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", n->job->name, n->done, why);
 	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "nightly", "period", period,
-				  "status", status, "exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note",
+				  "status", status, "exit", (int) rc, "wall_s", clock_monotonic_s() - n->t0, "note",
 				  note);
 	if (e)
 	{
-		(void) runlog_append(s->out_dir, e);
+		(void) runlog_append(n->s->out_dir, e);
 		json_decref(e);
 	}
 	return rc;
 }
 
-static enum payrun_exit
-run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
+/* The first period a nightly job looks at; false (logged) if there is none. */
+static bool
+nightly_first(const struct job *job, const struct settings *s, enum period_length length,
+			  struct period *p)
 {
-	double        t0 = clock_monotonic_s();
-	char          first[PERIOD_LABEL_MAX];
-	struct period p;
-	int64_t       limit = now - job->grace_s;
-	long          done = 0;
-	char          err[256];
-	char          nowtext[TIMESTAMP_FORMAT_LEN];
-	bool          csv_per_period = false;
-
-	for (size_t i = 0; i < job->values.ninputs; i++)
-		csv_per_period |= strstr(job->values.inputs[i], "{period}") != NULL;
-	if (s->source == SOURCE_CSV && job->require_complete && !csv_per_period)
-	{
-		log_error("job %s: a csv job with require_complete needs '{period}' in its input "
-				  "pattern, so the next period's export shows this one is complete",
-				  job->name);
-		return PAYRUN_EXIT_USAGE;
-	}
+	char first[PERIOD_LABEL_MAX];
+	char err[256];
 
 	/*
 	 * Every period from the start is looked at, not only those after the
@@ -295,102 +225,186 @@ run_nightly(struct job *job, struct settings *s, bool dry_run, int64_t now)
 	 * manual settle of a later day) is settled by the next run, oldest
 	 * first, instead of being skipped for good.
 	 */
-	if (job->start_period)
+	if (job->values.start_period)
 	{
-		if (!period_parse(job->start_period, s->period.length, &p, err, sizeof(err)))
-		{
-			log_error("job %s: start_period: %s", job->name, err);
-			return PAYRUN_EXIT_USAGE;
-		}
+		if (period_parse(job->values.start_period, length, p, err, sizeof(err)))
+			return true;
+		log_error("job %s: start_period: %s", job->name, err);
+		return false;
 	}
-	else
+	earliest_settled(s->out_dir, length, first, sizeof(first));
+	if (first[0] == '\0')
 	{
-		earliest_settled(s->out_dir, s->period.length, first, sizeof(first));
-		if (first[0] == '\0')
-		{
-			log_error("job %s: nothing is settled in '%s' yet and the job has no start_period",
-					  job->name, s->out_dir);
-			return PAYRUN_EXIT_USAGE;
-		}
-		period_parse(first, s->period.length, &p, err, sizeof(err));
+		log_error("job %s: nothing is settled in '%s' yet and the job has no start_period",
+				  job->name, s->out_dir);
+		return false;
 	}
+	return period_parse(first, length, p, err, sizeof(err));
+}
 
+/* Settles one period of a nightly run, as 'payrun settle' would. */
+static enum payrun_exit
+nightly_settle(struct nightly *n, const struct period *p)
+{
+	const struct config_values *v = &n->job->values;
+	struct settle_request       req = { .period = *p, .print_report = log_enabled(LOG_LEVEL_INFO) };
+	struct paths                files = { 0 };
+	enum payrun_exit            rc;
+
+	if (n->s->source == SOURCE_CSV)
+	{
+		if (!period_inputs(v, p->label, &files, false))
+			return log_nightly(n, "failed", PAYRUN_EXIT_DATA, p->label,
+							   "its input files are missing");
+		req.inputs = (const char *const *) files.items;
+		req.ninputs = files.count;
+	}
+	log_notice("job %s: settling period %s", n->job->name, p->label);
+	rc = settle_run(n->s, &req);
+	paths_release(&files);
+	if (rc != PAYRUN_EXIT_OK)
+	{
+		log_error("job %s: stopped at period %s (exit %d)", n->job->name, p->label, rc);
+		return log_nightly(n, "failed", rc, p->label, "stopped here: its settlement failed");
+	}
+	return PAYRUN_EXIT_OK;
+}
+
+/* Looks at period p: settles it (1), or says why the run stops (0, *rc set). */
+static int
+nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
+{
+	const struct job *job = n->job;
+
+	if (publish_latest_version_at(n->s->out_dir, p->label) > 0)
+		return 1; /* settled already: nothing to count */
+	if (job->require_complete)
+	{
+		int c = data_complete(n->s, &job->values, p);
+
+		if (c < 0)
+		{
+			*rc = log_nightly(n, "failed",
+							  n->s->source == SOURCE_PG ? PAYRUN_EXIT_DB : PAYRUN_EXIT_DATA,
+							  p->label, "could not check whether its data is complete");
+			return 0;
+		}
+		if (c == 0)
+		{
+			log_notice("job %s: stopping at period %s: no data at or after its end yet "
+					   "(data not complete); it will be settled by a later run",
+					   job->name, p->label);
+			*rc = log_nightly(n, "waiting", PAYRUN_EXIT_OK, p->label,
+							  "stopped here: no data at or after its end yet");
+			return 0;
+		}
+	}
+	if (n->dry_run)
+		printf("would settle period %s\n", p->label);
+	else if ((*rc = nightly_settle(n, p)) != PAYRUN_EXIT_OK)
+		return 0;
+	n->done++;
+	return 1;
+}
+
+static enum payrun_exit
+run_nightly(const struct job *job, const struct settings *s, bool dry_run, int64_t now)
+{
+	struct nightly     n = { .job = job, .s = s, .dry_run = dry_run, .t0 = clock_monotonic_s() };
+	enum period_length length = s->period_length ? s->period_length : PERIOD_LENGTH_DAY;
+	struct period      p;
+	int64_t            limit = now - job->grace_s;
+	char               nowtext[TIMESTAMP_FORMAT_LEN];
+	bool               per_period = false;
+	enum payrun_exit   rc = PAYRUN_EXIT_OK;
+
+	for (size_t i = 0; i < job->values.input.count; i++)
+		per_period |= strstr(job->values.input.items[i], "{period}") != NULL;
+	if (s->source == SOURCE_CSV && job->require_complete && !per_period)
+	{
+		log_error("job %s: a csv job with require_complete needs '{period}' in its input "
+				  "pattern, so the next period's export shows this one is complete",
+				  job->name);
+		return PAYRUN_EXIT_USAGE;
+	}
+	if (!nightly_first(job, s, length, &p))
+		return PAYRUN_EXIT_USAGE;
 	timestamp_format(now, nowtext);
-	while (p.end <= limit && done < job->max_periods)
+	for (; p.end <= limit && n.done < job->max_periods; period_from_start(p.end, p.length, &p))
 	{
-		enum payrun_exit rc;
-
-		if (is_settled(s->out_dir, p.label))
-		{
-			period_from_start(p.end, p.length, &p);
-			continue;
-		}
-		if (job->require_complete)
-		{
-			int c = data_complete(s, &job->values, &p);
-
-			if (c < 0)
-				return log_nightly(job, s, dry_run, t0, "failed",
-								   s->source == SOURCE_PG ? PAYRUN_EXIT_DB : PAYRUN_EXIT_DATA,
-								   p.label, done, "could not check whether its data is complete");
-			if (c == 0)
-			{
-				log_notice("job %s: stopping at period %s: no data at or after its end yet "
-						   "(data not complete); it will be settled by a later run",
-						   job->name, p.label);
-				return log_nightly(job, s, dry_run, t0, "waiting", PAYRUN_EXIT_OK, p.label, done,
-								   "stopped here: no data at or after its end yet");
-			}
-		}
-		if (dry_run)
-			printf("would settle period %s\n", p.label);
-		else
-		{
-			struct settings ps = *s;
-			struct paths    files = { 0 };
-
-			ps.period = p;
-			if (s->source == SOURCE_CSV)
-			{
-				if (!period_inputs(&job->values, p.label, &files, false))
-					return log_nightly(job, s, dry_run, t0, "failed", PAYRUN_EXIT_DATA, p.label,
-									   done, "its input files are missing");
-				ps.inputs = files.items;
-				ps.ninputs = files.count;
-			}
-			log_notice("job %s: settling period %s", job->name, p.label);
-			rc = settle_run(&ps, log_enabled(LOG_LEVEL_INFO));
-			paths_release(&files);
-			if (rc != PAYRUN_EXIT_OK)
-			{
-				log_error("job %s: stopped at period %s (exit %d)", job->name, p.label, rc);
-				return log_nightly(job, s, dry_run, t0, "failed", rc, p.label, done,
-								   "stopped here: its settlement failed");
-			}
-		}
-		done++;
-		period_from_start(p.end, p.length, &p);
+		if (!nightly_step(&n, &p, &rc))
+			return rc;
 	}
-	if (done == 0)
+	if (n.done == 0)
 	{
-		log_notice(
-			"job %s: nothing to do at %s: the next period, %s, closes at its end plus %llds grace",
-			job->name, nowtext, p.label, (long long) job->grace_s);
-		return log_nightly(job, s, dry_run, t0, "idle", PAYRUN_EXIT_OK, p.label, done,
+		log_notice("job %s: nothing to do at %s: the next period, %s, closes at its end plus "
+				   "%llds grace",
+				   job->name, nowtext, p.label, (long long) job->grace_s);
+		return log_nightly(&n, "idle", PAYRUN_EXIT_OK, p.label,
 						   "nothing to do: this period is not closed yet");
 	}
 	if (p.end <= limit)
 	{
 		log_notice("job %s: settled %ld period(s), the most per run (max_periods); "
 				   "the next run goes on from %s",
-				   job->name, done, p.label);
-		return log_nightly(job, s, dry_run, t0, "done", PAYRUN_EXIT_OK, p.label, done,
+				   job->name, n.done, p.label);
+		return log_nightly(&n, "done", PAYRUN_EXIT_OK, p.label,
 						   "max_periods reached: the next run goes on from this period");
 	}
 	log_notice("job %s: %s %ld period(s); up to date", job->name,
-			   dry_run ? "would settle" : "settled", done);
-	return log_nightly(job, s, dry_run, t0, "done", PAYRUN_EXIT_OK, p.label, done,
+			   dry_run ? "would settle" : "settled", n.done);
+	return log_nightly(&n, "done", PAYRUN_EXIT_OK, p.label,
 					   "up to date: this period is not closed yet");
+}
+
+/* 'payrun rerun' with the job's values, its inputs patterns filled with the period. */
+static enum payrun_exit
+run_rerun(struct job *job, bool dry_run)
+{
+	struct settings       s;
+	struct settle_request req;
+	struct paths          files = { 0 };
+	enum payrun_exit      rc;
+
+	if (dry_run)
+		options_set(&job->values, OPTION_DRY_RUN, "true");
+	if (!config_inherit_latest(&job->values))
+		return PAYRUN_EXIT_DATA;
+	if (!config_to_settle(&job->values, true, &s, &req))
+		return PAYRUN_EXIT_USAGE;
+	if (s.source == SOURCE_CSV && !period_inputs(&job->values, req.period.label, &files, false))
+		rc = PAYRUN_EXIT_DATA;
+	else
+	{
+		if (s.source == SOURCE_CSV)
+		{
+			req.inputs = (const char *const *) files.items;
+			req.ninputs = files.count;
+		}
+		rc = settle_run(&s, &req);
+	}
+	paths_release(&files);
+	settings_release(&s);
+	return rc;
+}
+
+/* 'payrun backfill' with the job's values: --into-db with into_db, else --settle. */
+static enum payrun_exit
+run_backfill(struct job *job, bool dry_run)
+{
+	struct settings         s;
+	struct backfill_request req;
+	enum payrun_exit        rc;
+
+	if (!options_flag(&job->values, OPTION_INTO_DB))
+		options_set(&job->values, OPTION_SETTLE, "true");
+	if (dry_run)
+		options_set(&job->values, OPTION_DRY_RUN, "true");
+	if (!config_to_backfill(&job->values, &s, &req))
+		return PAYRUN_EXIT_USAGE;
+	rc = backfill_run(&s, &req);
+	settings_release(&s);
+	return rc;
 }
 
 enum payrun_exit
@@ -398,122 +412,21 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 {
 	struct job       job;
 	struct settings  s;
-	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	int64_t          now = now_override >= 0 ? now_override : clock_epoch_s();
-	bool             nightly, backfill, rerun;
-	unsigned         need;
+	enum payrun_exit rc;
 
 	if (!job_load(&job, path))
-	{
-		job_release(&job);
-		return PAYRUN_EXIT_USAGE;
-	}
-	nightly = strcmp(job.command, "settle") == 0;
-	backfill = strcmp(job.command, "backfill") == 0;
-	rerun = strcmp(job.command, "rerun") == 0;
-	if (!nightly && !backfill && !rerun)
-	{
-		log_error("%s: unknown command '%s' (want settle, backfill or rerun)", path, job.command);
-		job_release(&job);
-		return PAYRUN_EXIT_USAGE;
-	}
-	need = rerun ? CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE : CONFIG_NEED_SOURCE;
-	if (rerun && !config_inherit_latest(&job.values))
-	{
-		job_release(&job);
-		return PAYRUN_EXIT_DATA;
-	}
-	{
-		/* a backfill's db is where it loads, not a probe source */
-		char *db = NULL;
-
-		if (backfill && job.values.db)
-		{
-			db = job.values.db;
-			job.values.db = NULL;
-		}
-		if (!config_to_settings(&job.values, &s, need))
-		{
-			free(db);
-			job_release(&job);
-			return PAYRUN_EXIT_USAGE;
-		}
-		if (db)
-			s.db_conninfo = db;
-	}
-
-	if (nightly)
-		rc = run_nightly(&job, &s, dry_run, now);
-	else if (rerun)
-	{
-		if (job.reason == NULL)
-		{
-			log_error("%s: a rerun job needs a reason", path);
-			rc = PAYRUN_EXIT_USAGE;
-		}
-		else
-		{
-			struct paths files = { 0 };
-
-			s.rerun = true;
-			s.dry_run = dry_run;
-			s.reason = mem_strdup(job.reason);
-			if (s.source == SOURCE_CSV &&
-				!period_inputs(&job.values, s.period.label, &files, false))
-				rc = PAYRUN_EXIT_DATA;
-			else
-			{
-				char **saved = s.inputs;
-				size_t nsaved = s.ninputs;
-
-				if (s.source == SOURCE_CSV)
-				{
-					s.inputs = files.items;
-					s.ninputs = files.count;
-				}
-				rc = settle_run(&s, log_enabled(LOG_LEVEL_NOTICE) && !dry_run);
-				s.inputs = saved;
-				s.ninputs = nsaved;
-			}
-			paths_release(&files);
-		}
-	}
+		rc = PAYRUN_EXIT_USAGE;
+	else if (job.command == JOB_RERUN)
+		rc = run_rerun(&job, dry_run);
+	else if (job.command == JOB_BACKFILL)
+		rc = run_backfill(&job, dry_run);
+	else if (!config_to_settings(&job.values, OPT_SETTLE, &s))
+		rc = PAYRUN_EXIT_USAGE;
 	else
 	{
-		struct paths files;
-
-		if (!paths_expand(&files, (const char *const *) s.inputs, s.ninputs, false))
-			rc = PAYRUN_EXIT_DATA;
-		else if (dry_run)
-		{
-			for (size_t i = 0; i < files.count; i++)
-				printf("would read %s\n", files.items[i]);
-			paths_release(&files);
-		}
-		else
-		{
-			if (job.into_db)
-				rc = backfill_load(&s, &files);
-			else
-			{
-				struct period from, to;
-				char          err[256];
-
-				if (job.from == NULL || job.to == NULL ||
-					!period_parse(job.from, PERIOD_LENGTH_UNSET, &from, err, sizeof(err)) ||
-					!period_parse(job.to, from.length, &to, err, sizeof(err)))
-				{
-					log_error("%s: a backfill job needs from and to periods (or into_db = true)",
-							  path);
-					rc = PAYRUN_EXIT_USAGE;
-				}
-				else
-					rc = backfill_settle(&s, &files, &from, &to);
-			}
-			paths_release(&files);
-		}
+		rc = run_nightly(&job, &s, dry_run, now_override >= 0 ? now_override : clock_epoch_s());
+		settings_release(&s);
 	}
-	settings_release(&s);
-	job_release(&job);
+	options_release(&job.values);
 	return rc;
 }

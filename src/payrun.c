@@ -1,7 +1,6 @@
 /*
  * payrun.c: main() and the table of subcommands.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -45,68 +44,6 @@ usage(FILE *out)
 				 "3 input data error, 4 database error, 5 conflict (already settled or locked).\n");
 }
 
-/* Overwrites n bytes at p with 'x'. */
-static void
-blank(char *p, size_t n)
-{
-	memset(p, 'x', n);
-}
-
-char *
-cli_take_conninfo(char *arg)
-{
-	char *copy = mem_strdup(arg);
-	char *p;
-
-	/* key/value form: password=secret or password='se cret'; libpq allows any
-	 * white space around '=' and between pairs, tabs included */
-	for (p = strstr(arg, "password"); p; p = strstr(p + 1, "password"))
-	{
-		char *v = p + 8;
-
-		while (isspace((unsigned char) *v))
-			v++;
-		if (*v != '=')
-			continue;
-		v++;
-		while (isspace((unsigned char) *v))
-			v++;
-		if (*v == '\'')
-		{
-			char *e = v + 1;
-
-			while (*e && *e != '\'')
-				e += (*e == '\\' && e[1]) ? 2 : 1;
-			blank(v + 1, (size_t) (e - v - 1));
-		}
-		else
-			blank(v, strcspn(v, " \t\n\v\f\r"));
-	}
-	/* URI form: postgresql://user:secret@host/db, and ?password=... handled above */
-	if ((p = strstr(arg, "://")) != NULL)
-	{
-		char *at = strchr(p + 3, '@');
-		char *colon = strchr(p + 3, ':');
-
-		if (at && colon && colon < at)
-			blank(colon + 1, (size_t) (at - colon - 1));
-	}
-	return copy;
-}
-
-void
-cli_quieter(void)
-{
-	log_set_level(LOG_LEVEL_ERROR);
-}
-
-void
-cli_louder(void)
-{
-	if (log_get_level() < LOG_LEVEL_DEBUG)
-		log_set_level(log_get_level() < LOG_LEVEL_INFO ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -126,11 +63,7 @@ main(int argc, char **argv)
 				   FAULT_POINTS_BUILT ? " (test build with fault points)" : "");
 			return PAYRUN_EXIT_OK;
 		}
-		if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
-			cli_quieter();
-		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
-			cli_louder();
-		else
+		if (!cli_verbosity(argv[i]))
 		{
 			log_error("unknown option '%s'", argv[i]);
 			usage(stderr);

@@ -148,6 +148,19 @@ publish_latest_version(int out_fd, const char *label)
 	return latest;
 }
 
+int
+publish_latest_version_at(const char *out_dir, const char *label)
+{
+	int fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int latest;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	latest = publish_latest_version(fd, label);
+	close(fd);
+	return latest;
+}
+
 enum payrun_exit
 publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode)
 {

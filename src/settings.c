@@ -30,12 +30,8 @@ settings_ratio_exceeded(const struct settings_ratio *ratio, uint64_t part, uint6
 void
 settings_release(struct settings *s)
 {
-	for (size_t i = 0; i < s->ninputs; i++)
-		free(s->inputs[i]);
-	free(s->inputs);
 	free(s->pools_path);
 	free(s->out_dir);
 	free(s->db_conninfo);
-	free(s->reason);
 	memset(s, 0, sizeof(*s));
 }

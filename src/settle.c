@@ -1,20 +1,19 @@
 /*
- * settle.c: one settlement run (see settle.h).
+ * settle.c: one settlement run, step by step (see settle.h).
  *
- * Sinks are prepared before any input is read, so a settled period or a
- * held lock is refused at once: the files first, as they fix the version
+ * The outputs are opened before any input is read, so a settled period or
+ * a held lock is refused at once: the files first, as they fix the version
  * under the output directory's lock, then the database, which must agree.
  * They are published in the other order: the database commits first, then
- * the files are renamed into place; if the file step is lost after the
- * commit, 'payrun export' rebuilds the files.
+ * the files are renamed into place.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "payrun/clock.h"
 #include "payrun/adjust.h"
 #include "payrun/aggregate.h"
+#include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
 #include "payrun/fault.h"
@@ -22,43 +21,160 @@
 #include "payrun/log.h"
 #include "payrun/manifest.h"
 #include "payrun/mem.h"
+#include "payrun/output_db.h"
+#include "payrun/output_files.h"
 #include "payrun/pools.h"
 #include "payrun/report.h"
 #include "payrun/runlog.h"
 #include "payrun/settle.h"
-#include "payrun/sink_files.h"
-#include "payrun/sink_pg.h"
 #include "payrun/source_csv.h"
 #include "payrun/source_pg.h"
 #include "payrun/banned.h"
 
-#define MAX_SINKS 2
+struct settlement
+{
+	const struct settings       *s;   /* borrowed: the policy */
+	const struct settle_request *req; /* borrowed: what to settle */
+	struct report                rep;
+	struct db                    db;     /* source pg */
+	bool                         use_db; /* the database record is written too */
+	char                         db_description[512];
+	struct output_files          files;
+	bool                         files_open;
+	struct output_db             record;
+	struct pools                 pools;
+	struct aggregate             agg;
+	struct source_counts         counts;
+	struct source_file          *inputs; /* owned, one per request input */
+	struct ledger                ledger;
+	bool                         computed; /* the ledger is built */
+	struct adjustments           adj;
+	bool                         adjusted; /* reruns: the adjustments are computed */
+	struct run_record            run;
+};
+
+static void
+settlement_init(struct settlement *st, const struct settings *s, const struct settle_request *req)
+{
+	memset(st, 0, sizeof(*st));
+	st->s = s;
+	st->req = req;
+	st->use_db = s->source == SOURCE_PG && req->filled == NULL;
+	report_init(&st->rep);
+	pools_init(&st->pools);
+	aggregate_init(&st->agg);
+	st->inputs = mem_calloc(req->ninputs ? req->ninputs : 1, sizeof(struct source_file));
+	if (req->filled)
+		st->counts = req->filled->counts;
+	st->run.period = req->period;
+	st->run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
+	st->run.inputs_known = true;
+	st->run.inputs = req->filled ? req->filled->files : st->inputs;
+	st->run.ninputs = req->filled ? req->filled->nfiles : req->ninputs;
+	st->run.note = req->filled ? req->filled->note : NULL;
+	st->run.report = &st->rep;
+	snprintf(st->run.payrun_version, sizeof(st->run.payrun_version), "%s", PAYRUN_VERSION);
+	clock_utc_text(st->run.started_at);
+}
+
+/* Step 1: connect, lock and version the outputs, read a rerun's previous ledger. */
+static enum payrun_exit
+settle_open(struct settlement *st)
+{
+	const struct period *p = &st->req->period;
+	enum payrun_exit     rc;
+	char                 prev[4200];
+
+	if (st->use_db)
+	{
+		report_begin(&st->rep, REPORT_PHASE_CONNECT);
+		if (!db_connect(&st->db, st->s->db_conninfo, "payrun settle"))
+			return PAYRUN_EXIT_DB;
+		report_end(&st->rep, REPORT_PHASE_CONNECT, 0, 0);
+		db_describe(&st->db, st->db_description, sizeof(st->db_description));
+		st->run.db_description = st->db_description;
+		output_db_init(&st->record, &st->db);
+	}
+	/* refuse a settled period or a locked directory before reading anything */
+	st->files_open = true;
+	rc = output_files_open(&st->files, st->s->out_dir, p->label, st->req->rerun);
+	if (rc != PAYRUN_EXIT_OK)
+		return rc;
+	st->run.version = output_files_version(&st->files);
+	if (st->use_db)
+	{
+		rc = output_db_check(&st->record, p, st->run.version, st->req->rerun, st->s->out_dir);
+		if (rc != PAYRUN_EXIT_OK)
+			return rc;
+	}
+	if (st->req->rerun &&
+		!adjust_load_previous(&st->adj, output_files_previous_dir(&st->files, prev, sizeof(prev)),
+							  st->run.version - 1))
+		return PAYRUN_EXIT_DATA;
+	return PAYRUN_EXIT_OK;
+}
 
 /* Fails the run if too many rows were rejected; keeps the rejects. */
 static enum payrun_exit
-check_reject_ratio(const struct settings *s, const struct source_counts *counts, struct sink *files)
+check_reject_ratio(struct settlement *st)
 {
 	char kept[4096];
 
-	if (!settings_ratio_exceeded(&s->max_reject_ratio, counts->rejected, counts->rows_read))
+	if (!settings_ratio_exceeded(&st->s->max_reject_ratio, st->counts.rejected,
+								 st->counts.rows_read))
 		return PAYRUN_EXIT_OK;
-	if (sink_files_keep_rejects(files, kept, sizeof(kept)))
-		log_error("%llu of %llu rows rejected, more than the maximum reject ratio %s; "
-				  "nothing published; rejects kept in '%s'",
-				  (unsigned long long) counts->rejected, (unsigned long long) counts->rows_read,
-				  s->max_reject_ratio.text, kept);
-	else
-		log_error("%llu of %llu rows rejected, more than the maximum reject ratio %s; "
-				  "nothing published; the rejects could not be kept",
-				  (unsigned long long) counts->rejected, (unsigned long long) counts->rows_read,
-				  s->max_reject_ratio.text);
+	(void) source_reject_ratio_ok(&st->s->max_reject_ratio, &st->counts, NULL,
+								  output_files_keep_rejects(&st->files, kept, sizeof(kept)) ? kept
+																							: NULL);
+	log_error("nothing published for period %s", st->req->period.label);
 	return PAYRUN_EXIT_DATA;
 }
 
-static void
-stdout_write(void *arg, const void *data, size_t len)
+/* The period's probes from the export files, into the aggregate. */
+static enum payrun_exit
+read_csv(struct settlement *st)
 {
-	fwrite(data, 1, len, arg);
+	const struct settle_request *req = st->req;
+	struct source_window         win;
+	uint64_t                     in_period = 0;
+	enum payrun_exit             rc;
+
+	source_window_single(&win, &req->period, &st->agg, &in_period);
+	report_begin(&st->rep, REPORT_PHASE_READ);
+	rc = source_csv_read(req->inputs, req->ninputs, &win, &st->s->limits, st->s->jobs,
+						 output_files_rejects(&st->files), &st->counts, st->inputs);
+	report_end(&st->rep, REPORT_PHASE_READ, st->counts.rows_read, st->counts.decoded_bytes);
+	return rc;
+}
+
+/* Step 2: the pools, then the probes from the request's source; the reject ratio. */
+static enum payrun_exit
+settle_read(struct settlement *st)
+{
+	const struct settings       *s = st->s;
+	const struct settle_request *req = st->req;
+	enum payrun_exit             rc = PAYRUN_EXIT_OK;
+
+	if (s->pools_path)
+	{
+		report_begin(&st->rep, REPORT_PHASE_POOLS);
+		if (!pools_load(&st->pools, s->pools_path))
+			return PAYRUN_EXIT_DATA;
+		report_end(&st->rep, REPORT_PHASE_POOLS, st->pools.count, 0);
+	}
+	/* a filled aggregate was read by the caller */
+	if (req->filled == NULL && st->use_db)
+		rc = source_pg_read(&st->db, &req->period, s->pools_path == NULL, &st->pools, &st->agg,
+							output_files_rejects(&st->files), &st->counts, &st->rep);
+	else if (req->filled == NULL)
+		rc = read_csv(st);
+	if (rc != PAYRUN_EXIT_OK)
+	{
+		log_error("nothing published for period %s", req->period.label);
+		return rc;
+	}
+	fault_point("after_read");
+	return check_reject_ratio(st);
 }
 
 static void
@@ -98,24 +214,120 @@ aggregate_digest(const struct ledger *ledger, char hex[SHA256_HEX_LEN])
 	sha256_release(&d);
 }
 
+/* Step 3: the ledger, its digest, a rerun's adjustments. */
+static enum payrun_exit
+settle_compute(struct settlement *st)
+{
+	const struct settle_request *req = st->req;
+	struct aggregate            *agg = req->filled ? req->filled->agg : &st->agg;
+	struct ledger_settings       ls = { .default_pool = st->s->default_pool, .keep = st->s->keep };
+	char                         err[512];
+
+	report_begin(&st->rep, REPORT_PHASE_COMPUTE);
+	switch (ledger_build(&st->ledger, &req->period, agg, &st->pools, &ls, err, sizeof(err)))
+	{
+		case LEDGER_OK:
+			break;
+		case LEDGER_OVERFLOW:
+			log_error("could not settle period %s: %s", req->period.label, err);
+			return PAYRUN_EXIT_DATA;
+		case LEDGER_INVARIANT:
+			log_error("internal error settling period %s: %s", req->period.label, err);
+			return PAYRUN_EXIT_INTERNAL;
+	}
+	st->computed = true;
+	aggregate_digest(&st->ledger, st->run.input_digest);
+	if (req->rerun)
+	{
+		if (!adjust_compute(&st->adj, &st->ledger))
+			return PAYRUN_EXIT_DATA;
+		st->adjusted = true;
+	}
+	report_end(&st->rep, REPORT_PHASE_COMPUTE, st->ledger.nrows, 0);
+	return PAYRUN_EXIT_OK;
+}
+
+/* Step 4: the files, then the database rows; nothing visible yet. */
+static enum payrun_exit
+settle_write(struct settlement *st)
+{
+	const struct settle_request *req = st->req;
+	enum payrun_exit             rc;
+
+	st->run.settings = manifest_settings_json(st->s, req->period.length);
+	st->run.counts = manifest_counts_json(&st->counts, output_files_rejects(&st->files));
+	st->run.totals = manifest_totals_json(&st->ledger.totals);
+	if (st->adjusted)
+		st->run.rerun = manifest_rerun_json(&st->adj, req->reason);
+
+	report_begin(&st->rep, REPORT_PHASE_WRITE);
+	rc = output_files_write(&st->files, &st->run, &st->ledger, st->adjusted ? &st->adj : NULL);
+	report_end(&st->rep, REPORT_PHASE_WRITE, st->ledger.nrows, 0);
+	if (rc != PAYRUN_EXIT_OK || !st->use_db)
+		return rc;
+	report_begin(&st->rep, REPORT_PHASE_DB_WRITE);
+	rc = output_db_write(&st->record, &st->run, &st->ledger, req->rerun, req->reason,
+						 st->s->out_dir);
+	report_end(&st->rep, REPORT_PHASE_DB_WRITE, st->ledger.nrows, 0);
+	if (rc != PAYRUN_EXIT_OK)
+		log_error("nothing published for period %s", req->period.label);
+	return rc;
+}
+
+/* Step 5: the database commits, then the files are renamed into place. */
+static enum payrun_exit
+settle_publish(struct settlement *st)
+{
+	const struct period *p = &st->req->period;
+	enum payrun_exit     rc = PAYRUN_EXIT_OK;
+
+	fault_point("after_files");
+	report_begin(&st->rep, REPORT_PHASE_PUBLISH);
+	if (st->use_db)
+	{
+		rc = output_db_commit(&st->record, p, st->run.version);
+		if (rc == PAYRUN_EXIT_OK)
+			fault_point("after_commit");
+	}
+	if (rc == PAYRUN_EXIT_OK)
+	{
+		rc = output_files_publish(&st->files);
+		if (rc != PAYRUN_EXIT_OK && st->use_db)
+			log_error("period %s is recorded in the database but its files were not "
+					  "published; rebuild them with 'payrun export --period %s --out %s'",
+					  p->label, p->label, st->s->out_dir);
+	}
+	report_end(&st->rep, REPORT_PHASE_PUBLISH, 0, 0);
+	return rc;
+}
+
+static void
+stdout_write(void *arg, const void *data, size_t len)
+{
+	fwrite(data, 1, len, arg);
+}
+
 /* Prints what a rerun changes (the adjustments.csv it would write). */
 static void
-print_adjustments(const struct settings *s, const struct adjustments *adj, int version)
+print_adjustments(const struct settlement *st)
 {
-	struct csvout w = { .write = stdout_write, .arg = stdout };
+	const struct adjustments *adj = &st->adj;
+	const char               *label = st->req->period.label;
+	bool                      dry = st->req->dry_run;
+	struct csvout             w = { .write = stdout_write, .arg = stdout };
 
 	if (adj->nnodes == 0)
 	{
-		printf("period %s: no change against v%d (%s)\n", s->period.label, adj->previous_version,
-			   s->dry_run ? "dry run, nothing published" : "published as an empty adjustments.csv");
+		printf("period %s: no change against v%d (%s)\n", label, adj->previous_version,
+			   dry ? "dry run, nothing published" : "published as an empty adjustments.csv");
 		return;
 	}
-	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, delta "
-		   "%+lld%s\n",
-		   s->period.label, adj->previous_version, version, adj->nnodes,
+	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, "
+		   "delta %+lld%s\n",
+		   label, adj->previous_version, st->run.version, adj->nnodes,
 		   (long long) adj->previously_paid, (long long) adj->now_due, (long long) adj->delta,
-		   s->dry_run ? " (dry run, nothing published)" : "");
-	if (!s->dry_run)
+		   dry ? " (dry run, nothing published)" : "");
+	if (!dry)
 		return;
 	fputs(CSVOUT_ADJUSTMENTS_HEADER, stdout);
 	for (size_t i = 0; i < adj->nrows; i++)
@@ -125,285 +337,113 @@ print_adjustments(const struct settings *s, const struct adjustments *adj, int v
 	}
 }
 
-/* One line in DIR/runs.log, whatever the outcome. */
+/* What a published settlement says: the totals, the rejects, the report. */
 static void
-log_run(const struct settings *s, const struct sink_run *run, enum payrun_exit rc,
-		const struct report *rep)
+settle_announce(const struct settlement *st)
 {
-	const char *status;
-	json_t     *e;
-
-	switch (rc)
-	{
-		case PAYRUN_EXIT_OK:
-			status = s->dry_run ? "dry-run" : "settled";
-			break;
-		case PAYRUN_EXIT_CONFLICT:
-			status = "conflict";
-			break;
-		default:
-			status = "failed";
-			break;
-	}
-	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}", "command", s->rerun ? "rerun" : "settle",
-				  "period", s->period.label, "version",
-				  rc == PAYRUN_EXIT_OK && !s->dry_run ? run->version : 0, "status", status, "exit",
-				  (int) rc, "source", run->source_kind, "wall_s", report_total_wall(rep));
-	if (run->ledger)
-	{
-		json_object_set_new(e, "pool", json_integer(run->ledger->totals.pool));
-		json_object_set_new(e, "paid", json_integer(run->ledger->totals.paid));
-		json_object_set_new(e, "forfeited", json_integer(run->ledger->totals.forfeited));
-		json_object_set_new(e, "unallocated", json_integer(run->ledger->totals.unallocated));
-		json_object_set_new(e, "streams", json_integer((json_int_t) run->ledger->totals.streams));
-		json_object_set_new(e, "nodes", json_integer((json_int_t) run->ledger->totals.nodes));
-	}
-	if (run->counts->rows_read > 0)
-	{
-		json_object_set_new(e, "rows_read", json_integer((json_int_t) run->counts->rows_read));
-		json_object_set_new(e, "rejected", json_integer((json_int_t) run->counts->rejected));
-	}
-	if (run->adjustments)
-	{
-		json_object_set_new(e, "delta", json_integer(run->adjustments->delta));
-		json_object_set_new(e, "adjusted_nodes",
-							json_integer((json_int_t) run->adjustments->nnodes));
-	}
-	if (s->reason)
-		json_object_set_new(e, "note", json_string(s->reason));
-	(void) runlog_append(s->out_dir, e);
-	json_decref(e);
-}
-
-static enum payrun_exit settle_common(const struct settings *s, bool print_report,
-									  struct aggregate           *filled,
-									  const struct source_counts *filled_counts,
-									  const struct source_file *filled_files, size_t nfilled,
-									  const char *note);
-
-enum payrun_exit
-settle_run(const struct settings *s, bool print_report)
-{
-	return settle_common(s, print_report, NULL, NULL, NULL, 0, NULL);
-}
-
-enum payrun_exit
-settle_aggregate(const struct settings *s, struct aggregate *agg,
-				 const struct source_counts *counts, const struct source_file *files, size_t nfiles,
-				 const char *note)
-{
-	return settle_common(s, log_enabled(LOG_LEVEL_INFO), agg, counts, files, nfiles, note);
-}
-
-/* With filled set, the aggregate is read already: no source step. */
-static enum payrun_exit
-settle_common(const struct settings *s, bool print_report, struct aggregate *filled,
-			  const struct source_counts *filled_counts, const struct source_file *filled_files,
-			  size_t nfilled, const char *note)
-{
-	struct report        rep;
-	struct sink_run      run;
-	struct sink         *sinks[MAX_SINKS]; /* in publish order: database, then files */
-	int                  nsinks = 0;
-	struct sink         *files;
-	struct adjustments   adj = { 0 };
-	struct db            db = { 0 };
-	char                 db_description[512];
-	struct pools         pools;
-	struct aggregate     agg;
-	struct ledger        ledger;
-	struct source_counts counts;
-	struct source_file  *inputs = mem_calloc(s->ninputs ? s->ninputs : 1,
-											sizeof(struct source_file));
-	enum payrun_exit rc = PAYRUN_EXIT_OK;
-	char             err[512];
-
-	report_init(&rep);
-	pools_init(&pools);
-	aggregate_init(&agg);
-	memset(&ledger, 0, sizeof(ledger));
-	memset(&counts, 0, sizeof(counts));
-	memset(&run, 0, sizeof(run));
-	run.settings = s;
-	run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
-	run.files = filled ? filled_files : inputs;
-	run.nfiles = filled ? nfilled : s->ninputs;
-	run.counts = &counts;
-	run.note = note;
-	if (filled_counts)
-		counts = *filled_counts;
-	run.report = &rep;
-	clock_utc_text(run.started_at);
-
-	if (s->source == SOURCE_PG)
-	{
-		report_begin(&rep, REPORT_PHASE_CONNECT);
-		if (!db_connect(&db, s->db_conninfo, "payrun settle"))
-		{
-			rc = PAYRUN_EXIT_DB;
-			goto out;
-		}
-		report_end(&rep, REPORT_PHASE_CONNECT, 0, 0);
-		db_describe(&db, db_description, sizeof(db_description));
-		run.db_description = db_description;
-		sinks[nsinks++] = sink_pg_create(&db);
-	}
-	files = sink_files_create();
-	sinks[nsinks++] = files;
-
-	/* refuse a settled period or a locked directory before reading anything */
-	rc = files->ops->prepare(files, &run);
-	if (rc != PAYRUN_EXIT_OK)
-		goto out;
-	run.version = sink_files_version(files);
-	for (int i = 0; i < nsinks - 1 && rc == PAYRUN_EXIT_OK; i++)
-		rc = sinks[i]->ops->prepare(sinks[i], &run);
-	if (rc != PAYRUN_EXIT_OK)
-		goto out;
-	run.rejects = sink_files_rejects(files);
-	if (s->rerun)
-	{
-		char prev[4200];
-
-		if (!adjust_load_previous(&adj, sink_files_previous_dir(files, prev, sizeof(prev)),
-								  run.version - 1))
-		{
-			rc = PAYRUN_EXIT_DATA;
-			goto out;
-		}
-	}
-
-	if (s->pools_path)
-	{
-		report_begin(&rep, REPORT_PHASE_POOLS);
-		if (!pools_load(&pools, s->pools_path))
-		{
-			rc = PAYRUN_EXIT_DATA;
-			goto out;
-		}
-		report_end(&rep, REPORT_PHASE_POOLS, pools.count, 0);
-	}
-
-	if (filled)
-		rc = PAYRUN_EXIT_OK; /* read by the caller */
-	else if (s->source == SOURCE_PG)
-		rc = source_pg_read(&db, &s->period, s->pools_path == NULL, &pools, &agg,
-							sink_files_rejects(files), &counts, &rep);
-	else
-	{
-		struct source_window win;
-		uint64_t             in_period = 0;
-
-		source_window_single(&win, &s->period, &agg, &in_period);
-		report_begin(&rep, REPORT_PHASE_READ);
-		rc = source_csv_read((const char *const *) s->inputs, s->ninputs, &win, &s->limits, s->jobs,
-							 sink_files_rejects(files), &counts, inputs);
-		report_end(&rep, REPORT_PHASE_READ, counts.rows_read, counts.decoded_bytes);
-	}
-	if (rc != PAYRUN_EXIT_OK)
-	{
-		log_error("nothing published for period %s", s->period.label);
-		goto out;
-	}
-	fault_point("after_read");
-	rc = check_reject_ratio(s, &counts, files);
-	if (rc != PAYRUN_EXIT_OK)
-		goto out;
-
-	report_begin(&rep, REPORT_PHASE_COMPUTE);
-	switch (
-		ledger_build(&ledger, &s->period, filled ? filled : &agg, &pools,
-					 &(struct ledger_settings){ .default_pool = s->default_pool, .keep = s->keep },
-					 err, sizeof(err)))
-	{
-		case LEDGER_OK:
-			break;
-		case LEDGER_OVERFLOW:
-			log_error("could not settle period %s: %s", s->period.label, err);
-			rc = PAYRUN_EXIT_DATA;
-			goto out;
-		case LEDGER_INVARIANT:
-			log_error("internal error settling period %s: %s", s->period.label, err);
-			rc = PAYRUN_EXIT_INTERNAL;
-			goto out;
-	}
-	aggregate_digest(&ledger, run.input_digest);
-	run.ledger = &ledger;
-	if (s->rerun)
-	{
-		if (!adjust_compute(&adj, &ledger))
-		{
-			rc = PAYRUN_EXIT_DATA;
-			goto out;
-		}
-		run.adjustments = &adj;
-	}
-	report_end(&rep, REPORT_PHASE_COMPUTE, ledger.nrows, 0);
-	if (s->dry_run)
-	{
-		print_adjustments(s, &adj, run.version);
-		goto out;
-	}
-
-	report_begin(&rep, REPORT_PHASE_WRITE);
-	rc = files->ops->write(files, &run);
-	report_end(&rep, REPORT_PHASE_WRITE, ledger.nrows, 0);
-	if (rc != PAYRUN_EXIT_OK)
-		goto out;
-	if (nsinks > 1)
-	{
-		report_begin(&rep, REPORT_PHASE_DB_WRITE);
-		rc = sinks[0]->ops->write(sinks[0], &run);
-		report_end(&rep, REPORT_PHASE_DB_WRITE, ledger.nrows, 0);
-		if (rc != PAYRUN_EXIT_OK)
-		{
-			log_error("nothing published for period %s", s->period.label);
-			goto out;
-		}
-	}
-
-	fault_point("after_files");
-	report_begin(&rep, REPORT_PHASE_PUBLISH);
-	for (int i = 0; i < nsinks && rc == PAYRUN_EXIT_OK; i++)
-	{
-		if (i > 0)
-			fault_point("after_commit");
-		rc = sinks[i]->ops->publish(sinks[i], &run);
-		if (rc != PAYRUN_EXIT_OK && i > 0)
-			log_error("period %s is recorded in the database but its files were not "
-					  "published; rebuild them with 'payrun export --period %s --out %s'",
-					  s->period.label, s->period.label, s->out_dir);
-	}
-	report_end(&rep, REPORT_PHASE_PUBLISH, 0, 0);
-	if (rc != PAYRUN_EXIT_OK)
-		goto out;
+	const struct ledger_totals *t = &st->ledger.totals;
+	const char                 *path = output_files_path(&st->files);
 
 	log_notice("settled period %s v%d: %llu streams, %llu nodes, paid %lld of pool %lld "
 			   "(forfeited %lld, unallocated %lld) into '%s'",
-			   s->period.label, run.version, (unsigned long long) ledger.totals.streams,
-			   (unsigned long long) ledger.totals.nodes, (long long) ledger.totals.paid,
-			   (long long) ledger.totals.pool, (long long) ledger.totals.forfeited,
-			   (long long) ledger.totals.unallocated, sink_files_path(files));
-	if (counts.rejected > 0)
+			   st->req->period.label, st->run.version, (unsigned long long) t->streams,
+			   (unsigned long long) t->nodes, (long long) t->paid, (long long) t->pool,
+			   (long long) t->forfeited, (long long) t->unallocated, path);
+	if (st->counts.rejected > 0)
 		log_warning("%llu of %llu rows rejected (within the maximum ratio %s); "
 					"see '%s/rejects.csv'",
-					(unsigned long long) counts.rejected, (unsigned long long) counts.rows_read,
-					s->max_reject_ratio.text, sink_files_path(files));
-	if (s->rerun && log_enabled(LOG_LEVEL_NOTICE))
-		print_adjustments(s, &adj, run.version);
-	if (print_report)
-		report_print(&rep, stdout);
+					(unsigned long long) st->counts.rejected,
+					(unsigned long long) st->counts.rows_read, st->s->max_reject_ratio.text, path);
+	if (st->req->rerun && log_enabled(LOG_LEVEL_NOTICE))
+		print_adjustments(st);
+	if (st->req->print_report)
+		report_print(&st->rep, stdout);
+}
 
-out:
-	if (rc != PAYRUN_EXIT_USAGE)
-		log_run(s, &run, rc, &rep);
-	for (int i = nsinks - 1; i >= 0; i--)
-		sinks[i]->ops->destroy(sinks[i]);
-	db_close(&db);
-	adjust_release(&adj);
-	ledger_release(&ledger);
-	aggregate_release(&agg);
-	pools_release(&pools);
-	free(inputs);
+/* One line in DIR/runs.log, whatever the outcome. */
+static void
+settle_log_run(const struct settlement *st, enum payrun_exit rc)
+{
+	const struct settle_request *req = st->req;
+	const char                  *status = "failed";
+	json_t                      *e;
+
+	if (rc == PAYRUN_EXIT_OK)
+		status = req->dry_run ? "dry-run" : "settled";
+	else if (rc == PAYRUN_EXIT_CONFLICT)
+		status = "conflict";
+	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}", "command", req->rerun ? "rerun" : "settle",
+				  "period", req->period.label, "version",
+				  rc == PAYRUN_EXIT_OK && !req->dry_run ? st->run.version : 0, "status", status,
+				  "exit", (int) rc, "source", st->run.source_kind, "wall_s",
+				  report_total_wall(&st->rep));
+	if (st->computed)
+	{
+		const struct ledger_totals *t = &st->ledger.totals;
+
+		json_object_set_new(e, "pool", json_integer(t->pool));
+		json_object_set_new(e, "paid", json_integer(t->paid));
+		json_object_set_new(e, "forfeited", json_integer(t->forfeited));
+		json_object_set_new(e, "unallocated", json_integer(t->unallocated));
+		json_object_set_new(e, "streams", json_integer((json_int_t) t->streams));
+		json_object_set_new(e, "nodes", json_integer((json_int_t) t->nodes));
+	}
+	if (st->counts.rows_read > 0)
+	{
+		json_object_set_new(e, "rows_read", json_integer((json_int_t) st->counts.rows_read));
+		json_object_set_new(e, "rejected", json_integer((json_int_t) st->counts.rejected));
+	}
+	if (st->adjusted)
+	{
+		json_object_set_new(e, "delta", json_integer(st->adj.delta));
+		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) st->adj.nnodes));
+	}
+	if (req->reason)
+		json_object_set_new(e, "note", json_string(req->reason));
+	(void) runlog_append(st->s->out_dir, e);
+	json_decref(e);
+}
+
+/* Step 6: undoes what was not published, releases the lock and the connection. */
+static void
+settle_release(struct settlement *st)
+{
+	if (st->files_open)
+		output_files_close(&st->files);
+	if (st->use_db)
+		output_db_close(&st->record);
+	db_close(&st->db);
+	run_record_release(&st->run);
+	adjust_release(&st->adj);
+	ledger_release(&st->ledger);
+	aggregate_release(&st->agg);
+	pools_release(&st->pools);
+	free(st->inputs);
+}
+
+enum payrun_exit
+settle_run(const struct settings *s, const struct settle_request *req)
+{
+	struct settlement st;
+	enum payrun_exit  rc;
+
+	settlement_init(&st, s, req);
+	rc = settle_open(&st);
+	if (rc == PAYRUN_EXIT_OK)
+		rc = settle_read(&st);
+	if (rc == PAYRUN_EXIT_OK)
+		rc = settle_compute(&st);
+	if (rc == PAYRUN_EXIT_OK && req->dry_run)
+		print_adjustments(&st);
+	else if (rc == PAYRUN_EXIT_OK)
+	{
+		rc = settle_write(&st);
+		if (rc == PAYRUN_EXIT_OK)
+			rc = settle_publish(&st);
+		if (rc == PAYRUN_EXIT_OK)
+			settle_announce(&st);
+	}
+	settle_log_run(&st, rc);
+	settle_release(&st);
 	return rc;
 }

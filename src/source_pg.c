@@ -151,14 +151,6 @@ on_pool(void *arg, int ncols, const char *const *values, const int *lengths)
 	return true;
 }
 
-/* Ends the read transaction after a failure; a lost connection has ended it already. */
-static void
-rollback_read(struct db *db, const char *step)
-{
-	if (db_connected(db))
-		(void) db_exec(db, step, "ROLLBACK", "ROLLBACK");
-}
-
 enum payrun_exit
 source_pg_read(struct db *db, const struct period *period, bool pools_from_db, struct pools *pools,
 			   struct aggregate *agg, struct rejects *rejects, struct source_counts *counts,
@@ -174,7 +166,7 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 	timestamp_format(period->end, end);
 
 	/* one snapshot for pools and probes; JIT costs more than it saves here */
-	if (!db_exec(db, "read probes", "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
+	if (!db_begin(db, "read probes", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
 		!db_exec(db, "read probes", "SET jit", "SET LOCAL jit = off"))
 		return PAYRUN_EXIT_DB;
 
@@ -186,12 +178,12 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 		if (!db_query(db, "read pools", "pools_read", sql_pools_read, 2, params, on_pool, &pr,
 					  NULL))
 		{
-			rollback_read(db, "read pools");
+			db_rollback(db, "read pools");
 			return pr.failed ? PAYRUN_EXIT_DATA : PAYRUN_EXIT_DB;
 		}
 		if (!pools_finish(pools, "payout_pools"))
 		{
-			rollback_read(db, "read pools");
+			db_rollback(db, "read pools");
 			return PAYRUN_EXIT_DATA;
 		}
 		report_end(rep, REPORT_PHASE_POOLS, pools->count, 0);
@@ -202,7 +194,7 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 	if (!db_query(db, "read probes", "settle_read", sql_settle_read, 2, params, on_group, &r,
 				  &first_row_s))
 	{
-		rollback_read(db, "read probes");
+		db_rollback(db, "read probes");
 		return r.failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
 	}
 	{
@@ -213,7 +205,7 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 		report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);
 		report_record(rep, REPORT_PHASE_FETCH, wall - first_row_s, cpu, aggregate_count(agg), 0);
 	}
-	if (!db_exec(db, "read probes", "COMMIT", "COMMIT"))
+	if (!db_commit(db, "read probes"))
 		return PAYRUN_EXIT_DB;
 	log_info("read %llu probe rows of %s in %zu (stream, node) groups from PostgreSQL",
 			 (unsigned long long) counts->rows_read, period->label, aggregate_count(agg));

@@ -1,10 +1,10 @@
 /*
- * config.h: option values from the command line and the config file
- * (libconfuse), merged (the command line wins) and validated into
- * struct settings.  Every settle option has a config key of the same name
- * with underscores: period, period_length, source, db, input, pools,
- * default_pool, penalty_factor, max_reject_ratio, max_inflate_ratio, jobs,
- * out.
+ * config.h: option values (options.h) from the config file, merged with
+ * the command line's (the command line wins), and validated: into the
+ * policy of a run (struct settings) and the period it is about.
+ * Every command line option that has a file key can be set in the config
+ * file: period, period_length, source, db, input, pools, default_pool,
+ * penalty_factor, max_reject_ratio, max_inflate_ratio, jobs, out.
  */
 #ifndef PAYRUN_CONFIG_H
 #define PAYRUN_CONFIG_H
@@ -12,61 +12,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "payrun/backfill.h"
+#include "payrun/options.h"
+#include "payrun/period.h"
 #include "payrun/settings.h"
-
-#define CONFIG_DEFAULT_PATH "/etc/payrun/payrun.conf"
-/* Names the config file read when no --config is given; set empty, none. */
-#define CONFIG_ENV "PAYRUN_CONFIG"
-
-/* Raw option values as strings; NULL = not given.  Strings are owned. */
-struct config_values
-{
-	char  *period;
-	char  *period_length;
-	char  *source;
-	char  *db;
-	char **inputs;
-	size_t ninputs;
-	char  *pools;
-	char  *default_pool;
-	char  *penalty_factor;
-	char  *max_reject_ratio;
-	char  *max_inflate_ratio;
-	char  *jobs;
-	char  *out;
-};
-
-/*
- * The libconfuse options of every settle key, for config files and job
- * files alike (a job file adds its own keys after these).
- */
-#define CONFIG_SETTLE_OPTS                                                                         \
-	CFG_STR("period", NULL, CFGF_NONE), CFG_STR("period_length", NULL, CFGF_NONE),                 \
-		CFG_STR("source", NULL, CFGF_NONE), CFG_STR("db", NULL, CFGF_NONE),                        \
-		CFG_STR_LIST("input", NULL, CFGF_NONE), CFG_STR("pools", NULL, CFGF_NONE),                 \
-		CFG_STR("default_pool", NULL, CFGF_NONE), CFG_STR("penalty_factor", NULL, CFGF_NONE),      \
-		CFG_STR("max_reject_ratio", NULL, CFGF_NONE),                                              \
-		CFG_STR("max_inflate_ratio", NULL, CFGF_NONE), CFG_STR("jobs", NULL, CFGF_NONE),           \
-		CFG_STR("out", NULL, CFGF_NONE)
+#include "payrun/settle.h"
 
 struct cfg_t;
-
-/* Fills the values not yet set from a parsed libconfuse config. */
-void config_fill(struct config_values *v, struct cfg_t *cfg);
 
 /* Routes libconfuse's messages to the log ("file:line: message"). */
 void config_set_error_function(struct cfg_t *cfg);
 
-/* Sets a value from the command line (replacing any earlier one). */
-void config_set(char **slot, const char *value);
-void config_add_input(struct config_values *v, const char *path);
-
 /*
- * Sets the value of a settle option by its long name ("default-pool",
- * "input" adds one); false if name is not a settle option.  Command-line
- * parsers route every option they share with settle through here.
+ * Fills the values not yet set from a libconfuse file of a kind
+ * (OPT_IN_CONFIG or OPT_IN_JOB; what names it in messages: "job file").
+ * Logs and returns false on a syntax error or unknown key.
  */
-bool config_set_option(struct config_values *v, const char *name, const char *value);
+bool config_parse_file(struct config_values *v, const char *path, unsigned files, const char *what);
 
 /*
  * Fills the values not yet set from the config file at path.  With
@@ -76,18 +38,11 @@ bool config_set_option(struct config_values *v, const char *name, const char *va
 bool config_load(struct config_values *v, const char *path, bool explicit);
 
 /*
- * Loads the config file a command was given: path (--config), none with
- * no_config (--no-config), else $PAYRUN_CONFIG (none when set empty), else
+ * Loads the config file the values choose: --config FILE; none with
+ * --no-config; else $PAYRUN_CONFIG (none when set empty); else
  * CONFIG_DEFAULT_PATH when it exists.
  */
-bool config_load_chosen(struct config_values *v, const char *path, bool no_config);
-
-/* What a command requires of the values. */
-enum config_need
-{
-	CONFIG_NEED_PERIOD = 1, /* --period */
-	CONFIG_NEED_SOURCE = 2  /* --input files, or --source pg */
-};
+bool config_load_chosen(struct config_values *v);
 
 /*
  * Fills the payout settings not given (penalty_factor, default_pool, pools,
@@ -104,9 +59,32 @@ bool config_inherit(struct config_values *v, const char *manifest_path);
  */
 bool config_inherit_latest(struct config_values *v);
 
-/* Validates and converts; logs the first bad value and returns false. */
-bool config_to_settings(const struct config_values *v, struct settings *s, unsigned need);
+/*
+ * Validates the policy for a command (OPT_SETTLE, OPT_RERUN or
+ * OPT_BACKFILL, whose db is where it loads rather than a probe source).
+ * Logs the first bad value and returns false.
+ */
+bool config_to_settings(const struct config_values *v, unsigned command, struct settings *s);
 
-void config_release(struct config_values *v);
+/*
+ * The period of --period (required, or else left with only its length
+ * set) and --period-length, which must agree.  Logs and returns false.
+ */
+bool config_to_period(const struct config_values *v, bool required, struct period *p);
+
+/*
+ * A settle or rerun from the values: the policy (config_to_settings), the
+ * period (required) and, for a rerun, the reason (required).  req borrows
+ * the values' strings (the inputs, the reason).  Logs and returns false.
+ */
+bool config_to_settle(const struct config_values *v, bool rerun, struct settings *s,
+					  struct settle_request *req);
+
+/*
+ * A backfill from the values: exactly one of settle (with from and to)
+ * and into_db.  req borrows the values' input patterns.
+ */
+bool config_to_backfill(const struct config_values *v, struct settings *s,
+						struct backfill_request *req);
 
 #endif

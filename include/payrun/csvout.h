@@ -33,6 +33,13 @@ void csvout_stream_row(const struct csvout *w, const struct ledger_stream *s);
 /* stream_id,node_id,previously_paid,now_due,delta */
 void csvout_adjustment_row(const struct csvout *w, const struct adjustment *a);
 
+#define CSVOUT_LEDGER_HEADER                                                                       \
+	"period_start,period_end,stream_id,node_id,total_polls,successful_polls,"                      \
+	"failed_spot_checks,uptime_ppm,contribution_ppm,base_amount,forfeited_amount,"                 \
+	"payout_amount\n"
+#define CSVOUT_STREAMS_HEADER                                                                      \
+	"period_start,period_end,stream_id,pool,nodes,total_successful_polls,paid,forfeited,"          \
+	"unallocated\n"
 #define CSVOUT_ADJUSTMENTS_HEADER "stream_id,node_id,previously_paid,now_due,delta\n"
 
 #endif

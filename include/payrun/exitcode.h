@@ -1,6 +1,6 @@
 /*
  * exitcode.h: the process exit statuses of payrun.  Each means one thing;
- * cron wrappers and operators rely on them (docs/exit-codes in README).
+ * cron wrappers and operators rely on them (README, "Exit status").
  */
 #ifndef PAYRUN_EXITCODE_H
 #define PAYRUN_EXITCODE_H

@@ -2,7 +2,7 @@
  * export.h: rebuilding a version's files from the database, for when the
  * publish step after a database commit was lost.  The ledger and stream
  * totals are read back as stored (not recomputed) and published through
- * the file sink like a settlement.
+ * the file output like a settlement (output_files.h).
  */
 #ifndef PAYRUN_EXPORT_H
 #define PAYRUN_EXPORT_H

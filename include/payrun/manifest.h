@@ -1,17 +1,51 @@
 /*
- * manifest.h: manifest.json, the self-description of a published version:
- * period, inputs with digests, settings, counts, totals, outputs with
- * digests, timing.
+ * manifest.h: the record of a settled version (struct run_record) and its
+ * file form, manifest.json: period, version, source, inputs with digests,
+ * settings, counts, totals, outputs with digests, timing.  A settlement
+ * builds the record from what it read and computed; 'payrun export' from
+ * the row the database stored.  The database keeps the same settings,
+ * counts, totals and timing objects (output_db.h).
  */
 #ifndef PAYRUN_MANIFEST_H
 #define PAYRUN_MANIFEST_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/adjust.h"
+#include "payrun/ledger.h"
+#include "payrun/period.h"
+#include "payrun/rejects.h"
+#include "payrun/report.h"
+#include "payrun/settings.h"
 #include "payrun/sha256.h"
-#include "payrun/sink.h"
+#include "payrun/source_csv.h"
+#include "payrun/timestamp.h"
+
+struct run_record
+{
+	struct period             period;
+	int                       version;
+	const char               *source_kind;    /* "csv" or "pg"; borrowed */
+	const char               *db_description; /* "host=... dbname=..." (no password), or NULL */
+	char                      input_digest[SHA256_HEX_LEN]; /* of the aggregate */
+	bool                      inputs_known;                 /* false: exported, not stored */
+	const struct source_file *inputs;                       /* borrowed */
+	size_t                    ninputs;
+	json_t                   *settings; /* owned */
+	json_t                   *counts;   /* owned */
+	json_t                   *totals;   /* owned */
+	json_t                   *timing;   /* owned; NULL: taken from report when written */
+	const struct report      *report;   /* borrowed, or NULL */
+	json_t                   *rerun;    /* owned, or NULL: not a rerun (or not known) */
+	const char               *note;     /* borrowed, or NULL */
+	char                      started_at[TIMESTAMP_FORMAT_LEN];
+	char                      finished_at[TIMESTAMP_FORMAT_LEN]; /* "": now, when written */
+	char                      payrun_version[32];                /* that settled it */
+	bool                      exported; /* rebuilt from the database by 'payrun export' */
+};
 
 struct manifest_output
 {
@@ -20,13 +54,19 @@ struct manifest_output
 	char        sha256[SHA256_HEX_LEN];
 };
 
-/* Builds the manifest; finished_at is taken now.  Caller owns the result. */
-json_t *manifest_build(const struct sink_run *run, const struct manifest_output *outputs,
-					   size_t noutputs);
+void run_record_release(struct run_record *run);
 
-/* The parts the database run record stores too (caller owns each). */
-json_t *manifest_settings_json(const struct settings *s);
-json_t *manifest_counts_json(const struct sink_run *run);
+/* The record's parts from a settlement (caller owns each). */
+json_t *manifest_settings_json(const struct settings *s, enum period_length length);
+json_t *manifest_counts_json(const struct source_counts *counts, const struct rejects *rejects);
 json_t *manifest_totals_json(const struct ledger_totals *t);
+json_t *manifest_rerun_json(const struct adjustments *adj, const char *reason);
+
+/* The timing object: run->timing, or now from run->report (caller owns). */
+json_t *manifest_timing_json(const struct run_record *run);
+
+/* manifest.json of a published version: the record and its outputs (caller owns). */
+json_t *manifest_build(const struct run_record *run, const struct manifest_output *outputs,
+					   size_t noutputs);
 
 #endif

@@ -54,6 +54,13 @@ enum payrun_exit publish_begin(struct publish *pub, const char *out_dir, const c
 /* Highest N with DIR/LABEL/vN present (0 if none); -1 on an I/O error. */
 int publish_latest_version(int out_fd, const char *label);
 
+/*
+ * The same under a directory's path: the one test of "is this period
+ * settled" (a version is present; DIR/LABEL is never followed through a
+ * symlink).  0 also when out_dir does not exist.
+ */
+int publish_latest_version_at(const char *out_dir, const char *label);
+
 /* The temporary directory, where the version's files are created. */
 int publish_dirfd(const struct publish *pub);
 

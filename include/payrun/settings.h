@@ -1,6 +1,8 @@
 /*
- * settings.h: the settings of a settlement run, once the command line and
- * the config file have been merged and validated.
+ * settings.h: the policy of a run (where probes come from and how payouts
+ * are computed and checked), once the command line and the config file
+ * have been merged and validated (config.h).  What a run is about (its
+ * period, inputs, rerun reason) is its request: settle.h, backfill.h.
  */
 #ifndef PAYRUN_SETTINGS_H
 #define PAYRUN_SETTINGS_H
@@ -29,21 +31,16 @@ enum settings_source
 
 struct settings
 {
-	struct period         period;
+	enum period_length    period_length; /* as given; PERIOD_LENGTH_UNSET if not */
 	enum settings_source  source;
 	char                 *db_conninfo; /* owned, NULL: libpq's environment; never logged */
-	char                **inputs;      /* owned array of owned paths */
-	size_t                ninputs;
-	char                 *pools_path; /* owned, NULL if none */
+	char                 *pools_path;  /* owned, NULL if none */
 	int64_t               default_pool;
 	struct payout_keep    keep; /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
 	struct input_limits   limits;
-	unsigned              jobs;    /* input files read at once; 0 = one per CPU */
-	bool                  rerun;   /* publish version N+1 with adjustments */
-	char                 *reason;  /* owned, why the rerun (required with rerun) */
-	bool                  dry_run; /* rerun: print the adjustments, publish nothing */
+	unsigned              jobs; /* input files read at once; 0 = one per CPU */
 };
 
 /* Parses a decimal in [0, 1] with at most 9 fractional digits.  Pure. */

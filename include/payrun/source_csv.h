@@ -16,19 +16,10 @@
 #include "payrun/period.h"
 #include "payrun/rejects.h"
 #include "payrun/sha256.h"
+#include "payrun/source.h"
 
 #define SOURCE_CSV_MAX_RECORD (64 * 1024 * 1024) /* longest record, bytes */
 #define SOURCE_CSV_MAX_JOBS   64                 /* files read at once, at most */
-
-struct source_counts
-{
-	uint64_t rows_read; /* = in_period + out_of_period + rejected */
-	uint64_t in_period;
-	uint64_t out_of_period;
-	uint64_t rejected;
-	uint64_t file_bytes;    /* read from disk */
-	uint64_t decoded_bytes; /* after inflating */
-};
 
 /*
  * Where valid rows go.  By default, rows in [start, start + nperiods * span)
@@ -69,15 +60,6 @@ struct source_window
 /* A window of one period into one aggregate (settle). */
 void source_window_single(struct source_window *win, const struct period *period,
 						  struct aggregate *agg, uint64_t *in_period);
-
-struct source_file
-{
-	const char *path;  /* borrowed from the options */
-	const char *kind;  /* "gzip" or "plain" */
-	uint64_t    bytes; /* file size as read */
-	uint64_t    rows;  /* data rows read from it */
-	char        sha256[SHA256_HEX_LEN];
-};
 
 /*
  * Reads every path into the window, as if one after another: up to jobs

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c: libFuzzer target for the config file loader (config_load,
- * libconfuse underneath) and config_to_settings.
+ * libconfuse underneath) and config_to_settle.
  *
  * The input is written to a scratch file and loaded; a hash of it decides
  * which command-line values are set first (they must win over the file)
@@ -34,26 +34,27 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static void
-check_settings(const struct config_values *v, const struct settings *s)
+check_settings(const struct config_values *v, const struct settings *s,
+			   const struct settle_request *req)
 {
 	fuzz_require(v->out != NULL && s->out_dir != NULL && strcmp(v->out, s->out_dir) == 0 &&
 					 s->out_dir[0] != '\0',
 				 "out_dir '%s', value '%s'", s->out_dir ? s->out_dir : "(null)",
 				 v->out ? v->out : "(null)");
-	fuzz_require(s->ninputs == v->ninputs, "%zu inputs, values %zu", s->ninputs, v->ninputs);
-	for (size_t i = 0; i < s->ninputs; i++)
-		fuzz_require(strcmp(s->inputs[i], v->inputs[i]) == 0, "input %zu differs", i);
+	fuzz_require(req->ninputs == v->input.count, "%zu inputs, values %zu", req->ninputs,
+				 v->input.count);
+	for (size_t i = 0; i < req->ninputs; i++)
+		fuzz_require(strcmp(req->inputs[i], v->input.items[i]) == 0, "input %zu differs", i);
 	fuzz_require((s->source == SOURCE_PG) == (v->source && strcmp(v->source, "pg") == 0),
 				 "source %d from '%s'", s->source, v->source ? v->source : "(null)");
 	fuzz_require(s->source == SOURCE_PG || s->db_conninfo == NULL, "db without source pg");
-	fuzz_require(s->source == SOURCE_CSV || s->ninputs == 0, "inputs with source pg");
-	if (v->period)
+	fuzz_require(s->source == SOURCE_CSV || req->ninputs == 0, "inputs with source pg");
 	{
-		int64_t span = s->period.length == PERIOD_LENGTH_HOUR ? 3600 : 86400;
+		int64_t span = req->period.length == PERIOD_LENGTH_HOUR ? 3600 : 86400;
 
-		fuzz_require(strcmp(s->period.label, v->period) == 0 &&
-						 s->period.end - s->period.start == span,
-					 "period '%s' from '%s'", s->period.label, v->period);
+		fuzz_require(v->period && strcmp(req->period.label, v->period) == 0 &&
+						 req->period.end - req->period.start == span,
+					 "period '%s' from '%s'", req->period.label, v->period ? v->period : "");
 	}
 	fuzz_require(s->keep.den > 0 && s->keep.num <= s->keep.den, "keep %llu/%llu",
 				 (unsigned long long) s->keep.num, (unsigned long long) s->keep.den);
@@ -66,36 +67,39 @@ check_settings(const struct config_values *v, const struct settings *s)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t             rng = fuzz_hash(data, size);
-	uint64_t             bits = fuzz_next(&rng);
-	bool                 cli_out = bits & 1;
-	bool                 cli_input = bits & 2;
-	unsigned             need = (unsigned) (bits >> 2) & (CONFIG_NEED_PERIOD | CONFIG_NEED_SOURCE);
-	const char          *path;
-	struct config_values v;
-	struct settings      s;
-	bool                 loaded;
+	uint64_t              rng = fuzz_hash(data, size);
+	uint64_t              bits = fuzz_next(&rng);
+	bool                  cli_out = bits & 1;
+	bool                  cli_input = bits & 2;
+	bool                  rerun = bits & 4;
+	const char           *path;
+	struct config_values  v;
+	struct settings       s;
+	struct settle_request req;
+	bool                  loaded;
 
 	if (size > (1u << 16))
 		return -1;
 	log_set_level(LOG_LEVEL_ERROR);
 	path = fuzz_file_write(data, size);
 	memset(&v, 0, sizeof(v));
-	memset(&s, 0, sizeof(s));
 	if (cli_out)
-		fuzz_require(config_set_option(&v, "out", CLI_OUT), "config_set_option(out)");
+		options_set(&v, OPTION_OUT, CLI_OUT);
 	if (cli_input)
-		fuzz_require(config_set_option(&v, "input", CLI_INPUT), "config_set_option(input)");
+		options_set(&v, OPTION_INPUT, CLI_INPUT);
 
 	loaded = config_load(&v, path, true);
 	if (cli_out)
 		fuzz_require(v.out && strcmp(v.out, CLI_OUT) == 0, "the file overrode --out");
 	if (cli_input)
-		fuzz_require(v.ninputs == 1 && strcmp(v.inputs[0], CLI_INPUT) == 0,
-					 "the file changed --input (%zu inputs)", v.ninputs);
-	if (loaded && config_to_settings(&v, &s, need))
-		check_settings(&v, &s);
-	settings_release(&s);
-	config_release(&v);
+		fuzz_require(v.input.count == 1 && strcmp(v.input.items[0], CLI_INPUT) == 0,
+					 "the file changed --input (%zu inputs)", v.input.count);
+	if (loaded && config_to_settle(&v, rerun, &s, &req))
+	{
+		check_settings(&v, &s, &req);
+		fuzz_require(!rerun || (req.reason && req.reason[0]), "a rerun without a reason");
+		settings_release(&s);
+	}
+	options_release(&v);
 	return 0;
 }

@@ -65,7 +65,7 @@ cov_files() {
 		csvscan) echo src/csvscan.c ;;
 		timestamp) echo src/timestamp.c src/period.c ;;
 		pools) echo src/pools.c src/csvscan.c ;;
-		config) echo src/config.c src/settings.c ;;
+		config) echo src/config.c src/options.c src/settings.c ;;
 	esac
 }
 

@@ -1,0 +1,219 @@
+/*
+ * options.h: every option of payrun in one table.  Each row gives the
+ * long option, the config and job file key, the field of struct
+ * config_values, the argument, the default, the commands that take it,
+ * the files that may set it, and the help line; the getopt entries, the
+ * libconfuse keys, the usage lines and the code that stores a value all
+ * follow from the table (as git's parse_options does from its struct
+ * option arrays).
+ *
+ * Values are kept as text until validated (config.h): NULL is "not given".
+ * A flag's value is "true" when given; in a file, a flag key takes true or
+ * false (yes/no, on/off, 1/0).  -q, -v and -h are not in the table: every
+ * command takes them (cli.h).
+ */
+#ifndef PAYRUN_OPTIONS_H
+#define PAYRUN_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* The commands an option belongs to (bits). */
+#define OPT_SETTLE   (1u << 0)
+#define OPT_RERUN    (1u << 1)
+#define OPT_BACKFILL (1u << 2)
+#define OPT_EXPORT   (1u << 3)
+#define OPT_HISTORY  (1u << 4)
+#define OPT_DB       (1u << 5)
+#define OPT_RUN      (1u << 6)
+#define OPT_SETTLES  (OPT_SETTLE | OPT_RERUN | OPT_BACKFILL)
+
+/* The files a key may appear in (bits). */
+#define OPT_IN_CONFIG (1u << 0) /* --config FILE and /etc/payrun/payrun.conf */
+#define OPT_IN_JOB    (1u << 1) /* job files ('payrun run') */
+#define OPT_IN_FILES  (OPT_IN_CONFIG | OPT_IN_JOB)
+
+/* What kind of value an option takes. */
+enum option_kind
+{
+	OPTION_VALUE, /* one value; the last one given wins */
+	OPTION_LIST,  /* repeatable; a file's list is replaced by the command line's */
+	OPTION_FLAG   /* no argument on the command line */
+};
+
+/* clang-format off */
+/*
+ * X(ID, kind, long option, file key, field, argument, default, commands,
+ *   files, help).  NULL long option: files only; NULL key: command line
+ * only.  The default is what applies when nothing is given (shown in the
+ * help); NULL: none, or one the help line describes.
+ */
+#define PAYRUN_OPTIONS(X) \
+	X(PERIOD, OPTION_VALUE, "period", "period", period, "LABEL", NULL, \
+	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY, OPT_IN_FILES, \
+	  "YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC") \
+	X(PERIOD_LENGTH, OPTION_VALUE, "period-length", "period_length", period_length, "1d|1h", \
+	  NULL, OPT_SETTLES | OPT_EXPORT, OPT_IN_FILES, \
+	  "must agree with the labels (default: from the label, else 1d)") \
+	X(INPUT, OPTION_LIST, "input", "input", input, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
+	  "export file (gzip or plain CSV); repeat for several (merged in order); " \
+	  "backfill and job files take glob patterns") \
+	X(SOURCE, OPTION_VALUE, "source", "source", source, "csv|pg", "csv", \
+	  OPT_SETTLE | OPT_RERUN, OPT_IN_FILES, "where probes come from") \
+	X(DB, OPTION_VALUE, "db", "db", db, "CONNINFO", NULL, \
+	  OPT_SETTLES | OPT_EXPORT | OPT_DB, OPT_IN_FILES, \
+	  "libpq connection string or URI (settle: with --source pg; backfill: with --into-db); " \
+	  "default: PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass") \
+	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
+	  "CSV with header stream_id,pool (integer base units); with --source pg, " \
+	  "payout_pools is used without it") \
+	X(DEFAULT_POOL, OPTION_VALUE, "default-pool", "default_pool", default_pool, "N", "0", \
+	  OPT_SETTLES, OPT_IN_FILES, "pool of streams the pools do not list") \
+	X(PENALTY_FACTOR, OPTION_VALUE, "penalty-factor", "penalty_factor", penalty_factor, "F", \
+	  "0.5", OPT_SETTLES, OPT_IN_FILES, "f in the penalty (1 - f)^failed_spot_checks") \
+	X(MAX_REJECT_RATIO, OPTION_VALUE, "max-reject-ratio", "max_reject_ratio", \
+	  max_reject_ratio, "R", "0.001", OPT_SETTLES, OPT_IN_FILES, \
+	  "fail if rejected rows / rows read exceeds R") \
+	X(MAX_INFLATE_RATIO, OPTION_VALUE, "max-inflate-ratio", "max_inflate_ratio", \
+	  max_inflate_ratio, "N", "1000", OPT_SETTLES, OPT_IN_FILES, \
+	  "refuse gzip input inflating more than N:1; 0 turns the check off") \
+	X(JOBS, OPTION_VALUE, "jobs", "jobs", jobs, "N", NULL, OPT_SETTLES, OPT_IN_FILES, \
+	  "input files read at once, two threads each (default: one per CPU; " \
+	  "1 reads them one by one; backfill --into-db loads them one by one)") \
+	X(OUT, OPTION_VALUE, "out", "out", out, "DIR", NULL, \
+	  OPT_SETTLES | OPT_EXPORT | OPT_HISTORY, OPT_IN_FILES, \
+	  "output directory (created if missing; its parent must exist)") \
+	X(CONFIG, OPTION_VALUE, "config", NULL, config, "FILE", NULL, OPT_SETTLES, 0, \
+	  "config file (default " CONFIG_DEFAULT_PATH " if present, or $" CONFIG_ENV "); " \
+	  "keys as the options with '_' for '-'; options win") \
+	X(NO_CONFIG, OPTION_FLAG, "no-config", NULL, no_config, NULL, NULL, OPT_SETTLES, 0, \
+	  "read no config file") \
+	X(REASON, OPTION_VALUE, "reason", "reason", reason, "TEXT", NULL, OPT_RERUN, OPT_IN_JOB, \
+	  "why the period is recomputed (kept in the manifest, database and run log)") \
+	X(DRY_RUN, OPTION_FLAG, "dry-run", NULL, dry_run, NULL, NULL, OPT_RERUN | OPT_RUN, 0, \
+	  "publish nothing: say what would be done (rerun: print the adjustments)") \
+	X(SETTLE, OPTION_FLAG, "settle", NULL, settle, NULL, NULL, OPT_BACKFILL, 0, \
+	  "settle every period from --from to --to that has no version yet") \
+	X(INTO_DB, OPTION_FLAG, "into-db", "into_db", into_db, NULL, NULL, OPT_BACKFILL, \
+	  OPT_IN_JOB, "load the exports into probe_results") \
+	X(FROM, OPTION_VALUE, "from", "from", from, "LABEL", NULL, OPT_BACKFILL, OPT_IN_JOB, \
+	  "first period to settle (YYYY-MM-DD or YYYY-MM-DDTHH)") \
+	X(TO, OPTION_VALUE, "to", "to", to, "LABEL", NULL, OPT_BACKFILL, OPT_IN_JOB, \
+	  "last period to settle (inclusive)") \
+	X(VERSION, OPTION_VALUE, "version", NULL, version, "N", NULL, OPT_EXPORT, 0, \
+	  "the version to export (default: the newest settled one)") \
+	X(NOW, OPTION_VALUE, "now", NULL, now, "TIMESTAMP", NULL, OPT_RUN, 0, \
+	  "take this as the current time (tests, replaying a day)") \
+	X(JOB, OPTION_VALUE, NULL, "job", job, NULL, NULL, 0, OPT_IN_JOB, \
+	  "the job's name in messages and the run log (default: the file's path)") \
+	X(COMMAND, OPTION_VALUE, NULL, "command", command, NULL, "settle", 0, OPT_IN_JOB, \
+	  "settle (the nightly catch-up), backfill or rerun") \
+	X(START_PERIOD, OPTION_VALUE, NULL, "start_period", start_period, NULL, NULL, 0, \
+	  OPT_IN_JOB, "the first period of a nightly job (default: the earliest settled one)") \
+	X(GRACE, OPTION_VALUE, NULL, "grace", grace, NULL, "30m", 0, OPT_IN_JOB, \
+	  "a period closes at its end plus this (e.g. 30m, 2h, 0)") \
+	X(MAX_PERIODS, OPTION_VALUE, NULL, "max_periods", max_periods, NULL, "31", 0, OPT_IN_JOB, \
+	  "most periods one nightly run settles (1 to 100000)") \
+	X(REQUIRE_COMPLETE, OPTION_FLAG, NULL, "require_complete", require_complete, NULL, "true", \
+	  0, OPT_IN_JOB, "stop at a period whose data is not complete yet")
+/* clang-format on */
+
+#define CONFIG_DEFAULT_PATH "/etc/payrun/payrun.conf"
+/* Names the config file read when no --config is given; set empty, none. */
+#define CONFIG_ENV "PAYRUN_CONFIG"
+
+enum option_id
+{
+#define X(id, ...) OPTION_##id,
+	PAYRUN_OPTIONS(X)
+#undef X
+		OPTION_COUNT
+};
+
+/* The values of a list option; owned strings. */
+struct option_list
+{
+	char **items;
+	size_t count;
+};
+
+/* Raw option values as text; NULL (or no items) = not given.  Owned. */
+struct config_values
+{
+#define OPTION_FIELD_OPTION_VALUE(field)    char *field;
+#define OPTION_FIELD_OPTION_FLAG(field)     char *field;
+#define OPTION_FIELD_OPTION_LIST(field)     struct option_list field;
+#define X(id, kind, lname, key, field, ...) OPTION_FIELD_##kind(field)
+	PAYRUN_OPTIONS(X)
+#undef X
+#undef OPTION_FIELD_OPTION_VALUE
+#undef OPTION_FIELD_OPTION_FLAG
+#undef OPTION_FIELD_OPTION_LIST
+};
+
+/* One row of the table. */
+struct option_def
+{
+	enum option_id   id;
+	enum option_kind kind;
+	const char      *long_name; /* NULL: files only */
+	const char      *key;       /* NULL: command line only */
+	size_t           offset;    /* of the field in struct config_values */
+	const char      *arg;       /* for the usage line */
+	const char      *def;       /* NULL: no default */
+	unsigned         commands;  /* OPT_SETTLE, ... */
+	unsigned         files;     /* OPT_IN_CONFIG, OPT_IN_JOB */
+	const char      *help;
+};
+
+const struct option_def *options_def(enum option_id id);
+
+/* The option of this command line name, or NULL. */
+const struct option_def *options_by_long_name(const char *name, unsigned command);
+
+/* Sets a value (replacing an earlier one; a list option adds one). */
+void options_set(struct config_values *v, enum option_id id, const char *value);
+
+/* The value as given, or NULL; a list's first item. */
+const char *options_get(const struct config_values *v, enum option_id id);
+
+/* The value, or the table's default. */
+const char *options_get_or_default(const struct config_values *v, enum option_id id);
+
+/* Whether a flag is set (given, or by default): true, yes, on or 1. */
+bool options_flag(const struct config_values *v, enum option_id id);
+
+/* Whether text is one of the flag words; sets *on. */
+bool options_parse_flag(const char *text, bool *on);
+
+void options_release(struct config_values *v);
+
+/*
+ * Fills the getopt_long table of a command: its options, then -q, -v and
+ * -h (val 'q', 'v', 'h'); an option's val is OPTIONS_VAL_BASE + its id.
+ * out must hold OPTION_COUNT + 4 entries.
+ */
+#define OPTIONS_VAL_BASE 256
+struct option;
+void options_getopt_table(unsigned command, struct option *out);
+
+/* Prints a command's option lines, aligned, with their defaults. */
+void options_usage(unsigned command, FILE *out);
+
+/*
+ * The libconfuse option array for a file kind (OPT_IN_CONFIG or
+ * OPT_IN_JOB), every key a string (a list for list options); owned,
+ * release with free().
+ */
+struct cfg_opt_t;
+struct cfg_opt_t *options_cfg_table(unsigned files);
+
+/*
+ * Fills the values not yet set from a parsed file of that kind; a list
+ * given on the command line replaces the file's.
+ */
+struct cfg_t;
+void options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files);
+
+#endif

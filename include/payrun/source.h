@@ -1,0 +1,44 @@
+/*
+ * source.h: what every probe source (CSV exports, PostgreSQL) reports:
+ * the counts of the rows it read, the files it read, and the reject-ratio
+ * check that decides whether a read may be settled or loaded.
+ */
+#ifndef PAYRUN_SOURCE_H
+#define PAYRUN_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "payrun/settings.h"
+#include "payrun/sha256.h"
+
+/* rows_read = in_period + out_of_period + rejected, in every use. */
+struct source_counts
+{
+	uint64_t rows_read;     /* data rows seen */
+	uint64_t in_period;     /* valid rows inside the period (or window) */
+	uint64_t out_of_period; /* valid rows outside it */
+	uint64_t rejected;      /* invalid rows, kept in rejects.csv */
+	uint64_t file_bytes;    /* read from disk */
+	uint64_t decoded_bytes; /* after inflating */
+};
+
+/* One input file as read. */
+struct source_file
+{
+	const char *path;  /* borrowed from the options */
+	const char *kind;  /* "gzip" or "plain" */
+	uint64_t    bytes; /* file size as read */
+	uint64_t    rows;  /* data rows read from it */
+	char        sha256[SHA256_HEX_LEN];
+};
+
+/*
+ * False (logged, with what's name when not NULL and where the rejects were
+ * kept, or that they could not be when kept is NULL) when more rows were
+ * rejected than the maximum ratio allows.
+ */
+bool source_reject_ratio_ok(const struct settings_ratio *max, const struct source_counts *c,
+							const char *what, const char *kept);
+
+#endif
