@@ -54,7 +54,8 @@ struct adjustments
 /*
  * Reads DIR/LABEL/vN/ledger.csv of the previous version (version_dir) and
  * checks it against that version's manifest.json.  Logs and returns false
- * when either is missing, unreadable, malformed or does not match.
+ * when either is missing, unreadable, malformed or does not match; call
+ * adjust_release() after either outcome.
  */
 bool adjust_load_previous(struct adjustments *adj, const char *version_dir, int previous_version);
 
