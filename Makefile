@@ -1,34 +1,53 @@
 # payrun: plain Makefile.  `make`, `make check`, `make demo`, `make bench`.
-# SANITIZE=address,undefined builds everything with those sanitizers.
+#
+# Flags.  CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS and LDLIBS are the
+# user's: the project's own flags (-std, warnings, include paths, -MMD -MP,
+# hardening) are kept apart and always used, so `make CFLAGS='-O0 -g'`
+# builds.  A compile is
+#   $(CC) <project flags> $(CPPFLAGS) $(CFLAGS) $(CFLAGS_APPEND)
+# and a link adds <project LDFLAGS> $(LDFLAGS) $(LDFLAGS_APPEND) and, after
+# the project's libraries, $(LDLIBS).  CFLAGS_APPEND adds to the default
+# CFLAGS without restating them (make CFLAGS_APPEND=-Wno-error=foo).
+#   SANITIZE=address,undefined  sanitizers (builds in build-san/); no _FORTIFY_SOURCE
+#   FAULTS=1                    fault points compiled in (fault.h; builds in build-faults/)
+#   WERROR=0                    warnings are not errors
+#   CC=clang                    another compiler
 
-VERSION   := 0.1.0
-CC        ?= cc
-PKGS      := zlib libconfuse jansson libcrypto libpq
+VERSION    := 0.1.0
+CC         ?= cc
+PKGS       := zlib libconfuse jansson libcrypto libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-           -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align
-CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -Ibuild $(PKG_CFLAGS) \
-           -fstack-protector-strong -fPIE -MMD -MP -DPAYRUN_VERSION='"$(VERSION)"'
+# The user's: only defaults here, never added to.
+CFLAGS ?= -O2 -g
+
+# The project's, always used.
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align
+PAYRUN_CPPFLAGS := -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -DPAYRUN_VERSION='"$(VERSION)"'
+PAYRUN_CFLAGS   := -std=c11 $(WARN) -fstack-protector-strong -fPIE -MMD -MP
+PAYRUN_LDFLAGS  := -pie -Wl,-z,relro,-z,now
+PAYRUN_LIBS     := $(PKG_LIBS) -lcsv -lpthread
 ifneq ($(WERROR),0)
-CFLAGS  += -Werror
+PAYRUN_CFLAGS   += -Werror
 endif
-LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS  += $(PKG_LIBS) -lcsv -lpthread
 
 # Fault points (PAYRUN_FAULT, fault.h) are compiled into test builds only.
 ifeq ($(FAULTS),1)
-CFLAGS  += -DPAYRUN_FAULT_POINTS
+PAYRUN_CPPFLAGS += -DPAYRUN_FAULT_POINTS
 endif
 
 ifdef SANITIZE
-CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS += -fsanitize=$(SANITIZE)
-else
-CFLAGS  += -D_FORTIFY_SOURCE=2
+PAYRUN_CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+PAYRUN_LDFLAGS  += -fsanitize=$(SANITIZE)
+else ifeq ($(filter -D_FORTIFY_SOURCE% -U_FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS) $(CFLAGS_APPEND)),)
+# (unless the user's flags choose a level: a second definition would be an error)
+PAYRUN_CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
+
+ALL_CFLAGS  = $(PAYRUN_CFLAGS) $(PAYRUN_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_APPEND)
+ALL_LDFLAGS = $(PAYRUN_LDFLAGS) $(LDFLAGS) $(LDFLAGS_APPEND)
 
 # Sanitizer builds live in their own directory, never mixed with plain objects.
 B ?= $(if $(SANITIZE),build-san,$(if $(filter 1,$(FAULTS)),build-faults,build))
@@ -54,7 +73,7 @@ payrun: $(B)/payrun
 	cp $< $@
 
 $(B)/payrun: $(CLI_OBJ) $(B)/libpayrun.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PAYRUN_LIBS) $(LDLIBS)
 
 $(B)/libpayrun.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
@@ -64,16 +83,17 @@ $(B)/sql_embed.c: $(SQL_SRC) tools/embed-sql.sh | $(B)
 	sh tools/embed-sql.sh $@
 
 $(B)/sql_embed.o: $(B)/sql_embed.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/%.o: src/%.c | $(B)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpayrun.a | $(B)/tests
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpayrun.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpayrun.a \
+		$(PAYRUN_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
 $(B)/tools/%: tools/%.c $(B)/libpayrun.a | $(B)/tools
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpayrun.a $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpayrun.a $(PAYRUN_LIBS) $(LDLIBS)
 
 $(B) $(B)/tests $(B)/tools:
 	mkdir -p $@
