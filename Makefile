@@ -7,7 +7,8 @@
 #   $(CC) <project flags> $(CPPFLAGS) $(CFLAGS) $(CFLAGS_APPEND)
 # and a link adds <project LDFLAGS> $(LDFLAGS) $(LDFLAGS_APPEND) and, after
 # the project's libraries, $(LDLIBS).  CFLAGS_APPEND adds to the default
-# CFLAGS without restating them (make CFLAGS_APPEND=-Wno-error=foo).
+# CFLAGS without restating them (make CFLAGS_APPEND=-Wno-error=foo).  When
+# the flags of a build directory change, all of it is rebuilt.
 #   SANITIZE=address,undefined  sanitizers (builds in build-san/); no _FORTIFY_SOURCE
 #   FAULTS=1                    fault points compiled in (fault.h; builds in build-faults/)
 #   WERROR=0                    warnings are not errors
@@ -66,37 +67,52 @@ TOOL_BIN := $(TOOL_SRC:tools/%.c=$(B)/tools/%)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
-.PHONY: all check unit e2e demo bench deps clean fuzz tools
+.PHONY: all check unit e2e demo bench deps clean fuzz tools FORCE
 all: payrun
 
 payrun: $(B)/payrun
 	cp $< $@
 
-$(B)/payrun: $(CLI_OBJ) $(B)/libpayrun.a
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PAYRUN_LIBS) $(LDLIBS)
+# The flags $(B) was built with.  Rewritten only when they change, and every
+# object and program depends on it, so `make CFLAGS=-O0` after `make`
+# rebuilds rather than linking the -O2 objects.
+BUILD_FLAGS = $(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) | $(ALL_LDFLAGS) | $(PAYRUN_LIBS) $(LDLIBS)
+
+$(B)/build-flags: FORCE | $(B)
+	@flags='$(subst ','\'',$(BUILD_FLAGS))'; \
+	if [ "$$flags" != "$$(cat $@ 2>/dev/null)" ]; then \
+		if [ -f $@ ]; then echo "make: the build flags of $(B)/ changed: rebuilding it"; fi; \
+		printf '%s\n' "$$flags" >$@; \
+	fi
+
+$(B)/payrun: $(CLI_OBJ) $(B)/libpayrun.a $(B)/build-flags
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpayrun.a $(PAYRUN_LIBS) $(LDLIBS)
 
 $(B)/libpayrun.a: $(LIB_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 # SQL lives in sql/; the program gets it compiled in.
 $(B)/sql_embed.c: $(SQL_SRC) tools/embed-sql.sh | $(B)
 	sh tools/embed-sql.sh $@
 
-$(B)/sql_embed.o: $(B)/sql_embed.c
+$(B)/sql_embed.o: $(B)/sql_embed.c $(B)/build-flags
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/%.o: src/%.c | $(B)
+$(B)/%.o: src/%.c $(B)/build-flags | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpayrun.a | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(B)/libpayrun.a $(B)/build-flags | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpayrun.a \
 		$(PAYRUN_LIBS) $(CHECK_LIBS) $(LDLIBS)
 
-$(B)/tools/%: tools/%.c $(B)/libpayrun.a | $(B)/tools
+$(B)/tools/%: tools/%.c $(B)/libpayrun.a $(B)/build-flags | $(B)/tools
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libpayrun.a $(PAYRUN_LIBS) $(LDLIBS)
 
 $(B) $(B)/tests $(B)/tools:
 	mkdir -p $@
+
+FORCE:
 
 tools: $(TOOL_BIN)
 
