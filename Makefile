@@ -1,4 +1,9 @@
-# payrun: plain Makefile.  `make`, `make check`, `make demo`, `make bench`.
+# payrun: plain Makefile.
+#
+#   make               ./payrun, the product (no fault points, no libcsv)
+#   make check         the unit and end-to-end suites, the same under ASan+UBSan,
+#                      the CSV suite under TSan, then libFuzzer
+#   make demo | bench | fuzz | unit | e2e | tools | deps | clean
 #
 # Flags.  CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS and LDLIBS are the
 # user's: the project's own flags (-std, warnings, include paths, -MMD -MP,
@@ -10,7 +15,8 @@
 # CFLAGS without restating them (make CFLAGS_APPEND=-Wno-error=foo).  When
 # the flags of a build directory change, all of it is rebuilt.
 #   SANITIZE=address,undefined  sanitizers (builds in build-san/); no _FORTIFY_SOURCE
-#   FAULTS=1                    fault points compiled in (fault.h; builds in build-faults/)
+#   FAULTS=1                    fault points compiled in (fault.h), for tests:
+#                               builds in build-faults/ and leaves ./payrun alone
 #   WERROR=0                    warnings are not errors
 #   CC=clang                    another compiler
 
@@ -50,7 +56,8 @@ endif
 ALL_CFLAGS  = $(PAYRUN_CFLAGS) $(PAYRUN_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) $(CFLAGS_APPEND)
 ALL_LDFLAGS = $(PAYRUN_LDFLAGS) $(LDFLAGS) $(LDFLAGS_APPEND)
 
-# Sanitizer builds live in their own directory, never mixed with plain objects.
+# Test and sanitizer builds live in their own directories, never mixed with
+# the product's objects.
 B ?= $(if $(SANITIZE),build-san,$(if $(filter 1,$(FAULTS)),build-faults,build))
 # Modules shared by the binary and the unit tests (everything but main and the CLI files).
 LIB_SRC := $(filter-out src/payrun.c src/cli_%.c,$(wildcard src/*.c))
@@ -72,11 +79,23 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 LIBCSV_USERS := $(B)/tests/check_csvscan $(B)/tools/libcsv_only
 $(LIBCSV_USERS): EXTRA_LIBS := -lcsv
 
-.PHONY: all check unit e2e demo bench deps clean fuzz tools FORCE
+.PHONY: all check unit e2e demo bench deps clean fuzz tools check-product FORCE
+
+# ./payrun is a copy of $(B)/payrun, refreshed whenever they differ; a
+# build with fault points stays in its directory.
+ifeq ($(FAULTS),1)
+all: $(B)/payrun
+	@echo "built $(B)/payrun, with fault points (./payrun is left as it was)"
+
+payrun: FORCE
+	@echo "make: ./payrun never has fault points; with FAULTS=1, build $(B)/payrun" >&2
+	@exit 2
+else
 all: payrun
 
-payrun: $(B)/payrun
-	cp $< $@
+payrun: $(B)/payrun FORCE
+	@cmp -s $< $@ || { echo "cp $< $@"; cp $< $@; }
+endif
 
 # The flags $(B) was built with.  Rewritten only when they change, and every
 # object and program depends on it, so `make CFLAGS=-O0` after `make`
@@ -126,30 +145,47 @@ tools: $(TOOL_BIN)
 deps:
 	@sh tools/install-deps.sh
 
-# The whole test suite: every suite against $(B)'s binary, then (unless this
-# is already the sanitizer pass) the same suites under AddressSanitizer and
-# UndefinedBehaviorSanitizer, the CSV suite under ThreadSanitizer, then a
-# short libFuzzer run of every target.
-# The suites generate data with the plain build/tools/gen_probes; under the
-# sanitizers the memory bounds of the fault suite are scaled by 4 (the plain
-# pass checks the real ones).
-CHECK_ENV := PAYRUN=$(CURDIR)/$(B)/payrun $(if $(SANITIZE),FAULTS_MEM_SCALE=4)
+# The end-to-end suites run against $(B)/payrun, and generate their data
+# with the plain build's tools (build/tools/).  The fault suite needs fault
+# points: it runs against $(B)/payrun when that has them (FAULTS=1), else
+# against build-faults/payrun, built for it.  Under the sanitizers the
+# memory bounds of the fault suite are scaled by 4 (the plain pass checks
+# the real ones).
+FAULTS_B  := $(if $(filter 1,$(FAULTS)),$(B),build-faults)
+CHECK_ENV := $(if $(SANITIZE),FAULTS_MEM_SCALE=4)
 
-check: $(B)/payrun $(UNIT_BIN) $(TOOL_BIN)
-	@$(if $(SANITIZE),$(MAKE) --no-print-directory B=build SANITIZE= tools)
+define run_e2e
+	@$(if $(filter build,$(B)),,$(MAKE) --no-print-directory B=build SANITIZE= FAULTS= tools)
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) sh tests/e2e/run.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/pg.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh
+	@$(if $(filter 1,$(FAULTS)),,$(MAKE) --no-print-directory B=build-faults SANITIZE= FAULTS=1 build-faults/payrun)
+	@PAYRUN='$(CURDIR)/$(FAULTS_B)/payrun' $(CHECK_ENV) bash tests/e2e/faults.sh
+endef
+
+# The product has no fault points and does not need libcsv.
+check-product: $(B)/payrun
+	@if grep -q PAYRUN_FAULT $(B)/payrun; then \
+		echo "check-product: $(B)/payrun has fault points" >&2; exit 1; fi
+	@if readelf -d $(B)/payrun | grep -q 'NEEDED.*libcsv'; then \
+		echo "check-product: $(B)/payrun needs libcsv" >&2; exit 1; fi
+	@echo "check-product: $(B)/payrun has no fault points and does not need libcsv"
+
+# The whole test suite: the product's check, every suite against $(B)'s
+# binary, then (unless this is already the sanitizer pass) the same suites
+# under AddressSanitizer and UndefinedBehaviorSanitizer with fault points,
+# the CSV suite under ThreadSanitizer, then a short libFuzzer run of every
+# target.
+check: $(B)/payrun $(UNIT_BIN) $(TOOL_BIN) $(if $(SANITIZE)$(filter 1,$(FAULTS)),,check-product)
 	@sh tests/run-unit.sh $(UNIT_BIN)
-	@$(CHECK_ENV) sh tests/e2e/run.sh
-	@$(CHECK_ENV) bash tests/e2e/pg.sh
-	@$(CHECK_ENV) bash tests/e2e/jobs.sh
-	@$(if $(SANITIZE),,$(MAKE) --no-print-directory FAULTS=1 build-faults/payrun)
-	@$(CHECK_ENV) $(if $(SANITIZE),,PAYRUN=$(CURDIR)/build-faults/payrun) bash tests/e2e/faults.sh
+	$(run_e2e)
 ifndef SANITIZE
-	@cp $(B)/payrun payrun
+	@$(if $(filter build,$(B)),cmp -s $(B)/payrun payrun || cp $(B)/payrun payrun)
 	@echo "check: the same suites with SANITIZE=address,undefined"
-	@$(MAKE) --no-print-directory check SANITIZE=address,undefined FAULTS=1
+	@$(MAKE) --no-print-directory check B=build-san SANITIZE=address,undefined FAULTS=1
 	@echo "check: the CSV suite with ThreadSanitizer (clang; files are read at once)"
-	@$(MAKE) --no-print-directory B=build-tsan CC=clang SANITIZE=thread build-tsan/payrun
-	@PAYRUN=$(CURDIR)/build-tsan/payrun TSAN_OPTIONS=halt_on_error=1 sh tests/e2e/run.sh
+	@$(MAKE) --no-print-directory B=build-tsan CC=clang SANITIZE=thread FAULTS= build-tsan/payrun
+	@PAYRUN='$(CURDIR)/build-tsan/payrun' TSAN_OPTIONS=halt_on_error=1 sh tests/e2e/run.sh
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-15} sh tests/fuzz/run.sh
 endif
 
@@ -160,11 +196,8 @@ fuzz:
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
-e2e: payrun $(TOOL_BIN)
-	@sh tests/e2e/run.sh
-	@bash tests/e2e/pg.sh
-	@bash tests/e2e/jobs.sh
-	@bash tests/e2e/faults.sh
+e2e: $(B)/payrun $(TOOL_BIN)
+	$(run_e2e)
 
 demo: deps
 	$(MAKE) payrun tools
@@ -175,6 +208,6 @@ bench: payrun $(TOOL_BIN)
 	@bash tools/bench_pg.sh
 
 clean:
-	rm -rf build build-san build-tsan build-faults payrun demo-out
+	rm -rf build build-* payrun demo-out
 
 -include $(wildcard $(B)/*.d $(B)/tests/*.d $(B)/tools/*.d)
