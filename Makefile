@@ -145,6 +145,10 @@ tools: $(TOOL_BIN)
 deps:
 	@sh tools/install-deps.sh
 
+# The tree's own runs never read the host's /etc/payrun/payrun.conf:
+# PAYRUN_CONFIG set empty means no config file unless --config names one.
+check e2e demo bench: export PAYRUN_CONFIG :=
+
 # The end-to-end suites run against $(B)/payrun, and generate their data
 # with the plain build's tools (build/tools/).  The fault suite needs fault
 # points: it runs against $(B)/payrun when that has them (FAULTS=1), else
