@@ -3,6 +3,8 @@
 #   make               ./payrun, the product (no fault points, no libcsv)
 #   make check         the unit and end-to-end suites, the same under ASan+UBSan,
 #                      the CSV suite under TSan, then libFuzzer
+#   make format-check  the C tree against .clang-format (clang-format 14)
+#   make format        reformat the C tree with clang-format
 #   make demo | bench | fuzz | unit | e2e | tools | deps | clean
 #
 # Flags.  CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS and LDLIBS are the
@@ -79,7 +81,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 LIBCSV_USERS := $(B)/tests/check_csvscan $(B)/tools/libcsv_only
 $(LIBCSV_USERS): EXTRA_LIBS := -lcsv
 
-.PHONY: all check unit e2e demo bench deps clean fuzz tools check-product FORCE
+.PHONY: all check unit e2e demo bench deps clean fuzz tools format format-check \
+        check-product FORCE
 
 # ./payrun is a copy of $(B)/payrun, refreshed whenever they differ; a
 # build with fault points stays in its directory.
@@ -144,6 +147,17 @@ tools: $(TOOL_BIN)
 # Installs the Debian packages a fresh machine lacks (only when root; otherwise it says what is missing).
 deps:
 	@sh tools/install-deps.sh
+
+# ---- lints: cheap, so make check runs them first ----
+
+# Every C file against .clang-format (clang-format 14); names those that differ.
+format-check:
+	@sh tools/check-format.sh
+
+format:
+	@sh tools/check-format.sh -i
+
+# ---- tests ----
 
 # The tree's own runs never read the host's /etc/payrun/payrun.conf:
 # PAYRUN_CONFIG set empty means no config file unless --config names one.
