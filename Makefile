@@ -5,6 +5,7 @@
 #                      the CSV suite under TSan, then libFuzzer
 #   make format-check  the C tree against .clang-format (clang-format 14)
 #   make format        reformat the C tree with clang-format
+#   make function-length  no function in src/ over FUNCTION_MAX_LINES lines
 #   make demo | bench | fuzz | unit | e2e | tools | deps | clean
 #
 # Flags.  CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS and LDLIBS are the
@@ -21,6 +22,7 @@
 #                               builds in build-faults/ and leaves ./payrun alone
 #   WERROR=0                    warnings are not errors
 #   CC=clang                    another compiler
+#   FUNCTION_MAX_LINES=N        the function-length limit (default 150)
 
 VERSION    := 0.1.0
 CC         ?= cc
@@ -81,8 +83,10 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 LIBCSV_USERS := $(B)/tests/check_csvscan $(B)/tools/libcsv_only
 $(LIBCSV_USERS): EXTRA_LIBS := -lcsv
 
+FUNCTION_MAX_LINES ?= 150
+
 .PHONY: all check unit e2e demo bench deps clean fuzz tools format format-check \
-        check-product FORCE
+        function-length check-product FORCE
 
 # ./payrun is a copy of $(B)/payrun, refreshed whenever they differ; a
 # build with fault points stays in its directory.
@@ -156,6 +160,10 @@ format-check:
 
 format:
 	@sh tools/check-format.sh -i
+
+# No function in src/ longer than FUNCTION_MAX_LINES lines.
+function-length:
+	@python3 tools/check-function-length.py --max $(FUNCTION_MAX_LINES)
 
 # ---- tests ----
 
