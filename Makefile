@@ -1,11 +1,11 @@
 # payrun: plain Makefile.
 #
 #   make               ./payrun, the product (no fault points, no libcsv)
-#   make check         the unit and end-to-end suites, the same under ASan+UBSan,
-#                      the CSV suite under TSan, then libFuzzer
-#   make format-check  the C tree against .clang-format (clang-format 14)
+#   make check         the lints, the unit and end-to-end suites, the same under
+#                      ASan+UBSan, the CSV suite under TSan, then libFuzzer
+#   make lint          format-check (clang-format 14, .clang-format) and
+#                      function-length (src/); make check runs it first
 #   make format        reformat the C tree with clang-format
-#   make function-length  no function in src/ over FUNCTION_MAX_LINES lines
 #   make demo | bench | fuzz | unit | e2e | tools | deps | clean
 #
 # Flags.  CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS and LDLIBS are the
@@ -85,7 +85,7 @@ $(LIBCSV_USERS): EXTRA_LIBS := -lcsv
 
 FUNCTION_MAX_LINES ?= 150
 
-.PHONY: all check unit e2e demo bench deps clean fuzz tools format format-check \
+.PHONY: all check unit e2e demo bench deps clean fuzz tools lint format format-check \
         function-length check-product FORCE
 
 # ./payrun is a copy of $(B)/payrun, refreshed whenever they differ; a
@@ -165,6 +165,13 @@ format:
 function-length:
 	@python3 tools/check-function-length.py --max $(FUNCTION_MAX_LINES)
 
+# Both, reporting both before failing.
+lint:
+	@status=0; \
+	sh tools/check-format.sh || status=1; \
+	python3 tools/check-function-length.py --max $(FUNCTION_MAX_LINES) || status=1; \
+	exit $$status
+
 # ---- tests ----
 
 # The tree's own runs never read the host's /etc/payrun/payrun.conf:
@@ -197,12 +204,13 @@ check-product: $(B)/payrun
 		echo "check-product: $(B)/payrun needs libcsv" >&2; exit 1; fi
 	@echo "check-product: $(B)/payrun has no fault points and does not need libcsv"
 
-# The whole test suite: the product's check, every suite against $(B)'s
-# binary, then (unless this is already the sanitizer pass) the same suites
-# under AddressSanitizer and UndefinedBehaviorSanitizer with fault points,
-# the CSV suite under ThreadSanitizer, then a short libFuzzer run of every
-# target.
-check: $(B)/payrun $(UNIT_BIN) $(TOOL_BIN) $(if $(SANITIZE)$(filter 1,$(FAULTS)),,check-product)
+# The whole test suite: the lints, the product's check, every suite against
+# $(B)'s binary, then (unless this is already the sanitizer pass) the same
+# suites under AddressSanitizer and UndefinedBehaviorSanitizer with fault
+# points, the CSV suite under ThreadSanitizer, then a short libFuzzer run of
+# every target.
+check: $(if $(SANITIZE),,lint) $(B)/payrun $(UNIT_BIN) $(TOOL_BIN) \
+       $(if $(SANITIZE)$(filter 1,$(FAULTS)),,check-product)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 	$(run_e2e)
 ifndef SANITIZE
