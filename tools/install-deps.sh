@@ -1,14 +1,27 @@
 #!/bin/sh
 # Installs the Debian packages payrun needs to build, test and benchmark,
-# when they are missing.  As root it installs them (apt-get update first);
-# otherwise it lists what is missing and fails.
+# when they are missing.  As root it installs them (apt-get update once,
+# then one apt-get install, without a terminal or questions); otherwise it
+# lists what is missing and fails.  Nothing is installed when nothing is
+# missing.
 set -eu
 
-PACKAGES="gcc make pkg-config zlib1g-dev libcsv-dev libconfuse-dev check
-libjansson-dev libssl-dev libpq-dev postgresql python3 time clang libclang-rt-14-dev"
+# to build (libc6-dev is only recommended by gcc; binutils, whose readelf
+# make check uses, comes with gcc)
+BUILD="gcc libc6-dev make pkg-config zlib1g-dev libconfuse-dev libjansson-dev
+libssl-dev libpq-dev"
+# make check: Check, libcsv (the tests' reference reader, and the
+# libcsv_only tool of make tools and make bench),
+# the server for the PostgreSQL suites, python3 (oracle and checks), GNU
+# time and ps (fault and job suites), clang with its sanitizer and libFuzzer
+# runtimes (ThreadSanitizer pass, fuzzing), clang-format (make format-check)
+CHECK="check libcsv-dev postgresql python3 time procps clang libclang-rt-14-dev
+clang-format"
+# make bench: bc (tools/bench_pg.sh)
+BENCH="bc"
 
 missing=""
-for p in $PACKAGES; do
+for p in $BUILD $CHECK $BENCH; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing="$missing $p"
 	fi
@@ -27,6 +40,6 @@ fi
 
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
+apt-get update -q </dev/null
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+apt-get install -y -q --no-install-recommends $missing </dev/null

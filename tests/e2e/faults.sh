@@ -689,15 +689,17 @@ t_unwritable_out_nobody() {   # root bypasses modes: the run is made as nobody
 	cp "$FX/mid.csv.gz" "$FX/pools.csv" "$d/"
 	chmod 755 "$d"
 	chmod 644 "$d/mid.csv.gz" "$d/pools.csv"
+	# the binary too: the checkout may be out of nobody's reach (a clone in a 0700 directory)
+	cp "$PAYRUN" "$d/payrun" && chmod 755 "$d/payrun" || { fail "could not copy $PAYRUN"; return 1; }
 	chown nobody "$d/out"
 	chmod 500 "$d/out" "$d/ro"
 	local args=(--period "$LABEL" --pools "$d/pools.csv" --default-pool 100000 --input "$d/mid.csv.gz")
-	{ timeout -k 5 "$LIMIT" runuser -u nobody -- "$PAYRUN" settle "${args[@]}" --out "$d/out" >"$TD/ro1.out" 2>"$TD/ro1.err"; } 2>/dev/null
+	{ timeout -k 5 "$LIMIT" runuser -u nobody -- "$d/payrun" settle "${args[@]}" --out "$d/out" >"$TD/ro1.out" 2>"$TD/ro1.err"; } 2>/dev/null
 	RC=$?
 	expect_rc 1 ro1 "output directory of mode 0500 owned by the user" || return 1
 	err_says ro1 "Permission denied" || return 1
 	[ -z "$(ls -A "$d/out")" ] || { fail "files appeared in the read-only directory: $(ls -A "$d/out" | tr '\n' ' ')"; return 1; }
-	{ timeout -k 5 "$LIMIT" runuser -u nobody -- "$PAYRUN" settle "${args[@]}" --out "$d/ro/sub" >"$TD/ro2.out" 2>"$TD/ro2.err"; } 2>/dev/null
+	{ timeout -k 5 "$LIMIT" runuser -u nobody -- "$d/payrun" settle "${args[@]}" --out "$d/ro/sub" >"$TD/ro2.out" 2>"$TD/ro2.err"; } 2>/dev/null
 	RC=$?
 	expect_rc 1 ro2 "output directory to be created in a read-only directory" || return 1
 	err_says ro2 "could not create output directory" || return 1

@@ -59,6 +59,14 @@ max_len() {
 	esac
 }
 
+# The libraries a target links besides the modules' own: libcsv for the
+# targets that hold payrun to it (fuzz_libcsv.h), none for the others.
+target_libs() {
+	case $1 in
+		csvscan|pools) echo -lcsv ;;
+	esac
+}
+
 # The modules a target is about, for FUZZ_COVERAGE=1.
 cov_files() {
 	case $1 in
@@ -144,7 +152,7 @@ build_lib "$B/obj" "$B/libpayrun-fuzz.a" "-fsanitize=fuzzer-no-link" ||
 BUILT=""
 for t in $TARGETS; do
 	if $CC $CFLAGS -fsanitize=fuzzer -Wall -Wextra -o "$B/fuzz_$t" "tests/fuzz/fuzz_$t.c" \
-		"$B/libpayrun-fuzz.a" $PKG_LIBS -lcsv -lpthread 2>"$B/fuzz_$t.build.log"; then
+		"$B/libpayrun-fuzz.a" $(target_libs "$t") $PKG_LIBS -lpthread 2>"$B/fuzz_$t.build.log"; then
 		BUILT="$BUILT $t"
 	else
 		cat "$B/fuzz_$t.build.log" >&2
@@ -220,7 +228,7 @@ if [ "${FUZZ_COVERAGE:-0}" = 1 ]; then
 		for t in $BUILT; do
 			bin="$B/cov/fuzz_$t"
 			$CC $CFLAGS $COVFLAGS -fsanitize=fuzzer -o "$bin" "tests/fuzz/fuzz_$t.c" \
-				"$B/libpayrun-cov.a" $PKG_LIBS -lcsv -lpthread 2>"$bin.build.log" || continue
+				"$B/libpayrun-cov.a" $(target_libs "$t") $PKG_LIBS -lpthread 2>"$bin.build.log" || continue
 			rm -f "$B/cov/$t.profraw"
 			if ! LLVM_PROFILE_FILE="$B/cov/$t.profraw" "$bin" -runs=0 \
 				-max_len="$(max_len "$t")" "$B/corpus/$t" >"$B/cov/$t.log" 2>&1 ||

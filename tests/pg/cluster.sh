@@ -19,9 +19,11 @@ pg_cluster_bindir() {
 	return 1
 }
 
+# (as postgres from /: the checkout may be a directory postgres cannot
+# enter, and every path given is absolute)
 pg_cluster_run() {
 	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
 		"$@"
 	fi
