@@ -117,8 +117,8 @@ earliest_settled(const char *out_dir, enum period_length length, char *label, si
 		if (strlen(de->d_name) != want || (label[0] != '\0' && strcmp(de->d_name, label) >= 0) ||
 			!period_parse(de->d_name, length, &p, err, sizeof(err)))
 			continue;
-		if (publish_latest_version(dirfd(d), de->d_name) > 0)
-			snprintf(label, len, "%s", de->d_name);
+		if (want < len && publish_latest_version(dirfd(d), de->d_name) > 0)
+			memcpy(label, de->d_name, want + 1); /* its length was checked above */
 	}
 	closedir(d);
 }
