@@ -84,8 +84,12 @@ knob() {
 # time zone, no option-parsing or tool defaults from the environment.
 export PAYRUN_CONFIG=
 unset PAYRUN_FAULT
-for _v in $(compgen -e PG); do unset "$_v"; done
-unset _v
+# libpq's variables are PG and a letter (PGHOST, PGSERVICEFILE, PGSSLMODE, ...);
+# PG_KEEP and PG_TIMES are pg.sh's own.
+for _v in $(compgen -e PG); do
+	case $_v in PG[A-Z]*) unset "$_v" ;; esac
+done
+unset _v PG_COLOR
 unset POSIXLY_CORRECT GZIP CDPATH BASH_ENV ENV
 export LC_ALL=C TZ=UTC
 

@@ -34,7 +34,9 @@ pg_cluster_start() {
 	local v
 	# the host's libpq settings (service files, passwords, host, options)
 	# must reach neither pg_ctl nor the cluster's clients
-	for v in $(compgen -e PG); do unset "$v"; done
+	for v in $(compgen -e PG); do
+		case $v in PG[A-Z]*) unset "$v" ;; esac     # libpq's: PG and a letter
+	done
 	PG_BIN=$(pg_cluster_bindir) || return 1
 	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-pg.XXXXXX) || return 1
 	chmod 755 "$PG_CLUSTER_DIR"
