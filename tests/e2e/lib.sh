@@ -372,6 +372,7 @@ run_test() {
 				mkdir -p "$TD"
 				fail "could not start a private PostgreSQL cluster: $CLUSTER_ERROR"
 				verdict 1 "$name"
+				[ "$(knob KEEP 0)" = 1 ] || rm -rf "$TD"
 				return 0
 			fi
 			;;
