@@ -93,7 +93,7 @@ unset _v PG_COLOR
 unset POSIXLY_CORRECT GZIP CDPATH BASH_ENV ENV
 export LC_ALL=C TZ=UTC
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-$SUITE.XXXXXX") || exit 1
+W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-test-$SUITE.XXXXXX") || exit 1
 mkdir -p "$W/t" "$W/setup"
 export PGPASSFILE=$W/no-pgpass  # not ~/.pgpass; libpq ignores a missing file
 
