@@ -93,7 +93,9 @@ unset _v PG_COLOR
 unset POSIXLY_CORRECT GZIP CDPATH BASH_ENV ENV
 export LC_ALL=C TZ=UTC
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-test-$SUITE.XXXXXX") || exit 1
+# (faults.sh's hostile_1mb_id bounds rejects.csv lines, input path included:
+# keep this name short)
+W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-$SUITE.XXXXXX") || exit 1
 mkdir -p "$W/t" "$W/setup"
 export PGPASSFILE=$W/no-pgpass  # not ~/.pgpass; libpq ignores a missing file
 

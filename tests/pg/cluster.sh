@@ -38,7 +38,7 @@ pg_cluster_start() {
 		case $v in PG[A-Z]*) unset "$v" ;; esac     # libpq's: PG and a letter
 	done
 	PG_BIN=$(pg_cluster_bindir) || return 1
-	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-pg.XXXXXX) || return 1
+	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-cluster.XXXXXX) || return 1
 	chmod 755 "$PG_CLUSTER_DIR"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres "$PG_CLUSTER_DIR"
