@@ -26,8 +26,9 @@ CSV=$DATA/pg-day-$ROWS-$NODES-$STREAMS.csv
 . tests/pg/cluster.sh
 WORK=$(mktemp -d /tmp/payrun-benchpg.XXXXXX)
 cleanup() { pg_cluster_stop; rm -rf "$WORK"; }
+trap cleanup EXIT    # the only trap (cluster.sh installs none)
+trap 'exit 130' INT TERM
 pg_cluster_start
-trap cleanup EXIT
 # a benchmark cluster: defaults sized for this 2-core, 24 GiB machine
 cat >>"$PG_CLUSTER_DIR/data/postgresql.conf" <<CONF
 shared_buffers = '4GB'

@@ -6,28 +6,30 @@
 #
 #   bash tests/e2e/faults.sh [NAME-SUBSTRING...]
 #
-# Drives ./payrun (or $PAYRUN).  Each test prints `ok - name` or
+# Drives ./payrun (or $PAYRUN), which must be a test build with fault points
+# (make FAULTS=1: build-faults/payrun).  Each test prints `ok - name` or
 # `not ok - name: reason` (a test that cannot run here prints
-# `ok - name # SKIP why` and is not counted); the last line is
-# `faults: N passed, N failed` and the exit status is non-zero on any failure
-# or when nothing ran.  Tests named pg_* use a private PostgreSQL cluster
-# (tests/pg/cluster.sh), started only when one of them is selected.  Tests
-# that mount a tmpfs or switch to the nobody user need root and skip without.
+# `ok - name # SKIP why` and is counted as skipped, not passed); the last line
+# is `faults: N passed, N failed, N skipped` and the exit status is non-zero
+# on any failure or when nothing passed.  Tests are the t_NAME functions
+# below, run in the order they are defined (tests/e2e/lib.sh).  Tests named
+# pg_* use a private PostgreSQL cluster (tests/pg/cluster.sh), started before
+# the first of them is run.  Tests that mount a tmpfs or switch to the nobody
+# user need root and skip without.
 #
 #   FAULTS_SEED=N       seed of the random kill moments (printed on each run)
 #   FAULTS_ROUNDS=N     rounds of the racing-runs tests (30; pg: a third)
 #   FAULTS_KILLS=N      random kills of the kill -9 tests (6)
 #   FAULTS_KEEP=1       keep the temporary directory for inspection
+#   FAULTS_TIMES=1      print each test's wall time
 #   FAULTS_TIMEOUT=S    seconds any one payrun run may take (120)
 #   FAULTS_MEM_SCALE=N  multiply the peak-RSS bounds (use 4 with SANITIZE=address)
 
+# shellcheck disable=SC2317 # the t_ functions are called by run_suite (lib.sh)
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
-set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh" faults || exit 1
 
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$(pwd)
-PAYRUN=${PAYRUN:-$ROOT/payrun}
-case $PAYRUN in /*) ;; *) PAYRUN=$ROOT/$PAYRUN ;; esac
 GEN=$ROOT/build/tools/gen_probes
 PY=${PYTHON:-python3}
 ORACLE=$ROOT/tests/oracle/settle_ref.py
@@ -38,61 +40,22 @@ KILLS=${FAULTS_KILLS:-6}
 MEMX=${FAULTS_MEM_SCALE:-1}    # memory bounds are multiplied by this (4 for an ASan build)
 SEED=${FAULTS_SEED:-$(( $(date +%s) % 100000 ))}
 LABEL=2026-11-01
+# shellcheck disable=SC2034 # read by lib.sh
+CLUSTER_TESTS='pg_*'
+# shellcheck disable=SC2034 # read by lib.sh
+SUMMARY_SKIPS=1
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-faults.XXXXXX") || exit 1
 FX=$W/fx        # shared inputs, generated on first use
 REF=$W/ref      # uninterrupted runs, the expected results
 mkdir -p "$FX" "$REF"
-PG_STARTED=0
-
-cleanup() {
-	local p m
-	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; done
-	# tmpfs mounts a test left behind (it unmounts its own on success)
-	for m in $(awk -v w="$W" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount -l "$m" 2>/dev/null
-	done
-	[ $PG_STARTED = 1 ] && pg_cluster_stop
-	if [ "${FAULTS_KEEP:-0}" = 1 ]; then echo "# kept $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PASS=0
-FAIL=0
-SKIP=0
 
 # ------------------------------------------------------------------ helpers
 # Every test runs in a subshell with TD, its own directory.  Helpers return
-# non-zero after recording why in $TD/.reason; tests chain them with ||.
-
-fail() {
-	printf '%s\n' "$*" >"$TD/.reason"
-	return 1
-}
-
-skip() {
-	printf '%s\n' "$*" >"$TD/.skip"
-	return 0
-}
-
-oneline() {       # a file's first bytes on one line, for reasons
-	head -c "${2:-300}" "$1" 2>/dev/null | tr '\n\r' '  '
-}
-
-note() {          # a comment line in the output (TAP-style)
-	echo "# $*"
-}
-
-# prun TAG ARGS...: payrun ARGS under a hang limit; RC, $TD/TAG.out, $TD/TAG.err.
-# PAYRUN_FAULT=... prun ... injects a fault.  124 means it hung.
-prun() {
-	local tag=$1
-	shift
-	# (the braces keep bash's "Killed" notice of a crash out of the report)
-	{ timeout -k 5 "$LIMIT" "$PAYRUN" "$@" >"$TD/$tag.out" 2>"$TD/$tag.err"; } 2>/dev/null
-	RC=$?
-}
+# non-zero after recording why (fail, lib.sh); tests chain them with ||; a
+# test that cannot run here says so with skip (lib.sh) and returns 0.
+# prun TAG ARGS... (lib.sh) runs payrun ARGS under the hang limit: RC,
+# $TD/TAG.out, $TD/TAG.err; PAYRUN_FAULT=... prun ... injects a fault, and
+# 124 means it hung.
 
 expect_rc() {     # expect_rc WANT TAG [WHAT]
 	[ "$RC" = "$1" ] && return 0
@@ -129,13 +92,10 @@ has_tmp() {       # has_tmp OUT: a crashed run left its temporary directory
 	compgen -G "$1/.tmp-*" >/dev/null
 }
 
-same_as() {       # same_as REF_V1 V1 [FILES]: byte-identical files
+same_as() {       # same_as REF_V1 V1 [FILES]: byte-identical files (ledger.csv streams.csv)
 	local f
 	for f in ${3:-ledger.csv streams.csv}; do
-		[ -f "$2/$f" ] || { fail "'${2#"$TD"/}/$f' was not written"; return 1; }
-		cmp -s "$1/$f" "$2/$f" && continue
-		fail "'${2#"$TD"/}/$f' differs from the uninterrupted run's: $(diff "$1/$f" "$2/$f" | head -3 | tr '\n' '|' | head -c 300)"
-		return 1
+		same_file "$1/$f" "$2/$f" || return 1
 	done
 }
 
@@ -223,22 +183,17 @@ ref_big() {       # $REF/big/LABEL/v1 and $REF/big.ms, its wall time
 }
 
 # ------------------------------------------------------------------ PostgreSQL
-# One cluster; database "tmpl" has the schema and the mid day, and each test
-# clones it (CREATE DATABASE ... TEMPLATE) into its own database.
+# One cluster (lib.sh starts it before the first pg_ test); database "tmpl"
+# has the schema and the mid day, and each test clones it (CREATE DATABASE
+# ... TEMPLATE) into its own database.
 
-pg_setup() {
-	. "$ROOT/tests/pg/cluster.sh"
-	if ! pg_cluster_start; then
-		return 1
-	fi
-	PG_STARTED=1
-	trap cleanup EXIT    # pg_cluster_start installed its own
-	PSQL="$PG_BIN/psql -X -q -v ON_ERROR_STOP=1"
-	fx_mid 2>/dev/null || return 1
+cluster_setup() {
+	fx_mid || return 1
 	$PSQL -d postgres -c "CREATE DATABASE tmpl" &&
 		PGDATABASE=tmpl "$PAYRUN" -q db migrate &&
 		$PSQL -d tmpl -c "\\copy probe_results ($(head -n 1 "$FX/mid.csv")) FROM '$FX/mid.csv' WITH (FORMAT csv, HEADER)" &&
-		$PSQL -d tmpl -c "VACUUM ANALYZE probe_results"
+		$PSQL -d tmpl -c "VACUUM ANALYZE probe_results" ||
+		{ fail "could not create the template database tmpl"; return 1; }
 }
 
 fresh_db() {      # fresh_db [NAME]: a clone of tmpl as PGDATABASE
@@ -389,6 +344,43 @@ t_pg_crash_after_files() { crash_pg after_files rolled-back; }
 t_pg_crash_after_commit() { crash_pg after_commit committed; }
 t_pg_crash_before_rename() { crash_pg before_rename committed; }
 
+# The nightly job after a crash past COMMIT: it stops at that period with
+# exit 5, pointing at 'payrun export', every night until the files are
+# rebuilt; then it carries on.
+t_pg_crash_after_commit_nightly_job() {
+	local out=$TD/out
+	ref_pg || return 1
+	fresh_db || return 1
+	PAYRUN_FAULT=after_commit prun crash settle "${PGO[@]}" --out "$out"
+	expect_rc 137 crash "PAYRUN_FAULT=after_commit" || return 1
+	backends_gone || return 1
+	cat >"$TD/nightly.conf" <<EOF
+job = "faults-nightly"
+command = "settle"
+source = "pg"
+db = "dbname=$PGDATABASE"
+period_length = "1d"
+start_period = "$LABEL"
+max_periods = 1
+require_complete = false
+out = "$out"
+pools = "$FX/pools.csv"
+default_pool = "100000"
+penalty_factor = "0.25"
+EOF
+	prun job1 run "$TD/nightly.conf"
+	expect_rc 5 job1 "the nightly job after a crash past COMMIT" && err_says job1 "payrun export --period $LABEL --out $out" || return 1
+	prun job2 run "$TD/nightly.conf"
+	expect_rc 5 job2 "the nightly job the next night" || return 1
+	no_version "$out" && no_tmp "$out" || return 1
+	prun export export --period "$LABEL" --out "$out"
+	expect_rc 0 export "payrun export" || return 1
+	prun job3 run "$TD/nightly.conf"
+	expect_rc 0 job3 "the nightly job after the export" || return 1
+	same_as "$REF/pg/$LABEL/v1" "$out/$LABEL/v1" || return 1
+	[ -d "$out/2026-11-02/v1" ] || { fail "the job did not carry on to 2026-11-02"; return 1; }
+}
+
 # A rerun killed before its rename: v1 untouched, no v2; the next rerun
 # publishes v2 with the same ledger (unchanged inputs).
 t_crash_rerun_before_rename() {
@@ -448,43 +440,6 @@ t_pg_export_in_order() {
 	prun e4 export --period "$LABEL" --version 1 --out "$out"
 	expect_rc 5 e4 "export of v1 again" || return 1
 	no_tmp "$out"
-}
-
-# The nightly job after a crash past COMMIT: it stops at that period with
-# exit 5, pointing at 'payrun export', every night until the files are
-# rebuilt; then it carries on.
-t_pg_crash_after_commit_nightly_job() {
-	local out=$TD/out
-	ref_pg || return 1
-	fresh_db || return 1
-	PAYRUN_FAULT=after_commit prun crash settle "${PGO[@]}" --out "$out"
-	expect_rc 137 crash "PAYRUN_FAULT=after_commit" || return 1
-	backends_gone || return 1
-	cat >"$TD/nightly.conf" <<EOF
-job = "faults-nightly"
-command = "settle"
-source = "pg"
-db = "dbname=$PGDATABASE"
-period_length = "1d"
-start_period = "$LABEL"
-max_periods = 1
-require_complete = false
-out = "$out"
-pools = "$FX/pools.csv"
-default_pool = "100000"
-penalty_factor = "0.25"
-EOF
-	prun job1 run "$TD/nightly.conf"
-	expect_rc 5 job1 "the nightly job after a crash past COMMIT" && err_says job1 "payrun export --period $LABEL --out $out" || return 1
-	prun job2 run "$TD/nightly.conf"
-	expect_rc 5 job2 "the nightly job the next night" || return 1
-	no_version "$out" && no_tmp "$out" || return 1
-	prun export export --period "$LABEL" --out "$out"
-	expect_rc 0 export "payrun export" || return 1
-	prun job3 run "$TD/nightly.conf"
-	expect_rc 0 job3 "the nightly job after the export" || return 1
-	same_as "$REF/pg/$LABEL/v1" "$out/$LABEL/v1" || return 1
-	[ -d "$out/2026-11-02/v1" ] || { fail "the job did not carry on to 2026-11-02"; return 1; }
 }
 
 # ------------------------------------------------------------------ B. kill -9 at random moments
@@ -679,18 +634,24 @@ t_file_size_limit_sigxfsz() { # ulimit -f with the default SIGXFSZ: killed, like
 	expect_rc 0 again "without the limit" && same_as "$REF/mid/$LABEL/v1" "$out/$LABEL/v1" && no_tmp "$out"
 }
 
-t_unwritable_out_nobody() {   # root bypasses modes: the run is made as nobody
+# Root bypasses modes: the run is made as nobody, with a copy of the binary
+# and of its inputs in TD/nb (0755), as nobody may not reach the checkout
+# (in a 0700 home, say).
+t_unwritable_out_nobody() {
 	local d=$TD/nb
 	fx_mid || return 1
 	mid_opts
 	if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then skip "needs root and a nobody user"; return 0; fi
+	when_finished chmod 700 "$W" "$W/t"
 	chmod 711 "$W" "$W/t" "$TD"
 	mkdir -p "$d/out" "$d/ro"
-	cp "$FX/mid.csv.gz" "$FX/pools.csv" "$d/"
-	chmod 755 "$d"
+	cp "$PAYRUN" "$d/payrun" && cp "$FX/mid.csv.gz" "$FX/pools.csv" "$d/" ||
+		{ fail "could not copy payrun and its inputs to $(rel "$d")"; return 1; }
+	chmod 755 "$d" "$d/payrun"
 	chmod 644 "$d/mid.csv.gz" "$d/pools.csv"
-	# the binary too: the checkout may be out of nobody's reach (a clone in a 0700 directory)
-	cp "$PAYRUN" "$d/payrun" && chmod 755 "$d/payrun" || { fail "could not copy $PAYRUN"; return 1; }
+	# the copy runs as nobody, so that 'Permission denied' below is the output's
+	runuser -u nobody -- "$d/payrun" --version >"$TD/nbv.out" 2>&1 ||
+		{ fail "nobody cannot run '$d/payrun' (is ${TMPDIR:-/tmp} searchable by all?): $(oneline "$TD/nbv.out")"; return 1; }
 	chown nobody "$d/out"
 	chmod 500 "$d/out" "$d/ro"
 	local args=(--period "$LABEL" --pools "$d/pools.csv" --default-pool 100000 --input "$d/mid.csv.gz")
@@ -704,7 +665,6 @@ t_unwritable_out_nobody() {   # root bypasses modes: the run is made as nobody
 	expect_rc 1 ro2 "output directory to be created in a read-only directory" || return 1
 	err_says ro2 "could not create output directory" || return 1
 	[ -z "$(ls -A "$d/ro")" ] || { fail "files appeared in the read-only directory"; return 1; }
-	chmod 700 "$W" "$W/t"
 }
 
 t_readonly_mount() {
@@ -797,6 +757,7 @@ mark() { touch "$TD/.mark"; sleep 0.01; }
 no_writes_outside() {   # no_writes_outside OUT...: nothing under $W changed since mark but OUT and the logs
 	local f ok=0
 	while IFS= read -r f; do
+		lib_file "$f" && continue      # the test's own bookkeeping (lib.sh)
 		case $f in
 		"$TD"/.reason | "$TD"/.mark | "$TD"/*.err | "$TD"/*.out | "$TD"/*.mem | "$TD"/ref | "$TD"/ref/* | "$TD"/ref*.csv | "$TD"/ref.json) continue ;;
 		esac
@@ -1380,76 +1341,15 @@ t_modes_umask_027() { modes_case 027 640 750; }
 
 # ------------------------------------------------------------------ main
 
-run_test() {
-	local name=$1 reason t0
-	TD=$W/t/$name
-	TNAME=$name
-	mkdir -p "$TD"
-	t0=$(ms_now)
-	if (cd "$TD" && "t_$name"); then
-		if [ -f "$TD/.skip" ]; then
-			echo "ok - $name # SKIP $(head -c 200 "$TD/.skip")"
-			SKIP=$((SKIP + 1))
-		else
-			echo "ok - $name"
-			PASS=$((PASS + 1))
-		fi
-	else
-		reason=$(head -c 700 "$TD/.reason" 2>/dev/null | tr '\n' ' ')
-		echo "not ok - $name: ${reason:-failed without a reason}"
-		FAIL=$((FAIL + 1))
-	fi
-	[ "${FAULTS_TIMES:-0}" = 1 ] && note "$name: $(($(ms_now) - t0)) ms"
-	# a test's bulk goes once it is judged (kept with FAULTS_KEEP=1)
-	[ "${FAULTS_KEEP:-0}" = 1 ] || rm -rf "$TD"
+suite_setup() {
+	local version
+	[ -x "$GEN" ] || { fail "'$GEN' is missing (make tools)"; return 1; }
+	version=$("$PAYRUN" --version 2>&1)
+	case $version in
+	*"fault points"*) ;;
+	*) fail "'$PAYRUN' is not a build with fault points ('$version'); build with make FAULTS=1 and run build-faults/payrun"; return 1 ;;
+	esac
+	note "payrun: $PAYRUN; FAULTS_SEED=$SEED"
 }
 
-TESTS="crash_read_chunk crash_read_chunk_plain crash_after_read crash_after_files crash_before_rename
-pg_crash_after_read pg_crash_db_after_copy pg_crash_after_files pg_crash_after_commit pg_crash_before_rename
-pg_crash_after_commit_nightly_job crash_rerun_before_rename pg_crash_rerun_after_commit pg_export_in_order
-kill9_random pg_kill9_random
-pg_restart_during_read pg_restart_during_write pg_terminate_during_read pg_terminate_during_write
-disk_full_tmpfs file_size_limit_efbig file_size_limit_sigxfsz unwritable_out_nobody readonly_mount
-concurrent_same_period pg_concurrent_same_period
-hostile_sql_ids hostile_quotes hostile_nul_bytes hostile_invalid_utf8 pg_hostile_sql
-hostile_1mb_ignored_field hostile_1mb_id hostile_10m_columns hostile_huge_record
-gzip_bomb_zeros gzip_bomb_rows
-symlink_label_dir symlink_version_dir symlink_lock_file symlink_runs_log symlink_failed_dir symlink_tmp_dir
-period_label_traversal out_symlink_component
-invariants_random
-pg_secret_db_argument pg_secret_pgpassword pg_secret_pgpass
-modes_umask_022 modes_umask_077 modes_umask_000 modes_umask_027"
-
-FILTER=("$@")
-SELECTED=""
-for t in $TESTS; do
-	if [ "${#FILTER[@]}" -gt 0 ]; then
-		hit=0
-		for f in "${FILTER[@]}"; do case $t in *"$f"*) hit=1 ;; esac; done
-		[ $hit = 1 ] || continue
-	fi
-	SELECTED="$SELECTED $t"
-done
-
-[ -x "$PAYRUN" ] || { echo "not ok - setup: $PAYRUN is not an executable (make payrun tools)"; echo "faults: 0 passed, 1 failed"; exit 1; }
-[ -x "$GEN" ] || { echo "not ok - setup: $GEN is missing (make tools)"; echo "faults: 0 passed, 1 failed"; exit 1; }
-note "payrun: $PAYRUN; FAULTS_SEED=$SEED"
-
-case " $SELECTED " in
-*" pg_"*)
-	mkdir -p "$W/t/setup" && TD=$W/t/setup
-	if ! pg_setup >"$W/pg-setup.log" 2>&1; then
-		echo "not ok - start a private PostgreSQL cluster: $(oneline "$W/pg-setup.log" 400)"
-		FAIL=$((FAIL + 1))
-		SELECTED=$(for t in $SELECTED; do case $t in pg_*) ;; *) printf '%s ' "$t" ;; esac; done)
-	fi
-	;;
-esac
-
-for t in $SELECTED; do
-	run_test "$t"
-done
-
-[ $SKIP -gt 0 ] && note "$SKIP skipped"
-echo "faults: $PASS passed, $FAIL failed, $SKIP skipped"
-[ "$FAIL" = 0 ] && [ "$PASS" -gt 0 ]
+run_suite "$@"

@@ -8,87 +8,44 @@
 # Drives ./payrun (or $PAYRUN) at the repository root.  Each test prints
 # `ok - name` or `not ok - name: reason`; the last line is
 # `jobs: N passed, N failed` and the exit status is non-zero on any failure
-# or when nothing ran.  Data is generated at run time by build/tools/gen_probes
-# into a private temporary directory, removed at exit (JOBS_KEEP=1 keeps it).
+# or when nothing ran.  Tests are the t_NAME functions below, run in the
+# order they are defined (tests/e2e/lib.sh).  Data is generated at run time
+# by build/tools/gen_probes into a private temporary directory, removed at
+# exit (JOBS_KEEP=1 keeps it; JOBS_TIMEOUT=S is the seconds any one payrun
+# run may take, 120).
 # The tests whose name starts with 'pg_' need a private PostgreSQL cluster
 # (tests/pg/cluster.sh); it is started only when one of them is selected,
 # after the file-only tests, and stopped at exit.  Expected payouts come from
 # plain 'payrun settle' runs and from the independent reference
 # tests/oracle/settle_ref.py.
 
+# shellcheck disable=SC2317 # the t_ functions are called by run_suite (lib.sh)
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
-set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh" jobs || exit 1
 
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$(pwd)
-PAYRUN=${PAYRUN:-$ROOT/payrun}
 GENP=$ROOT/build/tools/gen_probes
 PY=${PYTHON:-python3}
 ORACLE=$ROOT/tests/oracle/settle_ref.py
 LIMIT=${JOBS_TIMEOUT:-120}          # seconds any one payrun run may take
-FILTER=("$@")
-
-for f in "$PAYRUN" "$GENP"; do
-	if [ ! -x "$f" ]; then
-		echo "not ok - setup: '$f' is missing (make payrun tools)"
-		echo "jobs: 0 passed, 1 failed"
-		exit 1
-	fi
-done
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-jobs.XXXXXX") || exit 1
-CLUSTER_UP=0
-cleanup() {
-	local p
-	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
-	if [ "$CLUSTER_UP" = 1 ]; then pg_cluster_stop; fi
-	if [ "${JOBS_KEEP:-0}" = 1 ]; then echo "# kept $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PASS=0
-FAIL=0
+# shellcheck disable=SC2034 # read by lib.sh
+CLUSTER_TESTS='pg_*'
 
 # ------------------------------------------------------------------ helpers
 # Every test runs in a subshell in TD, its own directory.  Helpers return
-# non-zero after recording why in $TD/.reason; tests chain them with ||.
+# non-zero after recording why (fail, lib.sh); tests chain them with ||.
+# prun NAME ARGS... (lib.sh) runs payrun ARGS: RC, $TD/NAME.out, $TD/NAME.err.
 
-fail() {
-	printf '%s\n' "$*" >"$TD/.reason"
-	return 1
-}
-
-oneline() {       # a file's first bytes on one line, for reasons
-	head -c "${2:-300}" "$1" 2>/dev/null | tr '\n\r' '  '
-}
-
-# pr NAME ARGS...: run payrun ARGS; RC, $TD/NAME.out, $TD/NAME.err.
-pr() {
-	local name=$1
-	shift
-	{ timeout "$LIMIT" "$PAYRUN" "$@" >"$TD/$name.out" 2>"$TD/$name.err"; } 2>/dev/null
-	RC=$?
-	LAST=$name
-}
-
-# rc_is WANT: the last pr exited WANT.
+# rc_is WANT: the last prun exited WANT.
 rc_is() {
 	[ "$RC" = "$1" ] && return 0
 	fail "$LAST: exit $RC, want $1; stderr: $(oneline "$TD/$LAST.err" 500)"
 }
 
-# says PATTERN: the last pr's stdout or stderr matches the extended regex.
+# says PATTERN: the last prun's stdout or stderr matches the extended regex.
 says() {
 	cat "$TD/$LAST.out" "$TD/$LAST.err" | grep -Eq -- "$1" && return 0
 	fail "$LAST: no message matching '$1'; got: $(cat "$TD/$LAST.out" "$TD/$LAST.err" | head -c 500 | tr '\n' '|')"
-}
-
-# same_file EXPECTED GOT: byte-identical, else say where they part.
-same_file() {
-	[ -f "$2" ] || { fail "'$2' was not written"; return 1; }
-	cmp -s "$1" "$2" && return 0
-	fail "'$2' differs from '$1': $(diff "$1" "$2" | head -4 | tr '\n' '|' | head -c 400)"
 }
 
 # versions OUT: "LABEL/vN" of every published version under OUT, sorted, on one line.
@@ -282,43 +239,19 @@ with open(sys.argv[2], "w", newline="", encoding="utf-8") as f:
 PY
 }
 
-run_test() {
-	local name=$1 reason
-	if [ "${#FILTER[@]}" -gt 0 ]; then
-		local f hit=0
-		for f in "${FILTER[@]}"; do case $name in *"$f"*) hit=1 ;; esac; done
-		[ $hit = 1 ] || return 0
-	fi
-	case $name in
-		pg_*)
-			if [ "$CLUSTER_UP" != 1 ] && ! start_cluster; then
-				echo "not ok - $name: could not start a private PostgreSQL cluster"
-				FAIL=$((FAIL + 1))
-				return 0
-			fi
-			;;
-	esac
-	TD=$W/$name
-	mkdir -p "$TD"
-	if (cd "$TD" && "t_$name"); then
-		echo "ok - $name"
-		PASS=$((PASS + 1))
-	else
-		reason=$(head -c 900 "$TD/.reason" 2>/dev/null | tr '\n' ' ')
-		echo "not ok - $name: ${reason:-failed without a reason}"
-		FAIL=$((FAIL + 1))
-	fi
-}
-
 # ------------------------------------------------------------------ data
 # Days 2026-10-01 .. 2026-10-06, 30000 probes each, a different seed per day
 # (so that days differ) and disjoint ids.
-mkdir -p "$W/data"
-for n in 1 2 3 4 5 6; do
-	"$GENP" -q --rows 30000 --nodes 50 --streams 3 --day "$(day $n)" --seed $n \
-		--first-id $((n * 100000)) --gzip 1 --out "$(exp $n)" ||
-		{ echo "not ok - generate data"; echo "jobs: 0 passed, 1 failed"; exit 1; }
-done
+suite_setup() {
+	local n
+	[ -x "$GENP" ] || { fail "'$GENP' is missing (make tools)"; return 1; }
+	mkdir -p "$W/data"
+	for n in 1 2 3 4 5 6; do
+		"$GENP" -q --rows 30000 --nodes 50 --streams 3 --day "$(day $n)" --seed $n \
+			--first-id $((n * 100000)) --gzip 1 --out "$(exp $n)" ||
+			{ fail "could not generate the data (gen_probes)"; return 1; }
+	done
+}
 
 # ------------------------------------------------------------------ file tests
 
@@ -327,13 +260,13 @@ done
 t_catch_up_three_missed_nights_csv() {
 	exports "$TD/in" 1 2 3 4
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
-	pr dry run "$TD/job.conf" --dry-run --now "2026-10-05 02:00:00"
+	prun dry run "$TD/job.conf" --dry-run --now "2026-10-05 02:00:00"
 	rc_is 0 || return 1
 	[ "$(grep -c '^would settle period' "$TD/dry.out")" = 3 ] &&
 		[ "$(grep '^would settle period' "$TD/dry.out" | awk '{print $4}' | tr '\n' ' ')" = "2026-10-01 2026-10-02 2026-10-03 " ] ||
 		{ fail "--dry-run: want 'would settle period' for 01, 02, 03; got $(oneline "$TD/dry.out")"; return 1; }
 	[ -z "$(versions "$TD/out")" ] || { fail "--dry-run published $(versions "$TD/out")"; return 1; }
-	pr run run "$TD/job.conf" --now "2026-10-05 02:00:00"
+	prun run run "$TD/job.conf" --now "2026-10-05 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 || return 1
 	[ "$(logged_periods "$TD/out" settled)" = "2026-10-01 2026-10-02 2026-10-03" ] ||
@@ -352,12 +285,12 @@ t_missed_night_before_latest_is_settled() {
 	local n
 	exports "$TD/in" 1 2 3 4 5
 	for n in 1 3; do
-		pr "settle$n" -q settle --period "$(day $n)" --input "$(exp $n)" \
+		prun "settle$n" -q settle --period "$(day $n)" --input "$(exp $n)" \
 			--default-pool 1000000 --out "$TD/out"
 		rc_is 0 || return 1
 	done
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
-	pr run run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	prun run run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1 || return 1
 	[ "$(grep -o 'settling period [0-9-]*' "$TD/run.err" | awk '{print $3}' | tr '\n' ' ')" = "2026-10-02 2026-10-04 " ] ||
@@ -366,51 +299,33 @@ t_missed_night_before_latest_is_settled() {
 	same_as_ref "$TD/out" "$TD/ref" 2026-10-02 || return 1
 	# without start_period: from the earliest settled period
 	for n in 1 3; do
-		pr "settle2$n" -q settle --period "$(day $n)" --input "$(exp $n)" \
+		prun "settle2$n" -q settle --period "$(day $n)" --input "$(exp $n)" \
 			--default-pool 1000000 --out "$TD/out2"
 		rc_is 0 || return 1
 	done
 	csv_job "$TD/job2.conf" "$TD/out2" "$TD/in"
 	sed -i '/^start_period/d' "$TD/job2.conf"
-	pr run2 run "$TD/job2.conf" --now "2026-10-06 02:00:00"
+	prun run2 run "$TD/job2.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out2" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1
-}
-
-# 11b. A rerun takes the settings it is not given from the version it
-# recomputes: forgetting --default-pool must not claw back every payout.
-t_rerun_inherits_settings() {
-	pr settle -q settle --period "$(day 2)" --input "$(exp 2)" --default-pool 777777 \
-		--penalty-factor 0.25 --out "$TD/out"
-	rc_is 0 || return 1
-	pr rerun rerun --period "$(day 2)" --input "$(exp 2)" --reason "same" --out "$TD/out"
-	rc_is 0 || return 1
-	says 'default_pool 777777, as in the previous version' || return 1
-	says 'penalty_factor 0.25, as in the previous version' || return 1
-	same_file "$TD/out/2026-10-02/v1/ledger.csv" "$TD/out/2026-10-02/v2/ledger.csv" || return 1
-	# a setting given again wins over the inherited one
-	pr rerun2 -q rerun --period "$(day 2)" --input "$(exp 2)" --reason "pool" --default-pool 1 --out "$TD/out"
-	rc_is 0 || return 1
-	grep -q '^,,[0-9]*,[0-9]*,-[1-9]' "$TD/out/2026-10-02/v3/adjustments.csv" ||
-		{ fail "--default-pool 1 did not lower the total: $(tail -1 "$TD/out/2026-10-02/v3/adjustments.csv")"; return 1; }
 }
 
 # 3. All closed periods settled: exit 0, says so, publishes nothing new.
 t_nothing_to_do_csv() {
 	exports "$TD/in" 1 2 3
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
-	pr run1 run "$TD/job.conf" --now "2026-10-03 02:00:00"
+	prun run1 run "$TD/job.conf" --now "2026-10-03 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
 	sha_tree "$TD/out" | grep -v ' ./runs.log$' >"$TD/before"
-	pr run2 run "$TD/job.conf" --now "2026-10-03 02:00:00"
+	prun run2 run "$TD/job.conf" --now "2026-10-03 02:00:00"
 	rc_is 0 || return 1
 	says 'nothing to do' || return 1
 	! grep -q 'settling period' "$TD/run2.err" || { fail "second run settles: $(oneline "$TD/run2.err")"; return 1; }
 	sha_tree "$TD/out" | grep -v ' ./runs.log$' >"$TD/after"
 	cmp -s "$TD/before" "$TD/after" || { fail "second run changed files: $(diff "$TD/before" "$TD/after" | head -3 | tr '\n' '|')"; return 1; }
 	# also with -q: silent and exit 0 (cron's mail stays empty)
-	pr run3 -q run "$TD/job.conf" --now "2026-10-03 02:00:00"
+	prun run3 -q run "$TD/job.conf" --now "2026-10-03 02:00:00"
 	rc_is 0 || return 1
 	[ ! -s "$TD/run3.out" ] && [ ! -s "$TD/run3.err" ] || { fail "-q run with nothing to do printed: $(cat "$TD/run3.out" "$TD/run3.err" | oneline /dev/stdin)"; return 1; }
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1
@@ -421,12 +336,12 @@ t_nothing_to_do_csv() {
 t_incomplete_data_stops_csv() {
 	exports "$TD/in" 1 2 3 5
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
-	pr run1 run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	prun run1 run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	says 'stopping at period 2026-10-03.*(not complete|no data)' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
 	exports "$TD/in" 4
-	pr run2 run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	prun run2 run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	says 'stopping at period 2026-10-05' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1 || return 1
@@ -440,14 +355,14 @@ t_incomplete_data_stops_csv() {
 t_max_periods_limits_a_run() {
 	exports "$TD/in" 1 2 3 4 5 6
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in" "max_periods = 2"
-	pr run1 run "$TD/job.conf" --now "2026-10-06 12:00:00"
+	prun run1 run "$TD/job.conf" --now "2026-10-06 12:00:00"
 	rc_is 0 || return 1
 	says 'max_periods' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
-	pr run2 run "$TD/job.conf" --now "2026-10-06 12:00:00"
+	prun run2 run "$TD/job.conf" --now "2026-10-06 12:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1 || return 1
-	pr run3 run "$TD/job.conf" --now "2026-10-06 12:00:00"
+	prun run3 run "$TD/job.conf" --now "2026-10-06 12:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1 2026-10-05/v1 || return 1
 	[ "$(logged_periods "$TD/out" settled)" = "2026-10-01 2026-10-02 2026-10-03 2026-10-04 2026-10-05" ] ||
@@ -459,22 +374,22 @@ t_max_periods_limits_a_run() {
 t_grace_keeps_just_closed_period_out() {
 	exports "$TD/in" 1 2 3 4
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in" 'grace = "2h"'
-	pr run1 run "$TD/job.conf" --now "2026-10-04 01:59:59"
+	prun run1 run "$TD/job.conf" --now "2026-10-04 01:59:59"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
-	pr run2 run "$TD/job.conf" --now "2026-10-04 01:59:59"
+	prun run2 run "$TD/job.conf" --now "2026-10-04 01:59:59"
 	rc_is 0 || return 1
 	says 'nothing to do' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
-	pr run3 run "$TD/job.conf" --now "2026-10-04 02:00:00"
+	prun run3 run "$TD/job.conf" --now "2026-10-04 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 || return 1
 	# default grace, 30 minutes
 	csv_job "$TD/job2.conf" "$TD/out2" "$TD/in"
-	pr run4 run "$TD/job2.conf" --now "2026-10-03 00:29:59"
+	prun run4 run "$TD/job2.conf" --now "2026-10-03 00:29:59"
 	rc_is 0 || return 1
 	versions_are "$TD/out2" 2026-10-01/v1 || return 1
-	pr run5 run "$TD/job2.conf" --now "2026-10-03 00:30:00"
+	prun run5 run "$TD/job2.conf" --now "2026-10-03 00:30:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out2" 2026-10-01/v1 2026-10-02/v1
 }
@@ -493,7 +408,7 @@ t_lock_held_exits_5_at_once() {
 		sleep 0.05
 	done
 	t0=$(date +%s%N)
-	pr run1 run "$TD/job.conf" --now "2026-10-04 02:00:00"
+	prun run1 run "$TD/job.conf" --now "2026-10-04 02:00:00"
 	t1=$(date +%s%N)
 	child=$(ps -o pid= --ppid "$fpid" 2>/dev/null)
 	kill $child "$fpid" 2>/dev/null
@@ -503,7 +418,7 @@ t_lock_held_exits_5_at_once() {
 	says 'lock' || return 1
 	[ -z "$(versions "$TD/out")" ] || { fail "published $(versions "$TD/out") while locked"; return 1; }
 	# the lock gone, the same run settles
-	pr run2 run "$TD/job.conf" --now "2026-10-04 02:00:00"
+	prun run2 run "$TD/job.conf" --now "2026-10-04 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1
 }
@@ -518,7 +433,7 @@ t_backfill_settle_range() {
 	{ zcat "$(exp 2)"; zcat "$(exp 3)" | tail -n +2; } | gzip -1 >"$TD/in/p-2026-10-02+03.csv.gz"
 	cp "$(exp 1)" "$TD/in/p-2026-10-01.csv.gz"
 	cp "$(exp 4)" "$TD/in/p-2026-10-04.csv.gz"
-	pr bf1 backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-04 \
+	prun bf1 backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-04 \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 2026-10-04/v1 || return 1
@@ -531,7 +446,7 @@ t_backfill_settle_range() {
 		[ "$p" = 30000 ] || { fail "$(day $n): manifest in_period $p, want 30000"; return 1; }
 	done
 	sha_tree "$TD/out" | grep -v ' ./runs.log$' >"$TD/before"
-	pr bf2 backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-04 \
+	prun bf2 backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-04 \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	says 'nothing to do' || return 1
@@ -539,7 +454,7 @@ t_backfill_settle_range() {
 	cmp -s "$TD/before" "$TD/after" || { fail "second backfill changed files"; return 1; }
 	# 2026-10-05 has no export: reported, not settled, exit 3; 2026-10-06 is settled
 	cp "$(exp 6)" "$TD/in/p-2026-10-06.csv.gz"
-	pr bf3 backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-06 \
+	prun bf3 backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-06 \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 3 || return 1
 	says '2026-10-05' || return 1
@@ -555,7 +470,7 @@ t_backfill_settle_corrupt_gzip() {
 	cp "$(exp 1)" "$TD/in/p-2026-10-01.csv.gz"
 	cp "$(exp 3)" "$TD/in/p-2026-10-03.csv.gz"
 	head -c $(($(stat -c %s "$(exp 2)") / 2)) "$(exp 2)" >"$TD/in/p-2026-10-02.csv.gz"
-	pr bf backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-03 \
+	prun bf backfill --input "$TD/in/p-*.csv.gz" --settle --from 2026-10-01 --to 2026-10-03 \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 3 || return 1
 	says "p-2026-10-02\.csv\.gz" || return 1
@@ -574,7 +489,7 @@ t_rerun_changed_data_csv() {
 	ref_settle "$TD/out" 2026-10-02 "$TD/in/p-2026-10-02.csv.gz" || return 1
 	sha_tree "$TD/out/2026-10-02/v1" >"$TD/v1.before"
 	edit_day "$(exp 2)" "$TD/new.csv"
-	pr rerun rerun --period 2026-10-02 --reason "re-export after fix (T-10)" --input "$TD/new.csv" \
+	prun rerun rerun --period 2026-10-02 --reason "re-export after fix (T-10)" --input "$TD/new.csv" \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-02/v1 2026-10-02/v2 || return 1
@@ -598,7 +513,7 @@ t_rerun_changed_data_csv() {
 t_rerun_no_change() {
 	exports "$TD/in" 3
 	ref_settle "$TD/out" 2026-10-03 "$TD/in/p-2026-10-03.csv.gz" || return 1
-	pr rerun rerun --period 2026-10-03 --reason "check" --input "$TD/in/p-2026-10-03.csv.gz" \
+	prun rerun rerun --period 2026-10-03 --reason "check" --input "$TD/in/p-2026-10-03.csv.gz" \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	says 'no change' || return 1
@@ -609,6 +524,24 @@ t_rerun_no_change() {
 	same_file "$TD/out/2026-10-03/v1/streams.csv" "$TD/out/2026-10-03/v2/streams.csv"
 }
 
+# 11b. A rerun takes the settings it is not given from the version it
+# recomputes: forgetting --default-pool must not claw back every payout.
+t_rerun_inherits_settings() {
+	prun settle -q settle --period "$(day 2)" --input "$(exp 2)" --default-pool 777777 \
+		--penalty-factor 0.25 --out "$TD/out"
+	rc_is 0 || return 1
+	prun rerun rerun --period "$(day 2)" --input "$(exp 2)" --reason "same" --out "$TD/out"
+	rc_is 0 || return 1
+	says 'default_pool 777777, as in the previous version' || return 1
+	says 'penalty_factor 0.25, as in the previous version' || return 1
+	same_file "$TD/out/2026-10-02/v1/ledger.csv" "$TD/out/2026-10-02/v2/ledger.csv" || return 1
+	# a setting given again wins over the inherited one
+	prun rerun2 -q rerun --period "$(day 2)" --input "$(exp 2)" --reason "pool" --default-pool 1 --out "$TD/out"
+	rc_is 0 || return 1
+	grep -q '^,,[0-9]*,[0-9]*,-[1-9]' "$TD/out/2026-10-02/v3/adjustments.csv" ||
+		{ fail "--default-pool 1 did not lower the total: $(tail -1 "$TD/out/2026-10-02/v3/adjustments.csv")"; return 1; }
+}
+
 # 12. rerun --dry-run publishes nothing and prints the adjustments, the same
 # rows the real rerun then writes.
 t_rerun_dry_run() {
@@ -616,7 +549,7 @@ t_rerun_dry_run() {
 	ref_settle "$TD/out" 2026-10-02 "$TD/in/p-2026-10-02.csv.gz" || return 1
 	sha_tree "$TD/out" | grep -v ' ./runs.log$' >"$TD/before"
 	edit_day "$(exp 2)" "$TD/new.csv"
-	pr dry rerun --period 2026-10-02 --reason "try" --input "$TD/new.csv" --dry-run \
+	prun dry rerun --period 2026-10-02 --reason "try" --input "$TD/new.csv" --dry-run \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-02/v1 || return 1
@@ -625,7 +558,7 @@ t_rerun_dry_run() {
 	[ -z "$(ls -A "$TD/out" | grep '^\.tmp')" ] || { fail "temporary directory left"; return 1; }
 	grep -q '^stream_id,node_id,previously_paid,now_due,delta$' "$TD/dry.out" ||
 		{ fail "--dry-run prints no adjustments header: $(oneline "$TD/dry.out")"; return 1; }
-	pr real rerun --period 2026-10-02 --reason "do" --input "$TD/new.csv" \
+	prun real rerun --period 2026-10-02 --reason "do" --input "$TD/new.csv" \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	sed -n '/^stream_id,node_id,previously_paid,now_due,delta$/,$p' "$TD/dry.out" >"$TD/dry.csv"
@@ -672,7 +605,7 @@ t_history_and_rerun_job() {
 	local hist
 	exports "$TD/in" 1 2 3
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
-	pr run run "$TD/job.conf" --now "2026-10-04 02:00:00"
+	prun run run "$TD/job.conf" --now "2026-10-04 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
 	# the same state in a second directory, for the CLI rerun
@@ -691,14 +624,14 @@ input   = {"$TD/in-new/p-{period}.csv.gz"}
 out     = "$TD/out"
 default_pool = "1000000"
 EOF
-	pr jdry run "$TD/rerun.conf" --dry-run
+	prun jdry run "$TD/rerun.conf" --dry-run
 	rc_is 0 || return 1
 	grep -q '^stream_id,node_id,previously_paid,now_due,delta$' "$TD/jdry.out" ||
 		{ fail "rerun job --dry-run prints no adjustments: $(oneline "$TD/jdry.out")"; return 1; }
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
-	pr job run "$TD/rerun.conf"
+	prun job run "$TD/rerun.conf"
 	rc_is 0 || return 1
-	pr cli rerun --period 2026-10-02 --reason "re-imported probes (OPS-1)" \
+	prun cli rerun --period 2026-10-02 --reason "re-imported probes (OPS-1)" \
 		--input "$TD/in-new/p-2026-10-02.csv.gz" --default-pool 1000000 --out "$TD/out-cli"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-02/v2 || return 1
@@ -708,19 +641,19 @@ EOF
 	[ "$(wc -l <"$TD/out/2026-10-02/v2/adjustments.csv")" -gt 3 ] || { fail "rerun job: no adjustments"; return 1; }
 	grep -q 're-imported probes (OPS-1)' "$TD/out/2026-10-02/v2/manifest.json" || { fail "job reason not in the manifest"; return 1; }
 
-	pr hist history --out "$TD/out"
+	prun hist history --out "$TD/out"
 	rc_is 0 || return 1
 	hist=$TD/hist.out
 	[ "$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$hist")" -ge 3 ] || { fail "history lists $(grep -cE '^[0-9]{4}-' "$hist") runs, want >= 3: $(oneline "$hist" 600)"; return 1; }
 	grep -Eq 'settle +2026-10-01 +1 +settled' "$hist" && grep -Eq 'settle +2026-10-02 +1 +settled' "$hist" &&
 		grep -Eq 'rerun +2026-10-02 +2 +settled .*re-imported probes \(OPS-1\)' "$hist" ||
 		{ fail "history misses a run: $(oneline "$hist" 800)"; return 1; }
-	pr histp history --out "$TD/out" --period 2026-10-02
+	prun histp history --out "$TD/out" --period 2026-10-02
 	rc_is 0 || return 1
 	! grep -q '2026-10-01' "$TD/histp.out" && grep -Eq 'settle +2026-10-02 +1' "$TD/histp.out" &&
 		grep -Eq 'rerun +2026-10-02 +2' "$TD/histp.out" ||
 		{ fail "history --period 2026-10-02: $(oneline "$TD/histp.out" 800)"; return 1; }
-	pr histn history --out "$TD/out" --period 2026-09-30
+	prun histn history --out "$TD/out" --period 2026-09-30
 	rc_is 0 || return 1
 	says 'no runs' || return 1
 }
@@ -732,16 +665,16 @@ t_every_job_run_is_logged() {
 	local n0 n1 n2
 	exports "$TD/in" 1 2
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
-	pr run1 run "$TD/job.conf" --now "2026-10-03 02:00:00"
+	prun run1 run "$TD/job.conf" --now "2026-10-03 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 || return 1
 	n0=$(wc -l <"$TD/out/runs.log")
 	# stops at 2026-10-02 (no 2026-10-03 export)
-	pr run2 run "$TD/job.conf" --now "2026-10-03 02:00:00"
+	prun run2 run "$TD/job.conf" --now "2026-10-03 02:00:00"
 	rc_is 0 || return 1
 	n1=$(wc -l <"$TD/out/runs.log")
 	# nothing to do (2026-10-02 not closed yet)
-	pr run3 run "$TD/job.conf" --now "2026-10-02 23:00:00"
+	prun run3 run "$TD/job.conf" --now "2026-10-02 23:00:00"
 	rc_is 0 || return 1
 	n2=$(wc -l <"$TD/out/runs.log")
 	[ "$n1" = $((n0 + 1)) ] && [ "$n2" = $((n1 + 1)) ] ||
@@ -749,26 +682,6 @@ t_every_job_run_is_logged() {
 }
 
 # ------------------------------------------------------------------ PostgreSQL tests
-
-PSQL=
-CLUSTER_FAILED=0
-start_cluster() {
-	local rc
-	[ "$CLUSTER_FAILED" = 0 ] || return 1
-	. "$ROOT/tests/pg/cluster.sh"
-	pg_cluster_start >"$W/cluster.log" 2>&1
-	rc=$?
-	trap cleanup EXIT          # cluster.sh installed its own
-	trap 'exit 130' INT TERM
-	if [ $rc != 0 ]; then
-		echo "# $(oneline "$W/cluster.log" 400)"
-		pg_cluster_stop
-		CLUSTER_FAILED=1
-		return 1
-	fi
-	CLUSTER_UP=1
-	PSQL="$PG_BIN/psql -X -q -v ON_ERROR_STOP=1"
-}
 
 # fresh_db NAME: a new database with payrun's schema; PGDATABASE set.
 fresh_db() {
@@ -783,7 +696,7 @@ q() { $PSQL -Atc "$1"; }
 into_db() {
 	local args=() n
 	for n in "$@"; do args+=(--input "$(exp "$n")"); done
-	pr load backfill "${args[@]}" --into-db --out "$TD/bf"
+	prun load backfill "${args[@]}" --into-db --out "$TD/bf"
 	rc_is 0
 }
 
@@ -794,7 +707,7 @@ t_pg_catch_up_three_missed_nights() {
 	fresh_db t_pg_catchup || return 1
 	into_db 1 2 3 4 || return 1
 	pg_job "$TD/job.conf" "$TD/out" t_pg_catchup
-	pr run run "$TD/job.conf" --now "2026-10-05 02:00:00"
+	prun run run "$TD/job.conf" --now "2026-10-05 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 || return 1
 	says 'stopping at period 2026-10-04' || return 1
@@ -809,7 +722,7 @@ t_pg_catch_up_three_missed_nights() {
 		"$(awk -F, 'NR > 1 { s += $NF } END { print s }' "$TD/out/2026-10-02/v1/ledger.csv")" ] ||
 		{ fail "payout_ledger sum differs from ledger.csv"; return 1; }
 	# running again: nothing to do until data after 2026-10-04 arrives
-	pr again run "$TD/job.conf" --now "2026-10-05 02:00:00"
+	prun again run "$TD/job.conf" --now "2026-10-05 02:00:00"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 || return 1
 	[ "$(q "SELECT count(*) FROM payout_runs")" = 3 ] || { fail "second run added payout_runs rows"; return 1; }
@@ -821,19 +734,19 @@ t_pg_incomplete_data_stops() {
 	fresh_db t_pg_incomplete || return 1
 	into_db 1 2 3 || return 1
 	pg_job "$TD/job.conf" "$TD/out" t_pg_incomplete
-	pr run1 run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	prun run1 run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	says 'stopping at period 2026-10-03' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
 	q "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
 	   VALUES (1, 'stream-000', 'node-000001', 'stats_poll', true, '2026-10-03 23:59:59.999999+00')" || { fail "insert"; return 1; }
-	pr run2 run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	prun run2 run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	says 'stopping at period 2026-10-03' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
 	q "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
 	   VALUES (2, 'stream-000', 'node-000001', 'stats_poll', true, '2026-10-04 00:00:00+00')" || { fail "insert"; return 1; }
-	pr run3 run "$TD/job.conf" --now "2026-10-06 02:00:00"
+	prun run3 run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	says 'stopping at period 2026-10-04' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 2026-10-03/v1 || return 1
@@ -852,18 +765,18 @@ t_pg_backfill_into_db_twice_and_overlap() {
 	{ zcat "$(exp 1)" | head -n 1; zcat "$(exp 1)" | tail -n 10000;
 		"$GENP" -q --rows 20000 --nodes 50 --streams 3 --day 2026-10-02 --seed 22 \
 			--first-id 130000 --gzip 0 --out - | tail -n +2; } | gzip -1 >"$TD/in/b.csv.gz"
-	pr l1 backfill --input "$TD/in/a.csv.gz" --into-db --out "$TD/bf"
+	prun l1 backfill --input "$TD/in/a.csv.gz" --into-db --out "$TD/bf"
 	rc_is 0 || return 1
-	pr l2 backfill --input "$TD/in/a.csv.gz" --into-db --out "$TD/bf"
+	prun l2 backfill --input "$TD/in/a.csv.gz" --into-db --out "$TD/bf"
 	rc_is 0 || return 1
 	says 'already loaded' || return 1
 	cp "$TD/in/a.csv.gz" "$TD/in/a-copy.csv.gz"
-	pr l3 backfill --input "$TD/in/a-copy.csv.gz" --into-db --out "$TD/bf"
+	prun l3 backfill --input "$TD/in/a-copy.csv.gz" --into-db --out "$TD/bf"
 	rc_is 0 || return 1
 	says 'already loaded' || return 1
 	[ "$(q "SELECT count(*) FROM probe_results")" = 30000 ] || { fail "after a twice: $(q "SELECT count(*) FROM probe_results") probes, want 30000"; return 1; }
 	[ "$(q "SELECT count(*) FROM payout_backfill_files")" = 1 ] || { fail "payout_backfill_files rows: $(q "SELECT count(*) FROM payout_backfill_files")"; return 1; }
-	pr l4 backfill --input "$TD/in/b.csv.gz" --into-db --out "$TD/bf"
+	prun l4 backfill --input "$TD/in/b.csv.gz" --into-db --out "$TD/bf"
 	rc_is 0 || return 1
 	[ "$(q "SELECT count(*) FROM probe_results")" = 50000 ] &&
 		[ "$(q "SELECT count(DISTINCT id) FROM probe_results")" = 50000 ] ||
@@ -872,7 +785,7 @@ t_pg_backfill_into_db_twice_and_overlap() {
 	[ "$rows" = "$TD/in/a.csv.gz:30000:30000:0 $TD/in/b.csv.gz:30000:20000:10000 " ] ||
 		{ fail "payout_backfill_files: '$rows'"; return 1; }
 	# the probes of 2026-10-01 count once: a pg settle equals the csv settle of a alone
-	pr settle settle --period 2026-10-01 --source pg --default-pool 1000000 --out "$TD/out"
+	prun settle settle --period 2026-10-01 --source pg --default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	ref_settle "$TD/ref" 2026-10-01 "$(exp 1)" || return 1
 	same_as_ref "$TD/out" "$TD/ref" 2026-10-01
@@ -885,7 +798,7 @@ t_pg_backfill_into_db_corrupt_gzip() {
 	mkdir -p "$TD/in"
 	cp "$(exp 1)" "$TD/in/p1.csv.gz"
 	head -c $(($(stat -c %s "$(exp 2)") * 3 / 4)) "$(exp 2)" >"$TD/in/p2.csv.gz"
-	pr load backfill --input "$TD/in/p*.csv.gz" --into-db --out "$TD/bf"
+	prun load backfill --input "$TD/in/p*.csv.gz" --into-db --out "$TD/bf"
 	rc_is 3 || return 1
 	says "p2\.csv\.gz" || return 1
 	[ "$(q "SELECT count(*) FROM probe_results WHERE probe_timestamp >= '2026-10-02'")" = 0 ] ||
@@ -903,7 +816,7 @@ t_pg_rerun_changed_data() {
 	local v1id row v1db
 	fresh_db t_pg_rerun || return 1
 	into_db 2 || return 1
-	pr settle settle --period 2026-10-02 --source pg --default-pool 1000000 --out "$TD/out"
+	prun settle settle --period 2026-10-02 --source pg --default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	sha_tree "$TD/out/2026-10-02/v1" >"$TD/v1.before"
 	v1id=$(q "SELECT id FROM payout_runs WHERE period_label = '2026-10-02' AND version = 1")
@@ -916,7 +829,7 @@ t_pg_rerun_changed_data() {
 	$PSQL -c "\\copy (SELECT id, stream_id, node_id, probe_type, CASE WHEN success THEN 't' ELSE 'f' END, to_char(probe_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00', error_message, response_data FROM probe_results WHERE probe_timestamp >= '2026-10-02' AND probe_timestamp < '2026-10-03' ORDER BY id) TO '$TD/new.csv' WITH (FORMAT csv)" ||
 		{ fail "export"; return 1; }
 	sed -i '1i id,stream_id,node_id,probe_type,success,probe_timestamp,error_message,response_data' "$TD/new.csv"
-	pr rerun rerun --period 2026-10-02 --reason "coordinator purge of bad probes (OPS-7)" --source pg \
+	prun rerun rerun --period 2026-10-02 --reason "coordinator purge of bad probes (OPS-7)" --source pg \
 		--default-pool 1000000 --out "$TD/out"
 	rc_is 0 || return 1
 	versions_are "$TD/out" 2026-10-02/v1 2026-10-02/v2 || return 1
@@ -937,29 +850,4 @@ t_pg_rerun_changed_data() {
 	cmp -s "$TD/v1.before" "$TD/v1.after" || { fail "v1 files changed by the rerun"; return 1; }
 }
 
-# ------------------------------------------------------------------ run
-
-run_test catch_up_three_missed_nights_csv
-run_test missed_night_before_latest_is_settled
-run_test nothing_to_do_csv
-run_test incomplete_data_stops_csv
-run_test max_periods_limits_a_run
-run_test grace_keeps_just_closed_period_out
-run_test lock_held_exits_5_at_once
-run_test backfill_settle_range
-run_test backfill_settle_corrupt_gzip
-run_test rerun_changed_data_csv
-run_test rerun_no_change
-run_test rerun_inherits_settings
-run_test rerun_dry_run
-run_test concurrent_reruns
-run_test history_and_rerun_job
-run_test every_job_run_is_logged
-run_test pg_catch_up_three_missed_nights
-run_test pg_incomplete_data_stops
-run_test pg_backfill_into_db_twice_and_overlap
-run_test pg_backfill_into_db_corrupt_gzip
-run_test pg_rerun_changed_data
-
-echo "jobs: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ] && [ "$PASS" -gt 0 ]
+run_suite "$@"

@@ -6,19 +6,22 @@
 #
 # Drives ./payrun (or $PAYRUN) at the repository root.  Each test prints
 # `ok - name` or `not ok - name: reason`; the last line is
-# `e2e: N passed, N failed` and the exit status is non-zero on any failure.
-# Fixtures are generated at run time into a private temporary directory by
-# tests/e2e/make_fixtures.py (deterministic), except the hand-worked day in
-# tests/e2e/expected/hand/ and the demo day in fixtures/.
-# E2E_KEEP=1 keeps the temporary directory for inspection.
+# `e2e: N passed, N failed` and the exit status is non-zero on any failure
+# or when nothing ran.  Tests are the t_NAME functions below, run in the
+# order they are defined (tests/e2e/lib.sh).  Fixtures are generated at run
+# time into a private temporary directory by tests/e2e/make_fixtures.py
+# (deterministic), except the hand-worked day in tests/e2e/expected/hand/ and
+# the demo day in fixtures/.
+# E2E_KEEP=1 keeps the temporary directory for inspection; E2E_TIMEOUT=S is
+# the seconds any one payrun run may take (300).
 
-# The script uses bash arrays; re-exec under bash when started by sh.
+# shellcheck shell=bash
+# The suites use bash; re-exec under bash when started by sh.
+# shellcheck disable=SC2317 # the t_ functions are called by run_suite (lib.sh)
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
-set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh" e2e || exit 1
 
-cd "$(dirname "$0")/../.." || exit 1
-ROOT=$(pwd)
-PAYRUN=${PAYRUN:-$ROOT/payrun}
 PY=${PYTHON:-python3}
 ORACLE="$ROOT/tests/oracle/settle_ref.py"
 GEN="$ROOT/tests/e2e/make_fixtures.py"
@@ -26,30 +29,9 @@ CHECK="$ROOT/tests/e2e/check.py"
 HAND="$ROOT/tests/e2e/expected/hand"
 LIMIT=${E2E_TIMEOUT:-300}          # seconds any one payrun run may take
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/payrun-e2e.XXXXXX") || exit 1
-cleanup() {
-	# Background runs of the lock tests, if a test was interrupted.
-	for p in $(jobs -p); do kill "$p" 2>/dev/null; done
-	if [ "${E2E_KEEP:-0}" = 1 ]; then echo "# kept $W"; else rm -rf "$W"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-PASS=0
-FAIL=0
-
 # ------------------------------------------------------------------ helpers
 # Every test runs in a subshell with TD, its own directory.  Helpers return
-# non-zero after recording why in $TD/.reason; tests chain them with ||.
-
-fail() {
-	printf '%s\n' "$*" >"$TD/.reason"
-	return 1
-}
-
-oneline() {       # a file's first bytes on one line, for reasons
-	head -c "${2:-300}" "$1" 2>/dev/null | tr '\n\r' '  '
-}
+# non-zero after recording why (fail, lib.sh); tests chain them with ||.
 
 # settle ARGS...: run payrun settle; RC, $TD/stdout, $TD/stderr.
 settle() {
@@ -68,15 +50,6 @@ expect_rc() {
 oracle() {
 	"$PY" "$ORACLE" "$@" >"$TD/ref.json" 2>"$TD/ref.err"
 	RC_REF=$?
-}
-
-# same_file EXPECTED GOT: byte-identical, else say where they part.
-same_file() {
-	[ -f "$2" ] || { fail "$(basename "$2") was not written"; return 1; }
-	cmp -s "$1" "$2" && return 0
-	local d
-	d=$(diff "$1" "$2" | head -4 | tr '\n' '|' | head -c 400)
-	fail "$(basename "$2") differs from expected: $d"
 }
 
 # no_publish OUT LABEL: nothing published for LABEL, no temporary left over.
@@ -142,25 +115,6 @@ hand_args() {
 stderr_names() {  # stderr_names WORD: the last stderr mentions WORD
 	grep -qF -- "$1" "$TD/stderr" && return 0
 	fail "stderr does not name '$1': $(oneline "$TD/stderr")"
-}
-
-run_test() {
-	local name=$1 reason
-	if [ "${#FILTER[@]}" -gt 0 ]; then
-		local f hit=0
-		for f in "${FILTER[@]}"; do case $name in *"$f"*) hit=1 ;; esac; done
-		[ $hit = 1 ] || return 0
-	fi
-	TD=$W/$name
-	mkdir -p "$TD"
-	if (cd "$TD" && "t_$name"); then
-		echo "ok - $name"
-		PASS=$((PASS + 1))
-	else
-		reason=$(head -c 700 "$TD/.reason" 2>/dev/null | tr '\n' ' ')
-		echo "not ok - $name: ${reason:-failed without a reason}"
-		FAIL=$((FAIL + 1))
-	fi
 }
 
 # ------------------------------------------------------------------ tests
@@ -691,6 +645,47 @@ t_config_errors() {
 	expect_rc 2 || { fail "penalty_factor = 3: $(cat "$TD/.reason")"; return 1; }
 }
 
+# Without --config, $PAYRUN_CONFIG names the config file (lib.sh sets it
+# empty, which reads none, so that no host /etc/payrun/payrun.conf changes a
+# result); --config wins over it; --no-config (settle, rerun, backfill) reads
+# none at all.
+t_config_env() {
+	hand_args "$TD/args"
+	load_args "$TD/args"
+	printf 'penalty_factor = 3\n' >"$TD/bad.conf"
+	printf 'penalty_factor = 0.25\n' >"$TD/good.conf"
+	oracle "${ARGS[@]}" --out "$TD/ref"
+	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
+	oracle "${ARGS[@]}" --penalty-factor 0.25 --out "$TD/ref-025"
+	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
+	cmp -s "$TD/ref/ledger.csv" "$TD/ref-025/ledger.csv" && { fail "fixture does not tell 0.25 from the default penalty factor"; return 1; }
+	PAYRUN_CONFIG=$TD/bad.conf settle "${ARGS[@]}" --out "$TD/out-bad"
+	expect_rc 2 || { fail "PAYRUN_CONFIG naming a bad file: $(cat "$TD/.reason")"; return 1; }
+	stderr_names "invalid penalty factor '3'" || return 1
+	PAYRUN_CONFIG=$TD/good.conf settle "${ARGS[@]}" --out "$TD/out-env"
+	expect_rc 0 || { fail "PAYRUN_CONFIG naming a good file: $(cat "$TD/.reason")"; return 1; }
+	same_file "$TD/ref-025/ledger.csv" "$TD/out-env/2026-11-01/v1/ledger.csv" || return 1
+	PAYRUN_CONFIG=$TD/bad.conf settle --config "$TD/good.conf" "${ARGS[@]}" --out "$TD/out-cfg"
+	expect_rc 0 || { fail "--config, PAYRUN_CONFIG naming a bad file: $(cat "$TD/.reason")"; return 1; }
+	same_file "$TD/ref-025/ledger.csv" "$TD/out-cfg/2026-11-01/v1/ledger.csv" || return 1
+	PAYRUN_CONFIG=$TD/bad.conf settle --no-config "${ARGS[@]}" --out "$TD/out"
+	expect_rc 0 || { fail "--no-config, PAYRUN_CONFIG naming a bad file: $(cat "$TD/.reason")"; return 1; }
+	same_file "$TD/ref/ledger.csv" "$TD/out/2026-11-01/v1/ledger.csv" || return 1
+	# rerun and backfill read it too, and take --no-config
+	PAYRUN_CONFIG=$TD/bad.conf prun rr rerun "${ARGS[@]}" --reason "config test" --out "$TD/out"
+	[ "$RC" = 2 ] || { fail "rerun, PAYRUN_CONFIG naming a bad file: exit $RC, want 2"; return 1; }
+	PAYRUN_CONFIG=$TD/bad.conf prun rr rerun --no-config "${ARGS[@]}" --reason "config test" --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "rerun --no-config: exit $RC, want 0: $(oneline "$TD/rr.err")"; return 1; }
+	same_file "$TD/ref/ledger.csv" "$TD/out/2026-11-01/v2/ledger.csv" || return 1
+	local bf=(backfill --input "$HAND/probes.csv" --settle --from 2026-11-01 --to 2026-11-01
+		--pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 0.2 --out "$TD/out-bf")
+	PAYRUN_CONFIG=$TD/bad.conf prun bf "${bf[@]}"
+	[ "$RC" = 2 ] || { fail "backfill, PAYRUN_CONFIG naming a bad file: exit $RC, want 2"; return 1; }
+	PAYRUN_CONFIG=$TD/bad.conf prun bf "${bf[@]}" --no-config
+	[ "$RC" = 0 ] || { fail "backfill --no-config: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	same_file "$TD/ref/ledger.csv" "$TD/out-bf/2026-11-01/v1/ledger.csv"
+}
+
 t_demo_fixture_day() {
 	[ -f "$ROOT/fixtures/probes-2026-11-01.csv.gz" ] || { fail "fixtures/probes-2026-11-01.csv.gz missing"; return 1; }
 	printf '%s\n' --period 2026-11-01 --input "$ROOT/fixtures/probes-2026-11-01.csv.gz" \
@@ -802,29 +797,18 @@ random_case() {
 	diff_case "$TD/fx" || { fail "seed $1 ($(tr '\n' ' ' <"$TD/fx/args" | sed "s|$TD/fx/||g")): $(cat "$TD/.reason")"; return 1; }
 }
 
-# ------------------------------------------------------------------ main
+# Twelve generated days (make_fixtures.py random --seed N), each its own test.
+t_random_seed_1() { random_case 1; }
+t_random_seed_2() { random_case 2; }
+t_random_seed_3() { random_case 3; }
+t_random_seed_4() { random_case 4; }
+t_random_seed_5() { random_case 5; }
+t_random_seed_6() { random_case 6; }
+t_random_seed_7() { random_case 7; }
+t_random_seed_8() { random_case 8; }
+t_random_seed_9() { random_case 9; }
+t_random_seed_10() { random_case 10; }
+t_random_seed_11() { random_case 11; }
+t_random_seed_12() { random_case 12; }
 
-FILTER=("$@")
-[ -x "$PAYRUN" ] || { echo "not ok - setup: $PAYRUN is not an executable (make payrun)"; echo "e2e: 0 passed, 1 failed"; exit 1; }
-
-TESTS="help oracle_hand_fixture hand_fixture manifest timing_report
-awkward_ids id_255_ok_256_rejected plain_csv crlf shuffled_extra_columns all_fields_quoted
-gzip multi_member_gzip gzip_cli_header two_inputs two_plain_inputs boundary_day boundary_hour leap_day_period
-empty_period penalty_zero penalty_one pools pool_max default_pool_max
-rejects_under_ratio reject_record_cut_1kib reject_ratio_at_limit reject_ratio_over reject_ratio_option
-truncated_gzip corrupt_gzip missing_input unreadable_input header_missing_column unterminated_quote
-bad_period_label unknown_option bad_option_values existing_v1 concurrent_runs lock_held
-config_file config_errors demo_fixture_day
-jobs_three_files jobs_failed_file jobs_many_rejects jobs_option"
-
-for s in 1 2 3 4 5 6 7 8 9 10 11 12; do
-	eval "t_random_seed_$s() { random_case $s; }"
-	TESTS="$TESTS random_seed_$s"
-done
-
-for t in $TESTS; do
-	run_test "$t"
-done
-
-echo "e2e: $PASS passed, $FAIL failed"
-[ "$FAIL" = 0 ]
+run_suite "$@"

@@ -2,10 +2,13 @@
 #   . tests/pg/cluster.sh
 #   pg_cluster_start      # sets PGHOST, PGPORT, PGUSER, PGDATABASE
 #   ...
-#   pg_cluster_stop       # also done by the EXIT trap this installs
+#   pg_cluster_stop
 # initdb in a temporary directory, Unix socket only (no TCP listener),
-# fsync off.  As root the server runs as the postgres user, as PostgreSQL
-# refuses to run as root.
+# fsync off, time zone UTC.  As root the server runs as the postgres user, as
+# PostgreSQL refuses to run as root.  It installs no trap: the caller owns its
+# EXIT trap and calls pg_cluster_stop from it (safe after a failed or partial
+# start, and when nothing was started).
+# shellcheck shell=bash
 
 pg_cluster_bindir() {
 	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
@@ -30,14 +33,18 @@ pg_cluster_run() {
 }
 
 pg_cluster_start() {
+	local v
+	# the host's libpq settings (service files, passwords, host, options)
+	# must reach neither pg_ctl nor the cluster's clients
+	for v in $(compgen -e PG); do
+		case $v in PG[A-Z]*) unset "$v" ;; esac     # libpq's: PG and a letter
+	done
 	PG_BIN=$(pg_cluster_bindir) || return 1
-	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-pg.XXXXXX)
+	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-cluster.XXXXXX) || return 1
 	chmod 755 "$PG_CLUSTER_DIR"
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres "$PG_CLUSTER_DIR"
 	fi
-	trap pg_cluster_stop EXIT
-	trap 'exit 130' INT TERM
 	if ! pg_cluster_run "$PG_BIN/initdb" -D "$PG_CLUSTER_DIR/data" -U postgres -A trust \
 		-E UTF8 --locale=C --no-sync >"$PG_CLUSTER_DIR/initdb.log" 2>&1; then
 		cat "$PG_CLUSTER_DIR/initdb.log" >&2
@@ -53,6 +60,8 @@ full_page_writes = off
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
 max_connections = 40
+timezone = 'UTC'
+log_timezone = 'UTC'
 CONF
 	if ! pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
 		-w -t 60 start >/dev/null; then
@@ -60,7 +69,6 @@ CONF
 		return 1
 	fi
 	export PGHOST="$PG_CLUSTER_DIR" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
-	unset PGSERVICE PGPASSWORD 2>/dev/null || true
 }
 
 pg_cluster_stop() {
