@@ -49,7 +49,6 @@ on_prev_record(void *arg, const struct csv_record *rec)
 	struct adjust_prev_row *r;
 	const char             *v;
 	size_t                  len;
-	uint64_t                payout;
 
 	if (pp->have_header &&
 		(rec->bad_quote || rec->nfields != pp->ncols || rec->nfields != rec->nspans))
@@ -71,9 +70,8 @@ on_prev_record(void *arg, const struct csv_record *rec)
 	}
 	r = &pp->adj->prev[pp->adj->nprev];
 	v = csvfield_value(&pp->field, rec, pp->col[PREV_COL_PAYOUT], &len);
-	if (!numparse_u64(v, len, 0, INT64_MAX, &payout))
+	if (amount_parse(v, len, 0, &r->payout) != AMOUNT_OK)
 		goto bad;
-	r->payout = (int64_t) payout;
 	v = csvfield_value(&pp->field, rec, pp->col[PREV_COL_STREAM], &len);
 	r->stream = mem_memdup(v, len);
 	r->stream_len = len;
@@ -202,7 +200,7 @@ close_stream(struct adjustments *adj, size_t *cap, struct adjustment *st, size_t
 {
 	if (st->stream != NULL && adjusted > 0)
 	{
-		st->delta = st->now_due - st->previously_paid;
+		amount_delta(&st->now_due, &st->previously_paid, &st->delta);
 		push(adj, cap, st);
 	}
 }
@@ -261,25 +259,24 @@ adjust_compute(struct adjustments *adj, const struct ledger *ledger)
 			st.node = "";
 			st_adjusted = 0;
 		}
-		if (__builtin_add_overflow(adj->previously_paid, a.previously_paid,
-								   &adj->previously_paid) ||
-			__builtin_add_overflow(adj->now_due, a.now_due, &adj->now_due) ||
-			__builtin_add_overflow(st.previously_paid, a.previously_paid, &st.previously_paid) ||
-			__builtin_add_overflow(st.now_due, a.now_due, &st.now_due))
+		if (!amount_add(&adj->previously_paid, &a.previously_paid) ||
+			!amount_add(&adj->now_due, &a.now_due) ||
+			!amount_add(&st.previously_paid, &a.previously_paid) ||
+			!amount_add(&st.now_due, &a.now_due))
 		{
-			log_error("adjustment totals overflow 64 bits");
+			log_error("adjustment totals exceed 2^256 - 1 base units");
 			return false;
 		}
 		/* a node present in both with the same payout is no adjustment */
-		if (c == 0 && a.previously_paid == a.now_due)
+		if (c == 0 && amount_cmp(&a.previously_paid, &a.now_due) == 0)
 			continue;
-		a.delta = a.now_due - a.previously_paid;
+		amount_delta(&a.now_due, &a.previously_paid, &a.delta);
 		push(adj, &cap, &a);
 		adj->nnodes++;
 		st_adjusted++;
 	}
 	close_stream(adj, &cap, &st, st_adjusted);
-	adj->delta = adj->now_due - adj->previously_paid;
+	amount_delta(&adj->now_due, &adj->previously_paid, &adj->delta);
 	if (adj->nnodes > 0)
 	{
 		struct adjustment total = { .stream = "",

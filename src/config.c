@@ -206,15 +206,26 @@ check_sources(const struct config_values *v, unsigned command, enum settings_sou
 static bool
 parse_numbers(const struct config_values *v, struct settings *s)
 {
-	const char *pool = options_get_or_default(v, OPTION_DEFAULT_POOL);
-	const char *penalty = options_get_or_default(v, OPTION_PENALTY_FACTOR);
-	const char *ratio = options_get_or_default(v, OPTION_MAX_REJECT_RATIO);
-	const char *inflate = options_get_or_default(v, OPTION_MAX_INFLATE_RATIO);
-	uint64_t    jobs;
+	const char        *pool = options_get_or_default(v, OPTION_DEFAULT_POOL);
+	const char        *penalty = options_get_or_default(v, OPTION_PENALTY_FACTOR);
+	const char        *ratio = options_get_or_default(v, OPTION_MAX_REJECT_RATIO);
+	const char        *inflate = options_get_or_default(v, OPTION_MAX_INFLATE_RATIO);
+	const char        *decimals = options_get_or_default(v, OPTION_TOKEN_DECIMALS);
+	uint64_t           jobs, n;
+	enum amount_status st;
 
-	if (!pools_parse_amount(pool, strlen(pool), &s->default_pool))
+	if (!numparse_u64(decimals, strlen(decimals), 0, AMOUNT_DECIMALS_MAX, &n))
 	{
-		log_error("invalid default pool '%s' (want an integer 0..9223372036854775807)", pool);
+		log_error("invalid token decimals '%s' (want a whole number from 0 to %d)", decimals,
+				  AMOUNT_DECIMALS_MAX);
+		return false;
+	}
+	s->token_decimals = (unsigned) n;
+	st = amount_parse(pool, strlen(pool), s->token_decimals, &s->default_pool);
+	if (st != AMOUNT_OK)
+	{
+		log_error("invalid default pool '%s' with %u token decimals: %s", pool, s->token_decimals,
+				  amount_status_message(st));
 		return false;
 	}
 	if (!payout_keep_parse(penalty, &s->keep))

@@ -59,15 +59,21 @@ csvout_u64(const struct csvout *w, uint64_t v)
 }
 
 void
-csvout_i64(const struct csvout *w, int64_t v)
+csvout_amount(const struct csvout *w, const struct amount *a)
 {
-	if (v < 0)
-	{
-		csvout_char(w, '-');
-		csvout_u64(w, (uint64_t) 0 - (uint64_t) v);
-	}
-	else
-		csvout_u64(w, (uint64_t) v);
+	char   buf[AMOUNT_TEXT_LEN];
+	size_t n = amount_format(a, buf);
+
+	w->write(w->arg, buf, n);
+}
+
+void
+csvout_delta(const struct csvout *w, const struct amount_delta *d)
+{
+	char   buf[AMOUNT_TEXT_LEN];
+	size_t n = amount_delta_format(d, false, buf);
+
+	w->write(w->arg, buf, n);
 }
 
 void
@@ -87,11 +93,11 @@ csvout_ledger_row(const struct csvout *w, const struct ledger_row *r)
 	csvout_char(w, ',');
 	csvout_u64(w, r->contribution_ppm);
 	csvout_char(w, ',');
-	csvout_i64(w, r->base);
+	csvout_amount(w, &r->base);
 	csvout_char(w, ',');
-	csvout_i64(w, r->forfeited);
+	csvout_amount(w, &r->forfeited);
 	csvout_char(w, ',');
-	csvout_i64(w, r->payout);
+	csvout_amount(w, &r->payout);
 }
 
 void
@@ -99,17 +105,17 @@ csvout_stream_row(const struct csvout *w, const struct ledger_stream *s)
 {
 	csvout_field(w, s->stream, s->stream_len);
 	csvout_char(w, ',');
-	csvout_i64(w, s->pool);
+	csvout_amount(w, &s->pool);
 	csvout_char(w, ',');
 	csvout_u64(w, s->nodes);
 	csvout_char(w, ',');
 	csvout_u64(w, s->total_successful_polls);
 	csvout_char(w, ',');
-	csvout_i64(w, s->paid);
+	csvout_amount(w, &s->paid);
 	csvout_char(w, ',');
-	csvout_i64(w, s->forfeited);
+	csvout_amount(w, &s->forfeited);
 	csvout_char(w, ',');
-	csvout_i64(w, s->unallocated);
+	csvout_amount(w, &s->unallocated);
 }
 
 void
@@ -119,9 +125,9 @@ csvout_adjustment_row(const struct csvout *w, const struct adjustment *a)
 	csvout_char(w, ',');
 	csvout_field(w, a->node, a->node_len);
 	csvout_char(w, ',');
-	csvout_i64(w, a->previously_paid);
+	csvout_amount(w, &a->previously_paid);
 	csvout_char(w, ',');
-	csvout_i64(w, a->now_due);
+	csvout_amount(w, &a->now_due);
 	csvout_char(w, ',');
-	csvout_i64(w, a->delta);
+	csvout_delta(w, &a->delta);
 }

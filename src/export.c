@@ -103,15 +103,11 @@ parse_u64(const char *v, uint64_t *out)
 	return v != NULL && numparse_u64(v, strlen(v), 0, UINT64_MAX, out);
 }
 
+/* An amount column (numeric, in base units) as stored. */
 static bool
-parse_i64(const char *v, int64_t *out)
+parse_amount(const char *v, struct amount *out)
 {
-	uint64_t u;
-
-	if (!parse_u64(v, &u) || u > INT64_MAX)
-		return false;
-	*out = (int64_t) u;
-	return true;
+	return v != NULL && amount_parse(v, strlen(v), 0, out) == AMOUNT_OK;
 }
 
 static bool
@@ -139,8 +135,8 @@ on_ledger_row(void *arg, int ncols, const char *const *v, const int *len)
 	r->node_len = (size_t) len[1];
 	if (!parse_u64(v[2], &r->counts.total_polls) || !parse_u64(v[3], &r->counts.successful_polls) ||
 		!parse_u64(v[4], &r->counts.failed_spot_checks) || !parse_u64(v[5], &up) ||
-		!parse_u64(v[6], &contrib) || !parse_i64(v[7], &r->base) ||
-		!parse_i64(v[8], &r->forfeited) || !parse_i64(v[9], &r->payout))
+		!parse_u64(v[6], &contrib) || !parse_amount(v[7], &r->base) ||
+		!parse_amount(v[8], &r->forfeited) || !parse_amount(v[9], &r->payout))
 	{
 		rr->bad = true;
 		return false;
@@ -170,9 +166,9 @@ on_stream_row(void *arg, int ncols, const char *const *v, const int *len)
 	memset(s, 0, sizeof(*s));
 	s->stream = mem_memdup(v[0], (size_t) len[0]);
 	s->stream_len = (size_t) len[0];
-	if (!parse_i64(v[1], &s->pool) || !parse_u64(v[2], &s->nodes) ||
-		!parse_u64(v[3], &s->total_successful_polls) || !parse_i64(v[4], &s->paid) ||
-		!parse_i64(v[5], &s->forfeited) || !parse_i64(v[6], &s->unallocated))
+	if (!parse_amount(v[1], &s->pool) || !parse_u64(v[2], &s->nodes) ||
+		!parse_u64(v[3], &s->total_successful_polls) || !parse_amount(v[4], &s->paid) ||
+		!parse_amount(v[5], &s->forfeited) || !parse_amount(v[6], &s->unallocated))
 	{
 		rr->bad = true;
 		return false;

@@ -17,15 +17,25 @@ ledger_release(struct ledger *ledger)
 	memset(ledger, 0, sizeof(*ledger));
 }
 
+/* Adds a stream's figures into the period's totals; false past 2^256 - 1. */
+static bool
+add_totals(struct ledger_totals *t, const struct ledger_stream *st, size_t n)
+{
+	t->streams++;
+	t->nodes += n;
+	return amount_add(&t->pool, &st->pool) && amount_add(&t->paid, &st->paid) &&
+		   amount_add(&t->forfeited, &st->forfeited) &&
+		   amount_add(&t->unallocated, &st->unallocated);
+}
+
 /* Settles one stream: rows[0..n) are its pairs (possibly none). */
 static enum ledger_status
 settle_stream(struct ledger *ledger, struct ledger_stream *st, struct ledger_row *rows, size_t n,
 			  struct payout_node *scratch, const struct ledger_settings *settings, char *err,
 			  size_t errlen)
 {
-	struct payout_stream  res;
-	enum payout_status    status;
-	struct ledger_totals *t = &ledger->totals;
+	struct payout_stream res;
+	enum payout_status   status;
 
 	for (size_t i = 0; i < n; i++)
 	{
@@ -34,7 +44,7 @@ settle_stream(struct ledger *ledger, struct ledger_stream *st, struct ledger_row
 		scratch[i].successful_polls = rows[i].counts.successful_polls;
 		scratch[i].failed_spot_checks = rows[i].counts.failed_spot_checks;
 	}
-	status = payout_compute(st->pool, &settings->keep, scratch, n, &res);
+	status = payout_compute(&st->pool, &settings->keep, scratch, n, &res);
 	if (status != PAYOUT_OK)
 	{
 		snprintf(err, errlen, "stream '%.*s': %s", (int) st->stream_len, st->stream,
@@ -56,15 +66,9 @@ settle_stream(struct ledger *ledger, struct ledger_stream *st, struct ledger_row
 	st->paid = res.paid;
 	st->forfeited = res.forfeited;
 	st->unallocated = res.unallocated;
-
-	t->streams++;
-	t->nodes += n;
-	if (__builtin_add_overflow(t->pool, st->pool, &t->pool) ||
-		__builtin_add_overflow(t->paid, st->paid, &t->paid) ||
-		__builtin_add_overflow(t->forfeited, st->forfeited, &t->forfeited) ||
-		__builtin_add_overflow(t->unallocated, st->unallocated, &t->unallocated))
+	if (!add_totals(&ledger->totals, st, n))
 	{
-		snprintf(err, errlen, "the sum of all pools exceeds 9223372036854775807 base units");
+		snprintf(err, errlen, "the sum of all pools exceeds 2^256 - 1 base units");
 		return LEDGER_OVERFLOW;
 	}
 	return LEDGER_OK;
@@ -140,11 +144,135 @@ ledger_build(struct ledger *ledger, const struct period *period, const struct ag
 		return status;
 
 	/* each stream balanced; so must the whole */
-	if (ledger->totals.paid + ledger->totals.forfeited + ledger->totals.unallocated !=
-		ledger->totals.pool)
-	{
-		snprintf(err, errlen, "invariant broken: totals paid + forfeited + unallocated != pool");
+	if (!ledger_check(ledger, err, errlen))
 		return LEDGER_INVARIANT;
-	}
 	return LEDGER_OK;
+}
+
+/* Does a + b + c equal want (without overflow)? */
+static bool
+sum3_is(const struct amount *a, const struct amount *b, const struct amount *c,
+		const struct amount *want)
+{
+	struct amount s = *a;
+
+	return amount_add(&s, b) && amount_add(&s, c) && amount_cmp(&s, want) == 0;
+}
+
+/* Checks one stream against its rows rows[0..n); false with err set. */
+static bool
+check_stream(const struct ledger_stream *st, const struct ledger_row *rows, size_t n, char *err,
+			 size_t errlen)
+{
+	struct amount paid = { { 0 } }, forfeited = { { 0 } }, zero = { { 0 } };
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (!sum3_is(&rows[i].payout, &rows[i].forfeited, &zero, &rows[i].base) ||
+			!amount_add(&paid, &rows[i].payout) || !amount_add(&forfeited, &rows[i].forfeited))
+		{
+			snprintf(err, errlen, "stream '%.*s' node '%.*s': base != payout + forfeited",
+					 (int) st->stream_len, st->stream, (int) rows[i].node_len, rows[i].node);
+			return false;
+		}
+	}
+	if (amount_cmp(&paid, &st->paid) != 0 || amount_cmp(&forfeited, &st->forfeited) != 0 ||
+		st->nodes != n || !sum3_is(&st->paid, &st->forfeited, &st->unallocated, &st->pool))
+	{
+		snprintf(err, errlen,
+				 "stream '%.*s': its nodes' payouts do not add up to its totals, or paid + "
+				 "forfeited + unallocated != pool",
+				 (int) st->stream_len, st->stream);
+		return false;
+	}
+	return true;
+}
+
+static int
+row_order(const struct ledger_row *a, const struct ledger_row *b)
+{
+	int c = aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+
+	return c ? c : aggregate_id_cmp(a->node, a->node_len, b->node, b->node_len);
+}
+
+bool
+ledger_check(const struct ledger *ledger, char *err, size_t errlen)
+{
+	struct ledger_totals t;
+	size_t               ri = 0;
+
+	memset(&t, 0, sizeof(t));
+	for (size_t si = 0; si < ledger->nstreams; si++)
+	{
+		const struct ledger_stream *st = &ledger->streams[si];
+		size_t                      n = 0;
+
+		if (si > 0 &&
+			aggregate_id_cmp(ledger->streams[si - 1].stream, ledger->streams[si - 1].stream_len,
+							 st->stream, st->stream_len) >= 0)
+		{
+			snprintf(err, errlen, "streams out of order or repeated at '%.*s'",
+					 (int) st->stream_len, st->stream);
+			return false;
+		}
+		while (ri + n < ledger->nrows &&
+			   aggregate_id_cmp(ledger->rows[ri + n].stream, ledger->rows[ri + n].stream_len,
+								st->stream, st->stream_len) == 0)
+		{
+			if (n > 0 && row_order(&ledger->rows[ri + n - 1], &ledger->rows[ri + n]) >= 0)
+			{
+				snprintf(err, errlen, "rows of stream '%.*s' out of order or repeated",
+						 (int) st->stream_len, st->stream);
+				return false;
+			}
+			n++;
+		}
+		if (!check_stream(st, ledger->rows + ri, n, err, errlen))
+			return false;
+		if (!add_totals(&t, st, n))
+		{
+			snprintf(err, errlen, "the sum of all pools exceeds 2^256 - 1 base units");
+			return false;
+		}
+		ri += n;
+	}
+	if (ri != ledger->nrows)
+	{
+		snprintf(err, errlen, "%zu ledger rows belong to no stream of the stream totals",
+				 ledger->nrows - ri);
+		return false;
+	}
+	if (t.streams != ledger->totals.streams || t.nodes != ledger->totals.nodes ||
+		amount_cmp(&t.pool, &ledger->totals.pool) != 0 ||
+		amount_cmp(&t.paid, &ledger->totals.paid) != 0 ||
+		amount_cmp(&t.forfeited, &ledger->totals.forfeited) != 0 ||
+		amount_cmp(&t.unallocated, &ledger->totals.unallocated) != 0)
+	{
+		snprintf(err, errlen, "the period's totals are not the sums of its streams");
+		return false;
+	}
+	return true;
+}
+
+bool
+ledger_sum_totals(struct ledger *ledger)
+{
+	size_t ri = 0;
+
+	memset(&ledger->totals, 0, sizeof(ledger->totals));
+	for (size_t si = 0; si < ledger->nstreams; si++)
+	{
+		const struct ledger_stream *st = &ledger->streams[si];
+		size_t                      n = 0;
+
+		while (ri + n < ledger->nrows &&
+			   aggregate_id_cmp(ledger->rows[ri + n].stream, ledger->rows[ri + n].stream_len,
+								st->stream, st->stream_len) == 0)
+			n++;
+		if (!add_totals(&ledger->totals, st, n))
+			return false;
+		ri += n;
+	}
+	return true;
 }

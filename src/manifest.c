@@ -1,6 +1,6 @@
 /*
  * manifest.c: the run record and manifest.json (see manifest.h).
- * Amounts fit json_int_t: every total is checked to fit int64 upstream.
+ * Amounts are decimal strings: most JSON readers lose integers past 2^53.
  */
 #include <string.h>
 
@@ -20,13 +20,31 @@ run_record_release(struct run_record *run)
 }
 
 json_t *
+manifest_amount_json(const struct amount *a)
+{
+	char buf[AMOUNT_TEXT_LEN];
+
+	amount_format(a, buf);
+	return json_string(buf);
+}
+
+json_t *
+manifest_delta_json(const struct amount_delta *d)
+{
+	char buf[AMOUNT_TEXT_LEN];
+
+	amount_delta_format(d, false, buf);
+	return json_string(buf);
+}
+
+json_t *
 manifest_settings_json(const struct settings *s, enum period_length length)
 {
 	char penalty[16];
 
 	payout_keep_format(&s->keep, penalty, sizeof(penalty));
-	return json_pack("{s:s, s:s?, s:I, s:s, s:s}", "penalty_factor", penalty, "pools",
-					 s->pools_path, "default_pool", (json_int_t) s->default_pool,
+	return json_pack("{s:s, s:s?, s:o, s:s, s:s}", "penalty_factor", penalty, "pools",
+					 s->pools_path, "default_pool", manifest_amount_json(&s->default_pool),
 					 "max_reject_ratio", s->max_reject_ratio.text, "period_length",
 					 period_length_name(length));
 }
@@ -51,19 +69,21 @@ manifest_counts_json(const struct source_counts *counts, const struct rejects *r
 json_t *
 manifest_totals_json(const struct ledger_totals *t)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "streams", (json_int_t) t->streams, "nodes",
-					 (json_int_t) t->nodes, "pool", (json_int_t) t->pool, "paid",
-					 (json_int_t) t->paid, "forfeited", (json_int_t) t->forfeited, "unallocated",
-					 (json_int_t) t->unallocated);
+	return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o}", "streams", (json_int_t) t->streams, "nodes",
+					 (json_int_t) t->nodes, "pool", manifest_amount_json(&t->pool), "paid",
+					 manifest_amount_json(&t->paid), "forfeited",
+					 manifest_amount_json(&t->forfeited), "unallocated",
+					 manifest_amount_json(&t->unallocated));
 }
 
 json_t *
 manifest_rerun_json(const struct adjustments *adj, const char *reason)
 {
-	return json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}", "supersedes_version", adj->previous_version,
+	return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o}", "supersedes_version", adj->previous_version,
 					 "reason", reason ? reason : "", "adjusted_nodes", (json_int_t) adj->nnodes,
-					 "previously_paid", (json_int_t) adj->previously_paid, "now_due",
-					 (json_int_t) adj->now_due, "delta", (json_int_t) adj->delta);
+					 "previously_paid", manifest_amount_json(&adj->previously_paid), "now_due",
+					 manifest_amount_json(&adj->now_due), "delta",
+					 manifest_delta_json(&adj->delta));
 }
 
 json_t *

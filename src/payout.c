@@ -90,88 +90,108 @@ rank_cmp(const void *x, const void *y)
 	return aggregate_id_cmp(a->node, a->node_len, b->node, b->node_len);
 }
 
+/* base_n = floor(pool * S_n / W), the remainder one unit each to the largest remainders. */
+static void
+shares(const struct amount *pool, uint64_t w, struct payout_node *nodes, size_t nnodes,
+	   struct amount *sum_base)
+{
+	struct remainder_rank *rank = mem_alloc((nnodes ? nnodes : 1) * sizeof(*rank));
+	struct amount          left = *pool;
+	uint64_t               units;
+
+	memset(sum_base, 0, sizeof(*sum_base));
+	for (size_t i = 0; i < nnodes; i++)
+	{
+		memset(&nodes[i].base, 0, sizeof(nodes[i].base));
+		rank[i].rem = 0;
+		if (w > 0)
+			(void) amount_mul_div(pool, nodes[i].successful_polls, w, &nodes[i].base, &rank[i].rem);
+		(void) amount_add(sum_base, &nodes[i].base); /* <= pool: sum of floors of shares */
+		rank[i].node = nodes[i].node;
+		rank[i].node_len = nodes[i].node_len;
+		rank[i].index = i;
+	}
+	(void) amount_sub(&left, sum_base);
+	/* fewer than nnodes units remain when W > 0 */
+	if (w > 0 && !amount_is_zero(&left) && amount_to_u64(&left, &units))
+	{
+		qsort(rank, nnodes, sizeof(*rank), rank_cmp);
+		for (size_t i = 0; i < nnodes && units > 0; i++, units--)
+		{
+			(void) amount_add_u64(&nodes[rank[i].index].base, 1);
+			(void) amount_add_u64(sum_base, 1);
+		}
+	}
+	free(rank);
+}
+
+/* payout_n = base_n after x = floor(x * a / b) applied F_n times. */
+static void
+penalise(const struct payout_keep *keep, struct payout_node *n)
+{
+	struct amount x = n->base;
+	uint64_t      rem;
+
+	if (keep->num != keep->den)
+	{
+		for (uint64_t k = 0; k < n->failed_spot_checks && !amount_is_zero(&x); k++)
+			(void) amount_mul_div(&x, keep->num, keep->den, &x, &rem);
+	}
+	n->payout = x;
+	n->forfeited = n->base;
+	(void) amount_sub(&n->forfeited, &n->payout);
+}
+
+/* The books must balance to the unit: each node, and the stream. */
+static bool
+balanced(const struct amount *pool, const struct payout_node *nodes, size_t nnodes,
+		 const struct payout_stream *out)
+{
+	struct amount sum_base = { { 0 } };
+	struct amount whole = out->paid;
+
+	for (size_t i = 0; i < nnodes; i++)
+	{
+		struct amount b = nodes[i].payout;
+
+		if (!amount_add(&b, &nodes[i].forfeited) || amount_cmp(&b, &nodes[i].base) != 0 ||
+			!amount_add(&sum_base, &nodes[i].base))
+			return false;
+	}
+	if (!amount_add(&sum_base, &out->unallocated) || amount_cmp(&sum_base, pool) != 0)
+		return false;
+	return amount_add(&whole, &out->forfeited) && amount_add(&whole, &out->unallocated) &&
+		   amount_cmp(&whole, pool) == 0;
+}
+
 enum payout_status
-payout_compute(int64_t pool, const struct payout_keep *keep, struct payout_node *nodes,
+payout_compute(const struct amount *pool, const struct payout_keep *keep, struct payout_node *nodes,
 			   size_t nnodes, struct payout_stream *out)
 {
-	uint64_t w = 0;
-	int64_t  sum_base = 0;
-	int64_t  paid = 0;
-	int64_t  forfeited = 0;
+	uint64_t      w = 0;
+	struct amount sum_base;
 
 	memset(out, 0, sizeof(*out));
-	if (pool < 0)
-		return PAYOUT_BAD_POOL;
 	for (size_t i = 0; i < nnodes; i++)
 	{
 		if (__builtin_add_overflow(w, nodes[i].successful_polls, &w))
 			return PAYOUT_OVERFLOW;
 	}
-
+	shares(pool, w, nodes, nnodes, &sum_base);
 	for (size_t i = 0; i < nnodes; i++)
 	{
-		nodes[i].base = 0;
-		if (w > 0)
-			nodes[i].base = (int64_t) ((u128) pool * nodes[i].successful_polls / w);
-		sum_base += nodes[i].base; /* <= pool: sum of floors of shares */
+		penalise(keep, &nodes[i]);
+		/* each is at most its base, so the sums stay within the pool */
+		(void) amount_add(&out->paid, &nodes[i].payout);
+		(void) amount_add(&out->forfeited, &nodes[i].forfeited);
 	}
-
-	if (w > 0 && sum_base < pool)
-	{
-		/* fewer than nnodes units remain: one each to the largest remainders */
-		uint64_t               left = (uint64_t) (pool - sum_base);
-		struct remainder_rank *rank = mem_alloc(nnodes * sizeof(*rank));
-
-		for (size_t i = 0; i < nnodes; i++)
-		{
-			rank[i].rem = (uint64_t) ((u128) pool * nodes[i].successful_polls % w);
-			rank[i].node = nodes[i].node;
-			rank[i].node_len = nodes[i].node_len;
-			rank[i].index = i;
-		}
-		qsort(rank, nnodes, sizeof(*rank), rank_cmp);
-		for (size_t i = 0; i < nnodes && left > 0; i++, left--)
-			nodes[rank[i].index].base++;
-		free(rank);
-		sum_base = pool - (int64_t) left;
-	}
-
-	for (size_t i = 0; i < nnodes; i++)
-	{
-		uint64_t x = (uint64_t) nodes[i].base;
-
-		if (keep->num != keep->den)
-		{
-			for (uint64_t k = 0; k < nodes[i].failed_spot_checks && x > 0; k++)
-				x = (uint64_t) ((u128) x * keep->num / keep->den);
-		}
-		nodes[i].payout = (int64_t) x;
-		nodes[i].forfeited = nodes[i].base - nodes[i].payout;
-		paid += nodes[i].payout;
-		forfeited += nodes[i].forfeited;
-	}
-
-	out->pool = pool;
+	out->pool = *pool;
 	out->total_successful_polls = w;
-	out->paid = paid;
-	out->forfeited = forfeited;
-	out->unallocated = pool - sum_base;
-
-	/* the books must balance to the unit, with nothing negative */
-	{
-		int64_t check_base = 0;
-
-		for (size_t i = 0; i < nnodes; i++)
-		{
-			if (nodes[i].base < 0 || nodes[i].payout < 0 || nodes[i].forfeited < 0 ||
-				nodes[i].payout + nodes[i].forfeited != nodes[i].base)
-				return PAYOUT_INVARIANT;
-			check_base += nodes[i].base;
-		}
-		if (out->unallocated < 0 || check_base + out->unallocated != pool ||
-			out->paid + out->forfeited + out->unallocated != pool)
-			return PAYOUT_INVARIANT;
-	}
+	out->unallocated = *pool;
+	/* with any successful poll, every unit is shared out */
+	if (!amount_sub(&out->unallocated, &sum_base) || !balanced(pool, nodes, nnodes, out) ||
+		(w > 0 && !amount_is_zero(&out->unallocated)))
+		return PAYOUT_INVARIANT;
 	return PAYOUT_OK;
 }
 
@@ -182,8 +202,6 @@ payout_status_message(enum payout_status status)
 	{
 		case PAYOUT_OK:
 			return "ok";
-		case PAYOUT_BAD_POOL:
-			return "pool is negative";
 		case PAYOUT_OVERFLOW:
 			return "successful poll count overflows 64 bits";
 		case PAYOUT_INVARIANT:

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "payrun/clock.h"
+#include "payrun/amount.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
 #include "payrun/runlog.h"
@@ -50,6 +51,21 @@ runlog_append(const char *out_dir, json_t *entry)
 	close(fd);
 	free(line);
 	return n == (ssize_t) len;
+}
+
+/*
+ * An amount of the log: a decimal string (or an integer, as logs written
+ * before amounts were strings have); with plus, a sign on positive ones.
+ */
+static void
+amount_text(json_t *j, bool plus, char *buf, size_t len)
+{
+	const char *s = json_string_value(j);
+
+	if (s)
+		snprintf(buf, len, "%s%s", plus && s[0] != '-' && strcmp(s, "0") != 0 ? "+" : "", s);
+	else if (json_is_integer(j))
+		snprintf(buf, len, plus ? "%+lld" : "%lld", (long long) json_integer_value(j));
 }
 
 static const char *
@@ -101,20 +117,17 @@ runlog_print(const char *out_dir, const char *period, FILE *out)
 		if (period == NULL || strcmp(str(e, "period"), period) == 0)
 		{
 			char    v[16] = "-";
-			char    paid[24] = "-";
-			char    forf[24] = "-";
-			char    delta[24] = "-";
+			char    paid[AMOUNT_TEXT_LEN] = "-";
+			char    forf[AMOUNT_TEXT_LEN] = "-";
+			char    delta[AMOUNT_TEXT_LEN] = "-";
 			char    rej[24] = "-";
 			json_t *j;
 
 			if ((j = json_object_get(e, "version")) && json_integer_value(j) > 0)
 				snprintf(v, sizeof(v), "%lld", (long long) json_integer_value(j));
-			if ((j = json_object_get(e, "paid")))
-				snprintf(paid, sizeof(paid), "%lld", (long long) json_integer_value(j));
-			if ((j = json_object_get(e, "forfeited")))
-				snprintf(forf, sizeof(forf), "%lld", (long long) json_integer_value(j));
-			if ((j = json_object_get(e, "delta")))
-				snprintf(delta, sizeof(delta), "%+lld", (long long) json_integer_value(j));
+			amount_text(json_object_get(e, "paid"), false, paid, sizeof(paid));
+			amount_text(json_object_get(e, "forfeited"), false, forf, sizeof(forf));
+			amount_text(json_object_get(e, "delta"), true, delta, sizeof(delta));
 			if ((j = json_object_get(e, "rejected")))
 				snprintf(rej, sizeof(rej), "%lld", (long long) json_integer_value(j));
 			fprintf(out, "%-20s %-8s %-13s %3s %-10s %4lld %16s %14s %14s %9s %8.2f  %s\n",

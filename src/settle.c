@@ -158,14 +158,15 @@ settle_read(struct settlement *st)
 	if (s->pools_path)
 	{
 		report_begin(&st->rep, REPORT_PHASE_POOLS);
-		if (!pools_load(&st->pools, s->pools_path))
+		if (!pools_load(&st->pools, s->pools_path, s->token_decimals, POOLS_FILE))
 			return PAYRUN_EXIT_DATA;
 		report_end(&st->rep, REPORT_PHASE_POOLS, st->pools.count, 0);
 	}
 	/* a filled aggregate was read by the caller */
 	if (req->filled == NULL && st->use_db)
-		rc = source_pg_read(&st->db, &req->period, s->pools_path == NULL, &st->pools, &st->agg,
-							output_files_rejects(&st->files), &st->counts, &st->rep);
+		rc = source_pg_read(&st->db, &req->period, s->pools_path == NULL, s->token_decimals,
+							&st->pools, &st->agg, output_files_rejects(&st->files), &st->counts,
+							&st->rep);
 	else if (req->filled == NULL)
 		rc = read_csv(st);
 	if (rc != PAYRUN_EXIT_OK)
@@ -315,6 +316,7 @@ print_adjustments(const struct settlement *st)
 	const char               *label = st->req->period.label;
 	bool                      dry = st->req->dry_run;
 	struct csvout             w = { .write = stdout_write, .arg = stdout };
+	char                      before[AMOUNT_TEXT_LEN], now[AMOUNT_TEXT_LEN], delta[AMOUNT_TEXT_LEN];
 
 	if (adj->nnodes == 0)
 	{
@@ -322,10 +324,12 @@ print_adjustments(const struct settlement *st)
 			   dry ? "dry run, nothing published" : "published as an empty adjustments.csv");
 		return;
 	}
-	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %lld, now due %lld, "
-		   "delta %+lld%s\n",
-		   label, adj->previous_version, st->run.version, adj->nnodes,
-		   (long long) adj->previously_paid, (long long) adj->now_due, (long long) adj->delta,
+	amount_format(&adj->previously_paid, before);
+	amount_format(&adj->now_due, now);
+	amount_delta_format(&adj->delta, true, delta);
+	printf("period %s: v%d -> v%d: %zu node(s) adjusted, previously paid %s, now due %s, "
+		   "delta %s%s\n",
+		   label, adj->previous_version, st->run.version, adj->nnodes, before, now, delta,
 		   dry ? " (dry run, nothing published)" : "");
 	if (!dry)
 		return;
@@ -344,11 +348,17 @@ settle_announce(const struct settlement *st)
 	const struct ledger_totals *t = &st->ledger.totals;
 	const char                 *path = output_files_path(&st->files);
 
-	log_notice("settled period %s v%d: %llu streams, %llu nodes, paid %lld of pool %lld "
-			   "(forfeited %lld, unallocated %lld) into '%s'",
+	char paid[AMOUNT_TEXT_LEN], pool[AMOUNT_TEXT_LEN];
+	char forfeited[AMOUNT_TEXT_LEN], unallocated[AMOUNT_TEXT_LEN];
+
+	amount_format(&t->paid, paid);
+	amount_format(&t->pool, pool);
+	amount_format(&t->forfeited, forfeited);
+	amount_format(&t->unallocated, unallocated);
+	log_notice("settled period %s v%d: %llu streams, %llu nodes, paid %s of pool %s "
+			   "(forfeited %s, unallocated %s) into '%s'",
 			   st->req->period.label, st->run.version, (unsigned long long) t->streams,
-			   (unsigned long long) t->nodes, (long long) t->paid, (long long) t->pool,
-			   (long long) t->forfeited, (long long) t->unallocated, path);
+			   (unsigned long long) t->nodes, paid, pool, forfeited, unallocated, path);
 	if (st->counts.rejected > 0)
 		log_warning("%llu of %llu rows rejected (within the maximum ratio %s); "
 					"see '%s/rejects.csv'",
@@ -381,10 +391,10 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 	{
 		const struct ledger_totals *t = &st->ledger.totals;
 
-		json_object_set_new(e, "pool", json_integer(t->pool));
-		json_object_set_new(e, "paid", json_integer(t->paid));
-		json_object_set_new(e, "forfeited", json_integer(t->forfeited));
-		json_object_set_new(e, "unallocated", json_integer(t->unallocated));
+		json_object_set_new(e, "pool", manifest_amount_json(&t->pool));
+		json_object_set_new(e, "paid", manifest_amount_json(&t->paid));
+		json_object_set_new(e, "forfeited", manifest_amount_json(&t->forfeited));
+		json_object_set_new(e, "unallocated", manifest_amount_json(&t->unallocated));
 		json_object_set_new(e, "streams", json_integer((json_int_t) t->streams));
 		json_object_set_new(e, "nodes", json_integer((json_int_t) t->nodes));
 	}
@@ -395,7 +405,7 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 	}
 	if (st->adjusted)
 	{
-		json_object_set_new(e, "delta", json_integer(st->adj.delta));
+		json_object_set_new(e, "delta", manifest_delta_json(&st->adj.delta));
 		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) st->adj.nnodes));
 	}
 	if (req->reason)

@@ -126,6 +126,7 @@ on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 struct pools_reader
 {
 	struct pools *pools;
+	const char   *what; /* the pools' origin, in messages */
 	uint64_t      row;
 	bool          failed;
 };
@@ -134,27 +135,28 @@ static bool
 on_pool(void *arg, int ncols, const char *const *values, const int *lengths)
 {
 	struct pools_reader *pr = arg;
-	int64_t              amount;
 
 	pr->row++;
-	if (ncols != 2 || values[0] == NULL || values[1] == NULL || lengths[0] == 0 ||
-		lengths[0] > AGGREGATE_ID_MAX ||
-		!pools_parse_amount(values[1], (size_t) lengths[1], &amount))
+	if (ncols != 2 || values[0] == NULL || values[1] == NULL)
 	{
-		log_error("payout_pools row %llu for this period is invalid (stream id 1..%d bytes, pool "
-				  "0..2^63-1)",
-				  (unsigned long long) pr->row, AGGREGATE_ID_MAX);
+		log_error("%s row %llu for this period is invalid: want stream_id and pool, not NULL",
+				  pr->what, (unsigned long long) pr->row);
 		pr->failed = true;
 		return false;
 	}
-	pools_add(pr->pools, values[0], (size_t) lengths[0], amount, pr->row);
+	if (!pools_add_text(pr->pools, pr->what, pr->row, values[0], (size_t) lengths[0], values[1],
+						(size_t) lengths[1]))
+	{
+		pr->failed = true;
+		return false;
+	}
 	return true;
 }
 
 enum payrun_exit
-source_pg_read(struct db *db, const struct period *period, bool pools_from_db, struct pools *pools,
-			   struct aggregate *agg, struct rejects *rejects, struct source_counts *counts,
-			   struct report *rep)
+source_pg_read(struct db *db, const struct period *period, bool pools_from_db, unsigned decimals,
+			   struct pools *pools, struct aggregate *agg, struct rejects *rejects,
+			   struct source_counts *counts, struct report *rep)
 {
 	char             start[TIMESTAMP_FORMAT_LEN];
 	char             end[TIMESTAMP_FORMAT_LEN];
@@ -172,7 +174,8 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, s
 
 	if (pools_from_db)
 	{
-		struct pools_reader pr = { .pools = pools };
+		pools_begin_rows(pools, POOLS_TABLE, decimals);
+		struct pools_reader pr = { .pools = pools, .what = "payout_pools" };
 
 		report_begin(rep, REPORT_PHASE_POOLS);
 		if (!db_query(db, "read pools", "pools_read", sql_pools_read, 2, params, on_pool, &pr,

@@ -16,26 +16,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/amount.h"
 #include "payrun/ledger.h"
 
 struct adjust_prev_row
 {
-	char   *stream; /* owned */
-	size_t  stream_len;
-	char   *node; /* owned */
-	size_t  node_len;
-	int64_t payout;
+	char         *stream; /* owned */
+	size_t        stream_len;
+	char         *node; /* owned */
+	size_t        node_len;
+	struct amount payout;
 };
 
 struct adjustment
 {
-	const char *stream; /* borrowed from the previous or new ledger */
-	size_t      stream_len;
-	const char *node;
-	size_t      node_len;
-	int64_t     previously_paid;
-	int64_t     now_due;
-	int64_t     delta;
+	const char         *stream; /* borrowed from the previous or new ledger */
+	size_t              stream_len;
+	const char         *node;
+	size_t              node_len;
+	struct amount       previously_paid;
+	struct amount       now_due;
+	struct amount_delta delta;
 };
 
 struct adjustments
@@ -46,9 +47,9 @@ struct adjustments
 	struct adjustment      *rows; /* owned: node rows and totals rows, in file order */
 	size_t                  nrows;
 	size_t                  nnodes;          /* node rows among them */
-	int64_t                 previously_paid; /* totals over all nodes of the period */
-	int64_t                 now_due;
-	int64_t                 delta;
+	struct amount           previously_paid; /* totals over all nodes of the period */
+	struct amount           now_due;
+	struct amount_delta     delta;
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "payrun/adjust.h"
+#include "payrun/amount.h"
 #include "payrun/ledger.h"
 
 struct csvout
@@ -23,7 +24,9 @@ void csvout_bytes(const struct csvout *w, const void *data, size_t len);
 void csvout_char(const struct csvout *w, char c);
 void csvout_field(const struct csvout *w, const char *p, size_t len);
 void csvout_u64(const struct csvout *w, uint64_t v);
-void csvout_i64(const struct csvout *w, int64_t v);
+/* An amount in base units, and a signed delta ("-5"). */
+void csvout_amount(const struct csvout *w, const struct amount *a);
+void csvout_delta(const struct csvout *w, const struct amount_delta *d);
 
 /* stream_id,node_id,total_polls,...,payout_amount (no line end) */
 void csvout_ledger_row(const struct csvout *w, const struct ledger_row *r);

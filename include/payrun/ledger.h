@@ -25,31 +25,31 @@ struct ledger_row
 	struct agg_counts counts;
 	uint32_t          uptime_ppm;
 	uint32_t          contribution_ppm;
-	int64_t           base;
-	int64_t           forfeited;
-	int64_t           payout;
+	struct amount     base;
+	struct amount     forfeited;
+	struct amount     payout;
 };
 
 struct ledger_stream
 {
-	const char *stream; /* borrowed */
-	size_t      stream_len;
-	int64_t     pool;
-	uint64_t    nodes;
-	uint64_t    total_successful_polls;
-	int64_t     paid;
-	int64_t     forfeited;
-	int64_t     unallocated;
+	const char   *stream; /* borrowed */
+	size_t        stream_len;
+	struct amount pool;
+	uint64_t      nodes;
+	uint64_t      total_successful_polls;
+	struct amount paid;
+	struct amount forfeited;
+	struct amount unallocated;
 };
 
 struct ledger_totals
 {
-	uint64_t streams;
-	uint64_t nodes; /* ledger rows: (stream, node) pairs */
-	int64_t  pool;
-	int64_t  paid;
-	int64_t  forfeited;
-	int64_t  unallocated;
+	uint64_t      streams;
+	uint64_t      nodes; /* ledger rows: (stream, node) pairs */
+	struct amount pool;
+	struct amount paid;
+	struct amount forfeited;
+	struct amount unallocated;
 };
 
 struct ledger
@@ -64,14 +64,14 @@ struct ledger
 
 struct ledger_settings
 {
-	int64_t            default_pool; /* for streams the pools file does not list */
+	struct amount      default_pool; /* for streams the pools do not list */
 	struct payout_keep keep;         /* 1 - penalty factor */
 };
 
 enum ledger_status
 {
 	LEDGER_OK = 0,
-	LEDGER_OVERFLOW, /* a pool or total does not fit 64 bits: bad input */
+	LEDGER_OVERFLOW, /* a total passes 2^256 - 1 base units, or W 64 bits: bad input */
 	LEDGER_INVARIANT /* the books did not balance: a bug */
 };
 
@@ -82,6 +82,18 @@ enum ledger_status
 enum ledger_status ledger_build(struct ledger *ledger, const struct period *period,
 								const struct aggregate *agg, const struct pools *pools,
 								const struct ledger_settings *settings, char *err, size_t errlen);
+
+/*
+ * Checks a ledger's books, as settle and export must publish them: each row
+ * base = payout + forfeited; each stream's rows sum to its paid and
+ * forfeited, paid + forfeited + unallocated = pool, and its node count;
+ * the totals are the sums of the streams; rows and streams sorted and
+ * unique.  On failure writes what does not balance into err.  Pure.
+ */
+bool ledger_check(const struct ledger *ledger, char *err, size_t errlen);
+
+/* Sets the totals from the streams (a ledger read back); false past 2^256 - 1. */
+bool ledger_sum_totals(struct ledger *ledger);
 
 void ledger_release(struct ledger *ledger);
 

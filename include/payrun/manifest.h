@@ -56,6 +56,10 @@ struct manifest_output
 
 void run_record_release(struct run_record *run);
 
+/* An amount as JSON: a decimal string (caller owns it). */
+json_t *manifest_amount_json(const struct amount *a);
+json_t *manifest_delta_json(const struct amount_delta *d);
+
 /* The record's parts from a settlement (caller owns each). */
 json_t *manifest_settings_json(const struct settings *s, enum period_length length);
 json_t *manifest_counts_json(const struct source_counts *counts, const struct rejects *rejects);

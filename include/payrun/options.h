@@ -66,10 +66,14 @@ enum option_kind
 	  "libpq connection string or URI (settle: with --source pg; backfill: with --into-db); " \
 	  "default: PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass") \
 	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
-	  "CSV with header stream_id,pool (integer base units); with --source pg, " \
-	  "payout_pools is used without it") \
+	  "CSV with header stream_id,pool; with --source pg, pools_query or payout_pools " \
+	  "is used without it") \
 	X(DEFAULT_POOL, OPTION_VALUE, "default-pool", "default_pool", default_pool, "N", "0", \
-	  OPT_SETTLES, OPT_IN_FILES, "pool of streams the pools do not list") \
+	  OPT_SETTLES, OPT_IN_FILES, "pool of streams the pools do not list (in tokens, as the pools)") \
+	X(TOKEN_DECIMALS, OPTION_VALUE, "token-decimals", "token_decimals", token_decimals, "N", "0", \
+	  OPT_SETTLES, OPT_IN_FILES, \
+	  "decimals of the token (0 to 36): pools are then given in tokens with up to N " \
+	  "fractional digits (2500000.123456), paid in base units") \
 	X(PENALTY_FACTOR, OPTION_VALUE, "penalty-factor", "penalty_factor", penalty_factor, "F", \
 	  "0.5", OPT_SETTLES, OPT_IN_FILES, "f in the penalty (1 - f)^failed_spot_checks") \
 	X(MAX_REJECT_RATIO, OPTION_VALUE, "max-reject-ratio", "max_reject_ratio", \

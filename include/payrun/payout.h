@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/amount.h"
+
 #define PAYOUT_PPM 1000000
 
 /* The kept share 1 - f as a reduced fraction num/den. */
@@ -34,24 +36,23 @@ struct payout_node
 	uint64_t    successful_polls;   /* S */
 	uint64_t    failed_spot_checks; /* F */
 	/* output */
-	int64_t base;
-	int64_t forfeited;
-	int64_t payout;
+	struct amount base;
+	struct amount forfeited;
+	struct amount payout;
 };
 
 struct payout_stream
 {
-	int64_t  pool;
-	uint64_t total_successful_polls; /* W */
-	int64_t  paid;
-	int64_t  forfeited;
-	int64_t  unallocated;
+	struct amount pool;
+	uint64_t      total_successful_polls; /* W */
+	struct amount paid;
+	struct amount forfeited;
+	struct amount unallocated;
 };
 
 enum payout_status
 {
 	PAYOUT_OK = 0,
-	PAYOUT_BAD_POOL, /* pool < 0 */
 	PAYOUT_OVERFLOW, /* W overflowed 64 bits */
 	PAYOUT_INVARIANT /* the books did not balance: a bug, never data */
 };
@@ -69,7 +70,7 @@ void payout_keep_format(const struct payout_keep *keep, char *buf, size_t len);
  * Computes base, forfeited and payout for each node, and the stream's
  * totals.  Nodes may come in any order.
  */
-enum payout_status payout_compute(int64_t pool, const struct payout_keep *keep,
+enum payout_status payout_compute(const struct amount *pool, const struct payout_keep *keep,
 								  struct payout_node *nodes, size_t nnodes,
 								  struct payout_stream *out);
 

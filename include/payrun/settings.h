@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/amount.h"
 #include "payrun/input.h"
 #include "payrun/payout.h"
 #include "payrun/period.h"
@@ -33,10 +34,11 @@ struct settings
 {
 	enum period_length    period_length; /* as given; PERIOD_LENGTH_UNSET if not */
 	enum settings_source  source;
-	char                 *db_conninfo; /* owned, NULL: libpq's environment; never logged */
-	char                 *pools_path;  /* owned, NULL if none */
-	int64_t               default_pool;
-	struct payout_keep    keep; /* from the penalty factor */
+	char                 *db_conninfo;    /* owned, NULL: libpq's environment; never logged */
+	char                 *pools_path;     /* owned, NULL if none */
+	unsigned              token_decimals; /* of pool amounts as given */
+	struct amount         default_pool;   /* base units */
+	struct payout_keep    keep;           /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
 	struct input_limits   limits;

@@ -29,7 +29,8 @@
  * fetch phases.  Returns PAYRUN_EXIT_OK, _DB or _DATA.
  */
 enum payrun_exit source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
-								struct pools *pools, struct aggregate *agg, struct rejects *rejects,
-								struct source_counts *counts, struct report *rep);
+								unsigned decimals, struct pools *pools, struct aggregate *agg,
+								struct rejects *rejects, struct source_counts *counts,
+								struct report *rep);
 
 #endif

@@ -155,9 +155,10 @@ def check_manifest(v1, oracle_json, args_file):
         if totals.get("nodes") not in (ref["ledger_rows"], ref["distinct_nodes"]):
             bad("totals.nodes %r is neither ledger rows %d nor distinct nodes %d"
                 % (totals.get("nodes"), ref["ledger_rows"], ref["distinct_nodes"]))
+        # amounts are decimal strings (integers past 2^53 lose precision in JSON readers)
         for k, col in (("pool", 3), ("paid", 6), ("forfeited", 7), ("unallocated", 8)):
             from_csv = sum(int(r[col]) for r in streams[1:])
-            if totals.get(k) != ref[k] or totals.get(k) != from_csv:
+            if totals.get(k) != str(ref[k]) or totals.get(k) != str(from_csv):
                 bad("totals.%s %r, oracle %r, streams.csv %d" % (k, totals.get(k), ref[k], from_csv))
 
     outputs = get(m, "outputs")

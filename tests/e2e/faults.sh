@@ -1166,7 +1166,7 @@ for r in st:
     for i, k in enumerate(["pool", "paid", "forfeited", "unallocated"]): tot[i] += n[k]
 if per: errs.append("ledger streams missing from streams.csv: %r" % sorted(per))
 t = json.load(open(v + "/manifest.json"))["totals"]
-if [t["pool"], t["paid"], t["forfeited"], t["unallocated"]] != tot: errs.append("manifest totals %r, streams.csv sums %r" % (t, tot))
+if [t["pool"], t["paid"], t["forfeited"], t["unallocated"]] != [str(x) for x in tot]: errs.append("manifest totals %r, streams.csv sums %r" % (t, tot))
 print("; ".join(errs[:3]))
 sys.exit(1 if errs else 0)
 EOF

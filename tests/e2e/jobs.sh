@@ -190,7 +190,7 @@ if got != want:
 m = json.load(open(vdir + "/manifest.json"))
 r = m.get("rerun") or {}
 tot = (sum(old.values()), sum(new.values()))
-if (r.get("previously_paid"), r.get("now_due"), r.get("delta")) != (tot[0], tot[1], tot[1] - tot[0]):
+if (r.get("previously_paid"), r.get("now_due"), r.get("delta")) != (str(tot[0]), str(tot[1]), str(tot[1] - tot[0])):
     sys.exit("manifest rerun totals %r, want previously_paid %d now_due %d" % (r, tot[0], tot[1]))
 if r.get("adjusted_nodes") != len(want):
     sys.exit("manifest adjusted_nodes %r, want %d" % (r.get("adjusted_nodes"), len(want)))

@@ -172,7 +172,7 @@ v1 = sys.argv[1]
 m = json.load(open(os.path.join(v1, "manifest.json")))
 c, t = m["counts"], m["totals"]
 want_c = {"rows_read": 36, "in_period": 28, "out_of_period": 4, "rejected": 4}
-want_t = {"streams": 5, "pool": 1816, "paid": 760, "forfeited": 256, "unallocated": 800}
+want_t = {"streams": 5, "pool": "1816", "paid": "760", "forfeited": "256", "unallocated": "800"}
 errs = ["counts.%s=%r want %r" % (k, c.get(k), v) for k, v in want_c.items() if c.get(k) != v]
 errs += ["totals.%s=%r want %r" % (k, t.get(k), v) for k, v in want_t.items() if t.get(k) != v]
 if m["period"]["start"] != "2026-11-01T00:00:00Z" or m["period"]["end"] != "2026-11-02T00:00:00Z":
@@ -507,7 +507,7 @@ t_bad_option_values() {
 --period-length|2d
 --period-length|1m
 --default-pool|-1
---default-pool|9223372036854775808
+--default-pool|115792089237316195423570985008687907853269984665640564039457584007913129639936
 --default-pool|12abc
 --default-pool|1.5
 --max-reject-ratio|abc

@@ -40,7 +40,7 @@ from fractions import Fraction
 
 REQUIRED = (b"stream_id", b"node_id", b"probe_type", b"success", b"probe_timestamp")
 MAX_ID = 255
-MAX_POOL = 2**63 - 1
+MAX_POOL = 2**256 - 1                 # uint256: amounts of token base units
 RAW_CUT = 1024
 
 
