@@ -56,7 +56,7 @@ settle_main(int argc, char **argv, bool rerun)
 
 	if (rc >= 0)
 		return rc;
-	if (!config_load_chosen(&args.values) || (rerun && !config_inherit_latest(&args.values)) ||
+	if (!config_load_chosen(&args.values) ||
 		!config_to_settle(&args.values, rerun, &settings, &req))
 	{
 		cli_args_release(&args);

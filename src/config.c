@@ -80,6 +80,8 @@ config_load_chosen(struct config_values *v)
 {
 	const char *env = getenv(CONFIG_ENV);
 
+	/* a rerun inherits what its own command line does not give, not the file's */
+	v->settings_given = config_given(v);
 	if (options_flag(v, OPTION_NO_CONFIG))
 		return true;
 	if (v->config != NULL)
@@ -89,61 +91,14 @@ config_load_chosen(struct config_values *v)
 	return config_load(v, CONFIG_DEFAULT_PATH, false);
 }
 
-bool
-config_inherit(struct config_values *v, const char *manifest_path)
+unsigned
+config_given(const struct config_values *v)
 {
-	/* the payout settings a manifest records, by their key in "settings" */
-	static const enum option_id inherited[] = { OPTION_PENALTY_FACTOR, OPTION_DEFAULT_POOL,
-												OPTION_POOLS, OPTION_MAX_REJECT_RATIO };
-	json_error_t                err;
-	json_t                     *m = json_load_file(manifest_path, 0, &err);
-	json_t                     *settings = m ? json_object_get(m, "settings") : NULL;
-
-	if (!json_is_object(settings))
-	{
-		log_error("could not read the settings of the previous version from '%s': %s",
-				  manifest_path, m ? "no settings object" : err.text);
-		json_decref(m);
-		return false;
-	}
-	for (size_t i = 0; i < sizeof(inherited) / sizeof(inherited[0]); i++)
-	{
-		const char *key = options_def(inherited[i])->key;
-		json_t     *j = json_object_get(settings, key);
-		char        num[32];
-		const char *val = NULL;
-
-		if (options_get(v, inherited[i]) != NULL || j == NULL || json_is_null(j))
-			continue;
-		if (json_is_string(j))
-			val = json_string_value(j);
-		else if (json_is_integer(j))
-		{
-			snprintf(num, sizeof(num), "%lld", (long long) json_integer_value(j));
-			val = num;
-		}
-		if (val == NULL)
-			continue;
-		options_set(v, inherited[i], val);
-		log_notice("rerun: %s %s, as in the previous version (give it to change it)", key, val);
-	}
-	json_decref(m);
-	return true;
-}
-
-bool
-config_inherit_latest(struct config_values *v)
-{
-	char path[4200];
-	int  latest;
-
-	if (v->out == NULL || v->period == NULL)
-		return true;
-	latest = publish_latest_version_at(v->out, v->period);
-	if (latest < 1)
-		return true;
-	snprintf(path, sizeof(path), "%s/%s/v%d/manifest.json", v->out, v->period, latest);
-	return config_inherit(v, path);
+	return (v->penalty_factor ? SETTING_PENALTY_FACTOR : 0u) |
+		   (v->default_pool ? SETTING_DEFAULT_POOL : 0u) |
+		   (v->pools || v->pools_query ? SETTING_POOLS : 0u) |
+		   (v->max_reject_ratio ? SETTING_MAX_REJECT_RATIO : 0u) |
+		   (v->token_decimals ? SETTING_TOKEN_DECIMALS : 0u);
 }
 
 bool
@@ -186,6 +141,16 @@ check_sources(const struct config_values *v, unsigned command, enum settings_sou
 	if (source == SOURCE_PG && v->input.count > 0)
 	{
 		log_error("--input does not go with --source pg: probes are read from the database");
+		return false;
+	}
+	if (source == SOURCE_CSV && v->pools_query && command != OPT_BACKFILL)
+	{
+		log_error("--pools-query goes with --source pg");
+		return false;
+	}
+	if (v->pools && v->pools_query)
+	{
+		log_error("give the pools as a file (--pools) or a query (--pools-query), not both");
 		return false;
 	}
 	/* a backfill's db is where it loads, not a probe source */
@@ -279,6 +244,8 @@ config_to_settings(const struct config_values *v, unsigned command, struct setti
 	if (!check_sources(v, command, s->source) || !parse_numbers(v, s))
 		return false;
 	s->pools_path = v->pools ? mem_strdup(v->pools) : NULL;
+	s->pools_query = v->pools_query && command != OPT_BACKFILL ? mem_strdup(v->pools_query) : NULL;
+	s->given = v->settings_given;
 	s->out_dir = mem_strdup(v->out);
 	s->db_conninfo = v->db ? mem_strdup(v->db) : NULL;
 	return true;

@@ -25,7 +25,8 @@ struct stored_run
 {
 	bool              found;
 	char              id[24];
-	struct run_record run; /* its record, for the manifest */
+	struct run_record run;   /* its record, for the manifest */
+	struct pools      pools; /* the copy of its pools, if it kept one */
 	bool              bad;
 };
 
@@ -57,6 +58,38 @@ copy_text(char *dst, size_t size, const char *v, const char *what, bool *bad)
 	memcpy(dst, v, strlen(v) + 1);
 }
 
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* bytea's hex output ("\\x0a1b") as the kept pools' copy. */
+static bool
+decode_bytea(const char *text, struct pools *pools)
+{
+	size_t n = strlen(text);
+
+	if (n < 2 || text[0] != '\\' || text[1] != 'x' || n % 2 != 0)
+		return false;
+	pools->copy = mem_alloc(n / 2);
+	pools->copy_len = 0;
+	pools->origin = POOLS_FILE; /* as kept: what it came from is in the settings */
+	for (size_t i = 2; i < n; i += 2)
+	{
+		int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		pools->copy[pools->copy_len++] = (char) (hi * 16 + lo);
+	}
+	return true;
+}
+
 static bool
 on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 {
@@ -65,7 +98,7 @@ on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 	uint64_t           version = 0;
 
 	(void) lengths;
-	if (ncols != 11 || v[0] == NULL || v[1] == NULL)
+	if (ncols != 12 || v[0] == NULL || v[1] == NULL)
 		return false;
 	sr->found = true;
 	snprintf(sr->id, sizeof(sr->id), "%s", v[0]);
@@ -86,6 +119,11 @@ on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 	copy_text(run->payrun_version, sizeof(run->payrun_version), v[10], "payrun_version", &sr->bad);
 	run->note = "exported from the database: rejects.csv is not stored there and is empty here";
 	run->exported = true;
+	if (v[11] != NULL && !decode_bytea(v[11], &sr->pools))
+	{
+		log_error("payout_runs.pools_csv is not bytea's hex output");
+		sr->bad = true;
+	}
 	return true;
 }
 
@@ -255,6 +293,52 @@ read_stored(struct db *db, const struct period *period, int version, struct stor
 	return PAYRUN_EXIT_OK;
 }
 
+/* Does a stored total (a decimal string, or an old integer) equal want? */
+static bool
+stored_total_is(json_t *totals, const char *key, const struct amount *want)
+{
+	json_t       *j = json_object_get(totals, key);
+	char          buf[32];
+	const char   *text = json_string_value(j);
+	struct amount a;
+
+	if (text == NULL && json_is_integer(j))
+	{
+		snprintf(buf, sizeof(buf), "%lld", (long long) json_integer_value(j));
+		text = buf;
+	}
+	return text && amount_parse(text, strlen(text), 0, &a) == AMOUNT_OK &&
+		   amount_cmp(&a, want) == 0;
+}
+
+/*
+ * The invariants settle checks before it publishes, on the record as the
+ * database holds it now (rows may have been edited by hand since).
+ */
+static enum payrun_exit
+check_stored(const struct stored_run *sr, struct ledger *ledger)
+{
+	char        err[512];
+	json_t     *t = sr->run.totals;
+	const char *bad = NULL;
+
+	if (!ledger_sum_totals(ledger))
+		bad = "its stream totals add up past 2^256 - 1";
+	else if (!ledger_check(ledger, err, sizeof(err)))
+		bad = err;
+	else if (!stored_total_is(t, "pool", &ledger->totals.pool) ||
+			 !stored_total_is(t, "paid", &ledger->totals.paid) ||
+			 !stored_total_is(t, "forfeited", &ledger->totals.forfeited) ||
+			 !stored_total_is(t, "unallocated", &ledger->totals.unallocated))
+		bad = "payout_runs.totals is not the sum of its stream totals";
+	if (bad == NULL)
+		return PAYRUN_EXIT_OK;
+	log_error("the database record of period %s v%d (payout_runs id %s) does not balance: %s; "
+			  "nothing exported",
+			  sr->run.period.label, sr->run.version, sr->id, bad);
+	return PAYRUN_EXIT_DATA;
+}
+
 /* Publishes the stored version through the file output, in version order. */
 static enum payrun_exit
 publish_stored(const struct stored_run *sr, const struct ledger *ledger, const char *out_dir)
@@ -279,7 +363,7 @@ publish_stored(const struct stored_run *sr, const struct ledger *ledger, const c
 		rc = PAYRUN_EXIT_CONFLICT;
 	}
 	if (rc == PAYRUN_EXIT_OK)
-		rc = output_files_write(&files, &sr->run, ledger, NULL);
+		rc = output_files_write(&files, &sr->run, ledger, NULL, &sr->pools);
 	if (rc == PAYRUN_EXIT_OK)
 		rc = output_files_publish(&files);
 	if (rc == PAYRUN_EXIT_OK)
@@ -307,9 +391,12 @@ export_run(const char *conninfo, const struct period *period, int version, const
 		db_rollback(&db, "export");
 	db_close(&db);
 	if (rc == PAYRUN_EXIT_OK)
+		rc = check_stored(&sr, &ledger);
+	if (rc == PAYRUN_EXIT_OK)
 		rc = publish_stored(&sr, &ledger, out_dir);
 	free_strings(&ledger);
 	ledger_release(&ledger);
 	run_record_release(&sr.run);
+	pools_release(&sr.pools);
 	return rc;
 }

@@ -368,8 +368,7 @@ run_rerun(struct job *job, bool dry_run)
 
 	if (dry_run)
 		options_set(&job->values, OPTION_DRY_RUN, "true");
-	if (!config_inherit_latest(&job->values))
-		return PAYRUN_EXIT_DATA;
+	job->values.settings_given = config_given(&job->values); /* the job file's are given */
 	if (!config_to_settle(&job->values, true, &s, &req))
 		return PAYRUN_EXIT_USAGE;
 	if (s.source == SOURCE_CSV && !period_inputs(&job->values, req.period.label, &files, false))

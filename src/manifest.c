@@ -37,16 +37,41 @@ manifest_delta_json(const struct amount_delta *d)
 	return json_string(buf);
 }
 
+/* Where the pools came from, and the digest of the copy the version keeps. */
+static json_t *
+pools_json(const struct settings *s, const struct pools *pools)
+{
+	json_t *j;
+
+	if (pools == NULL || pools->origin == POOLS_NONE)
+		return json_null();
+	j = json_pack("{s:s, s:s?, s:s, s:s}", "origin", pools_origin_name(pools->origin), "path",
+				  pools->path, "copy", "pools.csv", "sha256", pools->sha256);
+	if (j && pools->origin == POOLS_QUERY && s->pools_query)
+	{
+		struct sha256 d;
+		char          hex[SHA256_HEX_LEN];
+
+		sha256_init(&d);
+		sha256_update(&d, s->pools_query, strlen(s->pools_query));
+		sha256_final_hex(&d, hex);
+		sha256_release(&d);
+		json_object_set_new(j, "query_sha256", json_string(hex));
+	}
+	return j;
+}
+
 json_t *
-manifest_settings_json(const struct settings *s, enum period_length length)
+manifest_settings_json(const struct settings *s, enum period_length length,
+					   const struct pools *pools)
 {
 	char penalty[16];
 
 	payout_keep_format(&s->keep, penalty, sizeof(penalty));
-	return json_pack("{s:s, s:s?, s:o, s:s, s:s}", "penalty_factor", penalty, "pools",
-					 s->pools_path, "default_pool", manifest_amount_json(&s->default_pool),
-					 "max_reject_ratio", s->max_reject_ratio.text, "period_length",
-					 period_length_name(length));
+	return json_pack("{s:s, s:o, s:o, s:i, s:s, s:s}", "penalty_factor", penalty, "pools",
+					 pools_json(s, pools), "default_pool", manifest_amount_json(&s->default_pool),
+					 "token_decimals", (int) s->token_decimals, "max_reject_ratio",
+					 s->max_reject_ratio.text, "period_length", period_length_name(length));
 }
 
 json_t *

@@ -9,6 +9,7 @@
 #include "payrun/csvout.h"
 #include "payrun/fault.h"
 #include "payrun/log.h"
+#include "payrun/mem.h"
 #include "payrun/output_db.h"
 #include "payrun/sql.h"
 #include "payrun/banned.h"
@@ -106,8 +107,27 @@ json_text(json_t *j)
 	return s;
 }
 
+/* bytea's hex input form, "\\x0a1b..." (caller frees). */
+static char *
+bytea_hex(const char *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char             *hex = mem_alloc(2 * len + 3);
+
+	hex[0] = '\\';
+	hex[1] = 'x';
+	for (size_t i = 0; i < len; i++)
+	{
+		hex[2 + 2 * i] = digits[(unsigned char) data[i] >> 4];
+		hex[3 + 2 * i] = digits[(unsigned char) data[i] & 15];
+	}
+	hex[2 + 2 * len] = '\0';
+	return hex;
+}
+
 static bool
-insert_run(struct output_db *od, const struct run_record *run, const char *reason)
+insert_run(struct output_db *od, const struct run_record *run, const struct pools *pools,
+		   const char *reason)
 {
 	const struct period *p = &run->period;
 	char                 start[TIMESTAMP_FORMAT_LEN];
@@ -115,11 +135,14 @@ insert_run(struct output_db *od, const struct run_record *run, const char *reaso
 	char                 finished[TIMESTAMP_FORMAT_LEN];
 	char                 version[16];
 	json_t              *timing_json = manifest_timing_json(run);
+	char                *pools_text = pools && pools->origin != POOLS_NONE
+										  ? bytea_hex(pools->copy ? pools->copy : "", pools->copy_len)
+										  : NULL;
 	char                *settings = json_text(run->settings);
 	char                *counts = json_text(run->counts);
 	char                *totals = json_text(run->totals);
 	char                *timing = json_text(timing_json);
-	const char          *params[15];
+	const char          *params[16];
 	struct db_value      id = { .type = DB_VALUE_U64 };
 	bool                 ok;
 
@@ -143,7 +166,8 @@ insert_run(struct output_db *od, const struct run_record *run, const char *reaso
 	params[12] = od->supersedes[0] ? od->supersedes : NULL;
 	params[13] = reason;
 	params[14] = PAYRUN_VERSION;
-	ok = db_query_value(od->db, "write run", "run_insert", sql_run_insert, 15, params, &id) &&
+	params[15] = pools_text;
+	ok = db_query_value(od->db, "write run", "run_insert", sql_run_insert, 16, params, &id) &&
 		 id.found && !id.isnull;
 	if (ok)
 		snprintf(od->run_id, sizeof(od->run_id), "%llu", (unsigned long long) id.u64);
@@ -151,6 +175,7 @@ insert_run(struct output_db *od, const struct run_record *run, const char *reaso
 	free(counts);
 	free(totals);
 	free(timing);
+	free(pools_text);
 	return ok;
 }
 
@@ -194,7 +219,7 @@ stream_row(const struct csvout *w, const struct ledger *ledger, size_t i)
 
 enum payrun_exit
 output_db_write(struct output_db *od, const struct run_record *run, const struct ledger *ledger,
-				bool rerun, const char *reason, const char *out_dir)
+				const struct pools *pools, bool rerun, const char *reason, const char *out_dir)
 {
 	const char      *label = run->period.label;
 	struct db_value  locked = { .type = DB_VALUE_BOOL };
@@ -213,7 +238,7 @@ output_db_write(struct output_db *od, const struct run_record *run, const struct
 	rc = check_versions(od, &run->period, run->version, rerun, out_dir, "lock period");
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
-	if (!insert_run(od, run, reason) ||
+	if (!insert_run(od, run, pools, reason) ||
 		!copy_rows(od, "write ledger", "ledger_copy", sql_ledger_copy, ledger->nrows, ledger_row,
 				   ledger) ||
 		!copy_rows(od, "write stream totals", "totals_copy", sql_totals_copy, ledger->nstreams,

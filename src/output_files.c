@@ -129,16 +129,33 @@ write_manifest(int dirfd, const struct run_record *run, const struct manifest_ou
 	return ok;
 }
 
+/* Writes bytes as one file; records size and digest. */
+static bool
+write_bytes(int dirfd, const char *data, size_t len, struct manifest_output *out)
+{
+	struct outfile of;
+
+	if (!outfile_create(&of, dirfd, out->name))
+		return false;
+	outfile_write(&of, data, len);
+	out->bytes = of.bytes;
+	if (!outfile_close(&of))
+		return false;
+	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
+	return true;
+}
+
 enum payrun_exit
 output_files_write(struct output_files *of, const struct run_record *run,
-				   const struct ledger *ledger, const struct adjustments *adjustments)
+				   const struct ledger *ledger, const struct adjustments *adjustments,
+				   const struct pools *pools)
 {
 	int                    dirfd = publish_dirfd(&of->pub);
 	struct version_rows    rows = { ledger, adjustments };
-	struct manifest_output outputs[4] = { { .name = "ledger.csv" },
+	struct manifest_output outputs[5] = { { .name = "ledger.csv" },
 										  { .name = "streams.csv" },
-										  { .name = REJECTS_NAME },
-										  { .name = "adjustments.csv" } };
+										  { .name = REJECTS_NAME } };
+	size_t                 n = 3;
 
 	if (!write_csv(dirfd, &rows, CSVOUT_LEDGER_HEADER, ledger->nrows, ledger_row, &outputs[0]) ||
 		!write_csv(dirfd, &rows, CSVOUT_STREAMS_HEADER, ledger->nstreams, stream_row, &outputs[1]))
@@ -147,10 +164,20 @@ output_files_write(struct output_files *of, const struct run_record *run,
 	if (!rejects_close(&of->rejects))
 		return PAYRUN_EXIT_INTERNAL;
 	memcpy(outputs[2].sha256, of->rejects.file.sha256, SHA256_HEX_LEN);
-	if (adjustments && !write_csv(dirfd, &rows, CSVOUT_ADJUSTMENTS_HEADER, adjustments->nrows,
-								  adjustment_row, &outputs[3]))
-		return PAYRUN_EXIT_INTERNAL;
-	if (!write_manifest(dirfd, run, outputs, adjustments ? 4 : 3))
+	if (adjustments)
+	{
+		outputs[n].name = "adjustments.csv";
+		if (!write_csv(dirfd, &rows, CSVOUT_ADJUSTMENTS_HEADER, adjustments->nrows, adjustment_row,
+					   &outputs[n++]))
+			return PAYRUN_EXIT_INTERNAL;
+	}
+	if (pools && pools->origin != POOLS_NONE)
+	{
+		outputs[n].name = "pools.csv";
+		if (!write_bytes(dirfd, pools->copy ? pools->copy : "", pools->copy_len, &outputs[n++]))
+			return PAYRUN_EXIT_INTERNAL;
+	}
+	if (!write_manifest(dirfd, run, outputs, n))
 		return PAYRUN_EXIT_INTERNAL;
 	return PAYRUN_EXIT_OK;
 }

@@ -33,8 +33,9 @@
 
 struct settlement
 {
-	const struct settings       *s;   /* borrowed: the policy */
-	const struct settle_request *req; /* borrowed: what to settle */
+	struct settings              policy; /* the caller's, with a rerun's inherited values */
+	const struct settings       *s;      /* &policy */
+	const struct settle_request *req;    /* borrowed: what to settle */
 	struct report                rep;
 	struct db                    db;     /* source pg */
 	bool                         use_db; /* the database record is written too */
@@ -49,7 +50,10 @@ struct settlement
 	struct ledger                ledger;
 	bool                         computed; /* the ledger is built */
 	struct adjustments           adj;
-	bool                         adjusted; /* reruns: the adjustments are computed */
+	bool                         adjusted;             /* reruns: the adjustments are computed */
+	char                         prev_dir[4200];       /* reruns: DIR/LABEL/vN-1 */
+	char                         prev_pools[4300];     /* reruns: its pools.csv, or "" */
+	char                        *inherited_pools_path; /* owned: an old version's pools file */
 	struct run_record            run;
 };
 
@@ -57,7 +61,8 @@ static void
 settlement_init(struct settlement *st, const struct settings *s, const struct settle_request *req)
 {
 	memset(st, 0, sizeof(*st));
-	st->s = s;
+	st->policy = *s; /* a shallow copy: the strings stay the caller's */
+	st->s = &st->policy;
 	st->req = req;
 	st->use_db = s->source == SOURCE_PG && req->filled == NULL;
 	report_init(&st->rep);
@@ -77,13 +82,74 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 	clock_utc_text(st->run.started_at);
 }
 
+/* Does a manifest list an output of this name? */
+static bool
+lists_output(json_t *manifest, const char *name)
+{
+	size_t  i;
+	json_t *o;
+
+	json_array_foreach(json_object_get(manifest, "outputs"), i, o)
+	{
+		const char *n = json_string_value(json_object_get(o, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A rerun's settings, read under the lock from the version it replaces:
+ * what its own command line does not give is that version's; so are the
+ * pools, from that version's copy of them (pools.csv).
+ */
+static enum payrun_exit
+inherit_previous(struct settlement *st)
+{
+	char         path[4400];
+	json_error_t err;
+	json_t      *m;
+	json_t      *prev_pools;
+	bool         ok;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", st->prev_dir);
+	m = json_load_file(path, 0, &err);
+	if (m == NULL || !json_is_object(json_object_get(m, "settings")))
+	{
+		log_error("could not read the settings of the previous version from '%s': %s", path,
+				  m ? "no settings object" : err.text);
+		json_decref(m);
+		return PAYRUN_EXIT_DATA;
+	}
+	ok = settings_inherit(&st->policy, json_object_get(m, "settings"));
+	prev_pools = json_object_get(json_object_get(m, "settings"), "pools");
+	if (lists_output(m, "pools.csv"))
+		snprintf(st->prev_pools, sizeof(st->prev_pools), "%s/pools.csv", st->prev_dir);
+	if (ok && (st->policy.given & SETTING_POOLS) == 0)
+	{
+		/* a config file's pools are not this rerun's: the period had its own */
+		st->policy.pools_path = NULL;
+		st->policy.pools_query = NULL;
+		if (st->prev_pools[0] == '\0' && json_is_string(prev_pools))
+		{
+			/* a version written before versions kept their pools */
+			st->inherited_pools_path = mem_strdup(json_string_value(prev_pools));
+			st->policy.pools_path = st->inherited_pools_path;
+			log_warning("rerun: v%d kept no copy of its pools; reading '%s' as it is now",
+						st->run.version - 1, st->inherited_pools_path);
+		}
+	}
+	json_decref(m);
+	return ok ? PAYRUN_EXIT_OK : PAYRUN_EXIT_DATA;
+}
+
 /* Step 1: connect, lock and version the outputs, read a rerun's previous ledger. */
 static enum payrun_exit
 settle_open(struct settlement *st)
 {
 	const struct period *p = &st->req->period;
 	enum payrun_exit     rc;
-	char                 prev[4200];
 
 	if (st->use_db)
 	{
@@ -107,11 +173,12 @@ settle_open(struct settlement *st)
 		if (rc != PAYRUN_EXIT_OK)
 			return rc;
 	}
-	if (st->req->rerun &&
-		!adjust_load_previous(&st->adj, output_files_previous_dir(&st->files, prev, sizeof(prev)),
-							  st->run.version - 1))
+	if (!st->req->rerun)
+		return PAYRUN_EXIT_OK;
+	if (output_files_previous_dir(&st->files, st->prev_dir, sizeof(st->prev_dir)) == NULL ||
+		!adjust_load_previous(&st->adj, st->prev_dir, st->run.version - 1))
 		return PAYRUN_EXIT_DATA;
-	return PAYRUN_EXIT_OK;
+	return inherit_previous(st);
 }
 
 /* Fails the run if too many rows were rejected; keeps the rejects. */
@@ -147,26 +214,96 @@ read_csv(struct settlement *st)
 	return rc;
 }
 
+/*
+ * Where the pools come from: --pools (or an old version's pools file), a
+ * rerun's previous version's copy, the database (the query or
+ * payout_pools, read with the probes), or nowhere (the default pool).
+ */
+static enum pools_origin
+pools_origin_of(const struct settlement *st)
+{
+	if (st->s->pools_path)
+		return POOLS_FILE;
+	if (st->req->rerun && (st->s->given & SETTING_POOLS) == 0 && st->prev_pools[0])
+		return POOLS_VERSION;
+	if (st->use_db)
+		return st->s->pools_query ? POOLS_QUERY : POOLS_TABLE;
+	return POOLS_NONE;
+}
+
+/* A rerun given new pools says what they change against the version's copy. */
+static void
+log_pools_changes(const struct settlement *st)
+{
+	struct pools old;
+	size_t       i = 0, j = 0, changed = 0;
+
+	pools_init(&old);
+	if (!pools_load(&old, st->prev_pools, st->s->token_decimals, POOLS_VERSION))
+	{
+		log_warning("rerun: could not read v%d's pools.csv to compare the new pools with",
+					st->run.version - 1);
+		pools_release(&old);
+		return;
+	}
+	while (i < old.count || j < st->pools.count)
+	{
+		const struct pool_entry *a = i < old.count ? &old.entries[i] : NULL;
+		const struct pool_entry *b = j < st->pools.count ? &st->pools.entries[j] : NULL;
+		int                      c = !a   ? 1
+									 : !b ? -1
+										  : aggregate_id_cmp(a->stream, a->stream_len, b->stream, b->stream_len);
+		char                     x[AMOUNT_TEXT_LEN] = "none", y[AMOUNT_TEXT_LEN] = "none";
+
+		if (c <= 0)
+			amount_format(&a->pool, x);
+		if (c >= 0)
+			amount_format(&b->pool, y);
+		i += c <= 0;
+		j += c >= 0;
+		if (strcmp(x, y) == 0)
+			continue;
+		if (++changed <= 10)
+			log_notice("rerun: stream '%.*s': pool %s -> %s base units",
+					   (int) (c <= 0 ? a : b)->stream_len, (c <= 0 ? a : b)->stream, x, y);
+	}
+	log_notice("rerun: the new pools (%s) change %zu stream(s) against v%d's pools.csv",
+			   pools_origin_name(st->pools.origin), changed, st->run.version - 1);
+	pools_release(&old);
+}
+
 /* Step 2: the pools, then the probes from the request's source; the reject ratio. */
 static enum payrun_exit
 settle_read(struct settlement *st)
 {
 	const struct settings       *s = st->s;
 	const struct settle_request *req = st->req;
+	enum pools_origin            origin = pools_origin_of(st);
 	enum payrun_exit             rc = PAYRUN_EXIT_OK;
 
-	if (s->pools_path)
+	if (origin == POOLS_FILE || origin == POOLS_VERSION)
 	{
 		report_begin(&st->rep, REPORT_PHASE_POOLS);
-		if (!pools_load(&st->pools, s->pools_path, s->token_decimals, POOLS_FILE))
+		if (!pools_load(&st->pools, origin == POOLS_FILE ? s->pools_path : st->prev_pools,
+						s->token_decimals, origin))
 			return PAYRUN_EXIT_DATA;
 		report_end(&st->rep, REPORT_PHASE_POOLS, st->pools.count, 0);
+		if (origin == POOLS_VERSION)
+			log_notice("rerun: pools from v%d's pools.csv (sha256 %.16s...), as in the previous "
+					   "version (give --pools to change them)",
+					   st->run.version - 1, st->pools.sha256);
 	}
 	/* a filled aggregate was read by the caller */
 	if (req->filled == NULL && st->use_db)
-		rc = source_pg_read(&st->db, &req->period, s->pools_path == NULL, s->token_decimals,
-							&st->pools, &st->agg, output_files_rejects(&st->files), &st->counts,
-							&st->rep);
+	{
+		struct source_pg_plan plan = { .period = &req->period,
+									   .pools = origin,
+									   .pools_query = s->pools_query,
+									   .decimals = s->token_decimals };
+
+		rc = source_pg_read(&st->db, &plan, &st->pools, &st->agg, output_files_rejects(&st->files),
+							&st->counts, &st->rep);
+	}
 	else if (req->filled == NULL)
 		rc = read_csv(st);
 	if (rc != PAYRUN_EXIT_OK)
@@ -174,6 +311,8 @@ settle_read(struct settlement *st)
 		log_error("nothing published for period %s", req->period.label);
 		return rc;
 	}
+	if (req->rerun && (s->given & SETTING_POOLS) && st->prev_pools[0])
+		log_pools_changes(st);
 	fault_point("after_read");
 	return check_reject_ratio(st);
 }
@@ -255,19 +394,20 @@ settle_write(struct settlement *st)
 	const struct settle_request *req = st->req;
 	enum payrun_exit             rc;
 
-	st->run.settings = manifest_settings_json(st->s, req->period.length);
+	st->run.settings = manifest_settings_json(st->s, req->period.length, &st->pools);
 	st->run.counts = manifest_counts_json(&st->counts, output_files_rejects(&st->files));
 	st->run.totals = manifest_totals_json(&st->ledger.totals);
 	if (st->adjusted)
 		st->run.rerun = manifest_rerun_json(&st->adj, req->reason);
 
 	report_begin(&st->rep, REPORT_PHASE_WRITE);
-	rc = output_files_write(&st->files, &st->run, &st->ledger, st->adjusted ? &st->adj : NULL);
+	rc = output_files_write(&st->files, &st->run, &st->ledger, st->adjusted ? &st->adj : NULL,
+							&st->pools);
 	report_end(&st->rep, REPORT_PHASE_WRITE, st->ledger.nrows, 0);
 	if (rc != PAYRUN_EXIT_OK || !st->use_db)
 		return rc;
 	report_begin(&st->rep, REPORT_PHASE_DB_WRITE);
-	rc = output_db_write(&st->record, &st->run, &st->ledger, req->rerun, req->reason,
+	rc = output_db_write(&st->record, &st->run, &st->ledger, &st->pools, req->rerun, req->reason,
 						 st->s->out_dir);
 	report_end(&st->rep, REPORT_PHASE_DB_WRITE, st->ledger.nrows, 0);
 	if (rc != PAYRUN_EXIT_OK)
@@ -429,6 +569,7 @@ settle_release(struct settlement *st)
 	aggregate_release(&st->agg);
 	pools_release(&st->pools);
 	free(st->inputs);
+	free(st->inherited_pools_path);
 }
 
 enum payrun_exit

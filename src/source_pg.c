@@ -153,16 +153,43 @@ on_pool(void *arg, int ncols, const char *const *values, const int *lengths)
 	return true;
 }
 
-enum payrun_exit
-source_pg_read(struct db *db, const struct period *period, bool pools_from_db, unsigned decimals,
-			   struct pools *pools, struct aggregate *agg, struct rejects *rejects,
-			   struct source_counts *counts, struct report *rep)
+/* The pools of the plan, in the read's snapshot: payout_pools or the query. */
+static enum payrun_exit
+read_pools(struct db *db, const struct source_pg_plan *plan, const char *const *params,
+		   struct pools *pools, struct report *rep)
 {
-	char             start[TIMESTAMP_FORMAT_LEN];
-	char             end[TIMESTAMP_FORMAT_LEN];
-	const char      *params[2] = { start, end };
-	struct pg_reader r = { .agg = agg, .rejects = rejects, .counts = counts };
-	double           t0, c0, first_row_s = 0;
+	bool                query = plan->pools == POOLS_QUERY;
+	struct pools_reader pr = { .pools = pools, .what = query ? "pools_query" : "payout_pools" };
+	bool                ok;
+
+	pools_begin_rows(pools, plan->pools, plan->decimals);
+	report_begin(rep, REPORT_PHASE_POOLS);
+	if (query)
+		ok = db_query(db, "read pools", "pools_query", plan->pools_query, 0, NULL, on_pool, &pr,
+					  NULL);
+	else
+		ok = db_query(db, "read pools", "pools_read", sql_pools_read, 2, params, on_pool, &pr,
+					  NULL);
+	if (!ok)
+		return pr.failed ? PAYRUN_EXIT_DATA : PAYRUN_EXIT_DB;
+	if (!pools_finish(pools, pr.what))
+		return PAYRUN_EXIT_DATA;
+	report_end(rep, REPORT_PHASE_POOLS, pools->count, 0);
+	return PAYRUN_EXIT_OK;
+}
+
+enum payrun_exit
+source_pg_read(struct db *db, const struct source_pg_plan *plan, struct pools *pools,
+			   struct aggregate *agg, struct rejects *rejects, struct source_counts *counts,
+			   struct report *rep)
+{
+	const struct period *period = plan->period;
+	char                 start[TIMESTAMP_FORMAT_LEN];
+	char                 end[TIMESTAMP_FORMAT_LEN];
+	const char          *params[2] = { start, end };
+	struct pg_reader     r = { .agg = agg, .rejects = rejects, .counts = counts };
+	double               t0, c0, first_row_s = 0;
+	enum payrun_exit     rc;
 
 	timestamp_format(period->start, start);
 	timestamp_format(period->end, end);
@@ -171,25 +198,14 @@ source_pg_read(struct db *db, const struct period *period, bool pools_from_db, u
 	if (!db_begin(db, "read probes", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
 		!db_exec(db, "read probes", "SET jit", "SET LOCAL jit = off"))
 		return PAYRUN_EXIT_DB;
-
-	if (pools_from_db)
+	if (plan->pools == POOLS_TABLE || plan->pools == POOLS_QUERY)
 	{
-		pools_begin_rows(pools, POOLS_TABLE, decimals);
-		struct pools_reader pr = { .pools = pools, .what = "payout_pools" };
-
-		report_begin(rep, REPORT_PHASE_POOLS);
-		if (!db_query(db, "read pools", "pools_read", sql_pools_read, 2, params, on_pool, &pr,
-					  NULL))
+		rc = read_pools(db, plan, params, pools, rep);
+		if (rc != PAYRUN_EXIT_OK)
 		{
 			db_rollback(db, "read pools");
-			return pr.failed ? PAYRUN_EXIT_DATA : PAYRUN_EXIT_DB;
+			return rc;
 		}
-		if (!pools_finish(pools, "payout_pools"))
-		{
-			db_rollback(db, "read pools");
-			return PAYRUN_EXIT_DATA;
-		}
-		report_end(rep, REPORT_PHASE_POOLS, pools->count, 0);
 	}
 
 	t0 = clock_monotonic_s();

@@ -45,19 +45,11 @@ bool config_load(struct config_values *v, const char *path, bool explicit);
 bool config_load_chosen(struct config_values *v);
 
 /*
- * Fills the payout settings not given (penalty_factor, default_pool, pools,
- * max_reject_ratio) from a published version's manifest.json, so that a
- * rerun changes only what the operator changed.  Logs what it took; false
- * (logged) if the manifest cannot be read.
+ * The SETTING_* bits (settings.h) of the payout settings the values give;
+ * config_load_chosen records them before the file adds its own, so that a
+ * rerun inherits what its command line does not say.
  */
-bool config_inherit(struct config_values *v, const char *manifest_path);
-
-/*
- * The same from the latest version of v->period under v->out, for reruns:
- * forgetting --default-pool must not claw back every payout.  Nothing to
- * inherit (no such period or version) is left for the run to report.
- */
-bool config_inherit_latest(struct config_values *v);
+unsigned config_given(const struct config_values *v);
 
 /*
  * Validates the policy for a command (OPT_SETTLE, OPT_RERUN or

@@ -17,6 +17,7 @@
 #include "payrun/adjust.h"
 #include "payrun/ledger.h"
 #include "payrun/period.h"
+#include "payrun/pools.h"
 #include "payrun/rejects.h"
 #include "payrun/report.h"
 #include "payrun/settings.h"
@@ -61,7 +62,8 @@ json_t *manifest_amount_json(const struct amount *a);
 json_t *manifest_delta_json(const struct amount_delta *d);
 
 /* The record's parts from a settlement (caller owns each). */
-json_t *manifest_settings_json(const struct settings *s, enum period_length length);
+json_t *manifest_settings_json(const struct settings *s, enum period_length length,
+							   const struct pools *pools);
 json_t *manifest_counts_json(const struct source_counts *counts, const struct rejects *rejects);
 json_t *manifest_totals_json(const struct ledger_totals *t);
 json_t *manifest_rerun_json(const struct adjustments *adj, const char *reason);

@@ -68,6 +68,10 @@ enum option_kind
 	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "CSV with header stream_id,pool; with --source pg, pools_query or payout_pools " \
 	  "is used without it") \
+	X(POOLS_QUERY, OPTION_VALUE, "pools-query", "pools_query", pools_query, "SQL", NULL, \
+	  OPT_SETTLE | OPT_RERUN, OPT_IN_FILES, \
+	  "with --source pg: one statement returning (stream_id, amount) in tokens, run in " \
+	  "the probe read's snapshot, instead of payout_pools") \
 	X(DEFAULT_POOL, OPTION_VALUE, "default-pool", "default_pool", default_pool, "N", "0", \
 	  OPT_SETTLES, OPT_IN_FILES, "pool of streams the pools do not list (in tokens, as the pools)") \
 	X(TOKEN_DECIMALS, OPTION_VALUE, "token-decimals", "token_decimals", token_decimals, "N", "0", \
@@ -154,6 +158,8 @@ struct config_values
 #undef OPTION_FIELD_OPTION_VALUE
 #undef OPTION_FIELD_OPTION_FLAG
 #undef OPTION_FIELD_OPTION_LIST
+	/* SETTING_* (settings.h) given before a config file filled the rest */
+	unsigned settings_given;
 };
 
 /* One row of the table. */

@@ -20,6 +20,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/ledger.h"
 #include "payrun/manifest.h"
+#include "payrun/pools.h"
 
 struct output_db
 {
@@ -36,9 +37,10 @@ void output_db_init(struct output_db *od, struct db *db);
 enum payrun_exit output_db_check(struct output_db *od, const struct period *period, int version,
 								 bool rerun, const char *out_dir);
 
+/* pools: the copy the run keeps (payout_runs.pools_csv), or NULL. */
 enum payrun_exit output_db_write(struct output_db *od, const struct run_record *run,
-								 const struct ledger *ledger, bool rerun, const char *reason,
-								 const char *out_dir);
+								 const struct ledger *ledger, const struct pools *pools,
+								 bool rerun, const char *reason, const char *out_dir);
 
 enum payrun_exit output_db_commit(struct output_db *od, const struct period *period, int version);
 

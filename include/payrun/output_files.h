@@ -1,7 +1,7 @@
 /*
  * output_files.h: the file output of a settled period, DIR/LABEL/vN/ with
- * ledger.csv, streams.csv, rejects.csv, (reruns) adjustments.csv and
- * manifest.json, published atomically (publish.h).  It also collects the
+ * ledger.csv, streams.csv, rejects.csv, (reruns) adjustments.csv, the
+ * pools it used (pools.csv) and manifest.json, published atomically (publish.h).  It also collects the
  * run's rejects while the input is read, and keeps them when a run fails.
  *
  *   open     before any input is read: takes the output directory's lock,
@@ -22,6 +22,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/ledger.h"
 #include "payrun/manifest.h"
+#include "payrun/pools.h"
 #include "payrun/publish.h"
 #include "payrun/rejects.h"
 
@@ -49,10 +50,14 @@ const char *output_files_previous_dir(const struct output_files *of, char *buf, 
 /* DIR/LABEL/vN, for messages. */
 const char *output_files_path(const struct output_files *of);
 
-/* Writes the files of the version; adjustments NULL unless a rerun. */
+/*
+ * Writes the files of the version: adjustments NULL unless a rerun; pools
+ * (NULL, or none: not written) as pools.csv, the copy of the pools it used.
+ */
 enum payrun_exit output_files_write(struct output_files *of, const struct run_record *run,
 									const struct ledger      *ledger,
-									const struct adjustments *adjustments);
+									const struct adjustments *adjustments,
+									const struct pools       *pools);
 
 enum payrun_exit output_files_publish(struct output_files *of);
 

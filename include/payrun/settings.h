@@ -7,6 +7,7 @@
 #ifndef PAYRUN_SETTINGS_H
 #define PAYRUN_SETTINGS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,19 +31,28 @@ enum settings_source
 	SOURCE_PG       /* probe_results in PostgreSQL */
 };
 
+/* The payout settings a rerun inherits from the version it replaces, unless given. */
+#define SETTING_PENALTY_FACTOR   (1u << 0)
+#define SETTING_DEFAULT_POOL     (1u << 1)
+#define SETTING_POOLS            (1u << 2) /* a pools file or a pools query */
+#define SETTING_MAX_REJECT_RATIO (1u << 3)
+#define SETTING_TOKEN_DECIMALS   (1u << 4)
+
 struct settings
 {
 	enum period_length    period_length; /* as given; PERIOD_LENGTH_UNSET if not */
 	enum settings_source  source;
 	char                 *db_conninfo;    /* owned, NULL: libpq's environment; never logged */
 	char                 *pools_path;     /* owned, NULL if none */
+	char                 *pools_query;    /* owned, NULL if none (source pg) */
 	unsigned              token_decimals; /* of pool amounts as given */
 	struct amount         default_pool;   /* base units */
 	struct payout_keep    keep;           /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
 	struct input_limits   limits;
-	unsigned              jobs; /* input files read at once; 0 = one per CPU */
+	unsigned              jobs;  /* input files read at once; 0 = one per CPU */
+	unsigned              given; /* SETTING_* given for this run (reruns inherit the rest) */
 };
 
 /* Parses a decimal in [0, 1] with at most 9 fractional digits.  Pure. */
@@ -50,6 +60,15 @@ bool settings_ratio_parse(const char *s, struct settings_ratio *out);
 
 /* True when part / whole > ratio, exactly. */
 bool settings_ratio_exceeded(const struct settings_ratio *ratio, uint64_t part, uint64_t whole);
+
+/*
+ * A rerun's settings: those not given (SETTING_* bits not in s->given)
+ * become the previous version's, from its manifest's "settings" object
+ * (prev), logging each one taken.  Pools are not set here
+ * (the previous version's copy of them is, settle.c).  False (logged) if
+ * the previous version's values do not parse.
+ */
+bool settings_inherit(struct settings *s, json_t *prev);
 
 void settings_release(struct settings *s);
 

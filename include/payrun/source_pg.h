@@ -22,15 +22,23 @@
 /* The table the rows come from, as named in rejects.csv. */
 #define SOURCE_PG_TABLE "probe_results"
 
+/* What to read. */
+struct source_pg_plan
+{
+	const struct period *period;
+	enum pools_origin    pools;       /* POOLS_TABLE or POOLS_QUERY: read them too; else not */
+	const char          *pools_query; /* POOLS_QUERY: (stream_id, amount) */
+	unsigned             decimals;    /* of the pools' amounts */
+};
+
 /*
- * Reads the period into agg.  With pools_from_db, also fills pools from
- * payout_pools in the same snapshot.  Rows the CSV path would reject are
- * counted and kept in rejects (one line per group).  Times the query and
- * fetch phases.  Returns PAYRUN_EXIT_OK, _DB or _DATA.
+ * Reads the period into agg, and the pools the plan asks for into pools,
+ * in one snapshot.  Rows the CSV path would reject are counted and kept in
+ * rejects (one line per group).  Times the query and fetch phases.
+ * Returns PAYRUN_EXIT_OK, _DB or _DATA.
  */
-enum payrun_exit source_pg_read(struct db *db, const struct period *period, bool pools_from_db,
-								unsigned decimals, struct pools *pools, struct aggregate *agg,
-								struct rejects *rejects, struct source_counts *counts,
-								struct report *rep);
+enum payrun_exit source_pg_read(struct db *db, const struct source_pg_plan *plan,
+								struct pools *pools, struct aggregate *agg, struct rejects *rejects,
+								struct source_counts *counts, struct report *rep);
 
 #endif
