@@ -12,7 +12,6 @@ typedef unsigned __int128 u128;
 
 #define LIMBS        4
 #define TEN_POW_19   10000000000000000000ULL /* the largest power of ten in 64 bits */
-#define MAX_EXPONENT 1000 /* beyond it a non-zero amount is too large or too precise anyway */
 
 void
 amount_from_u64(struct amount *a, uint64_t v)
@@ -168,6 +167,7 @@ split_decimal(const char *s, size_t len, struct decimal_text *d)
 {
 	size_t   i = 0;
 	uint64_t e;
+	uint64_t saturated = (uint64_t) len + AMOUNT_MAX_DIGITS + AMOUNT_DECIMALS_MAX + 1;
 
 	memset(d, 0, sizeof(*d));
 	d->intpart = s;
@@ -193,9 +193,13 @@ split_decimal(const char *s, size_t len, struct decimal_text *d)
 			negative = s[i++] == '-';
 		if (i == len || !all_digits(s + i, len - i))
 			return false;
-		/* a huge exponent saturates: the number is then zero, too large or too precise */
-		if (!numparse_u64(s + i, len - i, 0, MAX_EXPONENT, &e))
-			e = MAX_EXPONENT;
+		/*
+		 * An exponent past the text's own length (plus the digits of 2^256
+		 * and of the decimals) saturates: a non-zero number is then too
+		 * large or too precise whatever its digits; zero stays zero.
+		 */
+		if (!numparse_u64(s + i, len - i, 0, saturated, &e))
+			e = saturated;
 		d->exponent = negative ? -(int64_t) e : (int64_t) e;
 		i = len;
 	}

@@ -1300,6 +1300,102 @@ START_TEST(test_parse_long_texts)
 }
 END_TEST
 
+/*
+ * Past 1000 digits and an exponent past 1000: amount.c saturates the
+ * exponent at 1000 (MAX_EXPONENT), which is only harmless while the
+ * mantissa is shorter, so these texts get a wrong value or a wrong refusal.
+ */
+static const struct long_case long_cases_past_1000[] = {
+	{ "1", 1001, "e-1001", 0, OK, "1" },
+	{ "1", 1010, "e-1010", 0, OK, "1" },
+	{ "42", 1000, "e-1001", 18, OK,
+	  "42"
+	  "00000000000000000" }, /* 4.2 tokens */
+	{ "0.", 1009, "1e1010", 0, OK, "1" },
+	{ "0.", 1099, "25e1103", 18, OK, "25" Z18 "00" }, /* 2500 tokens */
+};
+
+START_TEST(test_parse_long_texts_past_1000)
+{
+	const struct long_case *c = &long_cases_past_1000[_i];
+	size_t                  nh = strlen(c->head), nt = strlen(c->tail);
+	size_t                  len = nh + (size_t) c->zeros + nt;
+	char                   *s = malloc(len + 1);
+	struct amount           a;
+	enum amount_status      st;
+	char                    got[DEC_CAP], want[DEC_CAP];
+	unsigned                ref;
+
+	ck_assert_ptr_nonnull(s);
+	memcpy(s, c->head, nh);
+	memset(s + nh, '0', (size_t) c->zeros);
+	memcpy(s + nh + (size_t) c->zeros, c->tail, nt + 1);
+	st = amount_parse(s, len, c->decimals, &a);
+	if (st == OK)
+		dec_of_amount(&a, got);
+	ref = ref_parse(s, len, c->decimals, want);
+	free(s);
+	ck_assert_msg((ref & ST(c->status)) && (c->status != OK || strcmp(want, c->value) == 0),
+				  "row %d: the reference says %s %s", _i, statuses_named(ref),
+				  ref == ST(OK) ? want : "");
+	ck_assert_msg(st == c->status && (st != OK || strcmp(got, c->value) == 0),
+				  "row %d '%s' + %d zeros + '%s' (%zu bytes, %u decimals): %s %s, want %s %s", _i,
+				  c->head, c->zeros, c->tail, len, c->decimals, status_name(st),
+				  st == OK ? got : "", status_name(c->status), c->value ? c->value : "");
+}
+END_TEST
+
+/*
+ * Random texts of 900 .. 1300 digits whose exponent takes the zeros away
+ * again, mostly to a value that fits: "D000...0e-E" and "0.000...0De+E",
+ * against the reference.
+ */
+START_TEST(test_parse_long_random_texts)
+{
+	uint64_t rng = 1000;
+	int      counts[4] = { 0 };
+	char    *s = malloc(1400);
+
+	ck_assert_ptr_nonnull(s);
+	for (int iter = 0; iter < 2000; iter++)
+	{
+		size_t   zeros = 900 + (size_t) random_below(&rng, 400), n = 0;
+		size_t   nd = 1 + (size_t) random_below(&rng, 20);
+		unsigned d = (unsigned) random_below(&rng, AMOUNT_DECIMALS_MAX + 1);
+		long k = (long) random_below(&rng, 90) - 10; /* base units' digits past the mantissa's */
+		bool fraction = random_below(&rng, 2);
+
+		if (fraction)
+		{
+			memcpy(s, "0.", 2);
+			n = 2;
+		}
+		s[n++] = (char) ('1' + random_below(&rng, 9));
+		if (fraction)
+		{
+			memset(s + 1 + 1, '0', zeros);
+			n = 2 + zeros;
+			s[n++] = (char) ('1' + random_below(&rng, 9));
+		}
+		else
+		{
+			memset(s + n, '0', zeros);
+			n += zeros;
+		}
+		for (size_t i = 1; i < nd; i++)
+			s[n++] = (char) ('0' + random_below(&rng, 10));
+		/* value = digits * 10^(k - d) tokens * 10^d: an exponent of +-(zeros ...) */
+		if (fraction)
+			n += (size_t) snprintf(s + n, 40, "e%ld", (long) (zeros + nd) + k - (long) d);
+		else
+			n += (size_t) snprintf(s + n, 40, "e-%ld", (long) zeros - k + (long) d);
+		check_parse_vs_ref(s, n, d, counts);
+	}
+	free(s);
+	ck_assert_int_gt(counts[OK], 500);
+}
+END_TEST
+
 /* ---- round trips through amount_format ---- */
 
 /* The canonical token text of x base units with d decimals: "12.5", "0.000001", "7". */
@@ -2383,6 +2479,11 @@ amount_suite(void)
 	tcase_add_test(tc, test_parse_short_strings);
 	tcase_add_test(tc, test_parse_random_texts);
 	tcase_add_loop_test(tc, test_parse_long_texts, 0, NROWS(long_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("long_texts_past_1000");
+	tcase_add_loop_test(tc, test_parse_long_texts_past_1000, 0, NROWS(long_cases_past_1000));
+	tcase_add_test(tc, test_parse_long_random_texts);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("format");
