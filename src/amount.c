@@ -10,8 +10,8 @@
 
 typedef unsigned __int128 u128;
 
-#define LIMBS        4
-#define TEN_POW_19   10000000000000000000ULL /* the largest power of ten in 64 bits */
+#define LIMBS      4
+#define TEN_POW_19 10000000000000000000ULL /* the largest power of ten in 64 bits */
 
 void
 amount_from_u64(struct amount *a, uint64_t v)

@@ -16,6 +16,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/paths.h"
+#include "payrun/probes.h"
 #include "payrun/publish.h"
 #include "payrun/rejects.h"
 #include "payrun/runlog.h"
@@ -445,19 +446,85 @@ stage_file(struct db *db, const struct settings *s, const char *path, struct rej
 	return PAYRUN_EXIT_OK;
 }
 
-/* Moves the staged rows into probe_results, records the file, commits. */
+/* The range of values an id column of this type holds (text ids: any bigint). */
+static void
+id_range(const char *type, const char **lo, const char **hi)
+{
+	*lo = "-9223372036854775808";
+	*hi = "9223372036854775807";
+	if (strcmp(type, "integer") == 0)
+	{
+		*lo = "-2147483648";
+		*hi = "2147483647";
+	}
+	else if (strcmp(type, "smallint") == 0)
+	{
+		*lo = "-32768";
+		*hi = "32767";
+	}
+}
+
+struct fit_check
+{
+	const struct probe_table *pt;
+	bool                      misfit; /* a value does not fit (logged) */
+};
+
+/* On the values that do not fit the probe table (NULL: all fit); logs them. */
 static bool
-insert_and_record(struct db *db, const char *path, const char *sha, uint64_t bytes,
-				  const struct source_counts *c, struct load_counts *lc)
+on_misfit(void *arg, int ncols, const char *const *v, const int *len)
+{
+	struct fit_check         *fc = arg;
+	const struct probe_table *pt = fc->pt;
+
+	(void) len;
+	if (ncols != 3)
+		return false;
+	fc->misfit = v[0] || v[1] || v[2];
+	if (v[0])
+		log_error("probe id %s does not fit %s.id (%s)", v[0], pt->shown, pt->id_type);
+	if (v[1])
+		log_error("stream id '%.100s' is longer than %s.stream_id (varchar(%d))", v[1], pt->shown,
+				  pt->stream_id_max);
+	if (v[2])
+		log_error("node id '%.100s' is longer than %s.node_id (varchar(%d))", v[2], pt->shown,
+				  pt->node_id_max);
+	return !fc->misfit;
+}
+
+/* Does every staged value fit the probe table's columns?  DATA if not, DB on error. */
+static enum payrun_exit
+check_fits(struct db *db, const struct probe_table *pt)
+{
+	const char      *params[4];
+	char             smax[16], nmax[16];
+	struct fit_check fc = { .pt = pt };
+
+	id_range(pt->id_type, &params[0], &params[1]);
+	snprintf(smax, sizeof(smax), "%d", pt->stream_id_max);
+	snprintf(nmax, sizeof(nmax), "%d", pt->node_id_max);
+	params[2] = smax;
+	params[3] = nmax;
+	if (db_query(db, "load file", "backfill_check", sql_backfill_check, 4, params, on_misfit, &fc,
+				 NULL))
+		return PAYRUN_EXIT_OK;
+	return fc.misfit ? PAYRUN_EXIT_DATA : PAYRUN_EXIT_DB;
+}
+
+/* Moves the staged rows into the probe table, records the file, commits. */
+static bool
+insert_and_record(struct db *db, const struct probe_table *pt, const char *path, const char *sha,
+				  uint64_t bytes, const struct source_counts *c, struct load_counts *lc)
 {
 	struct db_value inserted = { .type = DB_VALUE_U64 };
 	struct db_value id = { .type = DB_VALUE_TEXT };
 	char            nums[5][24];
 	const char     *params[7] = { sha, path, nums[0], nums[1], nums[2], nums[3], nums[4] };
+	char           *sql = probes_sql(pt, sql_backfill_insert);
+	bool ok = db_query_value(db, "load file", "backfill_insert", sql, 0, NULL, &inserted);
 
-	if (!db_query_value(db, "load file", "backfill_insert", sql_backfill_insert, 0, NULL,
-						&inserted) ||
-		!inserted.found)
+	free(sql);
+	if (!ok || !inserted.found)
 		return false;
 	lc->rows_read = c->rows_read;
 	lc->loaded = inserted.u64;
@@ -475,8 +542,8 @@ insert_and_record(struct db *db, const char *path, const char *sha, uint64_t byt
 
 /* Loads one file in one transaction; skips it if loaded before. */
 static enum payrun_exit
-load_file(struct db *db, const struct settings *s, const char *path, struct rejects_place *rp,
-		  struct load_counts *lc, bool *skipped)
+load_file(struct db *db, const struct probe_table *pt, const struct settings *s, const char *path,
+		  struct rejects_place *rp, struct load_counts *lc, bool *skipped)
 {
 	char                 sha[SHA256_HEX_LEN];
 	uint64_t             bytes;
@@ -500,7 +567,9 @@ load_file(struct db *db, const struct settings *s, const char *path, struct reje
 		return PAYRUN_EXIT_OK;
 	}
 	rc = stage_file(db, s, path, rp, &c);
-	if (rc == PAYRUN_EXIT_OK && !insert_and_record(db, path, sha, bytes, &c, lc))
+	if (rc == PAYRUN_EXIT_OK)
+		rc = check_fits(db, pt);
+	if (rc == PAYRUN_EXIT_OK && !insert_and_record(db, pt, path, sha, bytes, &c, lc))
 		rc = PAYRUN_EXIT_DB;
 	if (rc != PAYRUN_EXIT_OK)
 	{
@@ -540,6 +609,7 @@ static enum payrun_exit
 backfill_load(const struct settings *s, const struct paths *files)
 {
 	struct db            db;
+	struct probe_table   pt;
 	struct rejects_place rp;
 	struct load_counts   total = { 0 };
 	size_t               loaded = 0, skipped = 0;
@@ -552,11 +622,15 @@ backfill_load(const struct settings *s, const struct paths *files)
 		bytes_all += file_size(files->items[i]);
 	if (!db_connect(&db, s->db_conninfo, "payrun backfill"))
 		return PAYRUN_EXIT_DB;
-	/* a timestamp without a zone means UTC, as in settle */
+	/* a timestamp written without an offset means UTC, as in settle */
 	if (!db_exec(&db, "connect", "SET TimeZone", "SET TimeZone = 'UTC'"))
+		rc = PAYRUN_EXIT_DB;
+	else
+		rc = probes_resolve(&db, s->probe_table, s->probe_timestamp_zone, false, &pt);
+	if (rc != PAYRUN_EXIT_OK)
 	{
 		db_close(&db);
-		return PAYRUN_EXIT_DB;
+		return rc;
 	}
 	if (!open_rejects_place(&rp, s->out_dir))
 	{
@@ -568,7 +642,7 @@ backfill_load(const struct settings *s, const struct paths *files)
 		struct load_counts lc;
 		bool               was_skipped;
 
-		rc = load_file(&db, s, files->items[i], &rp, &lc, &was_skipped);
+		rc = load_file(&db, &pt, s, files->items[i], &rp, &lc, &was_skipped);
 		skipped += was_skipped;
 		loaded += !was_skipped && rc == PAYRUN_EXIT_OK;
 		total.rows_read += lc.rows_read;

@@ -14,8 +14,9 @@
 static const struct cli_command db_command = {
 	.name = "db",
 	.options = OPT_DB,
-	.synopsis = "Usage: payrun db migrate [--db CONNINFO] [-q | -v]\n"
-				"       payrun db indexes [--db CONNINFO] [-q | -v]",
+	.synopsis = "Usage: payrun db migrate [--create-probe-table] [--probe-table TABLE]\n"
+				"                         [--db CONNINFO] [-q | -v]\n"
+				"       payrun db indexes [--probe-table TABLE] [--db CONNINFO] [-q | -v]",
 	.description = "  migrate   create or upgrade payrun's tables (idempotent; versions are\n"
 				   "            recorded in payrun_schema_migrations, each in a transaction)\n"
 				   "  indexes   create the probe_results indexes of sql/indexes.sql with\n"
@@ -45,7 +46,11 @@ cli_db(int argc, char **argv)
 		rc = PAYRUN_EXIT_DB;
 	else
 	{
-		rc = strcmp(action, "migrate") == 0 ? migrate_apply(&db) : migrate_indexes(&db);
+		const char *table = options_get_or_default(&args.values, OPTION_PROBE_TABLE);
+
+		rc = strcmp(action, "migrate") == 0
+				 ? migrate_apply(&db, table, options_flag(&args.values, OPTION_CREATE_PROBE_TABLE))
+				 : migrate_indexes(&db, table);
 		db_close(&db);
 	}
 	cli_args_release(&args);

@@ -246,6 +246,8 @@ config_to_settings(const struct config_values *v, unsigned command, struct setti
 	s->pools_path = v->pools ? mem_strdup(v->pools) : NULL;
 	s->pools_query = v->pools_query && command != OPT_BACKFILL ? mem_strdup(v->pools_query) : NULL;
 	s->given = v->settings_given;
+	s->probe_table = mem_strdup(options_get_or_default(v, OPTION_PROBE_TABLE));
+	s->probe_timestamp_zone = mem_strdup(options_get_or_default(v, OPTION_PROBE_TIMESTAMP_ZONE));
 	s->out_dir = mem_strdup(v->out);
 	s->db_conninfo = v->db ? mem_strdup(v->db) : NULL;
 	return true;

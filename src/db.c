@@ -360,3 +360,19 @@ db_copy_release(struct db_copy *cp)
 	free(cp->buf);
 	cp->buf = NULL;
 }
+
+char *
+db_quote_literal(struct db *db, const char *text)
+{
+	char *q = PQescapeLiteral(db->conn, text, strlen(text));
+	char *copy;
+
+	if (q == NULL)
+	{
+		log_error("could not quote a value for SQL: %s", PQerrorMessage(db->conn));
+		return NULL;
+	}
+	copy = mem_strdup(q);
+	PQfreemem(q);
+	return copy;
+}

@@ -20,6 +20,7 @@
 #include "payrun/numparse.h"
 #include "payrun/paths.h"
 #include "payrun/period.h"
+#include "payrun/probes.h"
 #include "payrun/publish.h"
 #include "payrun/runlog.h"
 #include "payrun/settle.h"
@@ -153,17 +154,25 @@ data_complete(const struct settings *s, const struct config_values *v, const str
 
 	if (s->source == SOURCE_PG)
 	{
-		struct db       db;
-		char            end[TIMESTAMP_FORMAT_LEN];
-		const char     *params[1] = { end };
-		struct db_value exists = { .type = DB_VALUE_BOOL };
-		bool            ok;
+		struct db          db;
+		struct probe_table pt;
+		char               end[TIMESTAMP_FORMAT_LEN];
+		const char        *params[1] = { end };
+		struct db_value    exists = { .type = DB_VALUE_BOOL };
+		char              *sql = NULL;
+		bool               ok;
 
 		timestamp_format(p->end, end);
 		if (!db_connect(&db, s->db_conninfo, "payrun run"))
 			return -1;
-		ok = db_query_value(&db, "check completeness", "data_after", sql_data_after, 1, params,
-							&exists);
+		ok = probes_resolve(&db, s->probe_table, s->probe_timestamp_zone, false, &pt) ==
+			 PAYRUN_EXIT_OK;
+		if (ok)
+		{
+			sql = probes_sql(&pt, sql_data_after);
+			ok = db_query_value(&db, "check completeness", "data_after", sql, 1, params, &exists);
+		}
+		free(sql);
 		db_close(&db);
 		return ok ? exists.b : -1;
 	}

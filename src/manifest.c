@@ -147,6 +147,40 @@ outputs_json(const struct manifest_output *outputs, size_t noutputs)
 	return outs;
 }
 
+/* Where the probes came from: the kind, and for PostgreSQL the table read. */
+static json_t *
+source_json(const struct run_record *run)
+{
+	json_t *j = json_pack("{s:s, s:s?}", "kind", run->source_kind, "db", run->db_description);
+
+	if (j && run->table)
+	{
+		json_object_set_new(j, "probe_table", json_string(run->table->shown));
+		json_object_set_new(j, "probe_timestamp",
+							json_string(run->table->local_time ? "timestamp without time zone"
+															   : "timestamp with time zone"));
+		if (run->table->local_time)
+			json_object_set_new(j, "probe_timestamp_zone", json_string(run->table->zone));
+	}
+	return j;
+}
+
+/* When the period's valid probes were taken: the first, the last, the longest gap. */
+static json_t *
+coverage_json(const struct coverage *c)
+{
+	char first[TIMESTAMP_FORMAT_LEN], last[TIMESTAMP_FORMAT_LEN];
+
+	if (c == NULL || !c->any)
+		return json_pack("{s:n, s:n, s:I, s:I}", "first", "last", "longest_gap_s", (json_int_t) 0,
+						 "gap_resolution_s", (json_int_t) (c ? coverage_resolution_s(c) : 1));
+	timestamp_format(c->first, first);
+	timestamp_format(c->last, last);
+	return json_pack("{s:s, s:s, s:I, s:I}", "first", first, "last", last, "longest_gap_s",
+					 (json_int_t) coverage_longest_gap_s(c), "gap_resolution_s",
+					 (json_int_t) coverage_resolution_s(c));
+}
+
 json_t *
 manifest_build(const struct run_record *run, const struct manifest_output *outputs, size_t noutputs)
 {
@@ -159,16 +193,17 @@ manifest_build(const struct run_record *run, const struct manifest_output *outpu
 	timestamp_format(p->start, start);
 	timestamp_format(p->end, end);
 	clock_utc_text(now);
-	m = json_pack("{s:{s:s, s:s, s:s, s:s}, s:i, s:{s:s, s:s?}, s:s}", "period", "start", start,
-				  "end", end, "label", p->label, "length", period_length_name(p->length), "version",
-				  run->version, "source", "kind", run->source_kind, "db", run->db_description,
-				  "input_digest", run->input_digest);
+	m = json_pack("{s:{s:s, s:s, s:s, s:s}, s:i, s:o, s:s}", "period", "start", start, "end", end,
+				  "label", p->label, "length", period_length_name(p->length), "version",
+				  run->version, "source", source_json(run), "input_digest", run->input_digest);
 	if (m == NULL)
 		return NULL;
 	if (run->inputs_known)
 		json_object_set_new(m, "inputs", inputs_json(run));
 	json_object_set(m, "settings", run->settings ? run->settings : json_null());
 	json_object_set(m, "counts", run->counts ? run->counts : json_null());
+	if (!run->exported)
+		json_object_set_new(m, "probes", coverage_json(run->coverage));
 	json_object_set(m, "totals", run->totals ? run->totals : json_null());
 	json_object_set_new(m, "outputs", outputs_json(outputs, noutputs));
 	json_object_set_new(m, "timing", manifest_timing_json(run));

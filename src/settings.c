@@ -99,6 +99,8 @@ settings_release(struct settings *s)
 {
 	free(s->pools_path);
 	free(s->pools_query);
+	free(s->probe_table);
+	free(s->probe_timestamp_zone);
 	free(s->out_dir);
 	free(s->db_conninfo);
 	memset(s, 0, sizeof(*s));

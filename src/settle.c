@@ -24,6 +24,7 @@
 #include "payrun/output_db.h"
 #include "payrun/output_files.h"
 #include "payrun/pools.h"
+#include "payrun/probes.h"
 #include "payrun/report.h"
 #include "payrun/runlog.h"
 #include "payrun/settle.h"
@@ -38,6 +39,8 @@ struct settlement
 	const struct settle_request *req;    /* borrowed: what to settle */
 	struct report                rep;
 	struct db                    db;     /* source pg */
+	struct probe_table           table;  /* source pg: resolved */
+	struct coverage              cover;  /* when the period's probes were taken */
 	bool                         use_db; /* the database record is written too */
 	char                         db_description[512];
 	struct output_files          files;
@@ -71,6 +74,9 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 	st->inputs = mem_calloc(req->ninputs ? req->ninputs : 1, sizeof(struct source_file));
 	if (req->filled)
 		st->counts = req->filled->counts;
+	coverage_init(&st->cover, req->period.start, req->period.end - req->period.start,
+				  st->use_db ? SOURCE_PG_SLICES : (uint32_t) (req->period.end - req->period.start));
+	st->run.coverage = &st->cover;
 	st->run.period = req->period;
 	st->run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
 	st->run.inputs_known = true;
@@ -159,6 +165,11 @@ settle_open(struct settlement *st)
 		report_end(&st->rep, REPORT_PHASE_CONNECT, 0, 0);
 		db_describe(&st->db, st->db_description, sizeof(st->db_description));
 		st->run.db_description = st->db_description;
+		rc = probes_resolve(&st->db, st->s->probe_table, st->s->probe_timestamp_zone, false,
+							&st->table);
+		if (rc != PAYRUN_EXIT_OK)
+			return rc;
+		st->run.table = &st->table;
 		output_db_init(&st->record, &st->db);
 	}
 	/* refuse a settled period or a locked directory before reading anything */
@@ -297,12 +308,13 @@ settle_read(struct settlement *st)
 	if (req->filled == NULL && st->use_db)
 	{
 		struct source_pg_plan plan = { .period = &req->period,
+									   .table = &st->table,
 									   .pools = origin,
 									   .pools_query = s->pools_query,
 									   .decimals = s->token_decimals };
 
-		rc = source_pg_read(&st->db, &plan, &st->pools, &st->agg, output_files_rejects(&st->files),
-							&st->counts, &st->rep);
+		rc = source_pg_read(&st->db, &plan, &st->pools, &st->agg, &st->cover,
+							output_files_rejects(&st->files), &st->counts, &st->rep);
 	}
 	else if (req->filled == NULL)
 		rc = read_csv(st);
@@ -563,6 +575,7 @@ settle_release(struct settlement *st)
 	if (st->use_db)
 		output_db_close(&st->record);
 	db_close(&st->db);
+	coverage_release(&st->cover);
 	run_record_release(&st->run);
 	adjust_release(&st->adj);
 	ledger_release(&st->ledger);

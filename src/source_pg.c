@@ -1,11 +1,9 @@
 /*
  * source_pg.c: probes from PostgreSQL (see source_pg.h).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "payrun/clock.h"
 #include "payrun/log.h"
@@ -25,15 +23,21 @@ enum
 	COL_FAILED_SPOTS,
 	COL_BAD_TYPE,
 	COL_NULL_SUCCESS,
+	COL_NULL_TIMESTAMP,
 	COL_ROWS,
-	NCOLS
+	COL_FIRST,
+	COL_LAST,
+	COL_SLICES, /* four 64-slice masks */
+	NCOLS = COL_SLICES + 4
 };
 
 struct pg_reader
 {
 	struct aggregate     *agg;
+	struct coverage      *cover;
 	struct rejects       *rejects;
 	struct source_counts *counts;
+	const char           *table; /* as named in rejects.csv */
 	bool                  failed;
 };
 
@@ -43,7 +47,41 @@ parse_count(const char *v, uint64_t *out)
 	return v != NULL && numparse_u64(v, strlen(v), 0, UINT64_MAX, out);
 }
 
-/* Rejects a whole group, with "stream,node" as the record. */
+/* A bigint bit mask as printed (it may be negative). */
+static bool
+parse_mask(const char *v, uint64_t *out)
+{
+	uint64_t m;
+
+	if (v == NULL)
+	{
+		*out = 0;
+		return true;
+	}
+	if (v[0] == '-')
+	{
+		if (!numparse_u64(v + 1, strlen(v + 1), 1, (uint64_t) INT64_MAX + 1, &m))
+			return false;
+		*out = (uint64_t) 0 - m;
+		return true;
+	}
+	return numparse_u64(v, strlen(v), 0, INT64_MAX, out);
+}
+
+/* Epoch seconds as printed (a bigint). */
+static bool
+parse_epoch(const char *v, int64_t *out)
+{
+	uint64_t m;
+	bool     negative = v[0] == '-';
+
+	if (!numparse_u64(v + negative, strlen(v + negative), 0, INT64_MAX, &m))
+		return false;
+	*out = negative ? -(int64_t) m : (int64_t) m;
+	return true;
+}
+
+/* Rejects rows of a group for one reason, with "stream,node" as the record. */
 static void
 reject_group(struct pg_reader *r, const char *const *values, const int *lengths,
 			 enum reject_reason reason, uint64_t rows)
@@ -52,41 +90,47 @@ reject_group(struct pg_reader *r, const char *const *values, const int *lengths,
 	int  slen = values[COL_STREAM] ? lengths[COL_STREAM] : 0;
 	int  nlen = values[COL_NODE] ? lengths[COL_NODE] : 0;
 
+	if (rows == 0)
+		return;
 	snprintf(record, sizeof(record), "stream_id=%.*s node_id=%.*s rows=%llu",
 			 slen > AGGREGATE_ID_MAX ? AGGREGATE_ID_MAX : slen,
 			 values[COL_STREAM] ? values[COL_STREAM] : "",
 			 nlen > AGGREGATE_ID_MAX ? AGGREGATE_ID_MAX : nlen,
 			 values[COL_NODE] ? values[COL_NODE] : "", (unsigned long long) rows);
-	rejects_add_rows(r->rejects, SOURCE_PG_TABLE, 0, reason, record, strlen(record), rows);
+	rejects_add_rows(r->rejects, r->table, 0, reason, record, strlen(record), rows);
 	r->counts->rejected += rows;
 }
 
+/* The group's probe times into the coverage. */
 static bool
-on_group(void *arg, int ncols, const char *const *values, const int *lengths)
+add_coverage(struct pg_reader *r, const char *const *values)
 {
-	struct pg_reader *r = arg;
-	uint64_t          n[NCOLS];
-	uint64_t          valid;
-	size_t            slen, nlen;
+	int64_t  first, last;
+	uint64_t mask;
 
-	if (ncols != NCOLS)
-	{
-		log_error("internal error: settle_read returned %d columns, expected %d", ncols, NCOLS);
-		r->failed = true;
+	if (values[COL_FIRST] == NULL || values[COL_LAST] == NULL)
+		return true;
+	if (!parse_epoch(values[COL_FIRST], &first) || !parse_epoch(values[COL_LAST], &last))
 		return false;
-	}
-	for (int c = COL_POLLS; c < NCOLS; c++)
+	coverage_add_ends(r->cover, first, last);
+	for (int k = 0; k < 4; k++)
 	{
-		if (!parse_count(values[c], &n[c]))
-		{
-			log_error("internal error: settle_read returned a non-count in column %d", c);
-			r->failed = true;
+		if (!parse_mask(values[COL_SLICES + k], &mask))
 			return false;
-		}
+		if (mask)
+			coverage_add_bits(r->cover, (uint32_t) (64 * k), mask);
 	}
-	r->counts->rows_read += n[COL_ROWS];
-	slen = values[COL_STREAM] ? (size_t) lengths[COL_STREAM] : 0;
-	nlen = values[COL_NODE] ? (size_t) lengths[COL_NODE] : 0;
+	return true;
+}
+
+/* The group's rows: rejected whole for a bad id, else per reason; the rest counted in. */
+static bool
+add_group(struct pg_reader *r, const char *const *values, const int *lengths, const uint64_t *n)
+{
+	size_t   slen = values[COL_STREAM] ? (size_t) lengths[COL_STREAM] : 0;
+	size_t   nlen = values[COL_NODE] ? (size_t) lengths[COL_NODE] : 0;
+	uint64_t valid;
+
 	if (slen == 0 || slen > AGGREGATE_ID_MAX)
 	{
 		reject_group(r, values, lengths,
@@ -99,11 +143,10 @@ on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 					 n[COL_ROWS]);
 		return true;
 	}
-	if (n[COL_BAD_TYPE] > 0)
-		reject_group(r, values, lengths, REJECT_BAD_PROBE_TYPE, n[COL_BAD_TYPE]);
-	if (n[COL_NULL_SUCCESS] > 0)
-		reject_group(r, values, lengths, REJECT_BAD_SUCCESS, n[COL_NULL_SUCCESS]);
-	valid = n[COL_ROWS] - n[COL_BAD_TYPE] - n[COL_NULL_SUCCESS];
+	reject_group(r, values, lengths, REJECT_BAD_PROBE_TYPE, n[COL_BAD_TYPE]);
+	reject_group(r, values, lengths, REJECT_BAD_SUCCESS, n[COL_NULL_SUCCESS]);
+	reject_group(r, values, lengths, REJECT_BAD_TIMESTAMP, n[COL_NULL_TIMESTAMP]);
+	valid = n[COL_ROWS] - n[COL_BAD_TYPE] - n[COL_NULL_SUCCESS] - n[COL_NULL_TIMESTAMP];
 	r->counts->in_period += valid;
 	if (valid > 0)
 	{
@@ -116,9 +159,45 @@ on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 		if (!aggregate_add(r->agg, values[COL_STREAM], slen, values[COL_NODE], nlen, &delta))
 		{
 			log_error("probe counts overflow 64 bits");
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+on_group(void *arg, int ncols, const char *const *values, const int *lengths)
+{
+	struct pg_reader *r = arg;
+	uint64_t          n[COL_FIRST];
+
+	if (ncols != NCOLS)
+	{
+		log_error("internal error: settle_read returned %d columns, expected %d", ncols, NCOLS);
+		r->failed = true;
+		return false;
+	}
+	for (int c = COL_POLLS; c < COL_FIRST; c++)
+	{
+		if (!parse_count(values[c], &n[c]))
+		{
+			log_error("internal error: settle_read returned a non-count in column %d", c);
 			r->failed = true;
 			return false;
 		}
+	}
+	r->counts->rows_read += n[COL_ROWS];
+	if (!add_group(r, values, lengths, n))
+	{
+		r->failed = true;
+		return false;
+	}
+	if (n[COL_ROWS] > n[COL_BAD_TYPE] + n[COL_NULL_SUCCESS] + n[COL_NULL_TIMESTAMP] &&
+		!add_coverage(r, values))
+	{
+		log_error("internal error: settle_read returned bad probe times");
+		r->failed = true;
+		return false;
 	}
 	return true;
 }
@@ -178,55 +257,60 @@ read_pools(struct db *db, const struct source_pg_plan *plan, const char *const *
 	return PAYRUN_EXIT_OK;
 }
 
+/* The grouped read itself, timed: the server's work shows as time to the first row. */
+static enum payrun_exit
+read_groups(struct db *db, const struct source_pg_plan *plan, const char *const *params,
+			struct pg_reader *r, struct report *rep)
+{
+	char  *sql = probes_sql(plan->table, sql_settle_read);
+	double t0 = clock_monotonic_s(), c0 = clock_cpu_s(), first_row_s = 0;
+	bool ok = db_query(db, "read probes", "settle_read", sql, 2, params, on_group, r, &first_row_s);
+
+	free(sql);
+	if (!ok)
+		return r->failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
+	report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);
+	report_record(rep, REPORT_PHASE_FETCH, clock_monotonic_s() - t0 - first_row_s,
+				  clock_cpu_s() - c0, aggregate_count(r->agg), 0);
+	return PAYRUN_EXIT_OK;
+}
+
 enum payrun_exit
 source_pg_read(struct db *db, const struct source_pg_plan *plan, struct pools *pools,
-			   struct aggregate *agg, struct rejects *rejects, struct source_counts *counts,
-			   struct report *rep)
+			   struct aggregate *agg, struct coverage *cover, struct rejects *rejects,
+			   struct source_counts *counts, struct report *rep)
 {
 	const struct period *period = plan->period;
 	char                 start[TIMESTAMP_FORMAT_LEN];
 	char                 end[TIMESTAMP_FORMAT_LEN];
 	const char          *params[2] = { start, end };
-	struct pg_reader     r = { .agg = agg, .rejects = rejects, .counts = counts };
-	double               t0, c0, first_row_s = 0;
-	enum payrun_exit     rc;
+	struct pg_reader     r = { .agg = agg,
+							   .cover = cover,
+							   .rejects = rejects,
+							   .counts = counts,
+							   .table = plan->table->shown };
+	enum payrun_exit     rc = PAYRUN_EXIT_OK;
 
 	timestamp_format(period->start, start);
 	timestamp_format(period->end, end);
-
 	/* one snapshot for pools and probes; JIT costs more than it saves here */
 	if (!db_begin(db, "read probes", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
+		!db_exec(db, "read probes", "SET TimeZone", "SET LOCAL TimeZone = 'UTC'") ||
 		!db_exec(db, "read probes", "SET jit", "SET LOCAL jit = off"))
 		return PAYRUN_EXIT_DB;
 	if (plan->pools == POOLS_TABLE || plan->pools == POOLS_QUERY)
-	{
 		rc = read_pools(db, plan, params, pools, rep);
-		if (rc != PAYRUN_EXIT_OK)
-		{
-			db_rollback(db, "read pools");
-			return rc;
-		}
-	}
-
-	t0 = clock_monotonic_s();
-	c0 = clock_cpu_s();
-	if (!db_query(db, "read probes", "settle_read", sql_settle_read, 2, params, on_group, &r,
-				  &first_row_s))
+	if (rc == PAYRUN_EXIT_OK)
+		rc = read_groups(db, plan, params, &r, rep);
+	if (rc != PAYRUN_EXIT_OK)
 	{
 		db_rollback(db, "read probes");
-		return r.failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
-	}
-	{
-		double wall = clock_monotonic_s() - t0;
-		double cpu = clock_cpu_s() - c0;
-
-		/* the server's work shows as time to the first row; our CPU is fetching */
-		report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);
-		report_record(rep, REPORT_PHASE_FETCH, wall - first_row_s, cpu, aggregate_count(agg), 0);
+		return rc;
 	}
 	if (!db_commit(db, "read probes"))
 		return PAYRUN_EXIT_DB;
-	log_info("read %llu probe rows of %s in %zu (stream, node) groups from PostgreSQL",
-			 (unsigned long long) counts->rows_read, period->label, aggregate_count(agg));
+	log_info("read %llu probe rows of %s in %zu (stream, node) groups from %s",
+			 (unsigned long long) counts->rows_read, period->label, aggregate_count(agg),
+			 plan->table->shown);
 	return PAYRUN_EXIT_OK;
 }

@@ -45,7 +45,7 @@ if [ ! -f "$CSV" ]; then
 	./build/tools/gen_probes -q --rows "$ROWS" --nodes "$NODES" --streams "$STREAMS" \
 		--gzip 0 --out "$CSV.tmp" && mv "$CSV.tmp" "$CSV"
 fi
-./payrun -q db migrate
+./payrun -q db migrate --create-probe-table
 echo "bench-pg: loading $(du -h "$CSV" | cut -f1) into probe_results"
 t0=$(date +%s.%N)
 $PSQL -c "\\copy probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp, error_message, response_data) FROM '$CSV' WITH (FORMAT csv, HEADER)"
@@ -59,7 +59,8 @@ $PSQL -Atc "SELECT count(*) FROM probe_results" >/dev/null
 START=2026-11-01T00:00:00Z
 END=2026-11-02T00:00:00Z
 sql_count="SELECT count(*) FROM probe_results WHERE probe_timestamp >= '$START' AND probe_timestamp < '$END'"
-sql_grouped=$(sed -e "s/\\\$1::timestamptz/'$START'::timestamptz/" -e "s/\\\$2::timestamptz/'$END'::timestamptz/" sql/settle_read.sql)
+sql_grouped=$(sed -e "s/\\\$1::timestamptz/'$START'::timestamptz/g" -e "s/\\\$2::timestamptz/'$END'::timestamptz/g" \
+	-e 's/{probe_table}/public.probe_results/g' -e 's/{tz}//g' sql/settle_read.sql)
 
 now() { date +%s.%N; }
 elapsed() { echo "$(now) - $1" | bc; }

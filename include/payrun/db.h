@@ -106,6 +106,12 @@ struct csvout db_copy_csvout(struct db_copy *cp);
 bool db_copy_flush(struct db_copy *cp);
 void db_copy_release(struct db_copy *cp);
 
+/*
+ * text as an SQL string literal, quoted and escaped for this connection
+ * (PQescapeLiteral); caller frees.  NULL (logged) on an encoding error.
+ */
+char *db_quote_literal(struct db *db, const char *text);
+
 /* True while the connection is usable (not lost). */
 bool db_connected(const struct db *db);
 

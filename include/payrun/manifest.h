@@ -15,6 +15,8 @@
 #include <stdint.h>
 
 #include "payrun/adjust.h"
+#include "payrun/coverage.h"
+#include "payrun/probes.h"
 #include "payrun/ledger.h"
 #include "payrun/period.h"
 #include "payrun/pools.h"
@@ -31,6 +33,8 @@ struct run_record
 	int                       version;
 	const char               *source_kind;    /* "csv" or "pg"; borrowed */
 	const char               *db_description; /* "host=... dbname=..." (no password), or NULL */
+	const struct probe_table *table;          /* source pg: the probe table read, or NULL */
+	const struct coverage    *coverage;       /* when the probes were taken, or NULL */
 	char                      input_digest[SHA256_HEX_LEN]; /* of the aggregate */
 	bool                      inputs_known;                 /* false: exported, not stored */
 	const struct source_file *inputs;                       /* borrowed */

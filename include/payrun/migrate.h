@@ -1,21 +1,26 @@
 /*
- * migrate.h: the payrun schema (sql/migrations/) and the probe_results
- * indexes (sql/indexes.sql).
+ * migrate.h: the payrun schema (sql/migrations/), and the probe table's
+ * statistics and indexes (sql/probe_statistics.sql, sql/indexes.sql).
  */
 #ifndef PAYRUN_MIGRATE_H
 #define PAYRUN_MIGRATE_H
+
+#include <stdbool.h>
 
 #include "payrun/db.h"
 #include "payrun/exitcode.h"
 
 /*
  * Applies every migration not yet recorded in payrun_schema_migrations,
- * in order, each in its own transaction under an advisory lock.  Running
- * it again is a no-op.
+ * in order, each in its own transaction under an advisory lock, then (with
+ * create_probe_table) creates the probe table named probe_table if absent,
+ * and the statistics its settle query needs (sql/probe_statistics.sql) on
+ * the probe table as resolved (probes.h: two visible tables of that name
+ * stop it, named).  Running it again changes nothing.
  */
-enum payrun_exit migrate_apply(struct db *db);
+enum payrun_exit migrate_apply(struct db *db, const char *probe_table, bool create_probe_table);
 
-/* Creates the indexes of sql/indexes.sql, one statement at a time. */
-enum payrun_exit migrate_indexes(struct db *db);
+/* Creates the indexes of sql/indexes.sql on the probe table, one statement at a time. */
+enum payrun_exit migrate_indexes(struct db *db, const char *probe_table);
 
 #endif

@@ -68,6 +68,14 @@ enum option_kind
 	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "CSV with header stream_id,pool; with --source pg, pools_query or payout_pools " \
 	  "is used without it") \
+	X(PROBE_TABLE, OPTION_VALUE, "probe-table", "probe_table", probe_table, "TABLE", \
+	  "probe_results", OPT_SETTLES | OPT_DB, OPT_IN_FILES, \
+	  "the coordinator's probe table, schema-qualified or found on the search path") \
+	X(PROBE_TIMESTAMP_ZONE, OPTION_VALUE, "probe-timestamp-zone", "probe_timestamp_zone", \
+	  probe_timestamp_zone, "ZONE", "UTC", OPT_SETTLES, OPT_IN_FILES, \
+	  "the time zone a probe_timestamp without time zone holds (an IANA name)") \
+	X(CREATE_PROBE_TABLE, OPTION_FLAG, "create-probe-table", NULL, create_probe_table, NULL, NULL, \
+	  OPT_DB, 0, "migrate: also create the probe table (standalone and test installations)") \
 	X(POOLS_QUERY, OPTION_VALUE, "pools-query", "pools_query", pools_query, "SQL", NULL, \
 	  OPT_SETTLE | OPT_RERUN, OPT_IN_FILES, \
 	  "with --source pg: one statement returning (stream_id, amount) in tokens, run in " \

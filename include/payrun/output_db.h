@@ -39,8 +39,8 @@ enum payrun_exit output_db_check(struct output_db *od, const struct period *peri
 
 /* pools: the copy the run keeps (payout_runs.pools_csv), or NULL. */
 enum payrun_exit output_db_write(struct output_db *od, const struct run_record *run,
-								 const struct ledger *ledger, const struct pools *pools,
-								 bool rerun, const char *reason, const char *out_dir);
+								 const struct ledger *ledger, const struct pools *pools, bool rerun,
+								 const char *reason, const char *out_dir);
 
 enum payrun_exit output_db_commit(struct output_db *od, const struct period *period, int version);
 

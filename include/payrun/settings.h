@@ -42,12 +42,14 @@ struct settings
 {
 	enum period_length    period_length; /* as given; PERIOD_LENGTH_UNSET if not */
 	enum settings_source  source;
-	char                 *db_conninfo;    /* owned, NULL: libpq's environment; never logged */
-	char                 *pools_path;     /* owned, NULL if none */
-	char                 *pools_query;    /* owned, NULL if none (source pg) */
-	unsigned              token_decimals; /* of pool amounts as given */
-	struct amount         default_pool;   /* base units */
-	struct payout_keep    keep;           /* from the penalty factor */
+	char                 *db_conninfo;          /* owned, NULL: libpq's environment; never logged */
+	char                 *pools_path;           /* owned, NULL if none */
+	char                 *pools_query;          /* owned, NULL if none (source pg) */
+	char                 *probe_table;          /* owned: as configured */
+	char                 *probe_timestamp_zone; /* owned: of a timestamp without time zone */
+	unsigned              token_decimals;       /* of pool amounts as given */
+	struct amount         default_pool;         /* base units */
+	struct payout_keep    keep;                 /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
 	struct input_limits   limits;

@@ -1,8 +1,10 @@
 /*
  * source_pg.h: the PostgreSQL source.  One parameterised, set-based query
- * (sql/settle_read.sql) groups the period's probes by (stream, node) in a
- * REPEATABLE READ READ ONLY transaction with JIT off, streamed row by row
- * into the aggregate.  Pools come from payout_pools when no file is given.
+ * (sql/settle_read.sql, on the probe table of probes.h) groups the period's
+ * probes by (stream, node) in a REPEATABLE READ READ ONLY transaction with
+ * JIT off and the session in UTC, streamed row by row into the aggregate.
+ * The pools come from payout_pools or the pools query, in the same
+ * snapshot, when the plan says so.
  */
 #ifndef PAYRUN_SOURCE_PG_H
 #define PAYRUN_SOURCE_PG_H
@@ -10,35 +12,39 @@
 #include <stdbool.h>
 
 #include "payrun/aggregate.h"
+#include "payrun/coverage.h"
 #include "payrun/db.h"
 #include "payrun/exitcode.h"
 #include "payrun/period.h"
 #include "payrun/pools.h"
+#include "payrun/probes.h"
 #include "payrun/rejects.h"
 #include "payrun/report.h"
-#include "payrun/sha256.h"
-#include "payrun/source_csv.h"
+#include "payrun/source.h"
 
-/* The table the rows come from, as named in rejects.csv. */
-#define SOURCE_PG_TABLE "probe_results"
+/* Slices of the period the grouped read reports probes in (coverage.h). */
+#define SOURCE_PG_SLICES 256
 
 /* What to read. */
 struct source_pg_plan
 {
-	const struct period *period;
-	enum pools_origin    pools;       /* POOLS_TABLE or POOLS_QUERY: read them too; else not */
-	const char          *pools_query; /* POOLS_QUERY: (stream_id, amount) */
-	unsigned             decimals;    /* of the pools' amounts */
+	const struct period      *period;
+	const struct probe_table *table;       /* resolved */
+	enum pools_origin         pools;       /* POOLS_TABLE or POOLS_QUERY: read them too */
+	const char               *pools_query; /* POOLS_QUERY: (stream_id, amount) */
+	unsigned                  decimals;    /* of the pools' amounts */
 };
 
 /*
- * Reads the period into agg, and the pools the plan asks for into pools,
- * in one snapshot.  Rows the CSV path would reject are counted and kept in
- * rejects (one line per group).  Times the query and fetch phases.
- * Returns PAYRUN_EXIT_OK, _DB or _DATA.
+ * Reads the period into agg and cover (initialised by the caller with
+ * SOURCE_PG_SLICES slices), and the pools the plan asks for into pools, in
+ * one snapshot.  Rows the CSV path would reject are counted and kept in
+ * rejects (one line per group and reason).  Times the query and fetch
+ * phases.  Returns PAYRUN_EXIT_OK, _DB or _DATA.
  */
 enum payrun_exit source_pg_read(struct db *db, const struct source_pg_plan *plan,
-								struct pools *pools, struct aggregate *agg, struct rejects *rejects,
-								struct source_counts *counts, struct report *rep);
+								struct pools *pools, struct aggregate *agg, struct coverage *cover,
+								struct rejects *rejects, struct source_counts *counts,
+								struct report *rep);
 
 #endif

@@ -35,6 +35,12 @@ extern const char sql_migrations_table[];
 extern const char sql_migration_lock[];
 extern const char sql_migration_applied[];
 extern const char sql_migration_record[];
+extern const char sql_probe_table_resolve[];
+extern const char sql_zone_known[];
+extern const char sql_probe_table_create[];
+extern const char sql_probe_statistics[];
+extern const char sql_probe_setting[];
+extern const char sql_backfill_check[];
 
 /* In version order, ended by an entry with name NULL. */
 extern const struct sql_migration sql_migrations[];

@@ -1,17 +1,10 @@
 -- payrun schema, version 1: settlement runs, ledgers, stream totals, pools.
--- probe_results is the coordinator's table; it is created here only when
--- absent (standalone and test installations).  payrun only reads it.
-
-CREATE TABLE IF NOT EXISTS probe_results (
-    id              bigint PRIMARY KEY,
-    stream_id       text NOT NULL,
-    node_id         text NOT NULL,
-    probe_type      text NOT NULL,
-    success         boolean,
-    response_data   text,
-    error_message   text,
-    probe_timestamp timestamptz NOT NULL
-);
+-- The probe table is the coordinator's: payrun only reads it, and never
+-- creates it here.  (This migration once also created a
+-- probe_results when none was visible; a role whose own schema comes first
+-- on the search path then got an empty second table.  'payrun db migrate
+-- --create-probe-table' creates one, for standalone and test
+-- installations: sql/probe_table_create.sql.)
 
 CREATE TABLE payout_runs (
     id            bigserial PRIMARY KEY,

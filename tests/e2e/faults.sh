@@ -190,7 +190,7 @@ ref_big() {       # $REF/big/LABEL/v1 and $REF/big.ms, its wall time
 cluster_setup() {
 	fx_mid || return 1
 	$PSQL -d postgres -c "CREATE DATABASE tmpl" &&
-		PGDATABASE=tmpl "$PAYRUN" -q db migrate &&
+		PGDATABASE=tmpl "$PAYRUN" -q db migrate --create-probe-table &&
 		$PSQL -d tmpl -c "\\copy probe_results ($(head -n 1 "$FX/mid.csv")) FROM '$FX/mid.csv' WITH (FORMAT csv, HEADER)" &&
 		$PSQL -d tmpl -c "VACUUM ANALYZE probe_results" ||
 		{ fail "could not create the template database tmpl"; return 1; }

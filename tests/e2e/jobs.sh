@@ -686,7 +686,7 @@ t_every_job_run_is_logged() {
 # fresh_db NAME: a new database with payrun's schema; PGDATABASE set.
 fresh_db() {
 	pg_cluster_createdb "$1" >/dev/null 2>&1 && export PGDATABASE="$1" &&
-		"$PAYRUN" -q db migrate >"$TD/migrate.log" 2>&1 ||
+		"$PAYRUN" -q db migrate --create-probe-table >"$TD/migrate.log" 2>&1 ||
 		{ fail "could not create database $1: $(oneline "$TD/migrate.log")"; return 1; }
 }
 

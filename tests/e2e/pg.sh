@@ -32,7 +32,7 @@ CLUSTER_TESTS='*'
 fresh_db() {
 	pg_cluster_createdb "$1" && export PGDATABASE="$1" &&
 		$PSQL -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" &&
-		"$PAYRUN" -q db migrate ||
+		"$PAYRUN" -q db migrate --create-probe-table ||
 		{ fail "could not create database $1 with payrun's schema"; return 1; }
 }
 
@@ -49,8 +49,10 @@ load_csv() {
 # EXPLAIN, after ANALYZE.
 settle_groups_estimate() {
 	local q
-	q=$(sed -e "s/\\\$1::timestamptz/'2026-11-01T00:00:00Z'::timestamptz/" \
-		-e "s/\\\$2::timestamptz/'2026-11-02T00:00:00Z'::timestamptz/" "$ROOT/sql/settle_read.sql")
+	# the statement as payrun renders it for a timestamptz probe_results (probes.h)
+	q=$(sed -e "s/\\\$1::timestamptz/'2026-11-01T00:00:00Z'::timestamptz/g" \
+		-e "s/\\\$2::timestamptz/'2026-11-02T00:00:00Z'::timestamptz/g" \
+		-e 's/{probe_table}/public.probe_results/g' -e 's/{tz}//g' "$ROOT/sql/settle_read.sql")
 	$PSQL -c "ANALYZE probe_results" &&
 		$PSQL -Atc "EXPLAIN (FORMAT JSON) $q" |
 		python3 -c 'import json, sys; print(int(json.load(sys.stdin)[0]["Plan"]["Plan Rows"]))'
@@ -120,8 +122,8 @@ t_migrate_twice_is_a_noop() {
 	local rc1 rc2 n
 	pg_cluster_createdb t_migrate && export PGDATABASE=t_migrate ||
 		{ fail "could not create database t_migrate"; return 1; }
-	"$PAYRUN" db migrate >"$TD/m1.log" 2>&1; rc1=$?
-	"$PAYRUN" db migrate >"$TD/m2.log" 2>&1; rc2=$?
+	"$PAYRUN" db migrate --create-probe-table >"$TD/m1.log" 2>&1; rc1=$?
+	"$PAYRUN" db migrate --create-probe-table >"$TD/m2.log" 2>&1; rc2=$?
 	n=$($PSQL -Atc "SELECT count(*) FROM payrun_schema_migrations")
 	if [ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ] && [ "$n" = "$(migrations)" ] &&
 		grep -q 'applied migration' "$TD/m1.log" && grep -q 'nothing applied' "$TD/m2.log" &&
@@ -172,7 +174,7 @@ t_migrate_by_a_non_owner_warns_and_applies_the_rest() {
 
 # db indexes creates the documented indexes (twice: the second is a no-op)
 t_db_indexes_creates_the_documented_indexes() {
-	pg_cluster_createdb t_indexes && export PGDATABASE=t_indexes && "$PAYRUN" -q db migrate ||
+	pg_cluster_createdb t_indexes && export PGDATABASE=t_indexes && "$PAYRUN" -q db migrate --create-probe-table ||
 		{ fail "could not create database t_indexes with payrun's schema"; return 1; }
 	if "$PAYRUN" -q db indexes && "$PAYRUN" -q db indexes &&
 		[ "$($PSQL -Atc "SELECT count(*) FROM pg_indexes WHERE tablename = 'probe_results' AND indexname LIKE 'probe_results_%' AND indexname <> 'probe_results_pkey'")" = 5 ]; then
@@ -211,7 +213,7 @@ t_one_query_reads_probe_results_per_settle() {
 	fresh_db t_onequery && load_csv "$DATA/day.csv" || return 1
 	$PSQL -c "SELECT pg_stat_statements_reset()" >/dev/null
 	"$PAYRUN" -q settle --period 2026-11-01 --source pg --out "$TD/onequery"; rc=$?
-	calls=$($PSQL -Atc "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query ILIKE '%FROM probe_results%' AND query NOT ILIKE '%pg_stat_statements%'")
+	calls=$($PSQL -Atc "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements WHERE query ILIKE '%FROM public.probe_results%' AND query NOT ILIKE '%pg_stat_statements%'")
 	if [ "$rc" -eq 0 ] && [ "$calls" = 1 ]; then
 		return 0
 	fi
@@ -273,7 +275,7 @@ t_invalid_rows_in_the_table_are_rejects() {
 	                                           (900002, 'plain', 'n1', 'stats_poll', NULL, NULL, NULL, '2026-11-01 01:00:00+00')"
 	"$PAYRUN" -q settle --period 2026-11-01 --source pg --max-reject-ratio 0.1 --out "$TD/invalid"; rc=$?
 	counts=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["counts"]; print(c["rejected"], c["rejected_by_reason"].get("bad_probe_type"), c["rejected_by_reason"].get("bad_success"), c["rows_read"]-c["in_period"]-c["out_of_period"])' "$TD/invalid/2026-11-01/v1/manifest.json" 2>/dev/null)
-	if [ "$rc" -eq 0 ] && [ "$counts" = "2 1 1 2" ] && grep -q '^probe_results,0,bad_probe_type,' "$TD/invalid/2026-11-01/v1/rejects.csv" &&
+	if [ "$rc" -eq 0 ] && [ "$counts" = "2 1 1 2" ] && grep -q '^public.probe_results,0,bad_probe_type,' "$TD/invalid/2026-11-01/v1/rejects.csv" &&
 		! grep -q ',n1,' "$TD/invalid/2026-11-01/v1/ledger.csv"; then
 		return 0
 	fi
