@@ -173,17 +173,60 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 	return PAYRUN_EXIT_OK;
 }
 
-/* Settles each period of the range that has rows, in order, from its aggregate. */
-static enum payrun_exit
-settle_each(struct range *r, const struct settings *s, struct aggregate *aggs,
-			const uint64_t *in_period, const struct source_file *files, size_t nfiles,
-			const char *note)
+/* The per-period state of a range's read: aggregates, counters, coverages. */
+struct range_read
+{
+	struct aggregate   *aggs;
+	uint64_t           *in_period;
+	struct coverage    *covers;
+	struct source_file *files;
+	size_t              nfiles;
+	struct idset        seen;
+};
+
+static void
+range_read_init(struct range_read *rr, const struct range *r, size_t nfiles)
+{
+	rr->aggs = mem_calloc(r->n, sizeof(struct aggregate));
+	rr->in_period = mem_calloc(r->n, sizeof(uint64_t));
+	rr->covers = mem_calloc(r->n, sizeof(struct coverage));
+	rr->files = mem_calloc(nfiles ? nfiles : 1, sizeof(struct source_file));
+	rr->nfiles = nfiles;
+	idset_init(&rr->seen);
+	for (size_t i = 0; i < r->n; i++)
+	{
+		aggregate_init(&rr->aggs[i]);
+		coverage_init(&rr->covers[i], r->from.start + (int64_t) i * r->span, r->span,
+					  (uint32_t) r->span);
+	}
+}
+
+static void
+range_read_release(struct range_read *rr, const struct range *r)
 {
 	for (size_t i = 0; i < r->n; i++)
 	{
-		struct settle_filled filled = {
-			.agg = &aggs[i], .files = files, .nfiles = nfiles, .note = note
-		};
+		aggregate_release(&rr->aggs[i]);
+		coverage_release(&rr->covers[i]);
+	}
+	free(rr->aggs);
+	free(rr->in_period);
+	free(rr->covers);
+	free(rr->files);
+	idset_release(&rr->seen);
+}
+
+/* Settles each period of the range that has rows, in order, from its aggregate. */
+static enum payrun_exit
+settle_each(struct range *r, const struct settings *s, struct range_read *rr, const char *note)
+{
+	for (size_t i = 0; i < r->n; i++)
+	{
+		struct settle_filled  filled = { .agg = &rr->aggs[i],
+										 .cover = &rr->covers[i],
+										 .files = rr->files,
+										 .nfiles = rr->nfiles,
+										 .note = note };
 		struct settle_request req = { .filled = &filled,
 									  .print_report = log_enabled(LOG_LEVEL_INFO) };
 		enum payrun_exit      rc;
@@ -191,16 +234,16 @@ settle_each(struct range *r, const struct settings *s, struct aggregate *aggs,
 		if (!r->todo[i])
 			continue;
 		range_period(r, i, &req.period);
-		if (in_period[i] == 0)
+		if (rr->in_period[i] == 0 && !s->allow_empty)
 		{
 			log_warning("no probe rows for period %s in these files: not settled",
 						req.period.label);
 			r->nodata++;
 			continue;
 		}
-		filled.counts.rows_read = filled.counts.in_period = in_period[i];
+		filled.counts.rows_read = filled.counts.in_period = rr->in_period[i];
 		rc = settle_run(s, &req);
-		aggregate_release(&aggs[i]);
+		aggregate_release(&rr->aggs[i]);
 		if (rc == PAYRUN_EXIT_CONFLICT)
 		{
 			log_notice("period %s was settled meanwhile by another run; skipped", req.period.label);
@@ -223,22 +266,25 @@ static enum payrun_exit
 read_and_settle(struct range *r, const struct settings *s, const struct paths *files,
 				struct rejects_place *rp)
 {
-	struct aggregate    *aggs = mem_calloc(r->n, sizeof(struct aggregate));
-	uint64_t            *in_period = mem_calloc(r->n, sizeof(uint64_t));
-	struct source_file  *fi = mem_calloc(files->count ? files->count : 1, sizeof(*fi));
-	struct source_window win = { .start = r->from.start,
-								 .span = r->span,
-								 .nperiods = r->n,
-								 .aggs = aggs,
-								 .in_period = in_period };
+	const char *const   *paths = (const char *const *) files->items;
+	struct range_read    rr;
+	struct source_window win = { .start = r->from.start, .span = r->span, .nperiods = r->n };
 	struct source_counts counts = { 0 };
-	enum payrun_exit     rc;
+	enum payrun_exit     rc = PAYRUN_EXIT_OK;
 	char                 note[5000];
 
-	for (size_t i = 0; i < r->n; i++)
-		aggregate_init(&aggs[i]);
-	rc = source_csv_read((const char *const *) files->items, files->count, &win, &s->limits,
-						 s->jobs, &rp->rejects, &counts, fi);
+	range_read_init(&rr, r, files->count);
+	win.aggs = rr.aggs;
+	win.in_period = rr.in_period;
+	win.covers = rr.covers;
+	win.seen = &rr.seen;
+	if (!source_distinct_paths(paths, files->count))
+		rc = PAYRUN_EXIT_DATA;
+	if (rc == PAYRUN_EXIT_OK)
+		rc = source_csv_read(paths, files->count, &win, &s->limits, s->jobs, &rp->rejects, &counts,
+							 rr.files);
+	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(rr.files, files->count))
+		rc = PAYRUN_EXIT_DATA;
 	close_rejects_place(rp);
 	if (rc != PAYRUN_EXIT_OK)
 		log_error("backfill stopped; nothing published");
@@ -250,17 +296,15 @@ read_and_settle(struct range *r, const struct settings *s, const struct paths *f
 	else
 	{
 		snprintf(note, sizeof(note),
-				 "backfill of %zu file(s) for %s..%s: %llu rows read, %llu rejected%s%s%s",
+				 "backfill of %zu file(s) for %s..%s: %llu rows read, %llu rejected, %llu "
+				 "duplicate%s%s%s",
 				 files->count, r->from.label, r->to.label, (unsigned long long) counts.rows_read,
-				 (unsigned long long) counts.rejected, counts.rejected ? " (kept in '" : "",
-				 counts.rejected ? rp->file : "", counts.rejected ? "')" : "");
-		rc = settle_each(r, s, aggs, in_period, fi, files->count, note);
+				 (unsigned long long) counts.rejected, (unsigned long long) counts.duplicate,
+				 counts.rejected ? " (rejects kept in '" : "", counts.rejected ? rp->file : "",
+				 counts.rejected ? "')" : "");
+		rc = settle_each(r, s, &rr, note);
 	}
-	for (size_t i = 0; i < r->n; i++)
-		aggregate_release(&aggs[i]);
-	free(aggs);
-	free(in_period);
-	free(fi);
+	range_read_release(&rr, r);
 	return rc;
 }
 

@@ -217,6 +217,15 @@ parse_numbers(const struct config_values *v, struct settings *s)
 		return false;
 	}
 	s->jobs = v->jobs ? (unsigned) jobs : 0;
+	s->max_edge_gap_s = -1;
+	if (v->max_edge_gap && !numparse_duration(v->max_edge_gap, strlen(v->max_edge_gap),
+											  366 * 86400LL, &s->max_edge_gap_s))
+	{
+		log_error("invalid max edge gap '%s' (want e.g. 30m, 2h, 0 for no check)", v->max_edge_gap);
+		return false;
+	}
+	s->allow_empty = options_flag(v, OPTION_ALLOW_EMPTY);
+	s->allow_zero_pools = options_flag(v, OPTION_ALLOW_ZERO_POOLS);
 	return true;
 }
 

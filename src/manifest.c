@@ -14,6 +14,7 @@ run_record_release(struct run_record *run)
 	json_decref(run->settings);
 	json_decref(run->counts);
 	json_decref(run->totals);
+	json_decref(run->checks);
 	json_decref(run->timing);
 	json_decref(run->rerun);
 	memset(run, 0, sizeof(*run));
@@ -85,10 +86,10 @@ manifest_counts_json(const struct source_counts *counts, const struct rejects *r
 			json_object_set_new(by_reason, rejects_reason_name((enum reject_reason) i),
 								json_integer((json_int_t) rejects->by_reason[i]));
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:o}", "rows_read", (json_int_t) counts->rows_read,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows_read", (json_int_t) counts->rows_read,
 					 "in_period", (json_int_t) counts->in_period, "out_of_period",
 					 (json_int_t) counts->out_of_period, "rejected", (json_int_t) counts->rejected,
-					 "rejected_by_reason", by_reason);
+					 "duplicate", (json_int_t) counts->duplicate, "rejected_by_reason", by_reason);
 }
 
 json_t *
@@ -205,6 +206,8 @@ manifest_build(const struct run_record *run, const struct manifest_output *outpu
 	if (!run->exported)
 		json_object_set_new(m, "probes", coverage_json(run->coverage));
 	json_object_set(m, "totals", run->totals ? run->totals : json_null());
+	if (run->checks)
+		json_object_set(m, "checks", run->checks);
 	json_object_set_new(m, "outputs", outputs_json(outputs, noutputs));
 	json_object_set_new(m, "timing", manifest_timing_json(run));
 	json_object_set_new(m, "started_at", json_string(run->started_at));

@@ -13,6 +13,7 @@
 
 #include "payrun/adjust.h"
 #include "payrun/aggregate.h"
+#include "payrun/checks.h"
 #include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
@@ -41,6 +42,9 @@ struct settlement
 	struct db                    db;     /* source pg */
 	struct probe_table           table;  /* source pg: resolved */
 	struct coverage              cover;  /* when the period's probes were taken */
+	const struct coverage       *probes; /* &cover, or the filled aggregate's */
+	struct idset                 seen;   /* the probe ids read (exports with an id column) */
+	struct checks                checks; /* the refusal checks' outcomes */
 	bool                         use_db; /* the database record is written too */
 	char                         db_description[512];
 	struct output_files          files;
@@ -76,7 +80,10 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 		st->counts = req->filled->counts;
 	coverage_init(&st->cover, req->period.start, req->period.end - req->period.start,
 				  st->use_db ? SOURCE_PG_SLICES : (uint32_t) (req->period.end - req->period.start));
-	st->run.coverage = &st->cover;
+	st->probes = req->filled && req->filled->cover ? req->filled->cover : &st->cover;
+	st->run.coverage = st->probes;
+	idset_init(&st->seen);
+	checks_init(&st->checks);
 	st->run.period = req->period;
 	st->run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
 	st->run.inputs_known = true;
@@ -192,20 +199,31 @@ settle_open(struct settlement *st)
 	return inherit_previous(st);
 }
 
-/* Fails the run if too many rows were rejected; keeps the rejects. */
+/* A refused settlement keeps its rejects in DIR/LABEL/failed/; says where. */
 static enum payrun_exit
-check_reject_ratio(struct settlement *st)
+refused(struct settlement *st, bool ratio)
 {
-	char kept[4096];
+	char        kept[4096];
+	const char *where = output_files_keep_rejects(&st->files, kept, sizeof(kept)) ? kept : NULL;
 
-	if (!settings_ratio_exceeded(&st->s->max_reject_ratio, st->counts.rejected,
-								 st->counts.rows_read))
-		return PAYRUN_EXIT_OK;
-	(void) source_reject_ratio_ok(&st->s->max_reject_ratio, &st->counts, NULL,
-								  output_files_keep_rejects(&st->files, kept, sizeof(kept)) ? kept
-																							: NULL);
+	if (ratio)
+		(void) source_reject_ratio_ok(&st->s->max_reject_ratio, &st->counts, NULL, where);
+	else if (where)
+		log_error("the rejects of period %s are kept in '%s'", st->req->period.label, where);
 	log_error("nothing published for period %s", st->req->period.label);
 	return PAYRUN_EXIT_DATA;
+}
+
+/* The reject ratio, then the probes' checks (checks.h): refuses wrong input. */
+static enum payrun_exit
+check_input(struct settlement *st)
+{
+	if (settings_ratio_exceeded(&st->s->max_reject_ratio, st->counts.rejected,
+								st->counts.rows_read))
+		return refused(st, true);
+	if (!checks_probes(&st->checks, st->s, &st->req->period, &st->counts, st->probes))
+		return refused(st, false);
+	return PAYRUN_EXIT_OK;
 }
 
 /* The period's probes from the export files, into the aggregate. */
@@ -217,11 +235,15 @@ read_csv(struct settlement *st)
 	uint64_t                     in_period = 0;
 	enum payrun_exit             rc;
 
-	source_window_single(&win, &req->period, &st->agg, &in_period);
+	if (!source_distinct_paths(req->inputs, req->ninputs))
+		return PAYRUN_EXIT_DATA;
+	source_window_single(&win, &req->period, &st->agg, &in_period, &st->cover, &st->seen);
 	report_begin(&st->rep, REPORT_PHASE_READ);
 	rc = source_csv_read(req->inputs, req->ninputs, &win, &st->s->limits, st->s->jobs,
 						 output_files_rejects(&st->files), &st->counts, st->inputs);
 	report_end(&st->rep, REPORT_PHASE_READ, st->counts.rows_read, st->counts.decoded_bytes);
+	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(st->inputs, req->ninputs))
+		rc = PAYRUN_EXIT_DATA;
 	return rc;
 }
 
@@ -326,7 +348,7 @@ settle_read(struct settlement *st)
 	if (req->rerun && (s->given & SETTING_POOLS) && st->prev_pools[0])
 		log_pools_changes(st);
 	fault_point("after_read");
-	return check_reject_ratio(st);
+	return check_input(st);
 }
 
 static void
@@ -388,6 +410,8 @@ settle_compute(struct settlement *st)
 			return PAYRUN_EXIT_INTERNAL;
 	}
 	st->computed = true;
+	if (!checks_pools(&st->checks, st->s, &req->period, &st->ledger, &st->pools))
+		return refused(st, false);
 	aggregate_digest(&st->ledger, st->run.input_digest);
 	if (req->rerun)
 	{
@@ -409,6 +433,7 @@ settle_write(struct settlement *st)
 	st->run.settings = manifest_settings_json(st->s, req->period.length, &st->pools);
 	st->run.counts = manifest_counts_json(&st->counts, output_files_rejects(&st->files));
 	st->run.totals = manifest_totals_json(&st->ledger.totals);
+	st->run.checks = json_incref(st->checks.results);
 	if (st->adjusted)
 		st->run.rerun = manifest_rerun_json(&st->adj, req->reason);
 
@@ -560,6 +585,8 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 		json_object_set_new(e, "delta", manifest_delta_json(&st->adj.delta));
 		json_object_set_new(e, "adjusted_nodes", json_integer((json_int_t) st->adj.nnodes));
 	}
+	if (json_array_size(st->checks.overrides) > 0)
+		json_object_set(e, "overrides", st->checks.overrides);
 	if (req->reason)
 		json_object_set_new(e, "note", json_string(req->reason));
 	(void) runlog_append(st->s->out_dir, e);
@@ -576,6 +603,8 @@ settle_release(struct settlement *st)
 		output_db_close(&st->record);
 	db_close(&st->db);
 	coverage_release(&st->cover);
+	idset_release(&st->seen);
+	checks_release(&st->checks);
 	run_record_release(&st->run);
 	adjust_release(&st->adj);
 	ledger_release(&st->ledger);

@@ -17,6 +17,7 @@
 #include "payrun/fault.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/numparse.h"
 #include "payrun/progress.h"
 #include "payrun/source_csv.h"
 #include "payrun/timestamp.h"
@@ -75,10 +76,12 @@ struct reader
 	struct shard               *stage;       /* reading files at once: rejects wait here */
 	bool                        no_progress; /* another thread draws the progress line */
 	bool                        have_header;
-	bool                        failed; /* a fatal error was logged */
-	uint32_t                    ncols;  /* header fields */
-	uint32_t            col[COL_COUNT]; /* field index of each column, CSVFIELD_ABSENT if none */
-	uint64_t            rows;           /* data rows of this file */
+	bool                        failed;   /* a fatal error was logged */
+	bool                        ids_full; /* the probe ids spread past what idset holds */
+	struct idset               *seen;     /* the ids to check against, or NULL */
+	uint32_t                    ncols;    /* header fields */
+	uint32_t            col[COL_COUNT];   /* field index of each column, CSVFIELD_ABSENT if none */
+	uint64_t            rows;             /* data rows of this file */
 	char                scratch[COL_REQUIRED][FIELD_SCRATCH];
 	char                id_scratch[32];
 	struct csvfield_buf big[COL_COUNT]; /* for the loaded free-text columns */
@@ -119,6 +122,8 @@ on_header(struct reader *r, const struct csv_record *rec)
 		return false;
 	r->ncols = rec->nfields;
 	r->have_header = true;
+	if (r->col[COL_ID] == CSVFIELD_ABSENT || r->win->row_fn)
+		r->seen = NULL; /* no ids to check; a load skips ids in the database */
 	/* data records only need spans up to the last needed column */
 	csvscan_set_span_cap(r->scan, last_col + 1);
 	return true;
@@ -228,6 +233,40 @@ load_row(struct reader *r, const struct csv_record *rec, const char *stream, siz
 	return true;
 }
 
+/*
+ * A valid row's probe id: true the first time it is seen; a bad id is
+ * rejected, an id seen before is a duplicate (both false).  Past the ids
+ * idset holds, ids_full is set and the read stops.
+ */
+static bool
+first_sight(struct reader *r, const struct csv_record *rec)
+{
+	size_t      len;
+	const char *v = small_field(r, rec, COL_ID, 24, &len);
+	uint64_t    id;
+
+	if (v == NULL || !numparse_u64(v, len, 0, INT64_MAX, &id))
+	{
+		reject(r, rec, REJECT_BAD_ID);
+		return false;
+	}
+	switch (idset_add(r->seen, id))
+	{
+		case IDSET_NEW:
+			return true;
+		case IDSET_SEEN:
+			r->counts->duplicate++;
+			return false;
+		case IDSET_FULL:
+			break;
+	}
+	log_error("%s:%llu: the probe ids are spread over more than %d ranges of %d ids; payrun "
+			  "counts each probe id once and cannot keep track of so many",
+			  r->path, (unsigned long long) rec->line, IDSET_MAX_RANGES, 1 << IDSET_RANGE_BITS);
+	r->ids_full = true;
+	return false;
+}
+
 static bool
 on_record(void *arg, const struct csv_record *rec)
 {
@@ -281,6 +320,8 @@ on_record(void *arg, const struct csv_record *rec)
 
 	if (win->row_fn)
 		return load_row(r, rec, stream, stream_len, node, node_len, poll, ok, ts, ts_len);
+	if (r->seen && !first_sight(r, rec))
+		return !r->ids_full;
 	if (t < win->start || (uint64_t) (t - win->start) >= (uint64_t) win->span * win->nperiods)
 	{
 		r->counts->out_of_period++;
@@ -289,6 +330,8 @@ on_record(void *arg, const struct csv_record *rec)
 	idx = (size_t) ((t - win->start) / win->span);
 	r->counts->in_period++;
 	win->in_period[idx]++;
+	if (win->covers)
+		coverage_add(&win->covers[idx], t);
 	p = &r->batch[r->nbatch++];
 	p->agg = &win->aggs[idx];
 	if (__builtin_expect(p->agg->slots == NULL, 0))
@@ -445,7 +488,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 
 void
 source_window_single(struct source_window *win, const struct period *period, struct aggregate *agg,
-					 uint64_t *in_period)
+					 uint64_t *in_period, struct coverage *cover, struct idset *seen)
 {
 	memset(win, 0, sizeof(*win));
 	win->start = period->start;
@@ -453,6 +496,8 @@ source_window_single(struct source_window *win, const struct period *period, str
 	win->nperiods = 1;
 	win->aggs = agg;
 	win->in_period = in_period;
+	win->covers = cover;
+	win->seen = seen;
 }
 
 /*
@@ -477,6 +522,7 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 	r->scan = &scan;
 	r->stage = stage;
 	r->no_progress = !progress;
+	r->seen = win->seen;
 	rc = read_file(path, limits, r, file);
 	if (rc != PAYRUN_EXIT_OK && r->failed)
 		rc = PAYRUN_EXIT_DB; /* the row consumer failed, and said why */
@@ -527,6 +573,8 @@ struct shard
 	struct source_window  win;       /* the caller's window, into the arrays below */
 	struct aggregate     *aggs;      /* owned, win.nperiods, created on first use */
 	uint64_t             *in_period; /* owned, win.nperiods */
+	struct coverage      *covers;    /* owned, win.nperiods, when the caller's window has them */
+	struct idset          seen;      /* the file's own ids, when the caller checks ids */
 	struct source_counts  counts;
 	struct source_file    file;
 	struct staged_reject *rj; /* owned */
@@ -536,6 +584,7 @@ struct shard
 	size_t                raw_len;
 	size_t                raw_cap;
 	bool                  overflow; /* rejects no longer kept: read it again */
+	bool                  reread;   /* holds ids of earlier files: read it again */
 	enum payrun_exit      rc;
 	bool                  started;
 	bool                  done; /* under the pool's lock */
@@ -584,6 +633,16 @@ shard_init(struct shard *sh, const struct source_window *win)
 	sh->win = *win;
 	sh->win.aggs = sh->aggs;
 	sh->win.in_period = sh->in_period;
+	if (win->covers)
+	{
+		sh->covers = mem_calloc(win->nperiods, sizeof(struct coverage));
+		for (size_t i = 0; i < win->nperiods; i++)
+			coverage_init(&sh->covers[i], win->covers[i].start, win->covers[i].span,
+						  win->covers[i].slices);
+	}
+	sh->win.covers = sh->covers;
+	idset_init(&sh->seen);
+	sh->win.seen = win->seen ? &sh->seen : NULL;
 }
 
 static void
@@ -597,6 +656,11 @@ shard_release(struct shard *sh)
 	}
 	free(sh->aggs);
 	free(sh->in_period);
+	for (size_t i = 0; sh->covers && i < sh->win.nperiods; i++)
+		coverage_release(&sh->covers[i]);
+	free(sh->covers);
+	sh->covers = NULL;
+	idset_release(&sh->seen);
 	free(sh->rj);
 	free(sh->raw);
 	sh->aggs = NULL;
@@ -615,6 +679,8 @@ shard_merge(struct shard *sh, const struct source_window *win, struct rejects *r
 	for (size_t p = 0; p < win->nperiods; p++)
 	{
 		win->in_period[p] += sh->in_period[p];
+		if (sh->covers)
+			coverage_merge(&win->covers[p], &sh->covers[p]);
 		if (sh->aggs[p].slots != NULL && !aggregate_merge(&win->aggs[p], &sh->aggs[p]))
 		{
 			log_error("%s: a probe counter overflowed", sh->path);
@@ -625,6 +691,7 @@ shard_merge(struct shard *sh, const struct source_window *win, struct rejects *r
 	counts->in_period += sh->counts.in_period;
 	counts->out_of_period += sh->counts.out_of_period;
 	counts->rejected += sh->counts.rejected;
+	counts->duplicate += sh->counts.duplicate;
 	counts->file_bytes += sh->counts.file_bytes;
 	counts->decoded_bytes += sh->counts.decoded_bytes;
 	for (size_t j = 0; j < sh->nrj; j++)
@@ -739,11 +806,22 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		pthread_mutex_unlock(&fp.lock);
 		if (!sh->started)
 			break; /* not reached: files start in order */
-		if (sh->overflow)
+		if (sh->rc == PAYRUN_EXIT_OK && win->seen && idset_intersects(&sh->seen, win->seen))
+			sh->reread = true; /* its duplicates of earlier files must be skipped, row by row */
+		if (sh->overflow || sh->reread)
 		{
-			log_info("%s: too many rejects to hold; reading it again", sh->path);
+			log_info("%s: %s; reading it again", sh->path,
+					 sh->overflow ? "too many rejects to hold"
+								  : "it repeats probes of the files before it");
 			shard_release(sh);
 			rc = read_one(sh->path, win, limits, rejects, counts, &files[i], NULL, false);
+		}
+		else if (win->seen && !idset_merge(win->seen, &sh->seen))
+		{
+			log_error("%s: the probe ids of the files are spread over more than %d ranges of %d "
+					  "ids; payrun counts each probe id once and cannot keep track of so many",
+					  sh->path, IDSET_MAX_RANGES, 1 << IDSET_RANGE_BITS);
+			rc = PAYRUN_EXIT_DATA;
 		}
 		else
 		{

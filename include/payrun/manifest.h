@@ -42,6 +42,7 @@ struct run_record
 	json_t                   *settings; /* owned */
 	json_t                   *counts;   /* owned */
 	json_t                   *totals;   /* owned */
+	json_t                   *checks;   /* owned: the refusal checks' outcomes, or NULL */
 	json_t                   *timing;   /* owned; NULL: taken from report when written */
 	const struct report      *report;   /* borrowed, or NULL */
 	json_t                   *rerun;    /* owned, or NULL: not a rerun (or not known) */

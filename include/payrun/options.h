@@ -94,6 +94,15 @@ enum option_kind
 	X(MAX_INFLATE_RATIO, OPTION_VALUE, "max-inflate-ratio", "max_inflate_ratio", \
 	  max_inflate_ratio, "N", "1000", OPT_SETTLES, OPT_IN_FILES, \
 	  "refuse gzip input inflating more than N:1; 0 turns the check off") \
+	X(MAX_EDGE_GAP, OPTION_VALUE, "max-edge-gap", "max_edge_gap", max_edge_gap, "DURATION", \
+	  NULL, OPT_SETTLES, OPT_IN_FILES, \
+	  "refuse a period whose probes start later or end earlier than this (e.g. 30m, 2h; " \
+	  "0 turns the check off; default 1h for days, 5m for hours)") \
+	X(ALLOW_EMPTY, OPTION_FLAG, "allow-empty", "allow_empty", allow_empty, NULL, NULL, \
+	  OPT_SETTLES, OPT_IN_FILES, "settle a period with no probe in it (its pools stay unallocated)") \
+	X(ALLOW_ZERO_POOLS, OPTION_FLAG, "allow-zero-pools", "allow_zero_pools", allow_zero_pools, \
+	  NULL, NULL, OPT_SETTLES, OPT_IN_FILES, \
+	  "settle although every pool is 0, or the pools name none of the streams with probes") \
 	X(JOBS, OPTION_VALUE, "jobs", "jobs", jobs, "N", NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "input files read at once, two threads each (default: one per CPU; " \
 	  "1 reads them one by one; backfill --into-db loads them one by one)") \

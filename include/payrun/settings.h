@@ -53,7 +53,10 @@ struct settings
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
 	struct input_limits   limits;
-	unsigned              jobs;  /* input files read at once; 0 = one per CPU */
+	unsigned              jobs;             /* input files read at once; 0 = one per CPU */
+	int64_t               max_edge_gap_s;   /* seconds; 0: off; -1: 1h for days, 5m for hours */
+	bool                  allow_empty;      /* settle a period with no probes */
+	bool                  allow_zero_pools; /* settle with nothing to pay */
 	unsigned              given; /* SETTING_* given for this run (reruns inherit the rest) */
 };
 

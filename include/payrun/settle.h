@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "payrun/aggregate.h"
+#include "payrun/coverage.h"
 #include "payrun/exitcode.h"
 #include "payrun/period.h"
 #include "payrun/settings.h"
@@ -34,6 +35,7 @@ struct settle_filled
 {
 	struct aggregate         *agg;
 	struct source_counts      counts; /* of this period's rows */
+	const struct coverage    *cover;  /* when its probes were taken */
 	const struct source_file *files;
 	size_t                    nfiles;
 	const char               *note; /* where the rows came from, for the manifest */

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "payrun/aggregate.h"
+#include "payrun/coverage.h"
+#include "payrun/idset.h"
 #include "payrun/exitcode.h"
 #include "payrun/input.h"
 #include "payrun/period.h"
@@ -24,7 +26,10 @@
 /*
  * Where valid rows go.  By default, rows in [start, start + nperiods * span)
  * are counted into the aggregate of their period (one file read once can
- * feed many periods: backfill); rows outside are out_of_period.  With
+ * feed many periods: backfill), and their times into its coverage; rows
+ * outside are out_of_period.  With seen, a file with an id column has its
+ * ids checked (bad_id) and a probe id seen again (in this file or an
+ * earlier one, in file order) is a duplicate, counted once.  With
  * row_fn, every valid row goes to it instead, wherever its timestamp lies
  * (loading exports into the database), and the header must have an id.
  */
@@ -53,13 +58,16 @@ struct source_window
 	size_t            nperiods;
 	struct aggregate *aggs;      /* nperiods aggregates */
 	uint64_t         *in_period; /* nperiods counters of valid rows */
+	struct coverage  *covers;    /* nperiods coverages (1 s slices), or NULL */
+	struct idset     *seen;      /* probe ids seen, or NULL: ids not checked */
 	bool (*row_fn)(void *arg, const struct source_row *row);
 	void *row_arg;
 };
 
 /* A window of one period into one aggregate (settle). */
 void source_window_single(struct source_window *win, const struct period *period,
-						  struct aggregate *agg, uint64_t *in_period);
+						  struct aggregate *agg, uint64_t *in_period, struct coverage *cover,
+						  struct idset *seen);
 
 /*
  * Reads every path into the window, as if one after another: up to jobs

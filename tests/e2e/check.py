@@ -134,8 +134,9 @@ def check_manifest(v1, oracle_json, args_file):
             if counts.get(k) != ref[k]:
                 bad("counts.%s = %r, oracle %r" % (k, counts.get(k), ref[k]))
         if all(is_num(counts.get(k)) for k in ("rows_read", "in_period", "out_of_period", "rejected")):
-            if counts["rows_read"] != counts["in_period"] + counts["out_of_period"] + counts["rejected"]:
-                bad("rows_read != in_period + out_of_period + rejected")
+            if counts["rows_read"] != (counts["in_period"] + counts["out_of_period"] + counts["rejected"]
+                                       + counts.get("duplicate", 0)):
+                bad("rows_read != in_period + out_of_period + rejected + duplicate")
         by = counts.get("rejected_by_reason")
         if not isinstance(by, dict):
             bad("counts.rejected_by_reason missing or not an object")
