@@ -124,6 +124,25 @@ range_period(const struct range *r, size_t i, struct period *p)
 	period_from_start(r->from.start + (int64_t) i * r->span, r->from.length, p);
 }
 
+/* Has a period of the other length overlapping p a version under out_dir? */
+static bool
+settled_overlap(const char *out_dir, const struct period *p)
+{
+	struct period other[24];
+	size_t        n = period_overlapping(p, other);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (publish_latest_version_at(out_dir, other[i].label) != 0)
+		{
+			log_info("period %s overlaps %s, settled in '%s': skipped", p->label, other[i].label,
+					 out_dir);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Checks the range and finds the periods that have no version yet. */
 static enum payrun_exit
 range_init(struct range *r, const struct settings *s, const struct period *from,
@@ -159,6 +178,8 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 
 		range_period(r, i, &p);
 		v = publish_latest_version_at(s->out_dir, p.label);
+		if (v == 0 && settled_overlap(s->out_dir, &p))
+			v = 1; /* a probe is paid once: a day's hour settled, or an hour's day */
 		if (v < 0)
 		{
 			log_error("could not list '%s/%s': %s", s->out_dir, p.label, strerror(errno));

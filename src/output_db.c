@@ -43,6 +43,51 @@ output_db_init(struct output_db *od, struct db *db)
 	od->db = db;
 }
 
+struct overlap
+{
+	bool found;
+	char id[24];
+	char label[PERIOD_LABEL_MAX + 8];
+	char version[16];
+};
+
+static bool
+on_overlap(void *arg, int ncols, const char *const *v, const int *len)
+{
+	struct overlap *o = arg;
+
+	(void) len;
+	if (ncols == 3 && v[0] && v[1] && v[2])
+	{
+		o->found = true;
+		snprintf(o->id, sizeof(o->id), "%s", v[0]);
+		snprintf(o->label, sizeof(o->label), "%s", v[1]);
+		snprintf(o->version, sizeof(o->version), "%s", v[2]);
+	}
+	return true;
+}
+
+/* A probe is paid once: no settled run of another label may overlap the period. */
+static enum payrun_exit
+check_overlap(struct output_db *od, const struct period *p, const char *step)
+{
+	char           start[TIMESTAMP_FORMAT_LEN];
+	char           end[TIMESTAMP_FORMAT_LEN];
+	const char    *params[3] = { start, end, p->label };
+	struct overlap o = { 0 };
+
+	timestamp_format(p->start, start);
+	timestamp_format(p->end, end);
+	if (!db_query(od->db, step, "run_overlap", sql_run_overlap, 3, params, on_overlap, &o, NULL))
+		return PAYRUN_EXIT_DB;
+	if (!o.found)
+		return PAYRUN_EXIT_OK;
+	log_error("period %s overlaps period %s, settled in the database (payout_runs id %s, "
+			  "version %s): a probe is paid once; rerun %s to change its payouts",
+			  p->label, o.label, o.id, o.version, o.label);
+	return PAYRUN_EXIT_CONFLICT;
+}
+
 /*
  * Checks the database against the version the files decided on: a first
  * settlement needs no settled run; a rerun to version N needs the latest
@@ -58,11 +103,15 @@ check_versions(struct output_db *od, const struct period *p, int version, bool r
 	const char        *params[2] = { start, end };
 	struct settled_run sr = { 0 };
 	char               want[16];
+	enum payrun_exit   rc;
 
 	timestamp_format(p->start, start);
 	timestamp_format(p->end, end);
 	if (!db_query(od->db, step, "run_settled", sql_run_settled, 2, params, on_settled, &sr, NULL))
 		return PAYRUN_EXIT_DB;
+	rc = check_overlap(od, p, step);
+	if (rc != PAYRUN_EXIT_OK)
+		return rc;
 	if (!rerun)
 	{
 		if (!sr.found)
@@ -222,24 +271,33 @@ output_db_write(struct output_db *od, const struct run_record *run, const struct
 				const struct pools *pools, bool rerun, const char *reason, const char *out_dir)
 {
 	const char      *label = run->period.label;
+	char             day[11];
+	const char      *key = day;
 	struct db_value  locked = { .type = DB_VALUE_BOOL };
 	enum payrun_exit rc;
 
+	/* the day, so that a day and its hours take the same lock */
+	snprintf(day, sizeof(day), "%.10s", label);
 	if (!db_begin(od->db, "write run", NULL))
 		return PAYRUN_EXIT_DB;
 	od->in_tx = true;
-	if (!db_query_value(od->db, "lock period", "run_lock", sql_run_lock, 1, &label, &locked))
+	if (!db_query_value(od->db, "lock period", "run_lock", sql_run_lock, 1, &key, &locked))
 		return PAYRUN_EXIT_DB;
 	if (!locked.b)
 	{
-		log_error("another payrun run is settling period %s in the database", label);
+		log_error("another payrun run is settling period %s, or a period overlapping it, in the "
+				  "database",
+				  label);
 		return PAYRUN_EXIT_CONFLICT;
 	}
 	rc = check_versions(od, &run->period, run->version, rerun, out_dir, "lock period");
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
-	if (!insert_run(od, run, pools, reason) ||
-		!copy_rows(od, "write ledger", "ledger_copy", sql_ledger_copy, ledger->nrows, ledger_row,
+	if (!insert_run(od, run, pools, reason))
+		/* the exclusion constraint: an overlapping run committed meanwhile */
+		return strcmp(db_last_sqlstate(od->db), "23P01") == 0 ? PAYRUN_EXIT_CONFLICT
+															  : PAYRUN_EXIT_DB;
+	if (!copy_rows(od, "write ledger", "ledger_copy", sql_ledger_copy, ledger->nrows, ledger_row,
 				   ledger) ||
 		!copy_rows(od, "write stream totals", "totals_copy", sql_totals_copy, ledger->nstreams,
 				   stream_row, ledger))

@@ -112,3 +112,18 @@ period_from_start(int64_t t, enum period_length length, struct period *out)
 	out->label[length == PERIOD_LENGTH_HOUR ? 13 : 10] = '\0';
 	return true;
 }
+
+size_t
+period_overlapping(const struct period *p, struct period out[24])
+{
+	size_t n = 0;
+
+	if (p->length == PERIOD_LENGTH_HOUR)
+		return period_from_start(p->start - (p->start % 86400 + 86400) % 86400, PERIOD_LENGTH_DAY,
+								 &out[0])
+				   ? 1
+				   : 0;
+	for (int64_t t = p->start; t < p->end && n < 24; t += 3600)
+		n += period_from_start(t, PERIOD_LENGTH_HOUR, &out[n]) ? 1 : 0;
+	return n;
+}

@@ -163,6 +163,7 @@ settle_open(struct settlement *st)
 {
 	const struct period *p = &st->req->period;
 	enum payrun_exit     rc;
+	char                 other[PERIOD_LABEL_MAX];
 
 	if (st->use_db)
 	{
@@ -185,6 +186,13 @@ settle_open(struct settlement *st)
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
 	st->run.version = output_files_version(&st->files);
+	if (output_files_overlap(&st->files, p, other, sizeof(other)))
+	{
+		log_error("period %s overlaps period %s, settled in '%s': a probe is paid once; rerun %s "
+				  "to change its payouts",
+				  p->label, other, st->s->out_dir, other);
+		return PAYRUN_EXIT_CONFLICT;
+	}
 	if (st->use_db)
 	{
 		rc = output_db_check(&st->record, p, st->run.version, st->req->rerun, st->s->out_dir);

@@ -47,6 +47,14 @@ int output_files_version(const struct output_files *of);
 /* DIR/LABEL/v<latest> written into buf, or NULL if there is none. */
 const char *output_files_previous_dir(const struct output_files *of, char *buf, size_t len);
 
+/*
+ * Under the lock: a period of the other length that overlaps p (a day's
+ * hours, an hour's day) and has a version here; its label into found.
+ * Never follows a symlink at DIR/LABEL.
+ */
+bool output_files_overlap(const struct output_files *of, const struct period *p, char *found,
+						  size_t len);
+
 /* DIR/LABEL/vN, for messages. */
 const char *output_files_path(const struct output_files *of);
 

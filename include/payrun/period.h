@@ -41,4 +41,10 @@ bool period_parse(const char *label, enum period_length length, struct period *o
 /* The period of the given length that starts at epoch seconds t (aligned). */
 bool period_from_start(int64_t t, enum period_length length, struct period *out);
 
+/*
+ * The periods of the other length that overlap p: a day's 24 hours, or an
+ * hour's day.  Writes up to 24 into out; returns how many.
+ */
+size_t period_overlapping(const struct period *p, struct period out[24]);
+
 #endif

@@ -41,6 +41,7 @@ extern const char sql_probe_table_create[];
 extern const char sql_probe_statistics[];
 extern const char sql_probe_setting[];
 extern const char sql_backfill_check[];
+extern const char sql_run_overlap[];
 
 /* In version order, ended by an entry with name NULL. */
 extern const struct sql_migration sql_migrations[];
