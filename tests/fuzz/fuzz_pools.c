@@ -2,20 +2,28 @@
  * fuzz_pools.c: libFuzzer target for the pools file reader (pools_load).
  *
  * The input is written to a scratch file (pools_load reads a path) and
- * loaded.  It must not crash or leak, and its answer must match a
- * reference built on libcsv from pools.h's description: a header naming
- * stream_id and pool once each (a UTF-8 BOM before the first name is
- * skipped; other columns are ignored), then rows of the header's width
- * whose pool is decimal digits in 0..INT64_MAX and whose stream_id is 1 to
- * AGGREGATE_ID_MAX bytes, no stream twice.  On success the entries must be
- * the reference's: sorted by id, unique, each with its pool and line, and
- * found by pools_find.
+ * loaded with token decimals picked from the input's hash (0, 1, 6, 18 or
+ * 36).  It must not crash or leak, and its answer must match a reference
+ * built on libcsv from pools.h's and amount.h's descriptions: a header
+ * naming stream_id and pool once each (a UTF-8 BOM before the first name
+ * is skipped; other columns are ignored), then rows of the header's width
+ * whose stream_id is 1 to AGGREGATE_ID_MAX bytes and whose pool is an
+ * amount in tokens (digits, optionally a point and digits, optionally an
+ * exponent) that is a whole number of base units up to 2^256 - 1, no
+ * stream twice.  The reference computes each amount's base units as
+ * decimal text, on its own.  On success the entries must be the
+ * reference's: sorted by id, unique, each with its pool and line, and
+ * found by pools_find; the pools' copy must be the input's bytes and its
+ * SHA-256 OpenSSL's digest of them; pools_all_zero must agree.
  */
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "payrun/aggregate.h"
+#include "payrun/amount.h"
 #include "payrun/log.h"
 #include "payrun/pools.h"
 #include "fuzz_common.h"
@@ -24,11 +32,14 @@
 /* pools.c keeps 64 field spans: a header wider than that is refused */
 #define POOLS_SPAN_CAP 64
 
+/* 2^256 - 1 */
+#define REF_MAX "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+
 struct ref_entry
 {
 	const char *stream; /* into the lc_result */
 	size_t      stream_len;
-	int64_t     pool;
+	char        pool[AMOUNT_TEXT_LEN]; /* base units, canonical decimal text */
 	uint64_t    line;
 };
 
@@ -45,22 +56,77 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * The pool's base units as decimal text in out, or false: the mantissa's
+ * digits m times 10^(decimals + exponent - fraction digits), which must
+ * be whole and at most 2^256 - 1.  Exponents are exact up to 10^9, past
+ * anything a 4 KiB input can bring back.
+ */
 static bool
-ref_amount(const char *s, size_t len, int64_t *out)
+ref_amount(const char *s, size_t len, unsigned decimals, char out[AMOUNT_TEXT_LEN])
 {
-	unsigned __int128 v = 0;
+	static char m[8192];
+	size_t      nm = 0, i = 0, start, frac = 0, lead = 0, sig;
+	int64_t     exponent = 0, shift;
+	bool        negative = false;
 
-	if (len == 0)
+	if (len > 4096)
 		return false;
-	for (size_t i = 0; i < len; i++)
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		m[nm++] = s[i++];
+	if (nm == 0)
+		return false;
+	if (i < len && s[i] == '.')
 	{
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (unsigned) (s[i] - '0');
-		if (v > INT64_MAX)
+		start = ++i;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			m[nm++] = s[i++];
+		frac = i - start;
+		if (frac == 0)
 			return false;
 	}
-	*out = (int64_t) v;
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		if (++i < len && (s[i] == '+' || s[i] == '-'))
+			negative = s[i++] == '-';
+		start = i;
+		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			if (exponent < 1000000000)
+				exponent = exponent * 10 + (s[i] - '0');
+		if (i == start)
+			return false;
+	}
+	if (i != len)
+		return false;
+	shift = (int64_t) decimals + (negative ? -exponent : exponent) - (int64_t) frac;
+	while (lead < nm && m[lead] == '0')
+		lead++;
+	if (lead == nm)
+	{
+		snprintf(out, AMOUNT_TEXT_LEN, "0");
+		return true;
+	}
+	sig = nm - lead;
+	if (shift < 0)
+	{
+		if ((uint64_t) -shift >= sig)
+			return false; /* a digit that is not 0 would be dropped */
+		for (size_t k = 0; k < (size_t) -shift; k++)
+			if (m[nm - 1 - k] != '0')
+				return false;
+		sig -= (size_t) -shift;
+	}
+	else
+	{
+		if ((int64_t) sig + shift > AMOUNT_MAX_DIGITS)
+			return false;
+		for (int64_t k = 0; k < shift; k++)
+			m[lead + sig++] = '0';
+	}
+	if (sig > AMOUNT_MAX_DIGITS || (sig == AMOUNT_MAX_DIGITS && memcmp(m + lead, REF_MAX, sig) > 0))
+		return false;
+	memcpy(out, m + lead, sig);
+	out[sig] = '\0';
 	return true;
 }
 
@@ -96,7 +162,8 @@ field_is(const struct lc_rec *r, size_t f, const char *name)
  * libcsv read is a valid pools file.
  */
 static bool
-ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentries)
+ref_pools(const struct lc_result *lc, unsigned decimals, struct ref_entry **entries,
+		  size_t *nentries)
 {
 	const struct lc_rec *h;
 	long                 col_stream = -1, col_pool = -1;
@@ -129,7 +196,7 @@ ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentri
 		struct ref_entry    *x = &e[r - 1];
 
 		if (row->nfields != h->nfields ||
-			!ref_amount(row->vals[col_pool], row->lens[col_pool], &x->pool) ||
+			!ref_amount(row->vals[col_pool], row->lens[col_pool], decimals, x->pool) ||
 			row->lens[col_stream] < 1 || row->lens[col_stream] > AGGREGATE_ID_MAX)
 		{
 			free(e);
@@ -154,33 +221,44 @@ ref_pools(const struct lc_result *lc, struct ref_entry **entries, size_t *nentri
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const char       *path = fuzz_file_write(data, size);
-	struct pools      pools;
-	struct lc_result  lc;
-	struct ref_entry *ref = NULL;
-	size_t            nref = 0;
-	bool              ok;
-	bool              ref_ok;
+	static const unsigned decimal_choices[] = { 0, 1, 6, 18, 36 };
+	const char           *path = fuzz_file_write(data, size);
+	unsigned              decimals = decimal_choices[fuzz_hash(data, size) % 5];
+	struct pools          pools;
+	struct lc_result      lc;
+	struct ref_entry     *ref = NULL;
+	size_t                nref = 0;
+	bool                  ok;
+	bool                  ref_ok;
 
 	log_set_level(LOG_LEVEL_ERROR);
 	pools_init(&pools);
-	ok = pools_load(&pools, path);
+	ok = pools_load(&pools, path, decimals, POOLS_FILE);
 
 	lc_parse((const char *) data, size, &lc);
-	ref_ok = ref_pools(&lc, &ref, &nref);
-	fuzz_require(ok == ref_ok, "pools_load says %d, the libcsv reference %d", ok, ref_ok);
+	ref_ok = ref_pools(&lc, decimals, &ref, &nref);
+	fuzz_require(ok == ref_ok, "pools_load (%u decimals) says %d, the libcsv reference %d",
+				 decimals, ok, ref_ok);
 	if (ok)
 	{
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int  mdlen = 0;
+		char          hex[65];
+		bool          all_zero = true;
+
 		fuzz_require(pools.path != NULL && strcmp(pools.path, path) == 0, "pools.path is '%s'",
 					 pools.path ? pools.path : "(null)");
+		fuzz_require(pools.origin == POOLS_FILE && pools.decimals == decimals,
+					 "origin %d decimals %u", (int) pools.origin, pools.decimals);
 		fuzz_require(pools.count == nref, "%zu pools, the reference %zu", pools.count, nref);
 		for (size_t i = 0; i < pools.count; i++)
 		{
 			const struct pool_entry *e = &pools.entries[i];
+			char                     got[AMOUNT_TEXT_LEN];
 
+			amount_format(&e->pool, got);
 			fuzz_require(e->stream_len >= 1 && e->stream_len <= AGGREGATE_ID_MAX,
 						 "entry %zu: stream id of %zu bytes", i, e->stream_len);
-			fuzz_require(e->pool >= 0, "entry %zu: pool %lld", i, (long long) e->pool);
 			fuzz_require(i == 0 || aggregate_id_cmp(pools.entries[i - 1].stream,
 													pools.entries[i - 1].stream_len, e->stream,
 													e->stream_len) < 0,
@@ -189,13 +267,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						 "pools_find misses entry %zu", i);
 			fuzz_require(e->stream_len == ref[i].stream_len &&
 							 memcmp(e->stream, ref[i].stream, e->stream_len) == 0 &&
-							 e->pool == ref[i].pool && e->line == ref[i].line,
-						 "entry %zu: pool %lld line %llu; the reference %lld line %llu", i,
-						 (long long) e->pool, (unsigned long long) e->line, (long long) ref[i].pool,
+							 strcmp(got, ref[i].pool) == 0 && e->line == ref[i].line,
+						 "entry %zu (%u decimals): pool %s line %llu; the reference %s line %llu",
+						 i, decimals, got, (unsigned long long) e->line, ref[i].pool,
 						 (unsigned long long) ref[i].line);
+			all_zero &= strcmp(ref[i].pool, "0") == 0;
 		}
 		/* a stream absent from the file */
 		fuzz_require(pools_find(&pools, "", 0) == NULL, "pools_find finds the empty id");
+		fuzz_require(pools_all_zero(&pools) == all_zero, "pools_all_zero says %d, want %d",
+					 pools_all_zero(&pools), all_zero);
+		/* the copy is the file's bytes, and its digest OpenSSL's */
+		fuzz_require(pools.copy_len == size && (size == 0 || memcmp(pools.copy, data, size) == 0),
+					 "the copy (%zu bytes) is not the input (%zu bytes)", pools.copy_len, size);
+		fuzz_require(EVP_Digest(data, size, md, &mdlen, EVP_sha256(), NULL) == 1 && mdlen == 32,
+					 "EVP_Digest failed");
+		for (unsigned k = 0; k < 32; k++)
+			snprintf(hex + 2 * k, 3, "%02x", md[k]);
+		fuzz_require(strcmp(pools.sha256, hex) == 0, "sha256 %s, OpenSSL's %s", pools.sha256, hex);
 	}
 	free(ref);
 	lc_free(&lc);

@@ -12,6 +12,12 @@
  * ledger.csv and a manifest.json whose SHA-256 of it is computed here
  * with OpenSSL's EVP_Digest (checked on the FIPS 180-2 "abc" vector), not
  * with payrun's own sha256 module.  Refusals must say why on stderr.
+ *
+ * Amounts are up to 2^256 - 1 base units.  The reference's arithmetic is
+ * its own, on decimal strings (schoolbook addition and subtraction), so
+ * it shares nothing with amount.c; amounts reach the code under test and
+ * come back only through amount.h (amount_parse, amount_format,
+ * amount_delta_format).
  */
 #include <check.h>
 #include <openssl/evp.h>
@@ -28,8 +34,6 @@
 #include "payrun/payout.h"
 #include "payrun/period.h"
 #include "payrun/pools.h"
-
-typedef __int128 i128;
 
 /*
  * ck_assert_msg() reports every passing check to the Check runner (a pipe
@@ -80,6 +84,197 @@ id_is(const char *p, size_t len, const char *want, size_t want_len)
 	return len == want_len && (len == 0 || memcmp(p, want, len) == 0);
 }
 
+/* 2^256 - 1 and its parts (exact, from Python) */
+#define MAX_TEXT     "115792089237316195423570985008687907853269984665640564039457584007913129639935"
+#define HALF_TEXT    "57896044618658097711785492504343953926634992332820282019728792003956564819968"
+#define QUARTER_TEXT "28948022309329048855892746252171976963317496166410141009864396001978282409984"
+
+/* ---- the reference's numbers: decimal strings ---- */
+
+#define DEC_LEN 96 /* digits of any sum here, and the NUL */
+
+struct dec
+{
+	char d[DEC_LEN]; /* no leading zeros ("0" for zero), NUL-terminated */
+};
+
+static struct dec
+dec_of(const char *text)
+{
+	struct dec r;
+	size_t     n = strlen(text);
+
+	ck_assert_msg(n > 0 && n < DEC_LEN && strspn(text, "0123456789") == n &&
+					  (text[0] != '0' || n == 1),
+				  "reference: '%s' is not a canonical number", text);
+	memcpy(r.d, text, n + 1);
+	return r;
+}
+
+static struct dec
+dec_u64(uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long) v);
+	return dec_of(buf);
+}
+
+static int
+dec_cmp(const struct dec *a, const struct dec *b)
+{
+	size_t la = strlen(a->d), lb = strlen(b->d);
+	int    c;
+
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(a->d, b->d);
+	return c < 0 ? -1 : c > 0;
+}
+
+/* Drops the leading zeros of digits[0..n) into a dec. */
+static struct dec
+dec_trim(const char *digits, size_t n)
+{
+	struct dec r;
+	size_t     i = 0;
+
+	while (i + 1 < n && digits[i] == '0')
+		i++;
+	memcpy(r.d, digits + i, n - i);
+	r.d[n - i] = '\0';
+	return r;
+}
+
+/* a + b, the schoolbook way from the last digit */
+static struct dec
+dec_add(const struct dec *a, const struct dec *b)
+{
+	char   out[DEC_LEN];
+	size_t la = strlen(a->d), lb = strlen(b->d);
+	size_t n = (la > lb ? la : lb) + 1;
+	int    carry = 0;
+
+	ck_assert_uint_lt(n, DEC_LEN);
+	for (size_t k = 0; k < n; k++)
+	{
+		int x = k < la ? a->d[la - 1 - k] - '0' : 0;
+		int y = k < lb ? b->d[lb - 1 - k] - '0' : 0;
+		int t = x + y + carry;
+
+		out[n - 1 - k] = (char) ('0' + t % 10);
+		carry = t / 10;
+	}
+	return dec_trim(out, n);
+}
+
+/* a - b, with b <= a */
+static struct dec
+dec_sub(const struct dec *a, const struct dec *b)
+{
+	char   out[DEC_LEN];
+	size_t la = strlen(a->d), lb = strlen(b->d);
+	int    borrow = 0;
+
+	ck_assert_msg(dec_cmp(a, b) >= 0, "reference: %s - %s", a->d, b->d);
+	for (size_t k = 0; k < la; k++)
+	{
+		int t = (a->d[la - 1 - k] - '0') - (k < lb ? b->d[lb - 1 - k] - '0' : 0) - borrow;
+
+		borrow = t < 0;
+		out[la - 1 - k] = (char) ('0' + (t + 10) % 10);
+	}
+	return dec_trim(out, la);
+}
+
+/* now - before as text: "-5", "5", "0" */
+static const char *
+dec_delta(const struct dec *now_due, const struct dec *before, char buf[DEC_LEN + 1])
+{
+	struct dec m = dec_cmp(now_due, before) >= 0 ? dec_sub(now_due, before)
+												 : dec_sub(before, now_due);
+
+	snprintf(buf, DEC_LEN + 1, "%s%s", dec_cmp(now_due, before) < 0 ? "-" : "", m.d);
+	return buf;
+}
+
+/* ---- amounts, through their API only ---- */
+
+static struct amount
+amt(const char *text)
+{
+	struct amount      a;
+	enum amount_status st = amount_parse(text, strlen(text), 0, &a);
+
+	ck_assert_msg(st == AMOUNT_OK, "amount_parse('%s'): %s", text, amount_status_message(st));
+	return a;
+}
+
+static struct amount
+amt_u64(uint64_t v)
+{
+	struct amount a;
+
+	amount_from_u64(&a, v);
+	return a;
+}
+
+/* The decimal text of an amount or a delta, for comparisons and messages (a ring of 8). */
+static const char *
+amt_text(const struct amount *a)
+{
+	static char ring[8][AMOUNT_TEXT_LEN];
+	static int  k;
+	char       *buf = ring[k++ % 8];
+
+	amount_format(a, buf);
+	return buf;
+}
+
+static const char *
+delta_text(const struct amount_delta *d)
+{
+	static char ring[8][AMOUNT_TEXT_LEN];
+	static int  k;
+	char       *buf = ring[k++ % 8];
+
+	amount_delta_format(d, false, buf);
+	return buf;
+}
+
+/* The reference checks itself on numbers whose digits are known. */
+START_TEST(test_reference_self_check)
+{
+	struct dec half = dec_of(HALF_TEXT), quarter = dec_of(QUARTER_TEXT), max = dec_of(MAX_TEXT);
+	struct dec one = dec_u64(1), x;
+	char       buf[DEC_LEN + 1];
+
+	x = dec_add(&half, &half);
+	x = dec_sub(&x, &one);
+	ck_assert_str_eq(x.d, MAX_TEXT);
+	x = dec_add(&quarter, &quarter);
+	ck_assert_str_eq(x.d, HALF_TEXT);
+	x = dec_add(&max, &one);
+	ck_assert_str_eq(
+		x.d, "115792089237316195423570985008687907853269984665640564039457584007913129639936");
+	x = dec_sub(&x, &x);
+	ck_assert_str_eq(x.d, "0");
+	x = dec_u64(999);
+	x = dec_add(&x, &one);
+	ck_assert_str_eq(x.d, "1000");
+	x = dec_sub(&x, &one);
+	ck_assert_str_eq(x.d, "999");
+	ck_assert(dec_cmp(&half, &max) < 0 && dec_cmp(&max, &half) > 0 && dec_cmp(&x, &x) == 0);
+	ck_assert(dec_cmp(&(struct dec){ "99" }, &(struct dec){ "100" }) < 0);
+	ck_assert_str_eq(
+		dec_delta(&one, &half, buf),
+		"-57896044618658097711785492504343953926634992332820282019728792003956564819967");
+	ck_assert_str_eq(dec_delta(&max, &max, buf), "0");
+	x = dec_u64(0);
+	ck_assert_str_eq(dec_delta(&max, &x, buf), MAX_TEXT);
+}
+END_TEST
+
 /* ---- previous payouts and new rows, by hand ---- */
 
 static void *
@@ -95,8 +290,8 @@ xmemdup(const void *p, size_t len)
 
 /* Appends a previous payout; the caller gives them sorted, as loading does. */
 static void
-prev(struct adjustments *adj, const char *s, size_t slen, const char *n, size_t nlen,
-	 int64_t payout)
+prev_text(struct adjustments *adj, const char *s, size_t slen, const char *n, size_t nlen,
+		  const char *payout)
 {
 	struct adjust_prev_row *r;
 
@@ -107,7 +302,17 @@ prev(struct adjustments *adj, const char *s, size_t slen, const char *n, size_t 
 	r->stream_len = slen;
 	r->node = xmemdup(n, nlen);
 	r->node_len = nlen;
-	r->payout = payout;
+	r->payout = amt(payout);
+}
+
+static void
+prev(struct adjustments *adj, const char *s, size_t slen, const char *n, size_t nlen,
+	 uint64_t payout)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%llu", (unsigned long long) payout);
+	prev_text(adj, s, slen, n, nlen, text);
 }
 
 /* A new ledger of at most 16 rows; only ids and payouts matter here. */
@@ -118,7 +323,8 @@ struct new_ledger
 };
 
 static void
-now(struct new_ledger *nl, const char *s, size_t slen, const char *n, size_t nlen, int64_t payout)
+now_text(struct new_ledger *nl, const char *s, size_t slen, const char *n, size_t nlen,
+		 const char *payout)
 {
 	struct ledger_row *r;
 
@@ -130,8 +336,17 @@ now(struct new_ledger *nl, const char *s, size_t slen, const char *n, size_t nle
 	r->stream_len = slen;
 	r->node = n;
 	r->node_len = nlen;
-	r->base = payout;
-	r->payout = payout;
+	r->base = amt(payout);
+	r->payout = r->base;
+}
+
+static void
+now(struct new_ledger *nl, const char *s, size_t slen, const char *n, size_t nlen, uint64_t payout)
+{
+	char text[24];
+
+	snprintf(text, sizeof(text), "%llu", (unsigned long long) payout);
+	now_text(nl, s, slen, n, nlen, text);
 }
 
 struct want_row
@@ -145,37 +360,83 @@ struct want_row
 	int64_t     delta;
 };
 
+/* The same as text, for amounts past 64 bits; delta "-5", "5" or "0". */
+struct want_text
+{
+	const char *stream;
+	size_t      stream_len;
+	const char *node;
+	size_t      node_len;
+	const char *previously_paid;
+	const char *now_due;
+	const char *delta;
+};
+
 /* A stream totals row: node id empty. */
 #define TOTAL(s)   (s), (sizeof(s) - 1), "", 0
 #define ROW(s, n)  (s), (sizeof(s) - 1), (n), (sizeof(n) - 1)
 #define PERIOD_ROW "", 0, "", 0
 
+/* The rows, then the period's totals (the period row's figures), as text. */
 static void
-assert_adjustments(const struct adjustments *adj, const struct want_row *want, size_t n,
-				   size_t nnodes, int64_t previously_paid, int64_t now_due)
+assert_adjustments_text(const struct adjustments *adj, const struct want_text *want, size_t n,
+						size_t nnodes, const char *previously_paid, const char *now_due,
+						const char *delta)
 {
 	for (size_t i = 0; i < n && i < adj->nrows; i++)
 	{
 		const struct adjustment *a = &adj->rows[i];
-		const struct want_row   *w = &want[i];
+		const struct want_text  *w = &want[i];
+		struct amount            p = amt(w->previously_paid), d = amt(w->now_due);
 
 		ck_assert_msg(id_is(a->stream, a->stream_len, w->stream, w->stream_len) &&
 						  id_is(a->node, a->node_len, w->node, w->node_len),
 					  "row %zu is '%s'/'%s', want '%s'/'%s'", i, shown(a->stream, a->stream_len),
 					  shown(a->node, a->node_len), shown(w->stream, w->stream_len),
 					  shown(w->node, w->node_len));
-		ck_assert_msg(a->previously_paid == w->previously_paid && a->now_due == w->now_due &&
-						  a->delta == w->delta,
-					  "row %zu ('%s'/'%s'): %lld -> %lld (%lld), want %lld -> %lld (%lld)", i,
+		ck_assert_msg(amount_cmp(&a->previously_paid, &p) == 0 &&
+						  amount_cmp(&a->now_due, &d) == 0 &&
+						  strcmp(delta_text(&a->delta), w->delta) == 0,
+					  "row %zu ('%s'/'%s'): %s -> %s (%s), want %s -> %s (%s)", i,
 					  shown(a->stream, a->stream_len), shown(a->node, a->node_len),
-					  (long long) a->previously_paid, (long long) a->now_due, (long long) a->delta,
-					  (long long) w->previously_paid, (long long) w->now_due, (long long) w->delta);
+					  amt_text(&a->previously_paid), amt_text(&a->now_due), delta_text(&a->delta),
+					  w->previously_paid, w->now_due, w->delta);
+		/* the sign is the flag; zero is never negative */
+		ck_assert_msg(a->delta.negative == (w->delta[0] == '-') &&
+						  strcmp(amt_text(&a->delta.magnitude), w->delta + (w->delta[0] == '-')) ==
+							  0,
+					  "row %zu: delta magnitude %s negative %d, want %s", i,
+					  amt_text(&a->delta.magnitude), a->delta.negative, w->delta);
 	}
 	ck_assert_uint_eq(adj->nrows, n);
 	ck_assert_uint_eq(adj->nnodes, nnodes);
-	ck_assert_int_eq(adj->previously_paid, previously_paid);
-	ck_assert_int_eq(adj->now_due, now_due);
-	ck_assert_int_eq(adj->delta, now_due - previously_paid);
+	ck_assert_str_eq(amt_text(&adj->previously_paid), previously_paid);
+	ck_assert_str_eq(amt_text(&adj->now_due), now_due);
+	ck_assert_str_eq(delta_text(&adj->delta), delta);
+	ck_assert(adj->delta.negative == (delta[0] == '-'));
+}
+
+static void
+assert_adjustments(const struct adjustments *adj, const struct want_row *want, size_t n,
+				   size_t nnodes, int64_t previously_paid, int64_t now_due)
+{
+	struct want_text rows[16];
+	char             text[16][3][24], totals[3][24];
+
+	ck_assert_uint_le(n, 16);
+	for (size_t i = 0; i < n; i++)
+	{
+		rows[i] = (struct want_text){ want[i].stream,   want[i].stream_len, want[i].node,
+									  want[i].node_len, text[i][0],         text[i][1],
+									  text[i][2] };
+		snprintf(text[i][0], 24, "%lld", (long long) want[i].previously_paid);
+		snprintf(text[i][1], 24, "%lld", (long long) want[i].now_due);
+		snprintf(text[i][2], 24, "%lld", (long long) want[i].delta);
+	}
+	snprintf(totals[0], 24, "%lld", (long long) previously_paid);
+	snprintf(totals[1], 24, "%lld", (long long) now_due);
+	snprintf(totals[2], 24, "%lld", (long long) (now_due - previously_paid));
+	assert_adjustments_text(adj, rows, n, nnodes, totals[0], totals[1], totals[2]);
 }
 
 /* stderr, captured: what a refusal said. */
@@ -423,8 +684,8 @@ START_TEST(test_all_new)
 END_TEST
 
 /*
- * Totals past 2^63 - 1 on either side are refused; exactly 2^63 - 1 is
- * fine, and so is a delta of -(2^63 - 1).
+ * Totals past 2^256 - 1 on either side are refused; exactly 2^256 - 1 is
+ * fine, and so is a delta of -(2^256 - 1).
  */
 START_TEST(test_overflow)
 {
@@ -433,67 +694,192 @@ START_TEST(test_overflow)
 	struct capture     cap;
 	char              *err;
 
-	/* previous: (2^63 - 1) + 1 */
+	/* previous: (2^256 - 1) + 1 */
 	memset(&adj, 0, sizeof(adj));
 	memset(&nl, 0, sizeof(nl));
-	prev(&adj, ID("s"), ID("a"), INT64_MAX);
+	prev_text(&adj, ID("s"), ID("a"), MAX_TEXT);
 	prev(&adj, ID("s"), ID("b"), 1);
 	now(&nl, ID("s"), ID("a"), 0);
 	capture_begin(&cap);
 	ck_assert(!adjust_compute(&adj, &nl.ledger));
 	err = capture_end(&cap);
-	ck_assert_msg(strstr(err, "overflow") != NULL, "message '%s'", err);
+	ck_assert_msg(strstr(err, "2^256 - 1") != NULL, "message '%s'", err);
 	free(err);
 	adjust_release(&adj);
 
-	/* new: across two streams */
+	/* new: 2^255 + 2^255 = 2^256, across two streams */
 	memset(&adj, 0, sizeof(adj));
 	memset(&nl, 0, sizeof(nl));
-	now(&nl, ID("s"), ID("a"), INT64_MAX);
-	now(&nl, ID("t"), ID("a"), 1);
+	now_text(&nl, ID("s"), ID("a"), HALF_TEXT);
+	now_text(&nl, ID("t"), ID("a"), HALF_TEXT);
 	capture_begin(&cap);
 	ck_assert(!adjust_compute(&adj, &nl.ledger));
 	err = capture_end(&cap);
-	ck_assert_msg(strstr(err, "overflow") != NULL, "message '%s'", err);
+	ck_assert_msg(strstr(err, "2^256 - 1") != NULL, "message '%s'", err);
 	free(err);
 	adjust_release(&adj);
 
 	/*
-	 * Previous s/a 2^63 - 2, s/b 1; new s/a 2^63 - 1, s/b 0: rows
-	 * s/a +1, s/b -1, s 0, the period (2^63 - 1) -> (2^63 - 1).
+	 * Previous s/a 2^256 - 2, s/b 1; new s/a 2^256 - 1, s/b 0: rows
+	 * s/a +1, s/b -1, s 0, the period (2^256 - 1) -> (2^256 - 1).
 	 */
 	{
-		struct want_row want[] = {
-			{ ROW("s", "a"), INT64_MAX - 1, INT64_MAX, 1 },
-			{ ROW("s", "b"), 1, 0, -1 },
-			{ TOTAL("s"), INT64_MAX, INT64_MAX, 0 },
-			{ PERIOD_ROW, INT64_MAX, INT64_MAX, 0 },
+		static const struct want_text want[] = {
+			{ ROW("s", "a"),
+			  "115792089237316195423570985008687907853269984665640564039457584007913129639934",
+			  MAX_TEXT, "1" },
+			{ ROW("s", "b"), "1", "0", "-1" },
+			{ TOTAL("s"), MAX_TEXT, MAX_TEXT, "0" },
+			{ PERIOD_ROW, MAX_TEXT, MAX_TEXT, "0" },
 		};
 
 		memset(&adj, 0, sizeof(adj));
 		memset(&nl, 0, sizeof(nl));
-		prev(&adj, ID("s"), ID("a"), INT64_MAX - 1);
+		prev_text(&adj, ID("s"), ID("a"),
+				  "115792089237316195423570985008687907853269984665640564039457584007913129639934");
 		prev(&adj, ID("s"), ID("b"), 1);
-		now(&nl, ID("s"), ID("a"), INT64_MAX);
+		now_text(&nl, ID("s"), ID("a"), MAX_TEXT);
 		now(&nl, ID("s"), ID("b"), 0);
 		ck_assert(adjust_compute(&adj, &nl.ledger));
-		assert_adjustments(&adj, want, NROWS(want), 2, INT64_MAX, INT64_MAX);
+		assert_adjustments_text(&adj, want, NROWS(want), 2, MAX_TEXT, MAX_TEXT, "0");
 		adjust_release(&adj);
 	}
+	/* all of 2^256 - 1 gone, then all of it new */
 	{
-		struct want_row want[] = {
-			{ ROW("s", "a"), INT64_MAX, 0, -INT64_MAX },
-			{ TOTAL("s"), INT64_MAX, 0, -INT64_MAX },
-			{ PERIOD_ROW, INT64_MAX, 0, -INT64_MAX },
+		static const struct want_text want[] = {
+			{ ROW("s", "a"), MAX_TEXT, "0", "-" MAX_TEXT },
+			{ TOTAL("s"), MAX_TEXT, "0", "-" MAX_TEXT },
+			{ PERIOD_ROW, MAX_TEXT, "0", "-" MAX_TEXT },
+		};
+		static const struct want_text want_new[] = {
+			{ ROW("s", "a"), "0", MAX_TEXT, MAX_TEXT },
+			{ TOTAL("s"), "0", MAX_TEXT, MAX_TEXT },
+			{ PERIOD_ROW, "0", MAX_TEXT, MAX_TEXT },
 		};
 
 		memset(&adj, 0, sizeof(adj));
 		memset(&nl, 0, sizeof(nl));
-		prev(&adj, ID("s"), ID("a"), INT64_MAX);
+		prev_text(&adj, ID("s"), ID("a"), MAX_TEXT);
 		ck_assert(adjust_compute(&adj, &nl.ledger));
-		assert_adjustments(&adj, want, NROWS(want), 1, INT64_MAX, 0);
+		assert_adjustments_text(&adj, want, NROWS(want), 1, MAX_TEXT, "0", "-" MAX_TEXT);
+		adjust_release(&adj);
+
+		memset(&adj, 0, sizeof(adj));
+		memset(&nl, 0, sizeof(nl));
+		now_text(&nl, ID("s"), ID("a"), MAX_TEXT);
+		ck_assert(adjust_compute(&adj, &nl.ledger));
+		assert_adjustments_text(&adj, want_new, NROWS(want_new), 1, "0", MAX_TEXT, MAX_TEXT);
 		adjust_release(&adj);
 	}
+}
+END_TEST
+
+/*
+ * Deltas negative, positive and zero at 2^256 scale, q = 2^254, h = 2^255;
+ * both sides total exactly 2^256 - 1.
+ * Previous: s/a h, s/b q, s/c 5, t/x q - 6.
+ * New:      s/a 0, s/b q, s/c h + 5, s/d q - 6, u/y 0.
+ *   s/a h -> 0 (-h); s/b unchanged: no row; s/c 5 -> h + 5 (+h);
+ *   s/d appeared 0 -> q - 6; s's totals h + q + 5 -> 2^256 - 1 (+(q - 6)).
+ *   t/x disappeared q - 6 -> 0; t the same.
+ *   u/y appeared at 0: 0 -> 0 (delta 0), and u 0 -> 0.
+ *   The period: 2^256 - 1 -> 2^256 - 1, delta 0; 5 node rows, 9 rows.
+ */
+#define Q_6  "28948022309329048855892746252171976963317496166410141009864396001978282409978"
+#define H_5  "57896044618658097711785492504343953926634992332820282019728792003956564819973"
+#define HQ_5 "86844066927987146567678238756515930889952488499230423029593188005934847229957"
+
+static const struct want_text want_uint256[] = {
+	{ ROW("s", "a"), HALF_TEXT, "0", "-" HALF_TEXT }, /* changed to 0 */
+	{ ROW("s", "c"), "5", H_5, HALF_TEXT },           /* changed */
+	{ ROW("s", "d"), "0", Q_6, Q_6 },                 /* appeared */
+	{ TOTAL("s"), HQ_5, MAX_TEXT, Q_6 },              /* s */
+	{ ROW("t", "x"), Q_6, "0", "-" Q_6 },             /* disappeared */
+	{ TOTAL("t"), Q_6, "0", "-" Q_6 },                /* t */
+	{ ROW("u", "y"), "0", "0", "0" },                 /* appeared at 0 */
+	{ TOTAL("u"), "0", "0", "0" },                    /* u */
+	{ PERIOD_ROW, MAX_TEXT, MAX_TEXT, "0" },          /* the period */
+};
+
+START_TEST(test_uint256_deltas)
+{
+	struct adjustments adj;
+	struct new_ledger  nl;
+
+	memset(&adj, 0, sizeof(adj));
+	memset(&nl, 0, sizeof(nl));
+	prev_text(&adj, ID("s"), ID("a"), HALF_TEXT);
+	prev_text(&adj, ID("s"), ID("b"), QUARTER_TEXT);
+	prev(&adj, ID("s"), ID("c"), 5);
+	prev_text(&adj, ID("t"), ID("x"), Q_6);
+	now(&nl, ID("s"), ID("a"), 0);
+	now_text(&nl, ID("s"), ID("b"), QUARTER_TEXT);
+	now_text(&nl, ID("s"), ID("c"), H_5);
+	now_text(&nl, ID("s"), ID("d"), Q_6);
+	now(&nl, ID("u"), ID("y"), 0);
+	ck_assert(adjust_compute(&adj, &nl.ledger));
+	assert_adjustments_text(&adj, want_uint256, NROWS(want_uint256), 5, MAX_TEXT, MAX_TEXT, "0");
+	adjust_release(&adj);
+}
+END_TEST
+
+/*
+ * Totals rows past 64 bits: stream s of 40 nodes n00..n39, each 2^63 + i
+ * before and 2^64 + i after (+2^63 each).
+ *   s before: 40 * 2^63 + 780 = 368934881474191033100
+ *   s after:  40 * 2^64 + 780 = 737869762948382065420
+ *   delta +40 * 2^63 = 368934881474191032320
+ * The reference sums the same rows on its own; the period row equals s's.
+ */
+START_TEST(test_totals_rows_past_64_bits)
+{
+	struct adjustments adj;
+	struct new_ledger  nl;
+	struct ledger_row  rows[40];
+	char               ids[40][4];
+	struct dec         sp = dec_u64(0), sd = dec_u64(0);
+	char               buf[DEC_LEN + 1];
+
+	memset(&adj, 0, sizeof(adj));
+	memset(&nl, 0, sizeof(nl));
+	memset(rows, 0, sizeof(rows));
+	for (int i = 0; i < 40; i++)
+	{
+		struct dec p = dec_u64((UINT64_C(1) << 63) + (uint64_t) i),
+				   two63 = dec_u64(UINT64_C(1) << 63);
+		struct dec d = dec_add(&p, &two63);
+
+		snprintf(ids[i], sizeof(ids[i]), "n%02d", i);
+		prev_text(&adj, ID("s"), ids[i], 3, p.d);
+		rows[i].stream = "s";
+		rows[i].stream_len = 1;
+		rows[i].node = ids[i];
+		rows[i].node_len = 3;
+		rows[i].payout = amt(d.d);
+		sp = dec_add(&sp, &p);
+		sd = dec_add(&sd, &d);
+	}
+	nl.ledger.rows = rows;
+	nl.ledger.nrows = 40;
+	ck_assert(adjust_compute(&adj, &nl.ledger));
+	ck_assert_uint_eq(adj.nrows, 42);
+	ck_assert_uint_eq(adj.nnodes, 40);
+	ck_assert_str_eq(sp.d, "368934881474191033100");
+	ck_assert_str_eq(sd.d, "737869762948382065420");
+	for (int r = 40; r < 42; r++)
+	{
+		const struct adjustment *a = &adj.rows[r];
+
+		ck_assert(id_is(a->stream, a->stream_len, r == 40 ? "s" : "", r == 40 ? 1 : 0) &&
+				  id_is(a->node, a->node_len, "", 0));
+		ck_assert_str_eq(amt_text(&a->previously_paid), sp.d);
+		ck_assert_str_eq(amt_text(&a->now_due), sd.d);
+		ck_assert_str_eq(delta_text(&a->delta), "368934881474191032320");
+		ck_assert_str_eq(delta_text(&a->delta), dec_delta(&sd, &sp, buf));
+	}
+	ck_assert_str_eq(delta_text(&adj.rows[7].delta), "9223372036854775808");
+	ck_assert_str_eq(amt_text(&adj.rows[7].now_due), "18446744073709551623");
+	adjust_release(&adj);
 }
 END_TEST
 
@@ -521,11 +907,11 @@ ref_cmp(const char *a, size_t alen, const char *b, size_t blen)
 
 struct key
 {
-	char    s[2];
-	size_t  slen;
-	char    n[2];
-	size_t  nlen;
-	int64_t payout;
+	char       s[2];
+	size_t     slen;
+	char       n[2];
+	size_t     nlen;
+	struct dec payout;
 };
 
 static int
@@ -574,8 +960,31 @@ add_key(struct key *list, size_t *n, size_t max, const struct key *k)
 struct ref_row
 {
 	struct key k;    /* payout unused; slen 0 / nlen 0 for totals rows */
-	int64_t    p, d; /* previously paid, now due */
+	struct dec p, d; /* previously paid, now due */
 };
+
+/*
+ * A payout: small, or (huge) of `digits` random digits, at most 2^256 - 1:
+ * the iteration picks one length, so its sums pass 2^256 - 1 at 77 and 78
+ * digits and stay below it at fewer.
+ */
+static struct dec
+random_payout(uint64_t *rng, size_t digits)
+{
+	static const struct dec max = { MAX_TEXT };
+	char                    buf[DEC_LEN];
+	struct dec              r;
+
+	if (digits == 0)
+		return dec_u64(next_random(rng) % 50);
+	do
+	{
+		for (size_t i = 0; i < digits; i++)
+			buf[i] = (char) ('0' + next_random(rng) % 10);
+		r = dec_trim(buf, digits);
+	} while (dec_cmp(&r, &max) > 0);
+	return r;
+}
 
 START_TEST(test_random_vs_reference)
 {
@@ -584,8 +993,10 @@ START_TEST(test_random_vs_reference)
 		ITERS = 5000,
 		MAXK = 40
 	};
-	uint64_t rng = 7;
-	int      n_rows = 0, n_empty = 0, n_overflow = 0, n_unchanged = 0;
+	static const struct dec max = { MAX_TEXT };
+	uint64_t                rng = 7;
+	int                     n_rows = 0, n_empty = 0, n_overflow = 0, n_unchanged = 0;
+	int                     n_huge_ok = 0, n_negative = 0;
 
 	for (int iter = 0; iter < ITERS; iter++)
 	{
@@ -595,21 +1006,25 @@ START_TEST(test_random_vs_reference)
 		size_t             nw = 0, wnodes = 0;
 		bool               huge = next_random(&rng) % 10 == 0;
 		bool               same = next_random(&rng) % 10 == 0; /* a rerun that changes nothing */
+		size_t             digits = 0;
 		struct adjustments adj;
 		struct ledger      ledger;
 		struct ledger_row  rows[MAXK];
-		i128               tp = 0, td = 0;
-		bool               ok;
+		struct dec         tp = dec_u64(0), td = dec_u64(0);
+		bool               ok, overflow;
 		struct capture     cap;
+		char               buf[DEC_LEN + 1];
 
+		if (huge)
+			digits = next_random(&rng) % 3 ? 20 + (size_t) (next_random(&rng) % 57)
+										   : 77 + (size_t) (next_random(&rng) % 2);
 		/* previous payouts, then new ones: kept, changed, dropped, added */
 		for (int i = 0, m = (int) (next_random(&rng) % MAXK); i < m; i++)
 		{
 			struct key k;
 
 			random_key(&rng, &k);
-			k.payout = huge ? (int64_t) (next_random(&rng) >> 2)
-							: (int64_t) (next_random(&rng) % 50);
+			k.payout = random_payout(&rng, digits);
 			add_key(pk, &np, MAXK, &k);
 		}
 		for (size_t i = 0; i < np; i++)
@@ -621,8 +1036,7 @@ START_TEST(test_random_vs_reference)
 				case 0:
 					continue; /* disappears */
 				case 1:
-					k.payout = huge ? (int64_t) (next_random(&rng) >> 2)
-									: (int64_t) (next_random(&rng) % 50);
+					k.payout = random_payout(&rng, digits);
 					break;
 				default:
 					break; /* same payout */
@@ -634,7 +1048,7 @@ START_TEST(test_random_vs_reference)
 			struct key k;
 
 			random_key(&rng, &k);
-			k.payout = (int64_t) (next_random(&rng) % 50);
+			k.payout = random_payout(&rng, 0);
 			add_key(nk, &nn, MAXK, &k);
 		}
 		qsort(pk, np, sizeof(pk[0]), key_cmp);
@@ -648,21 +1062,21 @@ START_TEST(test_random_vs_reference)
 		qsort(uni, nu, sizeof(uni[0]), key_cmp);
 		for (size_t i = 0; i < nu;)
 		{
-			size_t  j = i, adjusted = 0;
-			int64_t sp = 0, sd = 0;
+			size_t     j = i, adjusted = 0;
+			struct dec sp = dec_u64(0), sd = dec_u64(0);
 
 			while (j < nu && ref_cmp(uni[j].s, uni[j].slen, uni[i].s, uni[i].slen) == 0)
 			{
 				const struct key *p = find(pk, np, &uni[j]);
 				const struct key *d = find(nk, nn, &uni[j]);
-				int64_t           pv = p ? p->payout : 0;
-				int64_t           dv = d ? d->payout : 0;
+				struct dec        pv = p ? p->payout : dec_u64(0);
+				struct dec        dv = d ? d->payout : dec_u64(0);
 
-				tp += pv;
-				td += dv;
-				sp += tp > INT64_MAX ? 0 : pv;
-				sd += td > INT64_MAX ? 0 : dv;
-				if (p && d && pv == dv)
+				tp = dec_add(&tp, &pv);
+				td = dec_add(&td, &dv);
+				sp = dec_add(&sp, &pv);
+				sd = dec_add(&sd, &dv);
+				if (p && d && dec_cmp(&pv, &dv) == 0)
 					n_unchanged++;
 				else
 				{
@@ -687,14 +1101,16 @@ START_TEST(test_random_vs_reference)
 		if (wnodes)
 		{
 			memset(&want[nw], 0, sizeof(want[nw]));
-			want[nw].p = (int64_t) tp;
-			want[nw++].d = (int64_t) td;
+			want[nw].p = tp;
+			want[nw++].d = td;
 		}
+		/* all payouts are non-negative: a side's total passes 2^256 - 1 iff a prefix does */
+		overflow = dec_cmp(&tp, &max) > 0 || dec_cmp(&td, &max) > 0;
 
 		/* the code under test */
 		memset(&adj, 0, sizeof(adj));
 		for (size_t i = 0; i < np; i++)
-			prev(&adj, pk[i].s, pk[i].slen, pk[i].n, pk[i].nlen, pk[i].payout);
+			prev_text(&adj, pk[i].s, pk[i].slen, pk[i].n, pk[i].nlen, pk[i].payout.d);
 		memset(&ledger, 0, sizeof(ledger));
 		memset(rows, 0, sizeof(rows));
 		for (size_t i = 0; i < nn; i++)
@@ -703,7 +1119,7 @@ START_TEST(test_random_vs_reference)
 			rows[i].stream_len = nk[i].slen;
 			rows[i].node = nk[i].n;
 			rows[i].node_len = nk[i].nlen;
-			rows[i].payout = nk[i].payout;
+			rows[i].payout = amt(nk[i].payout.d);
 		}
 		ledger.rows = rows;
 		ledger.nrows = nn;
@@ -711,9 +1127,9 @@ START_TEST(test_random_vs_reference)
 		ok = adjust_compute(&adj, &ledger);
 		free(capture_end(&cap));
 
-		if (tp > INT64_MAX || td > INT64_MAX)
+		if (overflow)
 		{
-			require(!ok, "iteration %d: totals past 2^63 - 1 accepted", iter);
+			require(!ok, "iteration %d: totals past 2^256 - 1 accepted", iter);
 			n_overflow++;
 			adjust_release(&adj);
 			continue;
@@ -725,29 +1141,39 @@ START_TEST(test_random_vs_reference)
 		for (size_t i = 0; i < nw; i++)
 		{
 			const struct adjustment *a = &adj.rows[i];
+			const char              *wd = dec_delta(&want[i].d, &want[i].p, buf);
 
 			require(id_is(a->stream, a->stream_len, want[i].k.s, want[i].k.slen) &&
 						id_is(a->node, a->node_len, want[i].k.n, want[i].k.nlen),
 					"iteration %d row %zu: '%s'/'%s', want '%s'/'%s'", iter, i,
 					shown(a->stream, a->stream_len), shown(a->node, a->node_len),
 					shown(want[i].k.s, want[i].k.slen), shown(want[i].k.n, want[i].k.nlen));
-			require(a->previously_paid == want[i].p && a->now_due == want[i].d &&
-						a->delta == want[i].d - want[i].p,
-					"iteration %d row %zu: %lld -> %lld (%lld), want %lld -> %lld", iter, i,
-					(long long) a->previously_paid, (long long) a->now_due, (long long) a->delta,
-					(long long) want[i].p, (long long) want[i].d);
+			require(strcmp(amt_text(&a->previously_paid), want[i].p.d) == 0 &&
+						strcmp(amt_text(&a->now_due), want[i].d.d) == 0 &&
+						strcmp(delta_text(&a->delta), wd) == 0 &&
+						a->delta.negative == (wd[0] == '-'),
+					"iteration %d row %zu: %s -> %s (%s), want %s -> %s (%s)", iter, i,
+					amt_text(&a->previously_paid), amt_text(&a->now_due), delta_text(&a->delta),
+					want[i].p.d, want[i].d.d, wd);
+			n_negative += a->delta.negative;
 		}
-		require(adj.previously_paid == (int64_t) tp && adj.now_due == (int64_t) td &&
-					adj.delta == (int64_t) (td - tp),
-				"iteration %d: period totals", iter);
+		require(strcmp(amt_text(&adj.previously_paid), tp.d) == 0 &&
+					strcmp(amt_text(&adj.now_due), td.d) == 0 &&
+					strcmp(delta_text(&adj.delta), dec_delta(&td, &tp, buf)) == 0,
+				"iteration %d: period totals %s -> %s (%s), want %s -> %s", iter,
+				amt_text(&adj.previously_paid), amt_text(&adj.now_due), delta_text(&adj.delta),
+				tp.d, td.d);
 		n_rows += nw > 0;
 		n_empty += nw == 0;
+		n_huge_ok += digits >= 20;
 		adjust_release(&adj);
 	}
 	ck_assert_int_gt(n_rows, 3000);
 	ck_assert_int_gt(n_empty, 50);
 	ck_assert_int_gt(n_overflow, 50);
 	ck_assert_int_gt(n_unchanged, 10000);
+	ck_assert_int_gt(n_huge_ok, 200);
+	ck_assert_int_gt(n_negative, 1000);
 }
 END_TEST
 
@@ -887,15 +1313,17 @@ START_TEST(test_load_digest_match)
 	ck_assert_int_eq(adj.previous_version, 3);
 	ck_assert_uint_eq(adj.nprev, 4);
 	ck_assert(id_is(adj.prev[0].stream, adj.prev[0].stream_len, ID("alpha")) &&
-			  id_is(adj.prev[0].node, adj.prev[0].node_len, ID("b")) && adj.prev[0].payout == 0);
+			  id_is(adj.prev[0].node, adj.prev[0].node_len, ID("b")) &&
+			  amount_is_zero(&adj.prev[0].payout));
 	ck_assert(id_is(adj.prev[1].stream, adj.prev[1].stream_len, ID("alpha")) &&
 			  id_is(adj.prev[1].node, adj.prev[1].node_len, ID("n,1")) &&
-			  adj.prev[1].payout == 375);
+			  strcmp(amt_text(&adj.prev[1].payout), "375") == 0);
 	ck_assert(id_is(adj.prev[2].stream, adj.prev[2].stream_len, ID("alpha")) &&
 			  id_is(adj.prev[2].node, adj.prev[2].node_len, ID("q\"uote")) &&
-			  adj.prev[2].payout == 250);
+			  strcmp(amt_text(&adj.prev[2].payout), "250") == 0);
 	ck_assert(id_is(adj.prev[3].stream, adj.prev[3].stream_len, ID("beta")) &&
-			  id_is(adj.prev[3].node, adj.prev[3].node_len, ID("x")) && adj.prev[3].payout == 0);
+			  id_is(adj.prev[3].node, adj.prev[3].node_len, ID("x")) &&
+			  amount_is_zero(&adj.prev[3].payout));
 	ck_assert_uint_eq(adj.nrows, 0);
 	free(err);
 	adjust_release(&adj);
@@ -1022,49 +1450,61 @@ struct ledger_case
 	size_t      len;
 	bool        ok;
 	size_t      nprev;
-	int64_t     first_payout; /* of the first row, sorted, when nprev > 0 */
+	const char *first_payout; /* of the first row, sorted, when nprev > 0 */
 	const char *reason;
 };
 
 #define TEXT(lit) (lit), (sizeof(lit) - 1)
 
 static const struct ledger_case ledger_cases[] = {
-	{ TEXT(HEADER), true, 0, 0, NULL },
-	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0,9"), true, 1, 9, NULL }, /* no line end */
-	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0,9\r\n"), true, 1, 9, NULL },
+	{ TEXT(HEADER), true, 0, NULL, NULL },
+	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0,9"), true, 1, "9", NULL }, /* no line end */
+	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0,9\r\n"), true, 1, "9", NULL },
 	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9223372036854775807,0,9223372036854775807\n"), true,
-	  1, INT64_MAX, NULL },
-	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,7,0,007\n"), true, 1, 7, NULL },
+	  1, "9223372036854775807", NULL },
+	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,7,0,007\n"), true, 1, "7", NULL },
 	/* only the three columns matter, in any order; a byte order mark is fine */
-	{ TEXT("payout_amount,x,node_id,stream_id\r\n12,?,n,s\r\n"), true, 1, 12, NULL },
-	{ TEXT("\xEF\xBB\xBFstream_id,node_id,payout_amount\ns,n,4\n"), true, 1, 4, NULL },
+	{ TEXT("payout_amount,x,node_id,stream_id\r\n12,?,n,s\r\n"), true, 1, "12", NULL },
+	{ TEXT("\xEF\xBB\xBFstream_id,node_id,payout_amount\ns,n,4\n"), true, 1, "4", NULL },
 	/* an id with a line end inside quotes */
-	{ TEXT("stream_id,node_id,payout_amount\n\"s\nt\",n,4\n"), true, 1, 4, NULL },
+	{ TEXT("stream_id,node_id,payout_amount\n\"s\nt\",n,4\n"), true, 1, "4", NULL },
 	/* malformed records */
-	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0,9,extra\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,1\ns,m\n"), false, 0, 0, "ledger.csv:3:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n\"x,1\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,\"n\"x,1\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,\"n,1\n"), false, 0, 0, "malformed ledger" },
-	/* payouts: 0..2^63 - 1, digits only */
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,-1\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,abc\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n, 5\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,1.5\n"), false, 0, 0, "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,9223372036854775808\n"), false, 0, 0,
-	  "ledger.csv:2:" },
-	{ TEXT("stream_id,node_id,payout_amount\ns,n,1\nt,n,2\nu,n,x\n"), false, 0, 0,
+	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT(HEADER B "s,n,1,1,0,1000000,1000000,9,0,9,extra\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,1\ns,m\n"), false, 0, NULL, "ledger.csv:3:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n\"x,1\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,\"n\"x,1\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,\"n,1\n"), false, 0, NULL, "malformed ledger" },
+	/* payouts in base units up to 2^256 - 1 (2^63 is no limit any more) */
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,9223372036854775808\n"), true, 1,
+	  "9223372036854775808", NULL },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,"
+		   "115792089237316195423570985008687907853269984665640564039457584007913129639935\n"),
+	  true, 1, MAX_TEXT, NULL },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,"
+		   "000115792089237316195423570985008687907853269984665640564039457584007913129639935\n"),
+	  true, 1, MAX_TEXT, NULL },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,-1\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,abc\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n, 5\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,1.5\n"), false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,"
+		   "115792089237316195423570985008687907853269984665640564039457584007913129639936\n"),
+	  false, 0, NULL, "ledger.csv:2:" }, /* 2^256 */
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,"
+		   "999999999999999999999999999999999999999999999999999999999999999999999999999999999\n"),
+	  false, 0, NULL, "ledger.csv:2:" },
+	{ TEXT("stream_id,node_id,payout_amount\ns,n,1\nt,n,2\nu,n,x\n"), false, 0, NULL,
 	  "ledger.csv:4:" },
 	/* headers: empty, missing or repeated columns, bad quotes */
-	{ TEXT(""), false, 0, 0, "malformed ledger" },
-	{ TEXT("\n\n"), false, 0, 0, "malformed ledger" },
-	{ TEXT("stream_id,node_id,payout\ns,n,1\n"), false, 0, 0, "'payout_amount'" },
-	{ TEXT("stream_id,payout_amount\ns,1\n"), false, 0, 0, "'node_id'" },
-	{ TEXT("stream,node_id,payout_amount\ns,n,1\n"), false, 0, 0, "'stream_id'" },
-	{ TEXT("stream_id,node_id,payout_amount,stream_id\ns,n,1,s\n"), false, 0, 0, "'stream_id'" },
-	{ TEXT("stream_id,node_id,pay\"out_amount\ns,n,1\n"), false, 0, 0, "ledger.csv:1:" },
+	{ TEXT(""), false, 0, NULL, "malformed ledger" },
+	{ TEXT("\n\n"), false, 0, NULL, "malformed ledger" },
+	{ TEXT("stream_id,node_id,payout\ns,n,1\n"), false, 0, NULL, "'payout_amount'" },
+	{ TEXT("stream_id,payout_amount\ns,1\n"), false, 0, NULL, "'node_id'" },
+	{ TEXT("stream,node_id,payout_amount\ns,n,1\n"), false, 0, NULL, "'stream_id'" },
+	{ TEXT("stream_id,node_id,payout_amount,stream_id\ns,n,1,s\n"), false, 0, NULL, "'stream_id'" },
+	{ TEXT("stream_id,node_id,pay\"out_amount\ns,n,1\n"), false, 0, NULL, "ledger.csv:1:" },
 };
 
 START_TEST(test_load_ledger_table)
@@ -1084,8 +1524,9 @@ START_TEST(test_load_ledger_table)
 	{
 		ck_assert_msg(adj.nprev == c->nprev, "row %d: %zu rows, want %zu", _i, adj.nprev, c->nprev);
 		if (c->nprev > 0)
-			ck_assert_msg(adj.prev[0].payout == c->first_payout, "row %d: payout %lld, want %lld",
-						  _i, (long long) adj.prev[0].payout, (long long) c->first_payout);
+			ck_assert_msg(strcmp(amt_text(&adj.prev[0].payout), c->first_payout) == 0,
+						  "row %d: payout %s, want %s", _i, amt_text(&adj.prev[0].payout),
+						  c->first_payout);
 	}
 	else
 		ck_assert_msg(strstr(err, c->reason) != NULL, "row %d: message '%s' does not say %s", _i,
@@ -1126,7 +1567,7 @@ START_TEST(test_load_then_compute)
 	struct pools           pools;
 	struct period          period;
 	struct ledger          ledger;
-	struct ledger_settings settings = { .default_pool = 40 };
+	struct ledger_settings settings;
 	struct agg_counts      a = { 3, 3, 0 }, b = { 1, 1, 0 }, x = { 2, 0, 0 }, n = { 1, 1, 0 };
 	char                   msg[256];
 
@@ -1135,6 +1576,8 @@ START_TEST(test_load_then_compute)
 	ck_assert_msg(load(&t, &adj, 1, &err), "refused: %s", err);
 	free(err);
 
+	memset(&settings, 0, sizeof(settings));
+	settings.default_pool = amt_u64(40);
 	aggregate_init(&agg);
 	pools_init(&pools);
 	ck_assert(period_parse("2026-11-01", PERIOD_LENGTH_DAY, &period, msg, sizeof(msg)));
@@ -1143,7 +1586,8 @@ START_TEST(test_load_then_compute)
 	ck_assert(aggregate_add(&agg, ID("alpha"), ID("b"), &b));
 	ck_assert(aggregate_add(&agg, ID("beta"), ID("x"), &x));
 	ck_assert(aggregate_add(&agg, ID("gamma"), ID("n"), &n));
-	pools_add(&pools, ID("alpha"), 1000, 2);
+	pools_begin_rows(&pools, POOLS_TABLE, 0);
+	ck_assert(pools_add_text(&pools, "payout_pools", 1, ID("alpha"), "1000", 4));
 	ck_assert(pools_finish(&pools, "pools.csv"));
 	ck_assert_int_eq(ledger_build(&ledger, &period, &agg, &pools, &settings, msg, sizeof(msg)),
 					 LEDGER_OK);
@@ -1173,6 +1617,12 @@ adjust_suite(void)
 	tcase_add_test(tc, test_byte_order_keys);
 	tcase_add_test(tc, test_all_new);
 	tcase_add_test(tc, test_overflow);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("uint256");
+	tcase_add_test(tc, test_reference_self_check);
+	tcase_add_test(tc, test_uint256_deltas);
+	tcase_add_test(tc, test_totals_rows_past_64_bits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("random");

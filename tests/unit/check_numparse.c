@@ -2,8 +2,9 @@
  * check_numparse.c: unit tests of the number parsers: numparse.h
  * (numparse_u64, numparse_fraction, numparse_duration), the reject ratio of
  * settings.h (settings_ratio_parse, settings_ratio_exceeded), the penalty
- * factor of payout.h (payout_keep_parse, payout_keep_format) and the pool
- * amounts of pools.h (pools_parse_amount).
+ * factor of payout.h (payout_keep_parse, payout_keep_format) and the
+ * amounts of amount.h (amount_parse, which replaced pools_parse_amount,
+ * and amount_format), up to 2^256 - 1 base units, with token decimals.
  *
  * Each parser has a table of {input, accepted, value} rows, worked out by
  * hand, with the edge cases (empty, leading zeros, the maximum and one
@@ -19,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payrun/amount.h"
 #include "payrun/numparse.h"
 #include "payrun/payout.h"
-#include "payrun/pools.h"
 #include "payrun/settings.h"
 
 typedef unsigned __int128 u128;
@@ -520,60 +521,409 @@ START_TEST(test_ratio_exceeded_table)
 }
 END_TEST
 
-/* ---- pools_parse_amount ---- */
+/* ---- amount_parse and amount_format (amount.h) ---- */
+
+/* 2^256 - 1 (exact, from Python) */
+#define MAX_TEXT "115792089237316195423570985008687907853269984665640564039457584007913129639935"
 
 struct amount_case
 {
-	const char *s;
-	size_t      len;
-	bool        ok;
-	int64_t     value;
+	const char        *s;
+	size_t             len;
+	unsigned           decimals;
+	enum amount_status status;
+	const char        *value; /* in base units, when AMOUNT_OK */
 };
+
+#define OK(v) AMOUNT_OK, (v)
 
 static const struct amount_case amount_cases[] = {
-	{ IN("0"), true, 0 },
-	{ IN("1"), true, 1 },
-	{ IN("1000000"), true, 1000000 },
-	{ IN("00012"), true, 12 },
-	{ IN("0000"), true, 0 },
-	{ IN("9223372036854775807"), true, INT64_MAX },
-	{ IN("09223372036854775807"), true, INT64_MAX },
-	{ IN("9223372036854775808"), false, 0 }, /* 2^63 */
-	{ IN("18446744073709551615"), false, 0 },
-	{ IN("18446744073709551616"), false, 0 },
-	{ IN("99999999999999999999999"), false, 0 },
-	{ IN(""), false, 0 },
-	{ IN("-1"), false, 0 },
-	{ IN("-0"), false, 0 },
-	{ IN("+5"), false, 0 },
-	{ IN(" 1"), false, 0 },
-	{ IN("1 "), false, 0 },
-	{ IN("1.0"), false, 0 },
-	{ IN("1.5"), false, 0 },
-	{ IN("1e6"), false, 0 },
-	{ IN("1_000"), false, 0 },
-	{ IN("0x1f"), false, 0 },
-	{ IN("12abc"), false, 0 },
-	{ IN("1\r"), false, 0 },
-	{ IN("1\0"), false, 0 },
+	/* base units (0 decimals): the old pool amounts' rows, and 2^63 is no limit */
+	{ IN("0"), 0, OK("0") },
+	{ IN("1"), 0, OK("1") },
+	{ IN("1000000"), 0, OK("1000000") },
+	{ IN("00012"), 0, OK("12") },
+	{ IN("0000"), 0, OK("0") },
+	{ IN("9223372036854775807"), 0, OK("9223372036854775807") },
+	{ IN("09223372036854775807"), 0, OK("9223372036854775807") },
+	{ IN("9223372036854775808"), 0, OK("9223372036854775808") }, /* 2^63 */
+	{ IN("18446744073709551615"), 0, OK("18446744073709551615") },
+	{ IN("18446744073709551616"), 0, OK("18446744073709551616") }, /* 2^64 */
+	{ IN("99999999999999999999999"), 0, OK("99999999999999999999999") },
+	{ IN(MAX_TEXT), 0, OK(MAX_TEXT) },
+	{ IN("0000" MAX_TEXT), 0, OK(MAX_TEXT) },
+	{ IN("115792089237316195423570985008687907853269984665640564039457584007913129639936"), 0,
+	  AMOUNT_TOO_LARGE, NULL }, /* 2^256 */
+	{ IN("999999999999999999999999999999999999999999999999999999999999999999999999999999"), 0,
+	  AMOUNT_TOO_LARGE, NULL },
+	{ IN(""), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("-1"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("-0"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("+5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN(" 1"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1 "), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1_000"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("0x1f"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("12abc"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1\r"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1\0"), 0, AMOUNT_SYNTAX, NULL },
 	{ IN("\0"
 		 "1"),
-	  false, 0 },
-	{ "12", 1, true, 1 },
-	{ "9223372036854775808", 18, true, INT64_C(922337203685477580) },
+	  0, AMOUNT_SYNTAX, NULL },
+	{ "12", 1, 0, OK("1") },
+	{ "9223372036854775808", 18, 0, OK("922337203685477580") },
+	/* a point and a fraction: zeros past the decimals change nothing */
+	{ IN("1.0"), 0, OK("1") },
+	{ IN("1.000"), 0, OK("1") },
+	{ IN("1.5"), 0, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("0.1"), 0, AMOUNT_TOO_PRECISE, NULL },
+	{ IN(".5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("5."), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1..5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1.5.0"), 1, AMOUNT_SYNTAX, NULL },
+	{ IN("1,5"), 1, AMOUNT_SYNTAX, NULL },
+	/* exponents, as PostgreSQL prints a large float */
+	{ IN("1e6"), 0, OK("1000000") },
+	{ IN("1E6"), 0, OK("1000000") },
+	{ IN("1e+6"), 0, OK("1000000") },
+	{ IN("1e-0"), 0, OK("1") },
+	{ IN("150e-1"), 0, OK("15") },
+	{ IN("15e-1"), 0, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("1.5e1"), 0, OK("15") },
+	{ IN("0.15e2"), 0, OK("15") },
+	{ IN("1e"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1e+"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1e-"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("e5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1.e5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1e5.0"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1e++5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1e 5"), 0, AMOUNT_SYNTAX, NULL },
+	{ IN("1e0005"), 0, OK("100000") },
+	{ IN("1e77"), 0,
+	  OK("100000000000000000000000000000000000000000000000000000000000000000000000000000") },
+	{ IN("2e77"), 0, AMOUNT_TOO_LARGE, NULL },
+	{ IN("1e78"), 0, AMOUNT_TOO_LARGE, NULL },
+	{ IN("1e1000"), 0, AMOUNT_TOO_LARGE, NULL },
+	{ IN("1e99999999999999999999"), 0, AMOUNT_TOO_LARGE, NULL },
+	{ IN("0e99999999999999999999"), 0, OK("0") },
+	{ IN("0.000e1000"), 0, OK("0") },
+	{ IN("1e-1000"), 0, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("1e-99999999999999999999"), 0, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("0e-99999999999999999999"), 0, OK("0") },
+	{ IN("1.15792089237316195423570985008687907853269984665640564039457584007913129639935e77"), 0,
+	  OK(MAX_TEXT) },
+	{ IN("1.15792089237316195423570985008687907853269984665640564039457584007913129639936e77"), 0,
+	  AMOUNT_TOO_LARGE, NULL },
+	/* tokens with decimals */
+	{ IN("2500000.123456"), 6, OK("2500000123456") },
+	{ IN("2500000.1234560"), 6, OK("2500000123456") },
+	{ IN("2500000.1234567"), 6, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("1"), 6, OK("1000000") },
+	{ IN("0.000001"), 6, OK("1") },
+	{ IN("0.0000001"), 6, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("1e-6"), 6, OK("1") },
+	{ IN("1e-7"), 6, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("1.50"), 1, OK("15") },
+	{ IN("42"), 18, OK("42000000000000000000") }, /* past 2^64 */
+	{ IN("42.000000000000000001"), 18, OK("42000000000000000001") },
+	{ IN("42.0000000000000000001"), 18, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("42.0000000000000000010"), 18, OK("42000000000000000001") },
+	{ IN("4.2E19"), 18, OK("42000000000000000000000000000000000000") },
+	{ IN("1e+21"), 18, OK("1000000000000000000000000000000000000000") },
+	{ IN("1e-18"), 18, OK("1") },
+	{ IN("1e-19"), 18, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("115792089237316195423570985008687907853269984665640564039457.584007913129639935"), 18,
+	  OK(MAX_TEXT) },
+	{ IN("115792089237316195423570985008687907853269984665640564039457.584007913129639936"), 18,
+	  AMOUNT_TOO_LARGE, NULL },
+	{ IN("115792089237316195423570985008687907853269984665640564039458"), 18, AMOUNT_TOO_LARGE,
+	  NULL },
+	{ IN("1"), 36, OK("1000000000000000000000000000000000000") },
+	{ IN("0.000000000000000000000000000000000001"), 36, OK("1") },
+	{ IN("0.0000000000000000000000000000000000001"), 36, AMOUNT_TOO_PRECISE, NULL },
+	{ IN("1"), 37, AMOUNT_SYNTAX, NULL }, /* more decimals than AMOUNT_DECIMALS_MAX */
+	{ IN("-1"), 6, AMOUNT_SYNTAX, NULL },
+	{ IN(""), 18, AMOUNT_SYNTAX, NULL },
 };
 
-START_TEST(test_pool_amount_table)
+START_TEST(test_amount_table)
 {
 	const struct amount_case *c = &amount_cases[_i];
-	int64_t                   v = -5;
-	bool                      ok = pools_parse_amount(c->s, c->len, &v);
+	struct amount             a;
+	enum amount_status        st;
+	char                      buf[AMOUNT_TEXT_LEN];
 
-	ck_assert_msg(ok == c->ok, "row %d '%s' (len %zu): %s, want %s", _i, shown(c->s, c->len),
-				  c->len, ok ? "accepted" : "refused", c->ok ? "accepted" : "refused");
-	if (c->ok)
-		ck_assert_msg(v == c->value, "row %d '%s': %lld, want %lld", _i, shown(c->s, c->len),
-					  (long long) v, (long long) c->value);
+	memset(&a, 0xa5, sizeof(a));
+	st = amount_parse(c->s, c->len, c->decimals, &a);
+	ck_assert_msg(st == c->status, "row %d '%s' (len %zu, %u decimals): %s, want %s", _i,
+				  shown(c->s, c->len), c->len, c->decimals, amount_status_message(st),
+				  amount_status_message(c->status));
+	if (st == AMOUNT_OK)
+	{
+		amount_format(&a, buf);
+		ck_assert_msg(strcmp(buf, c->value) == 0, "row %d '%s': %s, want %s", _i,
+					  shown(c->s, c->len), buf, c->value);
+	}
+}
+END_TEST
+
+START_TEST(test_amount_status_messages)
+{
+	const enum amount_status all[] = { AMOUNT_OK, AMOUNT_SYNTAX, AMOUNT_TOO_LARGE,
+									   AMOUNT_TOO_PRECISE };
+
+	for (size_t i = 0; i < 4; i++)
+	{
+		ck_assert_uint_gt(strlen(amount_status_message(all[i])), 0);
+		for (size_t j = 0; j < i; j++)
+			ck_assert_str_ne(amount_status_message(all[i]), amount_status_message(all[j]));
+	}
+	ck_assert_ptr_nonnull(strstr(amount_status_message(AMOUNT_TOO_LARGE), "2^256 - 1"));
+}
+END_TEST
+
+/*
+ * amount.h's words, as a reference on decimal strings: digits, optionally
+ * a point and one or more digits, optionally e or E, a sign and one or
+ * more digits; the value times 10^decimals must be a whole number (else
+ * too precise) of at most 2^256 - 1 (else too large).  The canonical
+ * decimal text of the base units goes to out.  The header does not say
+ * which of the two a number both too precise and too large is: REF_EITHER.
+ */
+#define REF_LEN    8192
+#define REF_EITHER ((enum amount_status) 99)
+
+static enum amount_status
+ref_amount(const char *s, size_t len, unsigned decimals, char *out)
+{
+	static char m[REF_LEN];
+	size_t      nm = 0, i = 0, start, frac = 0, lead = 0;
+	int64_t     exponent = 0, shift;
+	bool        negative = false;
+
+	if (decimals > 36 || len + 100 > REF_LEN)
+		return AMOUNT_SYNTAX;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		m[nm++] = s[i++];
+	if (nm == 0)
+		return AMOUNT_SYNTAX;
+	if (i < len && s[i] == '.')
+	{
+		start = ++i;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			m[nm++] = s[i++];
+		frac = i - start;
+		if (frac == 0)
+			return AMOUNT_SYNTAX;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E'))
+	{
+		if (++i < len && (s[i] == '+' || s[i] == '-'))
+			negative = s[i++] == '-';
+		start = i;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+		{
+			/* past 10^9 no input of this size can bring the value back */
+			if (exponent < 1000000000)
+				exponent = exponent * 10 + (s[i] - '0');
+			i++;
+		}
+		if (i == start)
+			return AMOUNT_SYNTAX;
+	}
+	if (i != len)
+		return AMOUNT_SYNTAX;
+	/* the base units are m times 10^shift */
+	shift = (int64_t) decimals + (negative ? -exponent : exponent) - (int64_t) frac;
+	while (lead + 1 < nm && m[lead] == '0')
+		lead++;
+	if (nm - lead == 1 && m[lead] == '0')
+	{
+		snprintf(out, REF_LEN, "0");
+		return AMOUNT_OK;
+	}
+	if (shift < 0)
+	{
+		bool precise = true;
+
+		for (int64_t k = 0; k < -shift && (size_t) k < nm - lead; k++)
+			precise &= m[nm - 1 - (size_t) k] == '0';
+		if ((size_t) -shift >= nm - lead)
+			return AMOUNT_TOO_PRECISE; /* every significant digit dropped, one not 0 */
+		nm -= (size_t) -shift;
+		if (!precise)
+			return nm - lead > 78 || (nm - lead == 78 && memcmp(m + lead, MAX_TEXT, 78) > 0)
+					   ? REF_EITHER
+					   : AMOUNT_TOO_PRECISE;
+	}
+	else
+	{
+		if ((int64_t) (nm - lead) + shift > 78)
+			return AMOUNT_TOO_LARGE;
+		for (int64_t k = 0; k < shift; k++)
+			m[nm++] = '0';
+	}
+	if (nm - lead > 78 || (nm - lead == 78 && memcmp(m + lead, MAX_TEXT, 78) > 0))
+		return AMOUNT_TOO_LARGE;
+	memcpy(out, m + lead, nm - lead);
+	out[nm - lead] = '\0';
+	return AMOUNT_OK;
+}
+
+/* Parses with both and compares; false (and *why) on a difference. */
+static bool
+amount_agrees(const char *s, size_t len, unsigned decimals, char *why, size_t whylen)
+{
+	static char        want[REF_LEN];
+	char               got[AMOUNT_TEXT_LEN];
+	struct amount      a;
+	enum amount_status st = amount_parse(s, len, decimals, &a);
+	enum amount_status rst = ref_amount(s, len, decimals, want);
+
+	if (st == AMOUNT_OK)
+		amount_format(&a, got);
+	if (rst == REF_EITHER && (st == AMOUNT_TOO_LARGE || st == AMOUNT_TOO_PRECISE))
+		return true;
+	if (st != rst || (st == AMOUNT_OK && strcmp(got, want) != 0))
+	{
+		snprintf(why, whylen, "'%.200s' with %u decimals: %s %s, want %s %.100s", shown(s, len),
+				 decimals, amount_status_message(st), st == AMOUNT_OK ? got : "",
+				 rst == REF_EITHER ? "too large or too precise" : amount_status_message(rst),
+				 rst == AMOUNT_OK ? want : "");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Every string of 0..6 characters over digits, point, e, E and signs
+ * (137,257 strings), with 0, 1, 2 and 18 decimals, against the reference.
+ */
+START_TEST(test_amount_short_strings)
+{
+	static const char     alphabet[] = "019.e+-";
+	static const unsigned decimals[] = { 0, 1, 2, 18 };
+	const size_t          na = sizeof(alphabet) - 1;
+	char                  s[8], why[512];
+	int                   n_ok = 0, n_precise = 0, n_syntax = 0;
+
+	for (size_t len = 0; len <= 6; len++)
+	{
+		size_t total = 1;
+
+		for (size_t i = 0; i < len; i++)
+			total *= na;
+		for (size_t k = 0; k < total; k++)
+		{
+			size_t x = k;
+
+			for (size_t i = 0; i < len; i++, x /= na)
+				s[i] = alphabet[x % na];
+			s[len] = '\0';
+			for (size_t d = 0; d < 4; d++)
+			{
+				struct amount      a;
+				enum amount_status st = amount_parse(s, len, decimals[d], &a);
+
+				require(amount_agrees(s, len, decimals[d], why, sizeof(why)), "%s", why);
+				n_ok += st == AMOUNT_OK;
+				n_precise += st == AMOUNT_TOO_PRECISE;
+				n_syntax += st == AMOUNT_SYNTAX;
+			}
+		}
+	}
+	ck_assert_int_gt(n_ok, 5000);
+	ck_assert_int_gt(n_precise, 1000);
+	ck_assert_int_gt(n_syntax, 100000);
+}
+END_TEST
+
+static uint64_t next_random(uint64_t *state);
+
+/* digits[0..n) at random, the first not 0 unless n == 1 */
+static void
+random_digits(uint64_t *rng, char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (char) ('0' + next_random(rng) % 10);
+	if (n > 1 && buf[0] == '0')
+		buf[0] = '1';
+}
+
+/*
+ * Random amounts written every way amount.h allows: a whole part with
+ * leading zeros, a fraction with trailing zeros, an exponent that moves
+ * the point, any decimals up to 36; all against the reference.  Then
+ * random values of up to 78 digits parse (0 decimals) and format back to
+ * themselves, or are too large exactly when the reference says so.
+ */
+START_TEST(test_amount_random)
+{
+	uint64_t rng = 25625625;
+	char     why[512];
+	int      n_ok = 0, n_large = 0, n_precise = 0, n_roundtrip = 0;
+
+	for (int iter = 0; iter < 100000; iter++)
+	{
+		char     s[400];
+		size_t   n = 0;
+		size_t   whole = 1 + (size_t) (next_random(&rng) % 80);
+		size_t   frac = next_random(&rng) % 3 ? (size_t) (next_random(&rng) % 40) : 0;
+		unsigned decimals = (unsigned) (next_random(&rng) % 37);
+
+		for (size_t z = next_random(&rng) % 4; z > 0; z--)
+			s[n++] = '0';
+		random_digits(&rng, s + n, whole);
+		n += whole;
+		if (frac > 0)
+		{
+			s[n++] = '.';
+			random_digits(&rng, s + n, frac);
+			/* often zeros at the end, which cost no precision */
+			for (size_t k = 0; k < frac && next_random(&rng) % 2; k++)
+				s[n + frac - 1 - k] = '0';
+			n += frac;
+		}
+		if (next_random(&rng) % 2)
+			n += (size_t) snprintf(s + n, sizeof(s) - n, "%s%s%d",
+								   next_random(&rng) % 2 ? "e" : "E",
+								   (const char *[]){ "", "+", "-" }[next_random(&rng) % 3],
+								   (int) (next_random(&rng) % 120));
+		require(amount_agrees(s, n, decimals, why, sizeof(why)), "iteration %d: %s", iter, why);
+		{
+			struct amount      a;
+			enum amount_status st = amount_parse(s, n, decimals, &a);
+
+			n_ok += st == AMOUNT_OK;
+			n_large += st == AMOUNT_TOO_LARGE;
+			n_precise += st == AMOUNT_TOO_PRECISE;
+		}
+	}
+	for (int iter = 0; iter < 100000; iter++)
+	{
+		char               s[AMOUNT_MAX_DIGITS + 2], back[AMOUNT_TEXT_LEN];
+		size_t             n = 1 + (size_t) (next_random(&rng) % AMOUNT_MAX_DIGITS);
+		struct amount      a;
+		enum amount_status st;
+		bool               fits;
+
+		random_digits(&rng, s, n);
+		s[n] = '\0';
+		fits = n < AMOUNT_MAX_DIGITS || strcmp(s, MAX_TEXT) <= 0;
+		st = amount_parse(s, n, 0, &a);
+		require(st == (fits ? AMOUNT_OK : AMOUNT_TOO_LARGE), "'%s': %s", s,
+				amount_status_message(st));
+		if (!fits)
+			continue;
+		amount_format(&a, back);
+		require(strcmp(back, s) == 0, "'%s' formatted back as '%s'", s, back);
+		n_roundtrip++;
+	}
+	ck_assert_int_gt(n_ok, 20000);
+	ck_assert_int_gt(n_large, 10000);
+	ck_assert_int_gt(n_precise, 10000);
+	ck_assert_int_gt(n_roundtrip, 90000);
 }
 END_TEST
 
@@ -790,15 +1140,12 @@ START_TEST(test_short_strings_vs_reference)
 							(!ok || (r.num == num && r.den == den && strcmp(r.text, s) == 0)),
 						"ratio '%s': %d, want %d", s, ok, rok);
 			}
-			/* pools_parse_amount: digits in 0..INT64_MAX */
+			/* amount_parse in base units, and in tokens of 2 decimals */
 			{
-				int64_t  got = -1;
-				uint64_t want = 0;
-				bool     ok = pools_parse_amount(s, len, &got);
-				bool     rok = ref_u64(s, len, 0, INT64_MAX, &want);
+				char why[512];
 
-				require(ok == rok && (!ok || (uint64_t) got == want), "amount '%s': %d, want %d", s,
-						ok, rok);
+				require(amount_agrees(s, len, 0, why, sizeof(why)), "%s", why);
+				require(amount_agrees(s, len, 2, why, sizeof(why)), "%s", why);
 			}
 		}
 	}
@@ -890,8 +1237,9 @@ numparse_suite(void)
 	tcase_add_loop_test(tc, test_ratio_exceeded_table, 0, NROWS(exceeded_cases));
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("pool_amount");
-	tcase_add_loop_test(tc, test_pool_amount_table, 0, NROWS(amount_cases));
+	tc = tcase_create("amount");
+	tcase_add_loop_test(tc, test_amount_table, 0, NROWS(amount_cases));
+	tcase_add_test(tc, test_amount_status_messages);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("penalty_factor");
@@ -903,6 +1251,8 @@ numparse_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_short_strings_vs_reference);
 	tcase_add_test(tc, test_u64_random);
+	tcase_add_test(tc, test_amount_short_strings);
+	tcase_add_test(tc, test_amount_random);
 	suite_add_tcase(s, tc);
 	return s;
 }
