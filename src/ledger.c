@@ -216,6 +216,14 @@ ledger_check(const struct ledger *ledger, char *err, size_t errlen)
 					 (int) st->stream_len, st->stream);
 			return false;
 		}
+		if (ri < ledger->nrows &&
+			aggregate_id_cmp(ledger->rows[ri].stream, ledger->rows[ri].stream_len, st->stream,
+							 st->stream_len) < 0)
+		{
+			snprintf(err, errlen, "the rows of stream '%.*s' belong to no stream of the totals",
+					 (int) ledger->rows[ri].stream_len, ledger->rows[ri].stream);
+			return false;
+		}
 		while (ri + n < ledger->nrows &&
 			   aggregate_id_cmp(ledger->rows[ri + n].stream, ledger->rows[ri + n].stream_len,
 								st->stream, st->stream_len) == 0)
@@ -239,8 +247,8 @@ ledger_check(const struct ledger *ledger, char *err, size_t errlen)
 	}
 	if (ri != ledger->nrows)
 	{
-		snprintf(err, errlen, "%zu ledger rows belong to no stream of the stream totals",
-				 ledger->nrows - ri);
+		snprintf(err, errlen, "the rows of stream '%.*s' belong to no stream of the totals",
+				 (int) ledger->rows[ri].stream_len, ledger->rows[ri].stream);
 		return false;
 	}
 	if (t.streams != ledger->totals.streams || t.nodes != ledger->totals.nodes ||

@@ -1249,6 +1249,35 @@ START_TEST(test_check_row_without_stream)
 }
 END_TEST
 
+/*
+ * The refusal of rows whose stream is missing names that stream (as every
+ * other refusal names the stream at fault): b dropped, its rows last; a
+ * dropped, its rows first (then b, whose books are right, must not be
+ * blamed instead).
+ */
+START_TEST(test_check_row_without_stream_named)
+{
+	static const char *const missing[] = { "'b'", "'a'" };
+	struct books             b;
+	char                     err[512] = "";
+
+	books_init(&b);
+	if (_i == 0)
+		b.streams[1] = b.streams[2];
+	else
+	{
+		b.streams[0] = b.streams[1];
+		b.streams[1] = b.streams[2];
+	}
+	b.l.nstreams = 2;
+	fix_totals(&b);
+	ck_assert(!ledger_check(&b.l, err, sizeof(err)));
+	ck_assert_msg(strstr(err, missing[_i]) != NULL,
+				  "stream %s missing: message '%s' does not name it", missing[_i], err);
+	fixture_release(&b.fx);
+}
+END_TEST
+
 /* The totals off by one, each figure in turn. */
 START_TEST(test_check_totals)
 {
@@ -1889,6 +1918,7 @@ ledger_suite(void)
 	tcase_add_test(tc, test_check_amounts);
 	tcase_add_test(tc, test_check_order);
 	tcase_add_test(tc, test_check_row_without_stream);
+	tcase_add_loop_test(tc, test_check_row_without_stream_named, 0, 2);
 	tcase_add_test(tc, test_check_totals);
 	suite_add_tcase(s, tc);
 

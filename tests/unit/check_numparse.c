@@ -839,6 +839,50 @@ START_TEST(test_amount_short_strings)
 }
 END_TEST
 
+/*
+ * Exponents past 1000 that a long mantissa brings back: the value is
+ * exact whatever the exponent.  "7" and 1010 zeros, times 10^-1010, is 7;
+ * 42 and 1003 zeros times 10^-1003 is 42 tokens; "0." and 1500 zeros and
+ * a 1, times 10^1501, is 1; "1" and 1500 zeros times 10^-1500 is 1.
+ */
+struct long_case
+{
+	const char *head;
+	size_t      zeros;
+	const char *tail;
+	unsigned    decimals;
+	const char *value;
+};
+
+static const struct long_case long_cases[] = {
+	{ "7", 1010, "e-1010", 0, "7" },  { "42", 1003, "e-1003", 18, "42000000000000000000" },
+	{ "0.", 1500, "1e1501", 0, "1" }, { "1", 1500, "e-1500", 0, "1" },
+	{ "1", 1001, "E-1001", 0, "1" },
+};
+
+START_TEST(test_amount_long_mantissa)
+{
+	const struct long_case *c = &long_cases[_i];
+	static char             s[4096];
+	size_t                  n = 0;
+	struct amount           a;
+	enum amount_status      st;
+	char                    got[AMOUNT_TEXT_LEN];
+
+	n += (size_t) snprintf(s + n, sizeof(s) - n, "%s", c->head);
+	memset(s + n, '0', c->zeros);
+	n += c->zeros;
+	n += (size_t) snprintf(s + n, sizeof(s) - n, "%s", c->tail);
+	st = amount_parse(s, n, c->decimals, &a);
+	ck_assert_msg(st == AMOUNT_OK, "row %d (%s, %zu zeros, %s; %u decimals): %s, want %s", _i,
+				  c->head, c->zeros, c->tail, c->decimals, amount_status_message(st), c->value);
+	amount_format(&a, got);
+	ck_assert_msg(strcmp(got, c->value) == 0,
+				  "row %d (%s, %zu zeros, %s; %u decimals): %s, want %s", _i, c->head, c->zeros,
+				  c->tail, c->decimals, got, c->value);
+}
+END_TEST
+
 static uint64_t next_random(uint64_t *state);
 
 /* digits[0..n) at random, the first not 0 unless n == 1 */
@@ -1240,6 +1284,7 @@ numparse_suite(void)
 	tc = tcase_create("amount");
 	tcase_add_loop_test(tc, test_amount_table, 0, NROWS(amount_cases));
 	tcase_add_test(tc, test_amount_status_messages);
+	tcase_add_loop_test(tc, test_amount_long_mantissa, 0, NROWS(long_cases));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("penalty_factor");

@@ -367,6 +367,30 @@ START_TEST(test_load_refused)
 }
 END_TEST
 
+/*
+ * A pool of 7 base units written with a long mantissa and an exponent
+ * past 1000 ("7", 1010 zeros, "e-1010") is 7, not 7 * 10^10.
+ */
+START_TEST(test_load_long_mantissa)
+{
+	static char    text[2048];
+	size_t         n;
+	struct pools   pools;
+	struct tmpfile t;
+	char          *err;
+
+	n = (size_t) snprintf(text, sizeof(text), "stream_id,pool\ns,7");
+	memset(text + n, '0', 1010);
+	n += 1010;
+	n += (size_t) snprintf(text + n, sizeof(text) - n, "e-1010\n");
+	ck_assert_msg(load(&pools, &t, text, n, 0, &err), "refused: %s", err);
+	assert_entry(&pools, 0, ID("s"), "7", 2);
+	free(err);
+	pools_release(&pools);
+	file_remove(&t);
+}
+END_TEST
+
 /* A stream id of 256 bytes is one too many; 255 is fine. */
 START_TEST(test_load_long_id)
 {
@@ -626,6 +650,7 @@ pools_suite(void)
 	tcase_add_test(tc, test_load_header_only);
 	tcase_add_loop_test(tc, test_load_refused, 0, NROWS(refusals));
 	tcase_add_test(tc, test_load_long_id);
+	tcase_add_test(tc, test_load_long_mantissa);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("rows");
