@@ -51,6 +51,7 @@ grow(struct idset *s)
 	struct idset_range *old = s->slots;
 	size_t              n = s->nslots;
 
+	s->last = NULL; /* the ranges move */
 	s->nslots = n ? n * 2 : 64;
 	s->slots = mem_calloc(s->nslots, sizeof(*s->slots));
 	for (size_t i = 0; i < n; i++)
@@ -84,12 +85,14 @@ range_of(struct idset *s, uint64_t key)
 enum idset_result
 idset_add(struct idset *s, uint64_t id)
 {
-	struct idset_range *r = range_of(s, (id >> IDSET_RANGE_BITS) + 1);
+	uint64_t            key = (id >> IDSET_RANGE_BITS) + 1;
+	struct idset_range *r = s->last && s->last->base == key ? s->last : range_of(s, key);
 	uint64_t            bit = id & ((1u << IDSET_RANGE_BITS) - 1);
 	uint64_t            mask = 1ULL << (bit % 64);
 
 	if (r == NULL)
 		return IDSET_FULL;
+	s->last = r;
 	if (r->bits[bit / 64] & mask)
 		return IDSET_SEEN;
 	r->bits[bit / 64] |= mask;

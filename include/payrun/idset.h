@@ -27,6 +27,7 @@ struct idset
 	struct idset_range *slots; /* owned, nslots (a power of two) */
 	size_t              nslots;
 	size_t              nranges;
+	struct idset_range *last; /* the range of the last id added: serial ids stay in it */
 };
 
 void idset_init(struct idset *s);
