@@ -23,7 +23,9 @@ static const struct cli_command settle_command = {
 				   "(payout_runs, payout_ledger, payout_stream_totals), committed before the\n"
 				   "files are published.\n",
 	.exit_status = "Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
-				   "3 input data error, 4 database error, 5 period already settled or locked.\n",
+				   "3 input data error or a refusal check (no probes, probes short of an end\n"
+				   "of the period, zero pools, an input given twice), 4 database error,\n"
+				   "5 period already settled, overlapping a settled one, or locked.\n",
 	.args_hint = "inputs are given with --input",
 };
 
@@ -41,8 +43,8 @@ static const struct cli_command rerun_command = {
 				   "settings not given (penalty factor, pools, default pool, maximum reject\n"
 				   "ratio) are those of vN.\n",
 	.exit_status = "Exit status: 0 done, 1 internal error, 2 usage or config error,\n"
-				   "3 input data error, 4 database error, 5 nothing to rerun, or another run\n"
-				   "holds the period.\n",
+				   "3 input data error or a refusal check, 4 database error, 5 nothing to\n"
+				   "rerun, or another run holds the period.\n",
 	.args_hint = "inputs are given with --input",
 };
 

@@ -264,6 +264,7 @@ read_stored(struct db *db, const struct period *period, int version, struct stor
 		params[2] = vtext;
 	}
 	if (!db_begin(db, "export", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
+		!db_exec(db, "export", "SET TimeZone", "SET LOCAL TimeZone = 'UTC'") ||
 		!db_query(db, "export", "export_run", sql_export_run, 3, params, on_run, sr, NULL))
 		return PAYRUN_EXIT_DB;
 	if (!sr->found)
