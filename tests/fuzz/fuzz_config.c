@@ -61,7 +61,16 @@ check_settings(const struct config_values *v, const struct settings *s,
 	fuzz_require(s->max_reject_ratio.den > 0 && s->max_reject_ratio.num <= s->max_reject_ratio.den,
 				 "max reject ratio %llu/%llu", (unsigned long long) s->max_reject_ratio.num,
 				 (unsigned long long) s->max_reject_ratio.den);
-	fuzz_require(s->default_pool >= 0, "default pool %lld", (long long) s->default_pool);
+	fuzz_require(s->token_decimals <= AMOUNT_DECIMALS_MAX, "token decimals %u", s->token_decimals);
+	{
+		/* the default pool is the value given, read with the token's decimals */
+		const char   *given = v->default_pool ? v->default_pool : "0";
+		struct amount a;
+
+		fuzz_require(amount_parse(given, strlen(given), s->token_decimals, &a) == AMOUNT_OK &&
+						 amount_cmp(&a, &s->default_pool) == 0,
+					 "default pool '%s' not the value given", given);
+	}
 }
 
 int
