@@ -217,17 +217,23 @@ scan_bad_record(struct csvscan *scan, const char *buf, size_t start, size_t len,
 }
 
 static uint64_t
-count_lf(const char *p, size_t n)
+count_lf(const char *buf, size_t from, size_t to, size_t len)
 {
-	uint64_t    lf = 0;
-	const char *e = p + n;
+	uint64_t lines = 0;
 
-	while ((p = memchr(p, '\n', (size_t) (e - p))) != NULL)
-	{
-		lf++;
-		p++;
-	}
-	return lf;
+	/* LF, CRLF and a lone CR (a CR-only file's) each end a line */
+	for (size_t i = from; i < to; i++)
+		lines += buf[i] == '\n' || (buf[i] == '\r' && (i + 1 == len || buf[i + 1] != '\n'));
+	return lines;
+}
+
+/* A block's line ends: LF, and CR not followed by LF; next is the byte after it. */
+static inline uint64_t
+eol_mask(const struct block_masks *m, const char *next)
+{
+	uint64_t next_lf = (m->lf >> 1) | ((next && *next == '\n') ? 1ULL << 63 : 0);
+
+	return m->lf | (m->cr & ~next_lf);
 }
 
 /* Fills rec for buf[start..end) and hands it to fn. */
@@ -266,25 +272,32 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof, size_t
 	uint64_t          inq_carry = 0; /* all ones when a block starts inside quotes */
 	uint64_t          qb_carry = 1;  /* previous byte was a quote or boundary */
 	uint64_t          cq_carry = 0;  /* previous byte was a closing quote */
-	uint64_t          lf_before = 0; /* LFs in buf before the current block */
-	uint64_t          rec_lf = 0;    /* LFs in buf before the current record */
+	uint64_t          lf_before = 0; /* line ends in buf before the current block */
+	uint64_t          rec_lf = 0;    /* line ends in buf before the current record */
 	size_t            rec_start = 0;
 	size_t            field_start = 0;
 	uint32_t          nfields = 0;
 	struct csv_record rec;
 
+	/* a CR that ended the last feed: a line end unless this feed starts with its LF */
+	if (scan->cr_pending && (len > 0 || eof))
+	{
+		scan->line += len == 0 || buf[0] != '\n';
+		scan->cr_pending = false;
+	}
 	for (size_t o = 0; o < len; o += 64)
 	{
 		struct block_masks m;
 		size_t             avail = len - o;
 		uint64_t           valid = avail >= 64 ? ~0ULL : (1ULL << avail) - 1;
-		uint64_t           inq, term, bnd, qb, oq, cq, bad;
+		uint64_t           inq, term, bnd, qb, oq, cq, bad, eol;
 
 		load_masks(buf + o, &m);
 		m.quote &= valid;
 		m.comma &= valid;
 		m.lf &= valid;
 		m.cr &= valid;
+		eol = eol_mask(&m, avail > 64 ? buf + o + 64 : NULL);
 
 		inq = prefix_xor(m.quote) ^ inq_carry;
 		inq_carry = (uint64_t) ((int64_t) inq >> 63);
@@ -324,13 +337,13 @@ csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof, size_t
 					return CSVSCAN_STOPPED;
 				}
 				rec_start = p + 1;
-				rec_lf = lf_before + (uint64_t) __builtin_popcountll(m.lf & upto);
+				rec_lf = lf_before + (uint64_t) __builtin_popcountll(eol & upto);
 				nfields = 0;
 			}
 		}
 		if (bad)
 			goto bad_record;
-		lf_before += (uint64_t) __builtin_popcountll(m.lf);
+		lf_before += (uint64_t) __builtin_popcountll(eol);
 		continue;
 
 bad_record:
@@ -357,7 +370,7 @@ bad_record:
 		return CSVSCAN_STOPPED;
 	}
 	/* resume block scanning at the next record, from a clean state */
-	rec_lf += count_lf(buf + rec_start, (end < len ? end + 1 : len) - rec_start);
+	rec_lf += count_lf(buf, rec_start, end < len ? end + 1 : len, len);
 	rec_start = field_start = end < len ? end + 1 : len;
 	nfields = 0;
 	lf_before = rec_lf;
@@ -397,6 +410,12 @@ bad_record:
 	}
 	scan->line += rec_lf;
 	*consumed = rec_start;
+	/* a CR ending the data: whether it is a line of its own, the next feed says */
+	if (rec_start == len && len > 0 && buf[len - 1] == '\r')
+	{
+		scan->line--;
+		scan->cr_pending = true;
+	}
 	return CSVSCAN_OK;
 }
 

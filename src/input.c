@@ -39,7 +39,8 @@ struct input
 	bool           thread_started;
 	z_stream       zs;
 	bool           zs_ready;
-	unsigned char *rbuf; /* owned, READ_SIZE: compressed input */
+	unsigned char *rbuf; /* owned, READ_SIZE + 1: compressed input, and room to keep one
+							* byte of a member header split across reads in front of it */
 	struct sha256  digest;
 
 	/* ring, shared under lock */
@@ -145,7 +146,7 @@ input_open(const char *path, const struct input_limits *limits, struct input **o
 	if (limits)
 		in->limits = *limits;
 	in->gzip = (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
-	in->rbuf = mem_alloc(READ_SIZE);
+	in->rbuf = mem_alloc(READ_SIZE + 1);
 	sha256_init(&in->digest);
 	pthread_mutex_init(&in->lock, NULL);
 	pthread_cond_init(&in->cond, NULL);

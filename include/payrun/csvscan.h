@@ -5,6 +5,7 @@
  * tests/unit/check_csvscan.c holds it to): comma separator, double quote,
  * "" inside a quoted field for a quote, quoted fields may span lines, CR or
  * LF outside quotes end a record (so CRLF works), empty lines are skipped.
+ * Line numbers count LF, CRLF and a lone CR alike as a line end.
  * A quote anywhere else (inside an unquoted field, or text after a closing
  * quote) marks the record bad_quote instead of stopping the scan, so the
  * caller can reject that record and go on.  Such a record is rescanned
@@ -56,6 +57,7 @@ struct csvscan
 	uint32_t         span_cap;   /* field spans kept per record */
 	uint64_t         line;       /* line number of the next unscanned byte */
 	uint64_t         error_line; /* where an unterminated quote's record began */
+	bool             cr_pending; /* the last feed ended with a CR whose LF may follow */
 };
 
 void csvscan_init(struct csvscan *scan, uint32_t span_cap);

@@ -316,9 +316,9 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 			fuzz_require(sc->status == CSVSCAN_UNTERMINATED_QUOTE && sc->nrecs == k,
 						 "csvscan status %d with %zu records, libcsv unterminated after %zu",
 						 sc->status, sc->nrecs, k);
-			fuzz_require(sc->error_line == line_at(doc, start), "error line %llu, want %llu",
+			fuzz_require(sc->error_line == line_at(doc, len, start), "error line %llu, want %llu",
 						 (unsigned long long) sc->error_line,
-						 (unsigned long long) line_at(doc, start));
+						 (unsigned long long) line_at(doc, len, start));
 			break;
 		case LC_PARSE_ERROR:
 			if (sc->nrecs > k)
@@ -331,17 +331,17 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 								 lc->err_pos < got->start + got->len,
 							 "bad record %zu at %zu+%zu, libcsv fails at byte %zu", k, got->start,
 							 got->len, lc->err_pos);
-				fuzz_require(got->line == line_at(doc, start), "bad record %zu on line %llu", k,
-							 (unsigned long long) got->line);
+				fuzz_require(got->line == line_at(doc, len, start), "bad record %zu on line %llu",
+							 k, (unsigned long long) got->line);
 			}
 			else
 			{
 				fuzz_require(sc->status == CSVSCAN_UNTERMINATED_QUOTE,
 							 "csvscan status %d with %zu records, libcsv fails in record %zu",
 							 sc->status, sc->nrecs, k);
-				fuzz_require(sc->error_line == line_at(doc, start), "error line %llu, want %llu",
-							 (unsigned long long) sc->error_line,
-							 (unsigned long long) line_at(doc, start));
+				fuzz_require(sc->error_line == line_at(doc, len, start),
+							 "error line %llu, want %llu", (unsigned long long) sc->error_line,
+							 (unsigned long long) line_at(doc, len, start));
 			}
 			break;
 	}

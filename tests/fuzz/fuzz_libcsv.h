@@ -96,13 +96,21 @@ skip_line_ends(const char *doc, size_t len, size_t i)
 	return i;
 }
 
+/* Does a line end at doc[i]: an LF, or a CR not followed by an LF (a CR-only file's)? */
+FUZZ_UNUSED static bool
+ends_line(const char *doc, size_t len, size_t i)
+{
+	return doc[i] == '\n' || (doc[i] == '\r' && (i + 1 >= len || doc[i + 1] != '\n'));
+}
+
+/* The line of doc[pos]: LF, CRLF and a lone CR each end one. */
 FUZZ_UNUSED static uint64_t
-line_at(const char *doc, size_t pos)
+line_at(const char *doc, size_t len, size_t pos)
 {
 	uint64_t line = 1;
 
 	for (size_t i = 0; i < pos; i++)
-		line += doc[i] == '\n';
+		line += ends_line(doc, len, i);
 	return line;
 }
 
@@ -144,7 +152,7 @@ lc_parse(const char *doc, size_t len, struct lc_result *lc)
 		{
 			lc->recs[r].start = skip_line_ends(doc, len, from);
 			for (; at < lc->recs[r].start; at++)
-				line += doc[at] == '\n';
+				line += ends_line(doc, len, at);
 			lc->recs[r].line = line;
 			from = lc->recs[r].end + 1;
 		}

@@ -409,9 +409,10 @@ END_TEST
 START_TEST(test_crlf)
 {
 	expect_scan(DOC("a,b\r\nc,d\r\n\r\n\"e\r\nf\",g\r\n"), "1:[a][b]\n2:[c][d]\n4:[e\\r\\nf][g]\n");
-	/* a lone CR ends a record too, as in libcsv (lines count LFs: not checked) */
-	expect_scan_opts(DOC("a\rb\r\rc"), "[a]\n[b]\n[c]\n", false);
-	expect_scan_opts(DOC("a,\r\"b\"\r"), "[a][]\n[b]\n", false);
+	/* a lone CR ends a record too, as in libcsv, and a line: a CR-only file's */
+	expect_scan(DOC("a\rb\r\rc"), "1:[a]\n2:[b]\n4:[c]\n");
+	expect_scan(DOC("a,\r\"b\"\r"), "1:[a][]\n2:[b]\n");
+	expect_scan(DOC("a\r\"x\ry\"\rb\n"), "1:[a]\n2:[x\\ry]\n4:[b]\n");
 }
 END_TEST
 
@@ -551,6 +552,17 @@ START_TEST(test_carry_protocol)
 	ck_assert_uint_eq(c.res.nrecs, 2);
 	ck_assert_uint_eq(c.res.recs[0].line, 1);
 	ck_assert_uint_eq(c.res.recs[1].line, 2);
+	calls_free(&c);
+
+	/* ... and when the next call does not start with LF, the CR was a line of its own */
+	calls_init(&c);
+	ck_assert_int_eq(feed(&c, DOC("a\r"), false, &consumed), CSVSCAN_OK);
+	ck_assert_int_eq(feed(&c, DOC("b\rc\r"), false, &consumed), CSVSCAN_OK);
+	ck_assert_int_eq(feed(&c, DOC("d\r"), true, &consumed), CSVSCAN_OK);
+	ck_assert_uint_eq(c.res.nrecs, 4);
+	ck_assert_uint_eq(c.res.recs[1].line, 2);
+	ck_assert_uint_eq(c.res.recs[2].line, 3);
+	ck_assert_uint_eq(c.res.recs[3].line, 4);
 	calls_free(&c);
 
 	/* an unterminated quote reports where its record began, nothing consumed of it */
@@ -1006,6 +1018,13 @@ skip_line_ends(const char *doc, size_t len, size_t i)
 	return i;
 }
 
+/* Does a line end at doc[i]: an LF, or a CR not followed by an LF (a CR-only file's)? */
+static bool
+ends_line(const char *doc, size_t len, size_t i)
+{
+	return doc[i] == '\n' || (doc[i] == '\r' && (i + 1 >= len || doc[i + 1] != '\n'));
+}
+
 static void
 lc_parse(const char *doc, size_t len, struct lc_result *lc)
 {
@@ -1043,7 +1062,7 @@ lc_parse(const char *doc, size_t len, struct lc_result *lc)
 		{
 			lc->recs[r].start = skip_line_ends(doc, len, from);
 			for (; at < lc->recs[r].start; at++)
-				line += doc[at] == '\n';
+				line += ends_line(doc, len, at);
 			lc->recs[r].line = line;
 			from = lc->recs[r].end + 1;
 		}
@@ -1068,12 +1087,12 @@ lc_free(struct lc_result *lc)
 }
 
 static uint64_t
-line_at(const char *doc, size_t off)
+line_at(const char *doc, size_t len, size_t off)
 {
 	uint64_t line = 1;
 
 	for (size_t i = 0; i < off; i++)
-		line += doc[i] == '\n';
+		line += ends_line(doc, len, i);
 	return line;
 }
 
@@ -1175,7 +1194,7 @@ model_scan(const char *doc, size_t len, uint32_t span_cap, struct scan_result *r
 	size_t   fcap = 0;
 	uint32_t nfields = 0;
 	size_t   rec_start = 0, field_start = 0;
-	uint64_t lfs = 0, /* LFs in doc[0..i) */
+	uint64_t lfs = 0, /* line ends in doc[0..i): LF, CRLF, lone CR */
 		rec_line = 1;
 	bool bad = false;
 
@@ -1239,9 +1258,9 @@ model_scan(const char *doc, size_t len, uint32_t span_cap, struct scan_result *r
 			rec_start = field_start = i + 1;
 			nfields = 0;
 			bad = false;
-			rec_line = 1 + lfs + (c == '\n');
+			rec_line = 1 + lfs + (i < len && ends_line(doc, len, i));
 		}
-		lfs += c == '\n';
+		lfs += i < len && ends_line(doc, len, i);
 	}
 	free(fstart);
 	free(fend);
@@ -1338,8 +1357,9 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 			DIFF(sc->status != CSVSCAN_UNTERMINATED_QUOTE || sc->nrecs != k,
 				 "csvscan status %d with %zu records, libcsv unterminated after %zu", sc->status,
 				 sc->nrecs, k);
-			DIFF(sc->error_line != line_at(doc, start), "error line %llu, want %llu",
-				 (unsigned long long) sc->error_line, (unsigned long long) line_at(doc, start));
+			DIFF(sc->error_line != line_at(doc, len, start), "error line %llu, want %llu",
+				 (unsigned long long) sc->error_line,
+				 (unsigned long long) line_at(doc, len, start));
 			st->fini_unterminated++;
 			break;
 		}
@@ -1357,7 +1377,7 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 						 lc->err_pos >= got->start + got->len,
 					 "bad record %zu at %zu+%zu, libcsv fails at byte %zu", k, got->start, got->len,
 					 lc->err_pos);
-				DIFF(got->line != line_at(doc, start), "bad record %zu on line %llu", k,
+				DIFF(got->line != line_at(doc, len, start), "bad record %zu on line %llu", k,
 					 (unsigned long long) got->line);
 				st->bad_quote++;
 			}
@@ -1366,8 +1386,9 @@ compare_with_libcsv(const char *doc, size_t len, const struct lc_result *lc,
 				DIFF(sc->status != CSVSCAN_UNTERMINATED_QUOTE,
 					 "csvscan status %d with %zu records, libcsv fails in record %zu", sc->status,
 					 sc->nrecs, k);
-				DIFF(sc->error_line != line_at(doc, start), "error line %llu, want %llu",
-					 (unsigned long long) sc->error_line, (unsigned long long) line_at(doc, start));
+				DIFF(sc->error_line != line_at(doc, len, start), "error line %llu, want %llu",
+					 (unsigned long long) sc->error_line,
+					 (unsigned long long) line_at(doc, len, start));
 				st->parse_unterminated++;
 			}
 			break;
