@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "payrun/config.h"
+#include "payrun/input.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
@@ -19,6 +20,8 @@
 #include "payrun/publish.h"
 #include "payrun/source_csv.h"
 #include "payrun/banned.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024) /* a config or job file, at most */
 
 static void confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
@@ -35,35 +38,94 @@ confuse_error(cfg_t *cfg, const char *fmt, va_list ap)
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (cfg && cfg->filename)
+	if (cfg && cfg->name && cfg->filename && strcmp(cfg->filename, "[buf]") == 0)
+		log_error("%s:%d: %s", cfg->name, cfg->line, msg);
+	else if (cfg && cfg->filename)
 		log_error("%s:%d: %s", cfg->filename, cfg->line, msg);
 	else
 		log_error("config: %s", msg);
 }
 
+/*
+ * Blanks the comments of a libconfuse file (# and // to the end of the
+ * line, and / * ... * /), keeping every newline and everything quoted.
+ * libconfuse (3.3, Debian 12) counts the lines of comments twice, so its
+ * messages named the wrong line in any commented file; it is given the
+ * text without them.
+ */
+static void
+blank_comments(char *t, size_t len)
+{
+	char quote = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		if (quote)
+		{
+			if (t[i] == '\\' && i + 1 < len)
+				i++;
+			else if (t[i] == quote)
+				quote = 0;
+		}
+		else if (t[i] == '"' || t[i] == '\'')
+			quote = t[i];
+		else if (t[i] == '#' || (t[i] == '/' && i + 1 < len && t[i + 1] == '/'))
+		{
+			for (; i < len && t[i] != '\n'; i++)
+				t[i] = ' ';
+		}
+		else if (t[i] == '/' && i + 1 < len && t[i + 1] == '*')
+		{
+			for (; i < len && !(t[i] == '*' && i + 1 < len && t[i + 1] == '/'); i++)
+				t[i] = t[i] == '\n' ? '\n' : ' ';
+			if (i + 1 < len)
+				t[i] = t[i + 1] = ' ';
+			i++;
+		}
+	}
+}
+
 bool
 config_parse_file(struct config_values *v, const char *path, unsigned files, const char *what)
 {
-	cfg_opt_t *opts = options_cfg_table(files);
-	cfg_t     *cfg = cfg_init(opts, CFGF_NONE);
+	cfg_opt_t *opts;
+	cfg_t     *cfg;
+	char      *text;
+	size_t     len;
 	int        rc;
 
+	/* read whole, here: a FIFO, a device or a directory is refused, never waited on */
+	if (!input_read_whole(path, what, CONFIG_MAX_BYTES, &text, &len))
+		return false;
+	if (memchr(text, '\0', len) != NULL)
+	{
+		log_error("could not read %s '%s': it holds a NUL byte (not a text file)", what, path);
+		free(text);
+		return false;
+	}
+	blank_comments(text, len);
+	opts = options_cfg_table(files);
+	cfg = cfg_init(opts, CFGF_NONE);
 	if (cfg == NULL)
 	{
 		log_error("could not initialise the config parser");
 		free(opts);
+		free(text);
 		return false;
 	}
 	config_set_error_function(cfg);
-	rc = cfg_parse(cfg, path);
-	if (rc == CFG_FILE_ERROR)
-		log_error("could not read %s '%s': %s", what, path, strerror(errno));
-	else if (rc != CFG_SUCCESS)
+	/* cfg_parse_buf names the text "[buf]": the root section's name carries the path
+	 * to the messages (cfg_free frees it) */
+	free(cfg->name);
+	cfg->name = strdup(path);
+	rc = cfg_parse_buf(cfg, text);
+	if (rc != CFG_SUCCESS)
 		log_error("invalid %s '%s'", what, path);
 	else
 		options_fill_from_cfg(v, cfg, files);
 	cfg_free(cfg);
 	free(opts);
+	free(text);
 	return rc == CFG_SUCCESS;
 }
 
