@@ -138,6 +138,63 @@ check_args(const struct cli_command *cmd, struct cli_args *args)
 	return -1;
 }
 
+/* The long option spelled exactly name[0..len), or NULL. */
+static const struct option *
+exact_option(const struct option *longopts, const char *name, size_t len)
+{
+	for (const struct option *o = longopts; o->name; o++)
+	{
+		if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * getopt_long takes an unambiguous prefix for the whole option ('--pen'
+ * for --penalty-factor) and, when several options share a value, a prefix
+ * of them for one of them: for money, every option is given in full.
+ * Says which options an abbreviation could mean; false if one was given.
+ */
+static bool
+refuse_abbreviations(int argc, char **argv, const struct option *longopts)
+{
+	for (int i = 1; i < argc; i++)
+	{
+		const char          *a = argv[i];
+		size_t               len;
+		const struct option *o;
+		char                 could[512] = "";
+
+		if (strcmp(a, "--") == 0)
+			return true;
+		if (strncmp(a, "--", 2) != 0)
+			continue;
+		len = strcspn(a + 2, "=");
+		o = exact_option(longopts, a + 2, len);
+		if (o)
+		{
+			i += o->has_arg == required_argument && a[2 + len] == '\0'; /* its value */
+			continue;
+		}
+		for (const struct option *p = longopts; p->name; p++)
+		{
+			if (strncmp(p->name, a + 2, len) == 0 &&
+				strlen(could) + strlen(p->name) + 8 < sizeof(could))
+				snprintf(could + strlen(could), sizeof(could) - strlen(could), "%s--%s",
+						 could[0] ? ", " : "", p->name);
+		}
+		if (could[0])
+		{
+			log_error("option '%.*s' is not given in full (it could mean %s): options are given in "
+					  "full",
+					  (int) (len + 2), a, could);
+			return false;
+		}
+	}
+	return true;
+}
+
 int
 cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli_args *args)
 {
@@ -146,6 +203,11 @@ cli_parse(int argc, char **argv, const struct cli_command *cmd, struct cli_args 
 
 	memset(args, 0, sizeof(*args));
 	options_getopt_table(cmd->options, longopts);
+	if (!refuse_abbreviations(argc, argv, longopts))
+	{
+		fprintf(stderr, "Try 'payrun %s --help'.\n", cmd->name);
+		return PAYRUN_EXIT_USAGE;
+	}
 	optind = 1;
 	/* options and positional arguments in any order, as GNU getopt permutes */
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1)
