@@ -17,6 +17,7 @@
 #include "payrun/mem.h"
 #include "payrun/paths.h"
 #include "payrun/probes.h"
+#include "payrun/outdir.h"
 #include "payrun/publish.h"
 #include "payrun/rejects.h"
 #include "payrun/runlog.h"
@@ -33,7 +34,10 @@ struct rejects_place
 {
 	char           dir[4400];
 	char           file[4420]; /* dir/rejects.csv */
-	int            fd;
+	char           name[64];   /* <stamp>-<pid>, under DIR/backfill */
+	int            out_fd;     /* DIR */
+	int            base_fd;    /* DIR/backfill */
+	int            fd;         /* DIR/backfill/name */
 	struct rejects rejects;
 };
 
@@ -45,21 +49,23 @@ open_rejects_place(struct rejects_place *rp, const char *out_dir)
 
 	clock_utc_text(stamp);
 	snprintf(base, sizeof(base), "%s/backfill", out_dir);
-	snprintf(rp->dir, sizeof(rp->dir), "%s/%s-%ld", base, stamp, (long) getpid());
+	snprintf(rp->name, sizeof(rp->name), "%s-%ld", stamp, (long) getpid());
+	snprintf(rp->dir, sizeof(rp->dir), "%s/%s", base, rp->name);
 	snprintf(rp->file, sizeof(rp->file), "%s/rejects.csv", rp->dir);
-	if ((mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
-		(mkdir(base, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
-		mkdir(rp->dir, PUBLISH_DIR_MODE) != 0)
-	{
-		log_error("could not create '%s': %s", rp->dir, strerror(errno));
-		return false;
-	}
-	rp->fd = open(rp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rp->fd < 0 || !rejects_open(&rp->rejects, rp->fd, "rejects.csv"))
+	rp->out_fd = rp->base_fd = rp->fd = -1;
+	/* everything under DIR relative to its descriptor: a planted symlink is not followed */
+	if ((rp->out_fd = outdir_open(out_dir, true)) < 0 ||
+		(rp->base_fd = outdir_subdir(rp->out_fd, "backfill", true, base)) < 0 ||
+		(rp->fd = outdir_subdir(rp->base_fd, rp->name, true, rp->dir)) < 0 ||
+		!rejects_open(&rp->rejects, rp->fd, "rejects.csv"))
 	{
 		log_error("could not open '%s'", rp->file);
 		if (rp->fd >= 0)
 			close(rp->fd);
+		if (rp->base_fd >= 0)
+			close(rp->base_fd);
+		if (rp->out_fd >= 0)
+			close(rp->out_fd);
 		return false;
 	}
 	return true;
@@ -75,20 +81,14 @@ close_rejects_place(struct rejects_place *rp)
 		keep = true;
 	if (!keep)
 	{
-		char *slash;
-
 		(void) unlinkat(rp->fd, "rejects.csv", 0);
-		(void) rmdir(rp->dir);
+		(void) unlinkat(rp->base_fd, rp->name, AT_REMOVEDIR);
 		/* and DIR/backfill itself when no earlier backfill kept anything */
-		slash = strrchr(rp->dir, '/');
-		if (slash)
-		{
-			*slash = '\0';
-			(void) rmdir(rp->dir);
-			*slash = '/';
-		}
+		(void) unlinkat(rp->out_fd, "backfill", AT_REMOVEDIR);
 	}
 	close(rp->fd);
+	close(rp->base_fd);
+	close(rp->out_fd);
 }
 
 static void
@@ -165,10 +165,12 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 				  to->label, BACKFILL_MAX_PERIODS);
 		return PAYRUN_EXIT_USAGE;
 	}
-	if (mkdir(s->out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
 	{
-		log_error("could not create output directory '%s': %s", s->out_dir, strerror(errno));
-		return PAYRUN_EXIT_INTERNAL;
+		int fd = outdir_open(s->out_dir, true);
+
+		if (fd < 0)
+			return PAYRUN_EXIT_INTERNAL;
+		close(fd);
 	}
 	r->todo = mem_calloc(r->n, sizeof(bool));
 	for (size_t i = 0; i < r->n; i++)
@@ -424,16 +426,26 @@ copy_row(void *arg, const struct source_row *row)
 static bool
 file_digest(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 {
-	int           fd = open(path, O_RDONLY | O_CLOEXEC);
+	int           fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char         *buf;
 	struct sha256 d;
 	ssize_t       n;
+	struct stat   st;
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) != 0)
 	{
 		log_error("could not open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return false;
 	}
+	if (paths_not_regular(st.st_mode))
+	{
+		log_error("could not read '%s': %s", path, paths_not_regular(st.st_mode));
+		close(fd);
+		return false;
+	}
+	(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	buf = mem_alloc(1 << 20);
 	sha256_init(&d);
 	*bytes = 0;

@@ -24,6 +24,7 @@
 #include "payrun/mem.h"
 #include "payrun/output_db.h"
 #include "payrun/output_files.h"
+#include "payrun/paths.h"
 #include "payrun/pools.h"
 #include "payrun/probes.h"
 #include "payrun/report.h"
@@ -53,7 +54,8 @@ struct settlement
 	struct pools                 pools;
 	struct aggregate             agg;
 	struct source_counts         counts;
-	struct source_file          *inputs; /* owned, one per request input */
+	struct paths                 paths;  /* the request's inputs, globs expanded */
+	struct source_file          *inputs; /* owned, one per path */
 	struct ledger                ledger;
 	bool                         computed; /* the ledger is built */
 	struct adjustments           adj;
@@ -75,7 +77,6 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 	report_init(&st->rep);
 	pools_init(&st->pools);
 	aggregate_init(&st->agg);
-	st->inputs = mem_calloc(req->ninputs ? req->ninputs : 1, sizeof(struct source_file));
 	if (req->filled)
 		st->counts = req->filled->counts;
 	coverage_init(&st->cover, req->period.start, req->period.end - req->period.start,
@@ -88,7 +89,7 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 	st->run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
 	st->run.inputs_known = true;
 	st->run.inputs = req->filled ? req->filled->files : st->inputs;
-	st->run.ninputs = req->filled ? req->filled->nfiles : req->ninputs;
+	st->run.ninputs = req->filled ? req->filled->nfiles : 0;
 	st->run.note = req->filled ? req->filled->note : NULL;
 	st->run.report = &st->rep;
 	snprintf(st->run.payrun_version, sizeof(st->run.payrun_version), "%s", PAYRUN_VERSION);
@@ -165,6 +166,15 @@ settle_open(struct settlement *st)
 	enum payrun_exit     rc;
 	char                 other[PERIOD_LABEL_MAX];
 
+	if (st->s->source == SOURCE_CSV && st->req->filled == NULL)
+	{
+		/* the inputs' globs, as backfill expands them: no match is refused before any lock */
+		if (!paths_expand_inputs(&st->paths, st->req->inputs, st->req->ninputs))
+			return PAYRUN_EXIT_DATA;
+		st->inputs = mem_calloc(st->paths.count ? st->paths.count : 1, sizeof(*st->inputs));
+		st->run.inputs = st->inputs;
+		st->run.ninputs = st->paths.count;
+	}
 	if (st->use_db)
 	{
 		report_begin(&st->rep, REPORT_PHASE_CONNECT);
@@ -238,19 +248,20 @@ check_input(struct settlement *st)
 static enum payrun_exit
 read_csv(struct settlement *st)
 {
-	const struct settle_request *req = st->req;
-	struct source_window         win;
-	uint64_t                     in_period = 0;
-	enum payrun_exit             rc;
+	const char *const   *paths = (const char *const *) st->paths.items;
+	size_t               npaths = st->paths.count;
+	struct source_window win;
+	uint64_t             in_period = 0;
+	enum payrun_exit     rc;
 
-	if (!source_distinct_paths(req->inputs, req->ninputs))
+	if (!source_distinct_paths(paths, npaths))
 		return PAYRUN_EXIT_DATA;
-	source_window_single(&win, &req->period, &st->agg, &in_period, &st->cover, &st->seen);
+	source_window_single(&win, &st->req->period, &st->agg, &in_period, &st->cover, &st->seen);
 	report_begin(&st->rep, REPORT_PHASE_READ);
-	rc = source_csv_read(req->inputs, req->ninputs, &win, &st->s->limits, st->s->jobs,
+	rc = source_csv_read(paths, npaths, &win, &st->s->limits, st->s->jobs,
 						 output_files_rejects(&st->files), &st->counts, st->inputs);
 	report_end(&st->rep, REPORT_PHASE_READ, st->counts.rows_read, st->counts.decoded_bytes);
-	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(st->inputs, req->ninputs))
+	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(st->inputs, npaths))
 		rc = PAYRUN_EXIT_DATA;
 	return rc;
 }
@@ -619,6 +630,7 @@ settle_release(struct settlement *st)
 	aggregate_release(&st->agg);
 	pools_release(&st->pools);
 	free(st->inputs);
+	paths_release(&st->paths);
 	free(st->inherited_pools_path);
 }
 

@@ -18,7 +18,6 @@
 #include "payrun/period.h"
 
 #define PUBLISH_LOCK_NAME   ".payrun.lock"
-#define PUBLISH_DIR_MODE    0750
 #define PUBLISH_MAX_VERSION 999999 /* versions are v1 .. v999999 */
 
 enum publish_mode
