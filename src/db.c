@@ -65,6 +65,53 @@ log_result_error(struct db *db, const PGresult *res, const char *step, const cha
 					: (PQstatus(db->conn) == CONNECTION_BAD ? "none: connection lost" : "none"));
 }
 
+/*
+ * libpq's parse errors quote the text they stumbled on, which may be the
+ * password ('invalid percent-encoded token: "Pw%zz..."'): the message is
+ * kept, every quoted part replaced by "...".
+ */
+static void
+log_parse_error(const char *msg)
+{
+	char   out[512];
+	size_t o = 0;
+	bool   quoted = false;
+
+	for (const char *p = msg; *p && *p != '\n' && o + 6 < sizeof(out); p++)
+	{
+		if (*p == '"')
+		{
+			quoted = !quoted;
+			if (quoted)
+			{
+				memcpy(out + o, "\"...\"", 5);
+				o += 5;
+			}
+		}
+		else if (!quoted)
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	log_error("invalid connection string: %s (the values are not shown)", out);
+}
+
+/* Does conninfo parse?  Logs why not, without the values. */
+static bool
+conninfo_parses(const char *conninfo)
+{
+	char             *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+
+	if (opts == NULL)
+	{
+		log_parse_error(err ? err : "out of memory");
+		PQfreemem(err);
+		return false;
+	}
+	PQconninfoFree(opts);
+	return true;
+}
+
 bool
 db_connect(struct db *db, const char *conninfo, const char *application)
 {
@@ -73,6 +120,11 @@ db_connect(struct db *db, const char *conninfo, const char *application)
 	PGconn     *conn;
 
 	memset(db, 0, sizeof(*db));
+	if (conninfo && conninfo[0] && !conninfo_parses(conninfo))
+	{
+		log_error("database step 'connect' failed");
+		return false;
+	}
 	/* expand_dbname: conninfo may be a connection string or URI */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
