@@ -13,6 +13,7 @@
 #include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/paths.h"
@@ -95,8 +96,11 @@ static void
 log_backfill(const struct settings *s, enum payrun_exit rc, double t0, const char *note)
 {
 	json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "backfill", "period", "-",
-						  "status", rc == PAYRUN_EXIT_OK ? "done" : "failed", "exit", (int) rc,
-						  "wall_s", clock_monotonic_s() - t0, "note", note);
+						  "status",
+						  rc == PAYRUN_EXIT_OK          ? "done"
+						  : payrun_exit_interrupted(rc) ? "interrupted"
+														: "failed",
+						  "exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note", note);
 
 	(void) runlog_append(s->out_dir, e);
 	json_decref(e);
@@ -256,6 +260,8 @@ settle_each(struct range *r, const struct settings *s, struct range_read *rr, co
 
 		if (!r->todo[i])
 			continue;
+		if (interrupt_pending())
+			return interrupt_exit(); /* between periods: the ones before are published */
 		range_period(r, i, &req.period);
 		if (rr->in_period[i] == 0 && !s->allow_empty)
 		{
@@ -304,8 +310,9 @@ read_and_settle(struct range *r, const struct settings *s, const struct paths *f
 	if (!source_distinct_paths(paths, files->count))
 		rc = PAYRUN_EXIT_DATA;
 	if (rc == PAYRUN_EXIT_OK)
-		rc = source_csv_read(paths, files->count, &win, &s->limits, s->jobs, &rp->rejects, &counts,
-							 rr.files);
+		rc = interrupt_status(source_csv_read(paths, files->count, &win, &s->limits, s->jobs,
+											  &rp->rejects, &counts, rr.files),
+							  true);
 	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(rr.files, files->count))
 		rc = PAYRUN_EXIT_DATA;
 	close_rejects_place(rp);
@@ -719,7 +726,8 @@ backfill_load(const struct settings *s, const struct paths *files)
 		struct load_counts lc;
 		bool               was_skipped;
 
-		rc = load_file(&db, &pt, s, files->items[i], &rp, &lc, &was_skipped);
+		rc = interrupt_status(load_file(&db, &pt, s, files->items[i], &rp, &lc, &was_skipped),
+							  true);
 		skipped += was_skipped;
 		loaded += !was_skipped && rc == PAYRUN_EXIT_OK;
 		total.rows_read += lc.rows_read;

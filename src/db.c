@@ -9,6 +9,7 @@
 #include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
+#include "payrun/interrupt.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
 #include "payrun/log.h"
@@ -47,6 +48,13 @@ log_result_error(struct db *db, const PGresult *res, const char *step, const cha
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
 
+	if (interrupt_pending())
+	{
+		/* the statement was cancelled on SIGINT or SIGTERM: the run says so itself */
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+		log_info("database step '%s' stopped (statement %s): %s", step, name, interrupt_name());
+		return;
+	}
 	if (msg == NULL)
 	{
 		/* connection-level failure: the message is on the connection */
@@ -141,12 +149,36 @@ db_connect(struct db *db, const char *conninfo, const char *application)
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
 	db->conn = conn;
+	db->cancel = PQgetCancel(conn);
+	db_cancel_on_signal(db, true);
 	return true;
+}
+
+/* In the signal handler: PQcancel is async-signal-safe. */
+static void
+cancel_query(void *arg)
+{
+	char err[256];
+
+	(void) PQcancel(arg, err, sizeof(err));
+}
+
+void
+db_cancel_on_signal(struct db *db, bool on)
+{
+	if (db->cancel)
+		interrupt_on_signal(on ? cancel_query : NULL, db->cancel);
 }
 
 void
 db_close(struct db *db)
 {
+	if (db->cancel)
+	{
+		interrupt_on_signal(NULL, NULL);
+		PQfreeCancel(db->cancel);
+	}
+	db->cancel = NULL;
 	if (db->conn)
 		PQfinish(db->conn);
 	db->conn = NULL;
@@ -233,7 +265,7 @@ db_query(struct db *db, const char *step, const char *name, const char *sql, int
 				values[c] = PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
 				lengths[c] = PQgetlength(res, 0, c);
 			}
-			if (!fn(arg, ncols, values, lengths))
+			if (!fn(arg, ncols, values, lengths) || interrupt_pending())
 				stopped = true;
 		}
 		else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && st != PGRES_COMMAND_OK)

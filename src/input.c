@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "payrun/input.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/paths.h"
@@ -578,14 +580,30 @@ input_next(struct input *in, struct input_chunk **chunk)
 
 	*chunk = NULL;
 	pthread_mutex_lock(&in->lock);
-	while (in->consumed == in->produced && !in->done)
-		pthread_cond_wait(&in->cond, &in->lock);
-	if (in->consumed < in->produced)
+	while (in->consumed == in->produced && !in->done && !interrupt_pending())
+	{
+		/* woken at least every 200 ms: a signal stops a read stalled on a pipe */
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 200 * 1000 * 1000;
+		if (t.tv_nsec >= 1000 * 1000 * 1000)
+		{
+			t.tv_sec++;
+			t.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		(void) pthread_cond_timedwait(&in->cond, &in->lock, &t);
+	}
+	if (interrupt_pending())
+		ok = false;
+	else if (in->consumed < in->produced)
 		*chunk = &in->chunks[in->consumed++ % RING_SLOTS];
 	else if (in->failed)
 		ok = false;
 	pthread_mutex_unlock(&in->lock);
-	if (!ok)
+	if (!ok && interrupt_pending())
+		log_info("reading '%s' stopped: %s", in->path, interrupt_name());
+	else if (!ok)
 		log_error("%s", in->errmsg);
 	else if (*chunk == NULL && in->thread_started)
 	{

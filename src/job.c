@@ -15,6 +15,7 @@
 #include "payrun/config.h"
 #include "payrun/db.h"
 #include "payrun/job.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
@@ -271,6 +272,8 @@ nightly_settle(struct nightly *n, const struct period *p)
 	log_notice("job %s: settling period %s", n->job->name, p->label);
 	rc = settle_run(n->s, &req);
 	paths_release(&files);
+	if (payrun_exit_interrupted(rc))
+		return log_nightly(n, "interrupted", rc, p->label, interrupt_name());
 	if (rc != PAYRUN_EXIT_OK)
 	{
 		log_error("job %s: stopped at period %s (exit %d)", n->job->name, p->label, rc);
@@ -285,6 +288,11 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 {
 	const struct job *job = n->job;
 
+	if (interrupt_pending())
+	{
+		*rc = log_nightly(n, "interrupted", interrupt_exit(), p->label, interrupt_name());
+		return 0;
+	}
 	if (publish_latest_version_at(n->s->out_dir, p->label) > 0)
 		return 1; /* settled already: nothing to count */
 	if (job->require_complete)

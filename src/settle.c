@@ -18,6 +18,7 @@
 #include "payrun/csvout.h"
 #include "payrun/db.h"
 #include "payrun/fault.h"
+#include "payrun/interrupt.h"
 #include "payrun/ledger.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
@@ -217,6 +218,14 @@ settle_open(struct settlement *st)
 	return inherit_previous(st);
 }
 
+/* Says a failed step published nothing (a stop on a signal says so itself). */
+static void
+nothing_published(const struct settlement *st)
+{
+	if (!interrupt_pending())
+		log_error("nothing published for period %s", st->req->period.label);
+}
+
 /* A refused settlement keeps its rejects in DIR/LABEL/failed/; says where. */
 static enum payrun_exit
 refused(struct settlement *st, bool ratio)
@@ -228,7 +237,7 @@ refused(struct settlement *st, bool ratio)
 		(void) source_reject_ratio_ok(&st->s->max_reject_ratio, &st->counts, NULL, where);
 	else if (where)
 		log_error("the rejects of period %s are kept in '%s'", st->req->period.label, where);
-	log_error("nothing published for period %s", st->req->period.label);
+	nothing_published(st);
 	return PAYRUN_EXIT_DATA;
 }
 
@@ -361,7 +370,7 @@ settle_read(struct settlement *st)
 		rc = read_csv(st);
 	if (rc != PAYRUN_EXIT_OK)
 	{
-		log_error("nothing published for period %s", req->period.label);
+		nothing_published(st);
 		return rc;
 	}
 	if (req->rerun && (s->given & SETTING_POOLS) && st->prev_pools[0])
@@ -467,7 +476,7 @@ settle_write(struct settlement *st)
 						 st->s->out_dir);
 	report_end(&st->rep, REPORT_PHASE_DB_WRITE, st->ledger.nrows, 0);
 	if (rc != PAYRUN_EXIT_OK)
-		log_error("nothing published for period %s", req->period.label);
+		nothing_published(st);
 	return rc;
 }
 
@@ -482,6 +491,8 @@ settle_publish(struct settlement *st)
 	report_begin(&st->rep, REPORT_PHASE_PUBLISH);
 	if (st->use_db)
 	{
+		/* the commit publishes: a signal now must not cancel it half-way to the files */
+		db_cancel_on_signal(&st->db, false);
 		rc = output_db_commit(&st->record, p, st->run.version);
 		if (rc == PAYRUN_EXIT_OK)
 			fault_point("after_commit");
@@ -578,6 +589,8 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 		status = req->dry_run ? "dry-run" : "settled";
 	else if (rc == PAYRUN_EXIT_CONFLICT)
 		status = "conflict";
+	else if (payrun_exit_interrupted(rc))
+		status = "interrupted";
 	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}", "command", req->rerun ? "rerun" : "settle",
 				  "period", req->period.label, "version",
 				  rc == PAYRUN_EXIT_OK && !req->dry_run ? st->run.version : 0, "status", status,
@@ -641,21 +654,26 @@ settle_run(const struct settings *s, const struct settle_request *req)
 	enum payrun_exit  rc;
 
 	settlement_init(&st, s, req);
-	rc = settle_open(&st);
+	/* each step ends at a safe point: a signal stops the run there (interrupt.h) */
+	rc = interrupt_status(settle_open(&st), true);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = settle_read(&st);
+		rc = interrupt_status(settle_read(&st), true);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = settle_compute(&st);
+		rc = interrupt_status(settle_compute(&st), true);
 	if (rc == PAYRUN_EXIT_OK && req->dry_run)
 		print_adjustments(&st);
 	else if (rc == PAYRUN_EXIT_OK)
 	{
-		rc = settle_write(&st);
+		rc = interrupt_status(settle_write(&st), true);
+		/* once published, the version stands: a signal after it changes nothing */
 		if (rc == PAYRUN_EXIT_OK)
-			rc = settle_publish(&st);
+			rc = interrupt_status(settle_publish(&st), false);
 		if (rc == PAYRUN_EXIT_OK)
 			settle_announce(&st);
 	}
+	if (payrun_exit_interrupted(rc))
+		log_error("interrupted by %s: nothing published for period %s", interrupt_name(),
+				  req->period.label);
 	settle_log_run(&st, rc);
 	settle_release(&st);
 	return rc;

@@ -16,8 +16,16 @@
 struct db
 {
 	void *conn;        /* owned PGconn */
+	void *cancel;      /* owned PGcancel: SIGINT and SIGTERM cancel the running query */
 	char  sqlstate[6]; /* of the last failure, "" if none */
 };
+
+/*
+ * While on (the default after db_connect), SIGINT and SIGTERM cancel the
+ * statement running on db (interrupt.h); off while a step must not be
+ * cut short, e.g. a COMMIT that publishes.
+ */
+void db_cancel_on_signal(struct db *db, bool on);
 
 /*
  * Connects with a libpq connection string or URI; NULL or "" uses libpq's
