@@ -371,7 +371,13 @@ backfill_settle(const struct settings *s, const struct paths *files, const struc
 				   r.settled, r.already, r.nodata,
 				   r.nodata ? " (not settled: check that the exports are complete)" : "");
 	if (rc == PAYRUN_EXIT_OK && r.nodata > 0)
+	{
+		log_error("backfill: %zu period(s) from %s to %s have no probe rows in these files and "
+				  "were not settled (check that the exports are complete; --allow-empty settles "
+				  "them as empty)",
+				  r.nodata, from->label, to->label);
 		rc = PAYRUN_EXIT_DATA;
+	}
 	snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
 			 from->label, to->label, r.settled, r.already, r.nodata);
 	log_backfill(s, rc, t0, msg);

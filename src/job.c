@@ -97,6 +97,7 @@ job_load(struct job *job, const char *path)
 	if (!config_parse_file(&job->values, path, OPT_IN_JOB, "job file"))
 		return false;
 	job->name = job->values.job ? job->values.job : path;
+	log_set_job(job->name);
 	return job_keys(job);
 }
 

@@ -82,7 +82,12 @@ main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 	{
 		if (strcmp(argv[i], commands[c].name) == 0)
-			return commands[c].run(argc - i, argv + i);
+		{
+			int rc = commands[c].run(argc - i, argv + i);
+
+			log_exit_reason(rc);
+			return rc;
+		}
 	}
 	log_error("unknown command '%s'; see 'payrun --help'", argv[i]);
 	return PAYRUN_EXIT_USAGE;
