@@ -26,6 +26,7 @@
 #include "payrun/sha256.h"
 #include "payrun/source_csv.h"
 #include "payrun/sql.h"
+#include "payrun/manifest.h"
 #include "payrun/banned.h"
 
 #define BACKFILL_MAX_PERIODS 100000
@@ -95,12 +96,12 @@ close_rejects_place(struct rejects_place *rp)
 static void
 log_backfill(const struct settings *s, enum payrun_exit rc, double t0, const char *note)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "backfill", "period", "-",
-						  "status",
-						  rc == PAYRUN_EXIT_OK          ? "done"
-						  : payrun_exit_interrupted(rc) ? "interrupted"
-														: "failed",
-						  "exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note", note);
+	json_t *e = json_pack(
+		"{s:s, s:s, s:s, s:i, s:f, s:o}", "command", "backfill", "period", "-", "status",
+		rc == PAYRUN_EXIT_OK          ? "done"
+		: payrun_exit_interrupted(rc) ? "interrupted"
+									  : "failed",
+		"exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note", manifest_text_json(note));
 
 	(void) runlog_append(s->out_dir, e);
 	json_decref(e);

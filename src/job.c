@@ -27,6 +27,7 @@
 #include "payrun/settle.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
+#include "payrun/manifest.h"
 #include "payrun/banned.h"
 
 #define JOB_MAX_GRACE_S (100LL * 24 * 3600)
@@ -211,9 +212,9 @@ log_nightly(const struct nightly *n, const char *status, enum payrun_exit rc, co
 	if (n->dry_run)
 		return rc;
 	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", n->job->name, n->done, why);
-	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "nightly", "period", period,
+	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:o}", "command", "nightly", "period", period,
 				  "status", status, "exit", (int) rc, "wall_s", clock_monotonic_s() - n->t0, "note",
-				  note);
+				  manifest_text_json(note));
 	if (e)
 	{
 		(void) runlog_append(n->s->out_dir, e);

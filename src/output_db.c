@@ -12,6 +12,7 @@
 #include "payrun/mem.h"
 #include "payrun/output_db.h"
 #include "payrun/sql.h"
+#include "payrun/utf8.h"
 #include "payrun/banned.h"
 
 struct settled_run
@@ -191,6 +192,7 @@ insert_run(struct output_db *od, const struct run_record *run, const struct pool
 	char                *counts = json_text(run->counts);
 	char                *totals = json_text(run->totals);
 	char                *timing = json_text(timing_json);
+	char                *reason_text = reason ? utf8_escape(reason) : NULL; /* text is UTF-8 */
 	const char          *params[16];
 	struct db_value      id = { .type = DB_VALUE_U64 };
 	bool                 ok;
@@ -213,7 +215,7 @@ insert_run(struct output_db *od, const struct run_record *run, const struct pool
 	params[10] = run->started_at;
 	params[11] = finished;
 	params[12] = od->supersedes[0] ? od->supersedes : NULL;
-	params[13] = reason;
+	params[13] = reason_text;
 	params[14] = PAYRUN_VERSION;
 	params[15] = pools_text;
 	ok = db_query_value(od->db, "write run", "run_insert", sql_run_insert, 16, params, &id) &&
@@ -224,6 +226,7 @@ insert_run(struct output_db *od, const struct run_record *run, const struct pool
 	free(counts);
 	free(totals);
 	free(timing);
+	free(reason_text);
 	free(pools_text);
 	return ok;
 }

@@ -620,7 +620,7 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 	if (json_array_size(st->checks.overrides) > 0)
 		json_object_set(e, "overrides", st->checks.overrides);
 	if (req->reason)
-		json_object_set_new(e, "note", json_string(req->reason));
+		json_object_set_new(e, "note", manifest_text_json(req->reason));
 	(void) runlog_append(st->s->out_dir, e);
 	json_decref(e);
 }

@@ -62,6 +62,12 @@ struct manifest_output
 
 void run_record_release(struct run_record *run);
 
+/*
+ * A name (a path, a reason, a note) as JSON: a string, escaped when it is
+ * not UTF-8 (utf8.h), so it is never dropped; NULL is null.  Caller owns it.
+ */
+json_t *manifest_text_json(const char *s);
+
 /* An amount as JSON: a decimal string (caller owns it). */
 json_t *manifest_amount_json(const struct amount *a);
 json_t *manifest_delta_json(const struct amount_delta *d);
