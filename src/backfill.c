@@ -131,21 +131,14 @@ range_period(const struct range *r, size_t i, struct period *p)
 
 /* Has a period of the other length overlapping p a version under out_dir? */
 static bool
-settled_overlap(const char *out_dir, const struct period *p)
+settled_overlap(int out_fd, const char *out_dir, const struct period *p)
 {
-	struct period other[24];
-	size_t        n = period_overlapping(p, other);
+	char other[PERIOD_LABEL_MAX];
 
-	for (size_t i = 0; i < n; i++)
-	{
-		if (publish_latest_version_at(out_dir, other[i].label) != 0)
-		{
-			log_info("period %s overlaps %s, settled in '%s': skipped", p->label, other[i].label,
-					 out_dir);
-			return true;
-		}
-	}
-	return false;
+	if (!publish_overlap(out_fd, p, other, sizeof(other)))
+		return false;
+	log_info("period %s overlaps %s, settled in '%s': skipped", p->label, other, out_dir);
+	return true;
 }
 
 /* Checks the range and finds the periods that have no version yet. */
@@ -153,6 +146,8 @@ static enum payrun_exit
 range_init(struct range *r, const struct settings *s, const struct period *from,
 		   const struct period *to)
 {
+	int out_fd;
+
 	memset(r, 0, sizeof(*r));
 	if (from->length != to->length || to->start < from->start)
 	{
@@ -170,13 +165,9 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 				  to->label, BACKFILL_MAX_PERIODS);
 		return PAYRUN_EXIT_USAGE;
 	}
-	{
-		int fd = outdir_open(s->out_dir, true);
-
-		if (fd < 0)
-			return PAYRUN_EXIT_INTERNAL;
-		close(fd);
-	}
+	out_fd = outdir_open(s->out_dir, true);
+	if (out_fd < 0)
+		return PAYRUN_EXIT_INTERNAL;
 	r->todo = mem_calloc(r->n, sizeof(bool));
 	for (size_t i = 0; i < r->n; i++)
 	{
@@ -184,12 +175,13 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 		int           v;
 
 		range_period(r, i, &p);
-		v = publish_latest_version_at(s->out_dir, p.label);
-		if (v == 0 && settled_overlap(s->out_dir, &p))
+		v = publish_latest_version(out_fd, p.label);
+		if (v == 0 && settled_overlap(out_fd, s->out_dir, &p))
 			v = 1; /* a probe is paid once: a day's hour settled, or an hour's day */
 		if (v < 0)
 		{
 			log_error("could not list '%s/%s': %s", s->out_dir, p.label, strerror(errno));
+			close(out_fd);
 			return PAYRUN_EXIT_INTERNAL;
 		}
 		r->todo[i] = v == 0;
@@ -198,6 +190,7 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 		else
 			r->pending++;
 	}
+	close(out_fd);
 	return PAYRUN_EXIT_OK;
 }
 

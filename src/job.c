@@ -319,7 +319,13 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 		}
 	}
 	if (n->dry_run)
+	{
+		/* what the real run would refuse, the dry run refuses: the same checks, read-only */
+		*rc = settle_check(n->s, p);
+		if (*rc != PAYRUN_EXIT_OK)
+			return 0;
 		printf("would settle period %s\n", p->label);
+	}
 	else if ((*rc = nightly_settle(n, p)) != PAYRUN_EXIT_OK)
 		return 0;
 	n->done++;

@@ -214,18 +214,7 @@ output_files_keep_rejects(struct output_files *of, char *path_out, size_t path_l
 bool
 output_files_overlap(const struct output_files *of, const struct period *p, char *found, size_t len)
 {
-	struct period other[24];
-	size_t        n = period_overlapping(p, other);
-
-	for (size_t i = 0; i < n; i++)
-	{
-		if (publish_latest_version(of->pub.out_fd, other[i].label) != 0)
-		{
-			snprintf(found, len, "%s", other[i].label);
-			return true;
-		}
-	}
-	return false;
+	return publish_overlap(of->pub.out_fd, p, found, len);
 }
 
 int

@@ -132,6 +132,23 @@ publish_latest_version(int out_fd, const char *label)
 	return latest;
 }
 
+bool
+publish_overlap(int out_fd, const struct period *p, char *found, size_t len)
+{
+	struct period other[24];
+	size_t        n = period_overlapping(p, other);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (publish_latest_version(out_fd, other[i].label) != 0)
+		{
+			snprintf(found, len, "%s", other[i].label);
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 publish_latest_version_at(const char *out_dir, const char *label)
 {

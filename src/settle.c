@@ -7,9 +7,11 @@
  * They are published in the other order: the database commits first, then
  * the files are renamed into place.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "payrun/adjust.h"
 #include "payrun/aggregate.h"
@@ -33,6 +35,7 @@
 #include "payrun/settle.h"
 #include "payrun/source_csv.h"
 #include "payrun/source_pg.h"
+#include "payrun/outdir.h"
 #include "payrun/banned.h"
 
 struct settlement
@@ -645,6 +648,47 @@ settle_release(struct settlement *st)
 	free(st->inputs);
 	paths_release(&st->paths);
 	free(st->inherited_pools_path);
+}
+
+enum payrun_exit
+settle_check(const struct settings *s, const struct period *p)
+{
+	int              fd = outdir_open(s->out_dir, false);
+	char             other[PERIOD_LABEL_MAX] = "";
+	enum payrun_exit rc = PAYRUN_EXIT_OK;
+
+	if (fd < 0 && errno != ENOENT)
+		return PAYRUN_EXIT_INTERNAL;
+	if (fd >= 0)
+	{
+		int v = publish_latest_version(fd, p->label);
+
+		if (v < 0)
+			log_error("could not list '%s/%s': %s", s->out_dir, p->label, strerror(errno));
+		else if (v > 0)
+			log_error("period %s is already settled: '%s/%s/v%d' exists", p->label, s->out_dir,
+					  p->label, v);
+		else if (publish_overlap(fd, p, other, sizeof(other)))
+			log_error("period %s overlaps period %s, settled in '%s': a probe is paid once",
+					  p->label, other, s->out_dir);
+		rc = v < 0               ? PAYRUN_EXIT_INTERNAL
+			 : v > 0 || other[0] ? PAYRUN_EXIT_CONFLICT
+								 : PAYRUN_EXIT_OK;
+		close(fd);
+	}
+	if (rc == PAYRUN_EXIT_OK && s->source == SOURCE_PG)
+	{
+		struct db        db;
+		struct output_db od;
+
+		if (!db_connect(&db, s->db_conninfo, "payrun settle"))
+			return PAYRUN_EXIT_DB;
+		output_db_init(&od, &db);
+		rc = output_db_check(&od, p, 1, false, s->out_dir);
+		output_db_close(&od);
+		db_close(&db);
+	}
+	return rc;
 }
 
 enum payrun_exit

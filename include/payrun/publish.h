@@ -58,6 +58,12 @@ int publish_latest_version(int out_fd, const char *label);
  * settled" (a version is present; DIR/LABEL is never followed through a
  * symlink).  0 also when out_dir does not exist.
  */
+/*
+ * Has a period of the other length that overlaps p (the day of an hour, the
+ * hours of a day) a version under out_fd?  found gets its label.
+ */
+bool publish_overlap(int out_fd, const struct period *p, char *found, size_t len);
+
 int publish_latest_version_at(const char *out_dir, const char *label);
 
 /* The temporary directory, where the version's files are created. */
