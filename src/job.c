@@ -28,6 +28,7 @@
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
 #include "payrun/manifest.h"
+#include "payrun/utf8.h"
 #include "payrun/banned.h"
 
 #define JOB_MAX_GRACE_S (100LL * 24 * 3600)
@@ -383,6 +384,37 @@ run_nightly(const struct job *job, const struct settings *s, bool dry_run, int64
 }
 
 /* 'payrun rerun' with the job's values, its inputs patterns filled with the period. */
+/*
+ * Has this rerun job run already?  Its period's latest version is a rerun
+ * with the job's reason: running the job again would publish one more
+ * version that changes nothing, so a job is done once.
+ */
+static bool
+rerun_done(const struct job *job, const char *out_dir, const char *label, const char *reason)
+{
+	int         latest = publish_latest_version_at(out_dir, label);
+	char        dir[4300];
+	json_t     *m;
+	const char *had;
+	char       *want;
+	bool        done;
+
+	if (latest < 2)
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s/v%d", out_dir, label, latest);
+	m = manifest_load(dir);
+	had = json_string_value(json_object_get(json_object_get(m, "rerun"), "reason"));
+	want = utf8_escape(reason); /* as the manifest keeps it */
+	done = had && strcmp(had, want) == 0;
+	if (done)
+		log_notice("job %s: nothing to do: period %s is already rerun for this reason as v%d "
+				   "('%s'); give the job another reason to rerun it again",
+				   job->name, label, latest, had);
+	free(want);
+	json_decref(m);
+	return done;
+}
+
 static enum payrun_exit
 run_rerun(struct job *job, bool dry_run)
 {
@@ -396,7 +428,10 @@ run_rerun(struct job *job, bool dry_run)
 	job->values.settings_given = config_given(&job->values); /* the job file's are given */
 	if (!config_to_settle(&job->values, true, &s, &req))
 		return PAYRUN_EXIT_USAGE;
-	if (s.source == SOURCE_CSV && !period_inputs(&job->values, req.period.label, &files, false))
+	if (rerun_done(job, s.out_dir, req.period.label, req.reason))
+		rc = PAYRUN_EXIT_OK;
+	else if (s.source == SOURCE_CSV &&
+			 !period_inputs(&job->values, req.period.label, &files, false))
 		rc = PAYRUN_EXIT_DATA;
 	else
 	{

@@ -3,12 +3,17 @@
  * Amounts are decimal strings: most JSON readers lose integers past 2^53.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "payrun/clock.h"
 #include "payrun/manifest.h"
 #include "payrun/utf8.h"
+#include "payrun/input.h"
+#include "payrun/log.h"
 #include "payrun/banned.h"
+
+#define MANIFEST_MAX_BYTES (64 * 1024 * 1024)
 
 void
 run_record_release(struct run_record *run)
@@ -34,6 +39,30 @@ manifest_text_json(const char *s)
 	j = json_string(text);
 	free(text);
 	return j;
+}
+
+json_t *
+manifest_load(const char *dir)
+{
+	char         path[4200];
+	char        *text;
+	size_t       len;
+	json_error_t err;
+	json_t      *m;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if (!input_read_whole(path, "manifest", MANIFEST_MAX_BYTES, &text, &len))
+		return NULL;
+	m = json_loadb(text, len, 0, &err);
+	free(text);
+	if (m == NULL || !json_is_object(m))
+		log_error("could not read '%s': %s", path, m ? "not a JSON object" : err.text);
+	if (m && !json_is_object(m))
+	{
+		json_decref(m);
+		m = NULL;
+	}
+	return m;
 }
 
 json_t *

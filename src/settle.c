@@ -125,18 +125,14 @@ lists_output(json_t *manifest, const char *name)
 static enum payrun_exit
 inherit_previous(struct settlement *st)
 {
-	char         path[4400];
-	json_error_t err;
-	json_t      *m;
-	json_t      *prev_pools;
-	bool         ok;
+	json_t *m = manifest_load(st->prev_dir);
+	json_t *prev_pools;
+	bool    ok;
 
-	snprintf(path, sizeof(path), "%s/manifest.json", st->prev_dir);
-	m = json_load_file(path, 0, &err);
 	if (m == NULL || !json_is_object(json_object_get(m, "settings")))
 	{
-		log_error("could not read the settings of the previous version from '%s': %s", path,
-				  m ? "no settings object" : err.text);
+		log_error("could not read the settings of the previous version from '%s/manifest.json'%s",
+				  st->prev_dir, m ? ": no settings object" : "");
 		json_decref(m);
 		return PAYRUN_EXIT_DATA;
 	}

@@ -82,6 +82,12 @@ json_t *manifest_rerun_json(const struct adjustments *adj, const char *reason);
 /* The timing object: run->timing, or now from run->report (caller owns). */
 json_t *manifest_timing_json(const struct run_record *run);
 
+/*
+ * Reads dir/manifest.json (a regular file: a FIFO there is refused, not
+ * waited on).  Returns the object (caller owns), or NULL having logged why.
+ */
+json_t *manifest_load(const char *dir);
+
 /* manifest.json of a published version: the record and its outputs (caller owns). */
 json_t *manifest_build(const struct run_record *run, const struct manifest_output *outputs,
 					   size_t noutputs);
