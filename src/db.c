@@ -193,6 +193,35 @@ db_describe(const struct db *db, char *buf, size_t len)
 			 PQport(db->conn), PQdb(db->conn), PQuser(db->conn));
 }
 
+/* Appends " key='value'" (libpq quoting) to buf. */
+static void
+append_param(char *buf, size_t len, const char *key, const char *value)
+{
+	size_t o = strlen(buf);
+
+	if (value == NULL || value[0] == '\0' || o + strlen(key) + 4 >= len)
+		return;
+	o += (size_t) snprintf(buf + o, len - o, "%s%s='", o ? " " : "", key);
+	for (const char *v = value; *v && o + 3 < len; v++)
+	{
+		if (*v == '\'' || *v == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *v;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+}
+
+void
+db_conninfo_shown(const struct db *db, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	append_param(buf, len, "host", PQhost(db->conn));
+	append_param(buf, len, "port", PQport(db->conn));
+	append_param(buf, len, "dbname", PQdb(db->conn));
+	append_param(buf, len, "user", PQuser(db->conn));
+}
+
 bool
 db_connected(const struct db *db)
 {

@@ -104,6 +104,7 @@ check_versions(struct output_db *od, const struct period *p, int version, bool r
 	const char        *params[2] = { start, end };
 	struct settled_run sr = { 0 };
 	char               want[16];
+	char               conninfo[1024];
 	enum payrun_exit   rc;
 
 	timestamp_format(p->start, start);
@@ -120,9 +121,10 @@ check_versions(struct output_db *od, const struct period *p, int version, bool r
 		log_error("period %s is already settled in the database (payout_runs id %s, version %s)",
 				  p->label, sr.id, sr.version);
 		/* the files found no version: they were lost after a commit, or go elsewhere */
+		db_conninfo_shown(od->db, conninfo, sizeof(conninfo));
 		log_error("'%s' has no version of it; if its files were lost after the commit, "
-				  "rebuild them with 'payrun export --period %s --out %s'",
-				  out_dir, p->label, out_dir);
+				  "rebuild them with: payrun export --period %s --out '%s' --db \"%s\"",
+				  out_dir, p->label, out_dir, conninfo);
 		return PAYRUN_EXIT_CONFLICT;
 	}
 	snprintf(want, sizeof(want), "%d", version - 1);

@@ -500,9 +500,15 @@ settle_publish(struct settlement *st)
 	{
 		rc = output_files_publish(&st->files);
 		if (rc != PAYRUN_EXIT_OK && st->use_db)
+		{
+			char conninfo[1024];
+
+			db_conninfo_shown(&st->db, conninfo, sizeof(conninfo));
 			log_error("period %s is recorded in the database but its files were not "
-					  "published; rebuild them with 'payrun export --period %s --out %s'",
-					  p->label, p->label, st->s->out_dir);
+					  "published; rebuild them with: payrun export --period %s --out '%s' --db "
+					  "\"%s\"",
+					  p->label, p->label, st->s->out_dir, conninfo);
+		}
 	}
 	report_end(&st->rep, REPORT_PHASE_PUBLISH, 0, 0);
 	return rc;

@@ -121,6 +121,13 @@ void db_copy_release(struct db_copy *cp);
 char *db_quote_literal(struct db *db, const char *text);
 
 /* True while the connection is usable (not lost). */
+/*
+ * A connection string for the server db is connected to, to print in a
+ * command the operator can run (host, port, dbname, user; never the
+ * password: libpq finds it in ~/.pgpass or PGPASSWORD).
+ */
+void db_conninfo_shown(const struct db *db, char *buf, size_t len);
+
 bool db_connected(const struct db *db);
 
 /* The SQLSTATE of the last failure ("" if none). */
