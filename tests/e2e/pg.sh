@@ -97,9 +97,75 @@ same_day() {
 	fi
 }
 
+# ------------------------------------------------------------------ the coordinator's tables
+
+# coord_schema: the coordinator's own tables, as its SQLAlchemy models create
+# them: an integer (serial) id, varchar ids, success NOT NULL, a
+# probe_timestamp without time zone (holding UTC), and the pools as a float
+# of tokens in streams.token_balance.
+coord_schema() {
+	$PSQL -c "CREATE TABLE probe_results (id serial PRIMARY KEY, stream_id varchar NOT NULL,
+		node_id varchar NOT NULL, probe_type varchar NOT NULL, success boolean NOT NULL,
+		response_data text, error_message text, probe_timestamp timestamp without time zone)" \
+		-c "CREATE TABLE streams (id serial PRIMARY KEY, stream_id varchar UNIQUE NOT NULL,
+		sponsor_address varchar, token_balance double precision DEFAULT 0, rtmp_url varchar,
+		status varchar DEFAULT 'READY')" || { fail "could not create the coordinator's tables"; return 1; }
+}
+
+# coord_db NAME: a new database holding the coordinator's tables, then
+# payrun's schema from a plain 'db migrate' (no --create-probe-table), as on
+# the coordinator; PGDATABASE set.
+coord_db() {
+	pg_cluster_createdb "$1" && export PGDATABASE="$1" || { fail "could not create database $1"; return 1; }
+	coord_schema || return 1
+	"$PAYRUN" db migrate >"$TD/migrate.log" 2>&1 ||
+		{ fail "db migrate over the coordinator's tables: $(oneline "$TD/migrate.log")"; return 1; }
+}
+
+# load_local FILE TABLE ZONE: a CSV export (times with their offsets) into
+# TABLE, whose probe_timestamp is a timestamp without time zone, as the local
+# times of ZONE (UTC: what the coordinator writes).
+load_local() {
+	$PSQL -c "CREATE TEMPORARY TABLE staged (id bigint, stream_id text, node_id text, probe_type text,
+		success boolean, probe_timestamp timestamptz, error_message text, response_data text)" \
+		-c "\\copy staged ($(head -n 1 "$1")) FROM '$1' WITH (FORMAT csv, HEADER)" \
+		-c "INSERT INTO $2 (id, stream_id, node_id, probe_type, success, probe_timestamp, error_message,
+		response_data) SELECT id, stream_id, node_id, probe_type, success,
+		probe_timestamp AT TIME ZONE '$3', error_message, response_data FROM staged" ||
+		{ fail "could not load '$(rel "$1")' into $2 as $3 times"; return 1; }
+}
+
+# reset_runs: no settled run in the database, so that the same period can be
+# settled again into another directory.
+reset_runs() {
+	$PSQL -c "TRUNCATE payout_stream_totals, payout_ledger, payout_runs" ||
+		{ fail "could not empty the payout tables"; return 1; }
+}
+
+# coord_ref: the CSV settle of the coordinator's day, TD/ref/2026-11-01/v1.
+coord_ref() {
+	"$PAYRUN" -q settle --period 2026-11-01 --input "$DATA/coord.csv" --pools "$DATA/coord-pools.csv" \
+		--out "$TD/ref" 2>"$TD/ref.err" || { fail "the CSV settle of coord.csv: $(oneline "$TD/ref.err")"; return 1; }
+}
+
+# same_settlement REF GOT: ledger.csv, streams.csv and rejects.csv of two
+# versions byte-identical.
+same_settlement() {
+	same_file "$1/ledger.csv" "$2/ledger.csv" && same_file "$1/streams.csv" "$2/streams.csv" &&
+		same_file "$1/rejects.csv" "$2/rejects.csv"
+}
+
+# manifest_get V1 EXPR: a value of V1's manifest.json, m being the manifest
+# (python: m["source"]["probe_table"]).
+manifest_get() {
+	python3 -c 'import json, sys; m = json.load(open(sys.argv[1] + "/manifest.json")); print(eval(sys.argv[2]))' "$1" "$2" 2>&1
+}
+
 # ------------------------------------------------------------------ data
 # A generated day (200,000 probes, 400 nodes, 12 streams), pools for half of
-# its streams, and a file of awkward ids.
+# its streams, and a file of awkward ids.  The coordinator's day: 20,000
+# probes of 60 nodes on 5 streams, with probes at both edges of the day and
+# just outside it, and pools for four of its streams.
 suite_setup() {
 	local s
 	[ -x "$GEN" ] || { fail "'$GEN' is missing (make tools)"; return 1; }
@@ -127,6 +193,19 @@ with open(sys.argv[1], 'w', newline='', encoding='utf-8') as f:
     w.writerow(['id', 'stream_id', 'node_id', 'probe_type', 'success', 'probe_timestamp', 'error_message', 'response_data'])
     w.writerows(rows)
 PY
+	"$GEN" -q --rows 20000 --nodes 60 --streams 5 --seed 3 --gzip 0 --out "$DATA/coord.csv" ||
+		{ fail "could not generate the coordinator's day (gen_probes)"; return 1; }
+	cat >>"$DATA/coord.csv" <<'CSV'
+900001,stream-000,node-edge,stats_poll,t,2026-10-31 23:59:59.999999+00,,
+900002,stream-000,node-edge,stats_poll,t,2026-11-01 00:00:00+00,,
+900003,stream-000,node-edge,stats_poll,t,2026-11-01 23:59:59.999999+00,,
+900004,stream-000,node-edge,stats_poll,t,2026-11-02 00:00:00+00,,
+900005,stream-001,node-edge,spot_check,f,2026-11-01 00:00:00+00,,
+900006,stream-001,node-edge,spot_check,f,2026-11-02 00:00:00+00,,
+900007,stream-001,node-edge,stats_poll,t,2026-11-01 05:30:00+00,,
+CSV
+	printf 'stream_id,pool\nstream-000,1000000\nstream-001,2000003\nstream-002,777\nstream-003,5\n' \
+		>"$DATA/coord-pools.csv"
 }
 
 # ------------------------------------------------------------------ migrations
@@ -382,6 +461,122 @@ t_export_rebuilds_a_lost_publication() {
 	[ "$rc" -eq 0 ] || { fail "rc=$rc"; return 1; }
 	same_file "$TD/same-pg/2026-11-01/v1/ledger.csv" "$TD/same-pg-exp/2026-11-01/v1/ledger.csv" || return 1
 	same_file "$TD/same-pg/2026-11-01/v1/streams.csv" "$TD/same-pg-exp/2026-11-01/v1/streams.csv" || return 1
+}
+
+# ------------------------------------------------------------------ the coordinator's own tables
+
+# The coordinator's schema (timestamp without time zone holding UTC): a
+# settle from PostgreSQL gives the CSV settle's ledger whatever the session's
+# time zone: PGTZ, PGOPTIONS or the role's default.  Each case first checks
+# that the zone does reach a session (psql's SHOW TimeZone), so that the
+# comparison has teeth.
+tz_case() {       # tz_case TAG ZONE VAR=VALUE...: settle under these variables
+	local tag=$1 zone=$2 got
+	shift 2
+	got=$(env "$@" $PSQL -Atc "SHOW TimeZone")
+	[ "$got" = "$zone" ] || { fail "$tag: a session's TimeZone is '$got', not $zone: the case tests nothing"; return 1; }
+	reset_runs || return 1
+	env "$@" "$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" \
+		--out "$TD/$tag" 2>"$TD/$tag.err" || { fail "$tag: settle exit $?: $(oneline "$TD/$tag.err")"; return 1; }
+	same_settlement "$TD/ref/2026-11-01/v1" "$TD/$tag/2026-11-01/v1" || { fail "$tag: $(cat "$TD/.reason")"; return 1; }
+}
+
+t_coordinator_schema_in_any_session_time_zone() {
+	local n src
+	coord_db t_coord_tz && load_local "$DATA/coord.csv" probe_results UTC && coord_ref || return 1
+	# migrate made no probe table of its own and put the statistics on the coordinator's
+	n=$($PSQL -Atc "SELECT count(*) FROM pg_class WHERE relname = 'probe_results' AND relkind = 'r'")
+	[ "$n" = 1 ] && [ "$($PSQL -Atc "SELECT count(*) FROM pg_statistic_ext WHERE stxrelid = 'public.probe_results'::regclass")" = 1 ] ||
+		{ fail "after db migrate: $n tables named probe_results, statistics: $($PSQL -Atc "SELECT string_agg(stxname, ' ') FROM pg_statistic_ext")"; return 1; }
+	tz_case utc UTC X=1 &&
+		tz_case pgtz-new-york America/New_York PGTZ=America/New_York &&
+		tz_case pgtz-kolkata Asia/Kolkata PGTZ=Asia/Kolkata &&
+		tz_case options-kiritimati Pacific/Kiritimati "PGOPTIONS=-c timezone=Pacific/Kiritimati" &&
+		tz_case options-anchorage America/Anchorage "PGOPTIONS=-c timezone=America/Anchorage" || return 1
+	$PSQL -c "ALTER ROLE postgres IN DATABASE t_coord_tz SET timezone = 'Asia/Kolkata'" || { fail "ALTER ROLE"; return 1; }
+	tz_case role-kolkata Asia/Kolkata X=1 || return 1
+	# the nodes at the edges: in at 00:00:00 and 23:59:59.999999, out a microsecond before and at the end
+	grep -q '^2026-11-01T00:00:00Z,2026-11-02T00:00:00Z,stream-000,node-edge,2,2,0,' "$TD/role-kolkata/2026-11-01/v1/ledger.csv" ||
+		{ fail "node-edge of stream-000 has not exactly its two in-period polls: $(grep node-edge "$TD/role-kolkata/2026-11-01/v1/ledger.csv" | tr '\n' ' ')"; return 1; }
+	src=$(manifest_get "$TD/role-kolkata/2026-11-01/v1" 'm["source"]["probe_table"], m["source"]["probe_timestamp"], m["source"]["probe_timestamp_zone"]')
+	[ "$src" = "('public.probe_results', 'timestamp without time zone', 'UTC')" ] ||
+		{ fail "manifest source: $src"; return 1; }
+}
+
+# A timestamp-without-time-zone table holding local times of another zone:
+# with probe_timestamp_zone set to that zone, still the UTC result (under a
+# session zone that is neither); read as UTC instead, another ledger.
+t_coordinator_local_times_with_probe_timestamp_zone() {
+	local z t
+	coord_db t_coord_zone && coord_ref || return 1
+	for z in Asia/Kolkata Pacific/Kiritimati; do
+		t=probes_$(echo "$z" | tr '/[:upper:]' '_[:lower:]')
+		$PSQL -c "CREATE TABLE $t (LIKE probe_results INCLUDING ALL)" || { fail "create $t"; return 1; }
+		load_local "$DATA/coord.csv" "$t" "$z" && reset_runs || return 1
+		PGTZ=America/Anchorage "$PAYRUN" -q settle --period 2026-11-01 --source pg --probe-table "$t" \
+			--probe-timestamp-zone "$z" --pools "$DATA/coord-pools.csv" --out "$TD/$t" 2>"$TD/$t.err" ||
+			{ fail "$z: settle: $(oneline "$TD/$t.err")"; return 1; }
+		same_settlement "$TD/ref/2026-11-01/v1" "$TD/$t/2026-11-01/v1" || { fail "$z: $(cat "$TD/.reason")"; return 1; }
+		[ "$(manifest_get "$TD/$t/2026-11-01/v1" 'm["source"]["probe_table"], m["source"]["probe_timestamp_zone"]')" = "('public.$t', '$z')" ] ||
+			{ fail "$z: manifest source $(manifest_get "$TD/$t/2026-11-01/v1" 'm["source"]')"; return 1; }
+		# the same table taken as UTC: not the day's probes (edge check off so that it settles)
+		reset_runs || return 1
+		"$PAYRUN" -q settle --period 2026-11-01 --source pg --probe-table "$t" --max-edge-gap 0 \
+			--pools "$DATA/coord-pools.csv" --out "$TD/$t-as-utc" 2>"$TD/$t-as-utc.err" ||
+			{ fail "$z read as UTC: $(oneline "$TD/$t-as-utc.err")"; return 1; }
+		! cmp -s "$TD/ref/2026-11-01/v1/ledger.csv" "$TD/$t-as-utc/2026-11-01/v1/ledger.csv" ||
+			{ fail "$z: the local times read as UTC give the same ledger: the case tests nothing"; return 1; }
+	done
+}
+
+# backfill --into-db into the coordinator's table: times given with offsets
+# land converted into its UTC column; an id past its integer id is named and
+# the file rolled back; so is a node id past a varchar(n).
+t_coordinator_backfill_into_db_converts_and_checks() {
+	local rc got
+	coord_db t_coord_bf || return 1
+	cat >"$TD/offsets.csv" <<'CSV'
+id,stream_id,node_id,probe_type,success,probe_timestamp,error_message,response_data
+1,s1,n1,stats_poll,t,2026-11-30 12:00:00+05:30,,
+2,s1,n1,stats_poll,t,2026-11-30 03:00:00+05:30,,
+3,s1,n1,stats_poll,t,2026-11-30 23:00:00-03:00,,
+4,s1,n1,spot_check,f,2026-11-30 06:30:00,,
+5,s1,n1,stats_poll,t,2026-11-30 06:30:00.5+00,,
+2147483647,s1,n2,stats_poll,t,2026-11-30 12:00:00+14,,
+CSV
+	# (the session zone is not the column's: it must not matter)
+	PGTZ=Asia/Tokyo "$PAYRUN" backfill --input "$TD/offsets.csv" --into-db --out "$TD/bf" 2>"$TD/bf1.err"; rc=$?
+	[ "$rc" = 0 ] || { fail "backfill of offsets.csv: exit $rc: $(oneline "$TD/bf1.err")"; return 1; }
+	got=$($PSQL -Atc "SELECT string_agg(id || '=' || probe_timestamp, ' ' ORDER BY id) FROM probe_results")
+	[ "$got" = "1=2026-11-30 06:30:00 2=2026-11-29 21:30:00 3=2026-12-01 02:00:00 4=2026-11-30 06:30:00 5=2026-11-30 06:30:00.5 2147483647=2026-11-29 22:00:00" ] ||
+		{ fail "probe_results after the load: $got"; return 1; }
+	# one id past integer among good rows: named, nothing of the file loaded
+	printf '%s\n' id,stream_id,node_id,probe_type,success,probe_timestamp \
+		'10,s1,n1,stats_poll,t,2026-11-30 12:00:00+00' '2147483648,s1,n1,stats_poll,t,2026-11-30 12:00:00+00' \
+		'11,s1,n1,stats_poll,t,2026-11-30 13:00:00+00' >"$TD/big.csv"
+	"$PAYRUN" backfill --input "$TD/big.csv" --into-db --out "$TD/bf" 2>"$TD/bf2.err"; rc=$?
+	[ "$rc" = 3 ] && grep -q "probe id 2147483648 does not fit public.probe_results.id (integer)" "$TD/bf2.err" &&
+		grep -q "'$TD/big.csv' not loaded (rolled back)" "$TD/bf2.err" ||
+		{ fail "an id past integer: exit $rc: $(oneline "$TD/bf2.err")"; return 1; }
+	[ "$($PSQL -Atc "SELECT count(*) FROM probe_results")" = 6 ] &&
+		[ "$($PSQL -Atc "SELECT count(*) FROM payout_backfill_files WHERE name LIKE '%big.csv'")" = 0 ] ||
+		{ fail "rows or a record of big.csv were committed"; return 1; }
+	# a varchar(6) node id, and a local-time column of another zone
+	$PSQL -c "CREATE TABLE short_probes (id integer PRIMARY KEY, stream_id varchar(8) NOT NULL,
+		node_id varchar(6) NOT NULL, probe_type varchar NOT NULL, success boolean NOT NULL,
+		response_data text, error_message text, probe_timestamp timestamp)" || { fail "create short_probes"; return 1; }
+	printf '%s\n' id,stream_id,node_id,probe_type,success,probe_timestamp \
+		'20,s1,n1,stats_poll,t,2026-11-30 12:00:00+00' '21,s1,node-7,stats_poll,t,2026-11-30 12:00:00+00' \
+		'22,s1,node-long,stats_poll,t,2026-11-30 12:00:00+00' >"$TD/long.csv"
+	"$PAYRUN" backfill --input "$TD/long.csv" --into-db --probe-table short_probes --out "$TD/bf" 2>"$TD/bf3.err"; rc=$?
+	[ "$rc" = 3 ] && grep -q "node id 'node-long' is longer than public.short_probes.node_id (varchar(6))" "$TD/bf3.err" &&
+		[ "$($PSQL -Atc "SELECT count(*) FROM short_probes")" = 0 ] ||
+		{ fail "a node id past varchar(6): exit $rc, $($PSQL -Atc "SELECT count(*) FROM short_probes") rows: $(oneline "$TD/bf3.err")"; return 1; }
+	head -n 3 "$TD/long.csv" >"$TD/short.csv"
+	"$PAYRUN" -q backfill --input "$TD/short.csv" --into-db --probe-table short_probes \
+		--probe-timestamp-zone Asia/Kolkata --out "$TD/bf" 2>"$TD/bf4.err" || { fail "short.csv: $(oneline "$TD/bf4.err")"; return 1; }
+	got=$($PSQL -Atc "SELECT string_agg(id || '=' || probe_timestamp, ' ' ORDER BY id) FROM short_probes")
+	[ "$got" = "20=2026-11-30 17:30:00 21=2026-11-30 17:30:00" ] || { fail "short_probes in Asia/Kolkata times: $got"; return 1; }
 }
 
 run_suite "$@"
