@@ -579,4 +579,147 @@ CSV
 	[ "$got" = "20=2026-11-30 17:30:00 21=2026-11-30 17:30:00" ] || { fail "short_probes in Asia/Kolkata times: $got"; return 1; }
 }
 
+# The coordinator's pools: streams.token_balance (double precision, tokens)
+# through the documented pools_query with 18 token decimals, the statuses
+# filtered; the ledger equals a CSV settle with the same pools as a file in
+# tokens.  Then payout_pools holding numeric tokens.
+COORD_POOLS_QUERY="SELECT stream_id, token_balance::text FROM streams WHERE status IN ('READY','TESTING','LIVE','OFFLINE')"
+
+t_coordinator_pools_query_in_tokens() {
+	local v1 want rc
+	coord_db t_coord_pools && load_local "$DATA/coord.csv" probe_results UTC || return 1
+	# stream-004 has probes but has ENDED: filtered out, it gets the default pool (0)
+	$PSQL -c "INSERT INTO streams (stream_id, token_balance, status) VALUES ('stream-000', 42, 'LIVE'),
+		('stream-001', 0.5, 'READY'), ('stream-002', 1e-18, 'TESTING'), ('stream-003', 4.2e+19, 'OFFLINE'),
+		('stream-004', 99, 'ENDED'), ('stream-idle', 7, 'LIVE')" || { fail "insert streams"; return 1; }
+	printf '%s\n' stream_id,pool stream-000,42 stream-001,0.5 stream-002,0.000000000000000001 \
+		stream-003,42000000000000000000 stream-idle,7 >"$TD/tokens.csv"
+	"$PAYRUN" -q settle --period 2026-11-01 --input "$DATA/coord.csv" --pools "$TD/tokens.csv" --token-decimals 18 \
+		--out "$TD/ref" 2>"$TD/ref.err" || { fail "CSV settle with pools in tokens: $(oneline "$TD/ref.err")"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools-query "$COORD_POOLS_QUERY" --token-decimals 18 \
+		--out "$TD/query" 2>"$TD/query.err" || { fail "settle with the pools query: $(oneline "$TD/query.err")"; return 1; }
+	v1=$TD/query/2026-11-01/v1
+	same_settlement "$TD/ref/2026-11-01/v1" "$v1" || return 1
+	# base units: 4.2e+19 tokens are 42 * 10^36, 1e-18 one unit, ENDED none
+	want="stream-000,42000000000000000000 stream-001,500000000000000000 stream-002,1 stream-003,42$(printf '0%.0s' $(seq 36)) stream-004,0 stream-idle,7000000000000000000"
+	[ "$(awk -F, 'NR > 1 { printf "%s%s,%s", s, $3, $4; s = " " }' "$v1/streams.csv")" = "$want" ] ||
+		{ fail "pools in streams.csv: $(awk -F, 'NR > 1 { printf "%s,%s ", $3, $4 }' "$v1/streams.csv")"; return 1; }
+	# the manifest: the query's origin and digest; the copy holds the rows as returned
+	want="('query', '$(printf '%s' "$COORD_POOLS_QUERY" | sha256sum | cut -d' ' -f1)', 18, 'pools.csv')"
+	[ "$(manifest_get "$v1" 'm["settings"]["pools"]["origin"], m["settings"]["pools"]["query_sha256"], m["settings"]["token_decimals"], m["settings"]["pools"]["copy"]')" = "$want" ] ||
+		{ fail "manifest settings: $(manifest_get "$v1" 'm["settings"]'), want $want"; return 1; }
+	grep -qx 'stream-003,4.2e+19' "$v1/pools.csv" && grep -qx 'stream-002,1e-18' "$v1/pools.csv" &&
+		! grep -q stream-004 "$v1/pools.csv" || { fail "pools.csv: $(oneline "$v1/pools.csv")"; return 1; }
+	[ "$($PSQL -Atc "SELECT convert_from(pools_csv, 'UTF8') FROM payout_runs")" = "$(cat "$v1/pools.csv")" ] ||
+		{ fail "payout_runs.pools_csv is not the published pools.csv"; return 1; }
+	# payout_pools holding numeric tokens: the same ledger
+	reset_runs || return 1
+	$PSQL -c "INSERT INTO payout_pools VALUES ('stream-000', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 42),
+		('stream-001', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 0.5),
+		('stream-002', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 0.000000000000000001),
+		('stream-003', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 42000000000000000000),
+		('stream-idle', '2026-11-01T00:00:00Z', '2026-11-02T00:00:00Z', 7.000)" || { fail "insert payout_pools"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --token-decimals 18 --out "$TD/table" 2>"$TD/table.err" ||
+		{ fail "settle from payout_pools in tokens: $(oneline "$TD/table.err")"; return 1; }
+	same_settlement "$TD/ref/2026-11-01/v1" "$TD/table/2026-11-01/v1" || return 1
+	# one decimal more than the token has: refused, naming the stream and the value
+	reset_runs || return 1
+	$PSQL -c "UPDATE payout_pools SET pool = 0.0000000000000000015 WHERE stream_id = 'stream-002'" || { fail "update"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --token-decimals 18 --out "$TD/precise" 2>"$TD/precise.err"; rc=$?
+	[ "$rc" = 3 ] && grep -q "stream 'stream-002'" "$TD/precise.err" && grep -q "0.0000000000000000015" "$TD/precise.err" &&
+		[ ! -e "$TD/precise/2026-11-01/v1" ] || { fail "a pool of 19 decimals: exit $rc: $(oneline "$TD/precise.err")"; return 1; }
+	# a query naming none of the probed streams: the wrong pools
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --token-decimals 18 --pools-query "SELECT 'stream-elsewhere', '5'" \
+		--out "$TD/wrong" 2>"$TD/wrong.err"; rc=$?
+	[ "$rc" = 3 ] && grep -q "check pools" "$TD/wrong.err" && [ ! -e "$TD/wrong/2026-11-01/v1" ] ||
+		{ fail "pools naming no probed stream: exit $rc: $(oneline "$TD/wrong.err")"; return 1; }
+}
+
+# A role whose own schema comes first on the search path ("$user", public)
+# and holds an empty probe_results: settle (and db migrate, db indexes) stop
+# naming both tables; migrate never made that table; a schema-qualified
+# probe_table reads the coordinator's.
+t_shadow_probe_table_is_refused() {
+	local rc
+	pg_cluster_createdb t_shadow && export PGDATABASE=t_shadow || { fail "could not create database t_shadow"; return 1; }
+	coord_schema && load_local "$DATA/coord.csv" probe_results UTC && coord_ref || return 1
+	$PSQL -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS payrun_shadow" \
+		-c "CREATE ROLE payrun_shadow LOGIN SUPERUSER" -c "CREATE SCHEMA payrun_shadow AUTHORIZATION payrun_shadow" ||
+		{ fail "could not create the role and its schema"; return 1; }
+	export PGUSER=payrun_shadow
+	[ "$($PSQL -Atc "SELECT current_schemas(false)::text")" = "{payrun_shadow,public}" ] ||
+		{ fail "the role's search path is $($PSQL -Atc "SELECT current_schemas(false)::text")"; return 1; }
+	"$PAYRUN" db migrate >"$TD/migrate.log" 2>&1 || { fail "db migrate as the role: $(oneline "$TD/migrate.log")"; return 1; }
+	[ "$($PSQL -Atc "SELECT count(*) FROM pg_class WHERE relname = 'probe_results'")" = 1 ] ||
+		{ fail "db migrate created a second probe_results: $($PSQL -Atc "SELECT string_agg(relnamespace::regnamespace::text, ' ') FROM pg_class WHERE relname = 'probe_results'")"; return 1; }
+	# the shadow appears (a tool, a mistake): nothing reads it silently
+	$PSQL -c "CREATE TABLE payrun_shadow.probe_results (LIKE public.probe_results)" || { fail "create the shadow"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/out" 2>"$TD/s.err"; rc=$?
+	[ "$rc" = 2 ] && grep -q "payrun_shadow.probe_results" "$TD/s.err" && grep -q "public.probe_results" "$TD/s.err" &&
+		[ ! -e "$TD/out/2026-11-01" ] && [ "$($PSQL -Atc "SELECT count(*) FROM payout_runs")" = 0 ] ||
+		{ fail "settle with a shadow table: exit $rc: $(oneline "$TD/s.err")"; return 1; }
+	"$PAYRUN" -q db indexes 2>"$TD/i.err"; rc=$?
+	[ "$rc" = 2 ] && grep -q "payrun_shadow.probe_results" "$TD/i.err" || { fail "db indexes with a shadow: exit $rc: $(oneline "$TD/i.err")"; return 1; }
+	"$PAYRUN" -q db migrate 2>"$TD/m.err"; rc=$?
+	[ "$rc" = 2 ] && grep -q "payrun_shadow.probe_results" "$TD/m.err" || { fail "db migrate with a shadow: exit $rc: $(oneline "$TD/m.err")"; return 1; }
+	[ "$($PSQL -Atc "SELECT count(*) FROM pg_indexes WHERE tablename = 'probe_results' AND indexname <> 'probe_results_pkey'")" = 0 ] ||
+		{ fail "db indexes created indexes"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --probe-table public.probe_results \
+		--pools "$DATA/coord-pools.csv" --out "$TD/out" 2>"$TD/q.err" || { fail "settle with public.probe_results: $(oneline "$TD/q.err")"; return 1; }
+	same_settlement "$TD/ref/2026-11-01/v1" "$TD/out/2026-11-01/v1" || return 1
+	[ "$(manifest_get "$TD/out/2026-11-01/v1" 'm["source"]["probe_table"]')" = public.probe_results ] ||
+		{ fail "manifest probe_table: $(manifest_get "$TD/out/2026-11-01/v1" 'm["source"]')"; return 1; }
+	# a database without any probe table: migrate warns and creates none
+	pg_cluster_createdb t_shadow_none && export PGDATABASE=t_shadow_none || { fail "could not create t_shadow_none"; return 1; }
+	"$PAYRUN" db migrate >"$TD/none.log" 2>&1 || { fail "db migrate without a probe table: $(oneline "$TD/none.log")"; return 1; }
+	grep -q 'warning' "$TD/none.log" && grep -q 'probe_results' "$TD/none.log" &&
+		[ "$($PSQL -Atc "SELECT count(*) FROM pg_class WHERE relname = 'probe_results'")" = 0 ] ||
+		{ fail "db migrate without a probe table: $($PSQL -Atc "SELECT count(*) FROM pg_class WHERE relname = 'probe_results'") created; $(oneline "$TD/none.log")"; return 1; }
+}
+
+# Rows the CSV reader would reject are rejects from the table too: a NULL
+# probe_type, success or probe_timestamp (the last counted by every settle),
+# one rejects.csv line per (stream, node) and reason; 50 bad rows of 52 are
+# past the default ratio: refused, rejects kept.
+t_null_rows_are_rejects_per_reason() {
+	local rc v1 got
+	coord_db t_nulls || return 1
+	$PSQL -c "ALTER TABLE probe_results ALTER probe_type DROP NOT NULL, ALTER success DROP NOT NULL" || { fail "alter"; return 1; }
+	load_local "$DATA/coord.csv" probe_results UTC || return 1
+	$PSQL -c "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp) VALUES
+		(950001, 'stream-000', 'node-bad', NULL, true, '2026-11-01 10:00'),
+		(950002, 'stream-000', 'node-bad', NULL, false, '2026-11-01 11:00'),
+		(950003, 'stream-001', 'node-bad', NULL, true, '2026-11-01 12:00'),
+		(950004, 'stream-000', 'node-bad', 'stats_poll', true, NULL),
+		(950005, 'stream-000', 'node-bad', 'spot_check', false, NULL),
+		(950006, 'stream-002', 'node-bad', 'stats_poll', NULL, '2026-11-01 13:00')" || { fail "insert"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" --max-reject-ratio 0.01 \
+		--out "$TD/out" 2>"$TD/s.err" || { fail "settle: $(oneline "$TD/s.err")"; return 1; }
+	v1=$TD/out/2026-11-01/v1
+	got=$(manifest_get "$v1" 'm["counts"]["rejected"], m["counts"]["rejected_by_reason"], m["counts"]["rows_read"] - m["counts"]["in_period"] - m["counts"]["out_of_period"] - m["counts"]["duplicate"]')
+	[ "$got" = "(6, {'bad_probe_type': 3, 'bad_success': 1, 'bad_timestamp': 2}, 6)" ] || { fail "counts: $got"; return 1; }
+	got=$(tail -n +2 "$v1/rejects.csv" | sort | tr '\n' '|')
+	[ "$got" = "public.probe_results,0,bad_probe_type,stream_id=stream-000 node_id=node-bad rows=2|public.probe_results,0,bad_probe_type,stream_id=stream-001 node_id=node-bad rows=1|public.probe_results,0,bad_success,stream_id=stream-002 node_id=node-bad rows=1|public.probe_results,0,bad_timestamp,stream_id=stream-000 node_id=node-bad rows=2|" ] ||
+		{ fail "rejects.csv: $got"; return 1; }
+	! grep -q ',node-bad,' "$v1/ledger.csv" || { fail "node-bad is in the ledger"; return 1; }
+	# the NULL times are counted by any period's settle (here an hour of another day)
+	"$PAYRUN" -q settle --period 2026-11-03T10 --source pg --pools "$DATA/coord-pools.csv" --allow-empty \
+		--max-reject-ratio 1 --out "$TD/out" 2>"$TD/h.err" || { fail "settle of 2026-11-03T10: $(oneline "$TD/h.err")"; return 1; }
+	got=$(manifest_get "$TD/out/2026-11-03T10/v1" 'm["counts"]["rows_read"], m["counts"]["rejected_by_reason"]')
+	[ "$got" = "(2, {'bad_timestamp': 2})" ] || { fail "2026-11-03T10 counts: $got"; return 1; }
+	# 50 bad rows of 52: refused by the default ratio, rejects kept
+	$PSQL -c "TRUNCATE probe_results" -c "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
+		VALUES (1, 'stream-000', 'n1', 'stats_poll', true, '2026-11-02 00:10'), (2, 'stream-000', 'n2', 'stats_poll', true, '2026-11-02 23:50')" \
+		-c "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
+		SELECT 100 + i, 'stream-000', 'n' || (i % 3), CASE WHEN i % 2 = 0 THEN NULL ELSE 'stats_poll' END, true,
+		       CASE WHEN i % 2 = 0 THEN '2026-11-02 12:00'::timestamp END FROM generate_series(1, 50) i" || { fail "insert"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-02 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/out" 2>"$TD/r.err"; rc=$?
+	[ "$rc" = 3 ] && grep -q '50 of 52 rows rejected' "$TD/r.err" && [ ! -e "$TD/out/2026-11-02/v1" ] ||
+		{ fail "50 bad rows of 52: exit $rc: $(oneline "$TD/r.err")"; return 1; }
+	got=$(cat "$TD"/out/2026-11-02/failed/*/rejects.csv 2>/dev/null | awk -F, 'NR > 1 { n[$3] += substr($4, index($4, "rows=") + 5) } END { for (r in n) printf "%s=%d ", r, n[r] }' | tr ' ' '\n' | sort | tr '\n' ' ')
+	[ "$got" = "bad_probe_type=25 bad_timestamp=25 " ] || { fail "kept rejects: '$got'"; return 1; }
+	[ "$($PSQL -Atc "SELECT string_agg(period_label, ' ') FROM payout_runs")" = "2026-11-01 2026-11-03T10" ] ||
+		{ fail "payout_runs: $($PSQL -Atc "SELECT string_agg(period_label, ' ') FROM payout_runs")"; return 1; }
+}
+
 run_suite "$@"
