@@ -722,4 +722,203 @@ t_null_rows_are_rejects_per_reason() {
 		{ fail "payout_runs: $($PSQL -Atc "SELECT string_agg(period_label, ' ') FROM payout_runs")"; return 1; }
 }
 
+# ------------------------------------------------------------------ amounts, paid once, export, reruns
+
+# pools_into_db FILE LABEL: a pools file's rows into payout_pools for the day
+# LABEL, exactly (numeric from the text).
+pools_into_db() {
+	$PSQL -c "CREATE TEMPORARY TABLE p (stream_id text, pool numeric)" \
+		-c "\\copy p FROM '$1' WITH (FORMAT csv, HEADER)" \
+		-c "INSERT INTO payout_pools SELECT stream_id, '$2T00:00:00Z'::timestamptz,
+		'$2T00:00:00Z'::timestamptz + interval '1 day', pool FROM p" ||
+		{ fail "could not load '$(rel "$1")' into payout_pools"; return 1; }
+}
+
+# db_sums_match LABEL V1: payout_ledger's sums of the period's run equal
+# ledger.csv's, and payout_stream_totals' pool sum the manifest's total.
+db_sums_match() {
+	local db files
+	db=$($PSQL -Atc "SELECT sum(l.payout_amount) || ',' || sum(l.forfeited_amount) || ',' || sum(l.base_amount) || ',' || count(*)
+		|| ',' || (SELECT sum(t.pool) FROM payout_stream_totals t WHERE t.run_id = r.id)
+		FROM payout_ledger l JOIN payout_runs r ON r.id = l.run_id WHERE r.period_label = '$1' GROUP BY r.id")
+	files=$(python3 -c '
+import csv, json, sys
+r = list(csv.DictReader(open(sys.argv[1] + "/ledger.csv", newline="")))
+t = json.load(open(sys.argv[1] + "/manifest.json"))["totals"]
+print("%d,%d,%d,%d,%s" % (sum(int(x["payout_amount"]) for x in r), sum(int(x["forfeited_amount"]) for x in r),
+                          sum(int(x["base_amount"]) for x in r), len(r), t["pool"]))' "$2")
+	[ "$db" = "$files" ] || { fail "$1: the database's sums $db, the files' $files"; return 1; }
+}
+
+# Amounts past 2^64 and up to 2^256 - 1 through PostgreSQL: pools in
+# payout_pools adding up to exactly 2^256 - 1 on one day, 300 streams of
+# (2^64 - 1) * k on another: the ledgers of the CSV path, byte for byte, and
+# the database's sums those of the files; one unit more is refused.
+t_amounts_to_2_256_through_pg() {
+	local d rc
+	fresh_db t_amounts && load_csv "$DATA/coord.csv" || return 1
+	"$GEN" -q --rows 30000 --nodes 150 --streams 300 --day 2026-11-02 --seed 11 --first-id 3000000 --gzip 0 \
+		--out "$TD/many.csv" && load_csv "$TD/many.csv" || { fail "the 300-stream day"; return 1; }
+	python3 - "$TD" <<'PY' || { fail "could not write the pools"; return 1; }
+import sys
+d = sys.argv[1]
+top = 2**256 - 1
+with open(d + "/pools-2026-11-01.csv", "w") as f:
+    f.write("stream_id,pool\n")
+    rest = [2**255, 10**20, 12345]
+    for i, v in enumerate([rest[0], top - sum(rest), rest[1], rest[2]]):
+        f.write("stream-%03d,%d\n" % (i, v))
+with open(d + "/pools-2026-11-02.csv", "w") as f:
+    f.write("stream_id,pool\n")
+    for i in range(300):
+        f.write("stream-%03d,%d\n" % (i, (2**64 - 1) * (i + 1)))
+PY
+	for d in 2026-11-01 2026-11-02; do
+		pools_into_db "$TD/pools-$d.csv" "$d" || return 1
+		"$PAYRUN" -q settle --period "$d" --input "$DATA/coord.csv" --input "$TD/many.csv" --pools "$TD/pools-$d.csv" \
+			--out "$TD/csv" 2>"$TD/csv-$d.err" || { fail "$d: CSV settle: $(oneline "$TD/csv-$d.err")"; return 1; }
+		"$PAYRUN" -q settle --period "$d" --source pg --out "$TD/pg" 2>"$TD/pg-$d.err" ||
+			{ fail "$d: settle from payout_pools: $(oneline "$TD/pg-$d.err")"; return 1; }
+		same_file "$TD/csv/$d/v1/ledger.csv" "$TD/pg/$d/v1/ledger.csv" &&
+			same_file "$TD/csv/$d/v1/streams.csv" "$TD/pg/$d/v1/streams.csv" && db_sums_match "$d" "$TD/pg/$d/v1" || return 1
+	done
+	[ "$(manifest_get "$TD/pg/2026-11-01/v1" 'm["totals"]["pool"]')" = "$(python3 -c 'print(2**256 - 1)')" ] &&
+		[ "$(awk -F, 'NR > 1 && $4 > 18446744073709551615' "$TD/pg/2026-11-02/v1/streams.csv" | wc -l)" = 299 ] ||
+		{ fail "totals: $(manifest_get "$TD/pg/2026-11-01/v1" 'm["totals"]'); $(manifest_get "$TD/pg/2026-11-02/v1" 'm["totals"]')"; return 1; }
+	# the record at 2^256 scale exports as published
+	"$PAYRUN" -q export --period 2026-11-01 --out "$TD/exp" 2>"$TD/exp.err" || { fail "export: $(oneline "$TD/exp.err")"; return 1; }
+	for d in ledger.csv streams.csv pools.csv; do same_file "$TD/pg/2026-11-01/v1/$d" "$TD/exp/2026-11-01/v1/$d" || return 1; done
+	# one unit more than 2^256 - 1 in all: refused, not wrapped
+	$PSQL -c "UPDATE payout_pools SET pool = pool + 1 WHERE stream_id = 'stream-003' AND period_start = '2026-11-01T00:00:00Z'" || { fail "update"; return 1; }
+	"$PAYRUN" -q rerun --period 2026-11-01 --reason "one unit more" --source pg \
+		--pools-query "SELECT stream_id, pool::text FROM payout_pools WHERE period_start = '2026-11-01T00:00:00Z'" \
+		--out "$TD/pg" 2>"$TD/over.err"; rc=$?
+	[ "$rc" = 3 ] && grep -q 'exceeds 2^256 - 1' "$TD/over.err" && [ ! -e "$TD/pg/2026-11-01/v2" ] &&
+		[ "$($PSQL -Atc "SELECT count(*) FROM payout_runs")" = 2 ] || { fail "pools of 2^256 in all: exit $rc: $(oneline "$TD/over.err")"; return 1; }
+}
+
+# blocked_at_copy: wait (10 s) until a payrun session waits on a lock in its
+# COPY payout_ledger, inside its write transaction.
+blocked_at_copy() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$($PSQL -Atc "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'payrun%' AND wait_event_type = 'Lock' AND query LIKE 'COPY payout_ledger%'")" = 1 ] && return 0
+		sleep 0.05
+	done
+	fail "no payrun run blocked in its COPY payout_ledger"
+}
+
+# hold_ledger_lock: a background session holds ACCESS EXCLUSIVE on payout_ledger
+# (LOCKER its pid) until release_ledger_lock.
+hold_ledger_lock() {
+	local i
+	PGAPPNAME=t-locker $PSQL -c "BEGIN" -c "LOCK TABLE payout_ledger IN ACCESS EXCLUSIVE MODE" \
+		-c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+	LOCKER=$!
+	for i in $(seq 1 100); do
+		[ "$($PSQL -Atc "SELECT count(*) FROM pg_stat_activity WHERE application_name = 't-locker' AND query LIKE '%pg_sleep%'")" = 1 ] && return 0
+		sleep 0.05
+	done
+	fail "the locking session did not start"
+}
+
+release_ledger_lock() {
+	$PSQL -Atc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 't-locker'" >/dev/null
+	wait "$LOCKER" 2>/dev/null
+	return 0
+}
+
+# race_round FIRST SECOND: FIRST settles into TD/FIRST and is held in its
+# write transaction; SECOND, another period of the same day, into TD/SECOND,
+# is refused at once (exit 5); FIRST then commits.  One run in the database.
+race_round() {
+	local a rc
+	reset_runs || return 1
+	rm -rf "$TD/r-$1" "$TD/r-$2"
+	hold_ledger_lock || return 1
+	"$PAYRUN" -q settle --period "$1" --source pg --pools "$DATA/coord-pools.csv" --out "$TD/r-$1" 2>"$TD/r-$1.err" &
+	a=$!
+	blocked_at_copy || { release_ledger_lock; return 1; }
+	"$PAYRUN" -q settle --period "$2" --source pg --pools "$DATA/coord-pools.csv" --out "$TD/r-$2" 2>"$TD/r-$2.err"; rc=$?
+	release_ledger_lock
+	wait "$a" || { fail "$1, held then released: exit $?: $(oneline "$TD/r-$1.err")"; return 1; }
+	[ "$rc" = 5 ] && grep -q 'another payrun run is settling' "$TD/r-$2.err" && [ ! -e "$TD/r-$2/$2" ] ||
+		{ fail "$2 while $1 was being written: exit $rc: $(oneline "$TD/r-$2.err")"; return 1; }
+	[ "$($PSQL -Atc "SELECT string_agg(period_label, ' ') FROM payout_runs")" = "$1" ] ||
+		{ fail "payout_runs after $1 against $2: $($PSQL -Atc "SELECT string_agg(period_label, ' ') FROM payout_runs")"; return 1; }
+}
+
+# A probe is paid once, in the database: a day's hour settled into another
+# directory after the day is refused naming the day; the exclusion
+# constraint refuses an overlapping payout_runs row (23P01) but not the next
+# day's; of a day and one of its hours settled at once, exactly one wins.
+t_paid_once_in_the_database() {
+	local rc i a b ra rb
+	fresh_db t_paid_once && load_csv "$DATA/coord.csv" || return 1
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/day" 2>"$TD/day.err" ||
+		{ fail "settle the day: $(oneline "$TD/day.err")"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01T05 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/hour" 2>"$TD/hour.err"; rc=$?
+	[ "$rc" = 5 ] && grep -q 'overlaps period 2026-11-01, settled in the database' "$TD/hour.err" &&
+		[ ! -e "$TD/hour/2026-11-01T05" ] && [ "$($PSQL -Atc "SELECT count(*) FROM payout_runs")" = 1 ] ||
+		{ fail "the hour after the day: exit $rc: $(oneline "$TD/hour.err")"; return 1; }
+	# the constraint itself
+	local cols="period_label, period_start, period_end, version, status, source_kind, settings, input_digest, counts, totals, timing, started_at, finished_at, payrun_version"
+	local vals="'{}', 'x', '{}', '{}', '{}', now(), now(), 'test'"
+	$PSQL -v VERBOSITY=verbose -c "INSERT INTO payout_runs ($cols) VALUES ('2026-11-01T23', '2026-11-01 23:00+00', '2026-11-02 00:00+00', 1, 'settled', 'pg', $vals)" \
+		>"$TD/insert.out" 2>&1 && { fail "an overlapping payout_runs row was inserted"; return 1; }
+	grep -q '23P01' "$TD/insert.out" && grep -q 'payout_runs_paid_once' "$TD/insert.out" ||
+		{ fail "the overlapping insert failed otherwise: $(oneline "$TD/insert.out")"; return 1; }
+	$PSQL -c "BEGIN" -c "INSERT INTO payout_runs ($cols) VALUES ('2026-11-02', '2026-11-02 00:00+00', '2026-11-03 00:00+00', 1, 'settled', 'pg', $vals)" \
+		-c "ROLLBACK" >"$TD/next.out" 2>&1 || { fail "the next day's row was refused: $(oneline "$TD/next.out")"; return 1; }
+	# at once: the one in its write transaction wins, the other is refused at once
+	race_round 2026-11-01T05 2026-11-01 && race_round 2026-11-01 2026-11-01T07 || return 1
+	# started together, three times: exactly one winner, in its own directory
+	for i in 1 2 3; do
+		reset_runs || return 1
+		rm -rf "$TD/a" "$TD/b"
+		"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/a" 2>"$TD/a.err" &
+		a=$!
+		"$PAYRUN" -q settle --period 2026-11-01T12 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/b" 2>"$TD/b.err" &
+		b=$!
+		wait $a; ra=$?
+		wait $b; rb=$?
+		case "$ra $rb" in
+		"0 5") [ -d "$TD/a/2026-11-01/v1" ] && [ ! -e "$TD/b/2026-11-01T12" ] ;;
+		"5 0") [ -d "$TD/b/2026-11-01T12/v1" ] && [ ! -e "$TD/a/2026-11-01" ] ;;
+		*) false ;;
+		esac || { fail "round $i: exits $ra and $rb: $(oneline "$TD/a.err" 200) / $(oneline "$TD/b.err" 200)"; return 1; }
+		[ "$($PSQL -Atc "SELECT count(*) FROM payout_runs")" = 1 ] || { fail "round $i: $($PSQL -Atc "SELECT count(*) FROM payout_runs") runs"; return 1; }
+	done
+}
+
+# export checks the books: a hand-edited payout_ledger (or stream totals) is
+# refused, nothing published; an intact record exports pools.csv as the
+# original published it.
+t_export_refuses_a_hand_edited_ledger() {
+	local rc f
+	fresh_db t_export_check && load_csv "$DATA/coord.csv" || return 1
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" --out "$TD/orig" 2>"$TD/s.err" ||
+		{ fail "settle: $(oneline "$TD/s.err")"; return 1; }
+	"$PAYRUN" -q export --period 2026-11-01 --out "$TD/exp" 2>"$TD/e.err" || { fail "export: $(oneline "$TD/e.err")"; return 1; }
+	for f in ledger.csv streams.csv pools.csv; do same_file "$TD/orig/2026-11-01/v1/$f" "$TD/exp/2026-11-01/v1/$f" || return 1; done
+	same_file "$DATA/coord-pools.csv" "$TD/exp/2026-11-01/v1/pools.csv" || return 1
+	$PSQL -c "CREATE TABLE ledger_kept AS SELECT * FROM payout_ledger" -c "CREATE TABLE totals_kept AS SELECT * FROM payout_stream_totals" ||
+		{ fail "copy the record"; return 1; }
+	for f in "UPDATE payout_ledger SET payout_amount = payout_amount + 1, base_amount = base_amount + 1
+			WHERE (stream_id, node_id) = (SELECT stream_id, node_id FROM payout_ledger ORDER BY 1, 2 LIMIT 1)" \
+		"UPDATE payout_ledger SET payout_amount = payout_amount + 1, forfeited_amount = forfeited_amount - 1
+			WHERE (stream_id, node_id) = (SELECT stream_id, node_id FROM payout_ledger WHERE forfeited_amount > 0 ORDER BY 1, 2 LIMIT 1)" \
+		"DELETE FROM payout_ledger WHERE (stream_id, node_id) = (SELECT stream_id, node_id FROM payout_ledger ORDER BY 1, 2 DESC LIMIT 1)" \
+		"UPDATE payout_stream_totals SET paid = paid + 1, forfeited = forfeited - 1 WHERE stream_id = 'stream-001'"; do
+		$PSQL -c "DELETE FROM payout_ledger" -c "INSERT INTO payout_ledger SELECT * FROM ledger_kept" \
+			-c "DELETE FROM payout_stream_totals" -c "INSERT INTO payout_stream_totals SELECT * FROM totals_kept" \
+			-c "$f" || { fail "edit: $f"; return 1; }
+		rm -rf "$TD/bad"
+		"$PAYRUN" -q export --period 2026-11-01 --out "$TD/bad" 2>"$TD/bad.err"; rc=$?
+		[ "$rc" = 3 ] && grep -q 'does not balance' "$TD/bad.err" && [ ! -e "$TD/bad/2026-11-01" ] &&
+			[ -z "$(find "$TD/bad" -name '.tmp-*' 2>/dev/null)" ] ||
+			{ fail "export after '$(echo "$f" | head -c 60)...': exit $rc: $(oneline "$TD/bad.err")"; return 1; }
+	done
+}
+
 run_suite "$@"
