@@ -921,4 +921,114 @@ t_export_refuses_a_hand_edited_ledger() {
 	done
 }
 
+# held_proxy DIR: a Unix-socket proxy to the cluster at DIR/.s.PGSQL.5432
+# (--db "host=DIR"); it holds its first connection until DIR/go exists
+# (DIR/accepted says it arrived), later ones pass at once.
+held_proxy() {
+	mkdir -p "$1"
+	python3 - "$1" "$PGHOST/.s.PGSQL.$PGPORT" <<'PY' &
+import os, socket, sys, threading, time
+d, target = sys.argv[1], sys.argv[2]
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(os.path.join(d, ".s.PGSQL.5432"))
+srv.listen(8)
+open(os.path.join(d, "ready"), "w").close()
+def pipe(a, b):
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data:
+                break
+            b.sendall(data)
+    except OSError:
+        pass
+    try:
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+while True:
+    c, _ = srv.accept()
+    open(os.path.join(d, "accepted"), "a").write("x\n")
+    while not os.path.exists(os.path.join(d, "go")):
+        time.sleep(0.02)
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(target)
+    threading.Thread(target=pipe, args=(c, u), daemon=True).start()
+    threading.Thread(target=pipe, args=(u, c), daemon=True).start()
+PY
+	wait_for "$1/ready" || { fail "the proxy did not start"; return 1; }
+}
+
+wait_for() {      # wait_for FILE: up to 10 s
+	local i
+	for i in $(seq 1 200); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# Two reruns at once: B (no --penalty-factor) starts first and is held at
+# its connection; A (--penalty-factor 0.25) publishes v2 meanwhile; B then
+# publishes v3 with what it finds under the lock, v2's 0.25, not v1's 0.5 as
+# it was when B started.
+t_concurrent_reruns_inherit_under_the_lock() {
+	local b rc v
+	fresh_db t_rerun_race && load_csv "$DATA/coord.csv" || return 1
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --pools "$DATA/coord-pools.csv" --penalty-factor 0.5 \
+		--out "$TD/out" 2>"$TD/v1.err" || { fail "settle v1: $(oneline "$TD/v1.err")"; return 1; }
+	held_proxy "$TD/proxy" || return 1
+	"$PAYRUN" rerun --period 2026-11-01 --reason "b: inherits" --source pg --db "host=$TD/proxy dbname=$PGDATABASE" \
+		--out "$TD/out" >"$TD/b.out" 2>"$TD/b.err" &
+	b=$!
+	wait_for "$TD/proxy/accepted" || { fail "rerun b never connected: $(oneline "$TD/b.err")"; return 1; }
+	"$PAYRUN" -q rerun --period 2026-11-01 --reason "a: penalty 0.25" --source pg --penalty-factor 0.25 \
+		--out "$TD/out" 2>"$TD/a.err" || { fail "rerun a: $(oneline "$TD/a.err")"; return 1; }
+	touch "$TD/proxy/go"
+	wait "$b"; rc=$?
+	[ "$rc" = 0 ] || { fail "rerun b: exit $rc: $(oneline "$TD/b.err")"; return 1; }
+	for v in 1 2 3; do
+		[ -f "$TD/out/2026-11-01/v$v/manifest.json" ] || { fail "no v$v"; return 1; }
+	done
+	[ "$(manifest_get "$TD/out/2026-11-01/v2" 'm["settings"]["penalty_factor"]')" = 0.25 ] &&
+		[ "$(manifest_get "$TD/out/2026-11-01/v3" 'm["settings"]["penalty_factor"], m["rerun"]["reason"]')" = "('0.25', 'b: inherits')" ] ||
+		{ fail "penalty factors v2 $(manifest_get "$TD/out/2026-11-01/v2" 'm["settings"]["penalty_factor"]'), v3 $(manifest_get "$TD/out/2026-11-01/v3" 'm["settings"]["penalty_factor"]') (v3 must keep v2's 0.25)"; return 1; }
+	grep -q 'penalty_factor 0.25, as in the previous version' "$TD/b.err" || { fail "rerun b does not say what it inherited: $(oneline "$TD/b.err")"; return 1; }
+	same_file "$TD/out/2026-11-01/v2/ledger.csv" "$TD/out/2026-11-01/v3/ledger.csv" || return 1
+	[ "$($PSQL -Atc "SELECT string_agg(version || ':' || (settings->>'penalty_factor'), ' ' ORDER BY version) FROM payout_runs")" = "1:0.5 2:0.25 3:0.25" ] ||
+		{ fail "payout_runs: $($PSQL -Atc "SELECT string_agg(version || ':' || (settings->>'penalty_factor'), ' ' ORDER BY version) FROM payout_runs")"; return 1; }
+}
+
+# A rerun's pools are the version's copy (pools.csv), even after
+# payout_pools changed; --pools-query or --pools given take the new ones and
+# say what they change; the next rerun keeps the last version's copy though
+# its file is gone.
+t_rerun_pools_come_from_the_versions_copy() {
+	local v
+	fresh_db t_rerun_pools && load_csv "$DATA/coord.csv" && pools_into_db "$DATA/coord-pools.csv" 2026-11-01 || return 1
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --out "$TD/out" 2>"$TD/v1.err" || { fail "settle v1: $(oneline "$TD/v1.err")"; return 1; }
+	v=$TD/out/2026-11-01
+	same_file "$DATA/coord-pools.csv" "$v/v1/pools.csv" || return 1
+	$PSQL -c "UPDATE payout_pools SET pool = pool * 2" || { fail "update payout_pools"; return 1; }
+	"$PAYRUN" rerun --period 2026-11-01 --reason "same pools" --source pg --out "$TD/out" >"$TD/r2.out" 2>"$TD/r2.err" ||
+		{ fail "rerun v2: $(oneline "$TD/r2.err")"; return 1; }
+	grep -q "pools from v1's pools.csv" "$TD/r2.err" && same_file "$v/v1/pools.csv" "$v/v2/pools.csv" &&
+		same_file "$v/v1/ledger.csv" "$v/v2/ledger.csv" && same_file "$v/v1/streams.csv" "$v/v2/streams.csv" ||
+		{ fail "v2 did not keep v1's pools: $(cat "$TD/.reason" 2>/dev/null) $(oneline "$TD/r2.err")"; return 1; }
+	"$PAYRUN" rerun --period 2026-11-01 --reason "new pools" --source pg \
+		--pools-query "SELECT stream_id, pool::text FROM payout_pools WHERE period_start = '2026-11-01T00:00:00Z'" \
+		--out "$TD/out" >"$TD/r3.out" 2>"$TD/r3.err" || { fail "rerun v3: $(oneline "$TD/r3.err")"; return 1; }
+	grep -q 'change 4 stream(s)' "$TD/r3.err" &&
+		[ "$(awk -F, 'NR > 1 { printf "%s=%s ", $3, $4 }' "$v/v3/streams.csv")" = "stream-000=2000000 stream-001=4000006 stream-002=1554 stream-003=10 stream-004=0 " ] ||
+		{ fail "v3 with doubled pools: $(awk -F, 'NR > 1 { printf "%s=%s ", $3, $4 }' "$v/v3/streams.csv") $(oneline "$TD/r3.err")"; return 1; }
+	printf 'stream_id,pool\nstream-004,999\n' >"$TD/p4.csv"
+	"$PAYRUN" -q rerun --period 2026-11-01 --reason "a file" --source pg --pools "$TD/p4.csv" --out "$TD/out" 2>"$TD/r4.err" ||
+		{ fail "rerun v4: $(oneline "$TD/r4.err")"; return 1; }
+	same_file "$TD/p4.csv" "$v/v4/pools.csv" || return 1
+	rm "$TD/p4.csv"
+	"$PAYRUN" -q rerun --period 2026-11-01 --reason "file gone" --source pg --out "$TD/out" 2>"$TD/r5.err" ||
+		{ fail "rerun v5: $(oneline "$TD/r5.err")"; return 1; }
+	same_file "$v/v4/pools.csv" "$v/v5/pools.csv" && same_file "$v/v4/ledger.csv" "$v/v5/ledger.csv"
+}
+
 run_suite "$@"
