@@ -1031,4 +1031,27 @@ t_rerun_pools_come_from_the_versions_copy() {
 	same_file "$v/v4/pools.csv" "$v/v5/pools.csv" && same_file "$v/v4/ledger.csv" "$v/v5/ledger.csv"
 }
 
+# DO NOT MERGE (fails: a payrun bug).  A PostgreSQL settle with only a
+# default pool: payout_pools has no row for the period (or the pools query
+# returns none), so every stream gets the default pool, as a CSV settle
+# without pools does.  checks.h: "A table or query that lists no stream at
+# all leaves every stream the default pool: only 'every pool is 0'
+# applies."  payrun refuses it instead (exit 3, "the pools name none of the
+# streams that have probes"): checks_pools counts an empty table or query
+# result as naming none of the streams.
+t_default_pool_with_empty_payout_pools() {
+	local rc
+	fresh_db t_empty_pools && load_csv "$DATA/coord.csv" || return 1
+	"$PAYRUN" -q settle --period 2026-11-01 --input "$DATA/coord.csv" --default-pool 5000 --out "$TD/csv" 2>"$TD/csv.err" ||
+		{ fail "CSV settle with --default-pool 5000: $(oneline "$TD/csv.err")"; return 1; }
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --default-pool 5000 --out "$TD/table" 2>"$TD/table.err"; rc=$?
+	[ "$rc" = 0 ] || { fail "settle --source pg --default-pool 5000 with an empty payout_pools: exit $rc, want 0: $(oneline "$TD/table.err")"; return 1; }
+	same_settlement "$TD/csv/2026-11-01/v1" "$TD/table/2026-11-01/v1" || return 1
+	reset_runs || return 1
+	"$PAYRUN" -q settle --period 2026-11-01 --source pg --default-pool 5000 \
+		--pools-query "SELECT stream_id, pool::text FROM payout_pools WHERE false" --out "$TD/query" 2>"$TD/query.err"; rc=$?
+	[ "$rc" = 0 ] || { fail "settle with a default pool and a pools query returning no row: exit $rc, want 0: $(oneline "$TD/query.err")"; return 1; }
+	same_settlement "$TD/csv/2026-11-01/v1" "$TD/query/2026-11-01/v1"
+}
+
 run_suite "$@"
