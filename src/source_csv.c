@@ -213,10 +213,11 @@ load_row(struct reader *r, const struct csv_record *rec, const char *stream, siz
 		.timestamp = ts,
 		.timestamp_len = ts_len,
 	};
+	uint64_t id;
 
 	row.id = small_field(r, rec, COL_ID, 24, &row.id_len);
-	if (row.id == NULL || row.id_len == 0 || row.id_len > 19 ||
-		strspn(row.id, "0123456789") < row.id_len)
+	/* a bigint at most: the widest id column the load may meet */
+	if (row.id == NULL || !numparse_u64(row.id, row.id_len, 0, INT64_MAX, &id))
 	{
 		rejects_add(r->rejects, r->path, rec->line, REJECT_BAD_ID, rec->raw, rec->len);
 		r->counts->rejected++;
