@@ -17,12 +17,12 @@
 
 enum payrun_exit
 output_files_open(struct output_files *of, const char *out_dir, const char *label,
-				  bool next_version)
+				  enum publish_mode mode, int exact)
 {
 	enum payrun_exit rc;
 
 	memset(of, 0, sizeof(*of));
-	rc = publish_begin(&of->pub, out_dir, label, next_version ? PUBLISH_NEXT : PUBLISH_FIRST);
+	rc = publish_begin(&of->pub, out_dir, label, mode, exact);
 	of->begun = true;
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;

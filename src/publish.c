@@ -163,7 +163,8 @@ publish_latest_version_at(const char *out_dir, const char *label)
 }
 
 enum payrun_exit
-publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode)
+publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode,
+			  int exact)
 {
 	char shown[4200];
 
@@ -208,6 +209,19 @@ publish_begin(struct publish *pub, const char *out_dir, const char *label, enum 
 	{
 		log_error("period %s has no settled version in '%s' to rerun (settle it first)", label,
 				  out_dir);
+		return PAYRUN_EXIT_CONFLICT;
+	}
+	if (mode == PUBLISH_EXACT && pub->previous >= exact)
+	{
+		log_error("period %s v%d is already published in '%s'", label, exact, out_dir);
+		return PAYRUN_EXIT_CONFLICT;
+	}
+	if (mode == PUBLISH_EXACT && pub->previous != exact - 1)
+	{
+		log_error("cannot export period %s v%d into '%s': its latest version there is %s%d; "
+				  "export v%d first",
+				  label, exact, out_dir, pub->previous ? "v" : "none, ", pub->previous,
+				  pub->previous + 1);
 		return PAYRUN_EXIT_CONFLICT;
 	}
 	pub->version = pub->previous + 1;

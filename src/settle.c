@@ -192,7 +192,8 @@ settle_open(struct settlement *st)
 	}
 	/* refuse a settled period or a locked directory before reading anything */
 	st->files_open = true;
-	rc = output_files_open(&st->files, st->s->out_dir, p->label, st->req->rerun);
+	rc = output_files_open(&st->files, st->s->out_dir, p->label,
+						   st->req->rerun ? PUBLISH_NEXT : PUBLISH_FIRST, 0);
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
 	st->run.version = output_files_version(&st->files);
