@@ -249,7 +249,7 @@ settle_each(struct range *r, const struct settings *s, struct range_read *rr, co
 										 .nfiles = rr->nfiles,
 										 .note = note };
 		struct settle_request req = { .filled = &filled,
-									  .print_report = log_enabled(LOG_LEVEL_INFO) };
+									  .print_report = log_enabled(LOG_LEVEL_NOTICE) };
 		enum payrun_exit      rc;
 
 		if (!r->todo[i])
@@ -685,8 +685,9 @@ load_progress(size_t done, size_t count, uint64_t rows, uint64_t bytes_done, uin
 	double eta = bytes_done > 0 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done : 0;
 
 	log_msg(isatty(STDERR_FILENO) ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO,
-			"backfill: %zu/%zu files, %.0f rows/s, ETA %.0f s", done, count,
-			el > 0 ? (double) rows / el : 0.0, eta);
+			"backfill: %zu/%zu files, %.0f%% of %.0f MB, %.0f rows/s, ETA %.0f s", done, count,
+			bytes_all ? 100.0 * (double) bytes_done / (double) bytes_all : 100.0,
+			(double) bytes_all / 1e6, el > 0 ? (double) rows / el : 0.0, eta);
 }
 
 static enum payrun_exit

@@ -38,6 +38,7 @@ struct input
 	struct input_limits limits;
 	bool                gzip;
 	bool                stream;   /* a pipe: polled, so that a cancel is seen */
+	uint64_t            size;     /* st_size of a regular file, else 0 */
 	unsigned char       peek[2];  /* the magic bytes, read at open */
 	size_t              peek_len; /* of peek, not yet handed to the reader */
 
@@ -134,7 +135,7 @@ input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **
  * symlinks).  Opened without waiting on a FIFO.  -1 on error, logged.
  */
 static int
-open_input(const char *path, bool *stream)
+open_input(const char *path, bool *stream, uint64_t *size)
 {
 	bool        std_in = strcmp(path, "-") == 0;
 	int         fd;
@@ -169,6 +170,7 @@ open_input(const char *path, bool *stream)
 		return -1;
 	}
 	*stream = !S_ISREG(st.st_mode);
+	*size = S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
 	if (!std_in)
 		(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
@@ -206,7 +208,8 @@ input_open(const char *path, const struct input_limits *limits, struct input **o
 {
 	struct input *in;
 	bool          stream = false;
-	int           fd = open_input(path, &stream);
+	uint64_t      size = 0;
+	int           fd = open_input(path, &stream, &size);
 
 	if (fd < 0)
 		return false;
@@ -216,6 +219,7 @@ input_open(const char *path, const struct input_limits *limits, struct input **o
 	in->path = mem_strdup(path);
 	in->fd = fd;
 	in->stream = stream;
+	in->size = size;
 	if (limits)
 		in->limits = *limits;
 	in->rbuf = mem_alloc(READ_SIZE + 1);
@@ -365,7 +369,7 @@ read_block(struct input *in)
 	if (n > 0)
 	{
 		sha256_update(&in->digest, in->rbuf, (size_t) n);
-		in->file_bytes += (uint64_t) n;
+		__atomic_fetch_add(&in->file_bytes, (uint64_t) n, __ATOMIC_RELAXED);
 	}
 	return n;
 }
@@ -425,7 +429,7 @@ read_plain(struct input *in)
 			if (n == 0)
 				break;
 			sha256_update(&in->digest, c->data + len, (size_t) n);
-			in->file_bytes += (uint64_t) n;
+			__atomic_fetch_add(&in->file_bytes, (uint64_t) n, __ATOMIC_RELAXED);
 			len += (size_t) n;
 		}
 		if (len == 0)
@@ -642,6 +646,18 @@ stop_thread(struct input *in)
 	pthread_mutex_unlock(&in->lock);
 	pthread_join(in->thread, NULL);
 	in->thread_started = false;
+}
+
+uint64_t
+input_size(const struct input *in)
+{
+	return in->size;
+}
+
+uint64_t
+input_bytes_read(const struct input *in)
+{
+	return __atomic_load_n(&in->file_bytes, __ATOMIC_RELAXED);
 }
 
 void

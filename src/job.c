@@ -260,9 +260,9 @@ static enum payrun_exit
 nightly_settle(struct nightly *n, const struct period *p)
 {
 	const struct config_values *v = &n->job->values;
-	struct settle_request       req = { .period = *p, .print_report = log_enabled(LOG_LEVEL_INFO) };
-	struct paths                files = { 0 };
-	enum payrun_exit            rc;
+	struct settle_request req = { .period = *p, .print_report = log_enabled(LOG_LEVEL_NOTICE) };
+	struct paths          files = { 0 };
+	enum payrun_exit      rc;
 
 	if (n->s->source == SOURCE_CSV)
 	{

@@ -159,6 +159,21 @@ paths_substitute(const char *pattern, const char *label)
 	return out;
 }
 
+uint64_t
+paths_total_size(const char *const *paths, size_t npaths)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < npaths; i++)
+	{
+		struct stat st;
+
+		if (stat(paths[i], &st) == 0 && S_ISREG(st.st_mode))
+			total += (uint64_t) st.st_size;
+	}
+	return total;
+}
+
 const char *
 paths_not_regular(mode_t mode)
 {

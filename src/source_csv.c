@@ -21,6 +21,7 @@
 #include "payrun/progress.h"
 #include "payrun/source_csv.h"
 #include "payrun/timestamp.h"
+#include "payrun/paths.h"
 #include "payrun/banned.h"
 
 /* Scratch for one field: an id that unescapes to more than 255 bytes is
@@ -383,6 +384,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	if (!input_open(path, limits, &in))
 		return PAYRUN_EXIT_DATA;
 	progress_init(&pg, path);
+	progress_set_total(&pg, input_size(in));
 	if (r->no_progress)
 		pg.enabled = false;
 	for (;;)
@@ -462,7 +464,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 			ok = false;
 			break;
 		}
-		progress_update(&pg, cur->offset + cur->len, r->counts->rows_read);
+		progress_update(&pg, input_bytes_read(in), r->counts->rows_read);
 		fault_point("read_chunk");
 	}
 	flush_batch(r);
@@ -796,6 +798,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 	if (started == 0)
 		goto out; /* no reader thread to be had: read them in turn */
 	progress_init(&pg, "files");
+	progress_set_total(&pg, paths_total_size(paths, npaths));
 
 	for (size_t i = 0; i < npaths; i++)
 	{

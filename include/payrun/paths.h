@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct paths
@@ -39,6 +40,9 @@ const char *paths_not_regular(mode_t mode);
 
 /* Does path name a descriptor payrun inherited (/dev/stdin, /dev/fd/N)? */
 bool paths_inherited_fd(const char *path);
+
+/* The sum of the sizes of the regular files among paths (for progress). */
+uint64_t paths_total_size(const char *const *paths, size_t npaths);
 
 /* Replaces "{period}" in pattern with label; caller frees. */
 char *paths_substitute(const char *pattern, const char *label);
