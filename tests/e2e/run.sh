@@ -72,8 +72,9 @@ arg_value() {
 }
 
 # diff_case DIR: settle with DIR/args, compare ledger.csv and streams.csv with
-# the oracle byte for byte, the manifest with the oracle's counts, and
-# rejects.csv with the oracle's rejects.  Leaves V1 set.
+# the oracle byte for byte, the manifest with the oracle's counts, checks and
+# probes, rejects.csv with the oracle's rejects, and the run log's line with
+# the oracle's totals and overrides.  Leaves V1 set.
 diff_case() {
 	local dir=$1 label
 	load_args "$dir/args"
@@ -87,6 +88,7 @@ diff_case() {
 	same_file "$TD/ref/streams.csv" "$V1/streams.csv" || return 1
 	check manifest "$V1" "$TD/ref.json" "$dir/args" || return 1
 	check rejects "$V1/rejects.csv" "$TD/ref-rejects.csv" || return 1
+	check runlog "$TD/out" "$TD/ref.json" || return 1
 }
 
 # check WHAT ARGS...: run check.py; its complaints become the reason.
@@ -259,8 +261,10 @@ t_boundary_hour() {
 		{ fail "hour bounds not 05:00:00Z..06:00:00Z: $(oneline "$V1/streams.csv")"; return 1; }
 }
 
-t_empty_period() {    # every row outside: header-only ledger, pools streams only
-	hand_args "$TD/args"
+# Every row outside: header-only ledger, pools streams only.  A period without
+# probes is refused (has_probes) unless --allow-empty says it is meant.
+t_empty_period() {
+	hand_args "$TD/args" --allow-empty
 	sed -i 's/^2026-11-01$/2026-12-01/' "$TD/args"
 	diff_case "$TD" || return 1
 	[ "$(wc -l <"$V1/ledger.csv")" = 1 ] || { fail "ledger has rows"; return 1; }
@@ -290,8 +294,17 @@ t_pools() {
 		{ fail "ledger has rows for a stream without probes in the period"; return 1; }
 }
 
+U256_MAX=115792089237316195423570985008687907853269984665640564039457584007913129639935
+
+# The largest pool is 2^256 - 1 base units (was 2^63 - 1 when amounts were int64).
 t_pool_max() {
 	gen pool-max "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	grep -q ",big,$U256_MAX," "$V1/streams.csv" || { fail "pool 2^256-1 not in streams.csv"; return 1; }
+}
+
+t_pool_int64_max() {   # the old limit, 2^63 - 1, is an ordinary pool now
+	gen pool-max "$TD/fx" --pool 9223372036854775807 || return 1
 	diff_case "$TD/fx" || return 1
 	grep -q ',big,9223372036854775807,' "$V1/streams.csv" || { fail "pool 2^63-1 not in streams.csv"; return 1; }
 }
@@ -299,9 +312,9 @@ t_pool_max() {
 t_default_pool_max() {
 	gen pool-max "$TD/fx" || return 1
 	grep -v -e '^--pools$' -e 'pools.csv$' "$TD/fx/args" >"$TD/args"
-	printf '%s\n' --default-pool 9223372036854775807 >>"$TD/args"
+	printf '%s\n' --default-pool "$U256_MAX" >>"$TD/args"
 	diff_case "$TD" || return 1
-	grep -q ',big,9223372036854775807,' "$V1/streams.csv" || { fail "default pool 2^63-1 not applied"; return 1; }
+	grep -q ",big,$U256_MAX," "$V1/streams.csv" || { fail "default pool 2^256-1 not applied"; return 1; }
 }
 
 t_rejects_under_ratio() {
@@ -351,7 +364,8 @@ src = open(sys.argv[1], "rb").read()
 long = b"%s,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"{\"\"blob\"\": \"\"%s\"\"}\"\n"
 out = src + long % (b"98", b"x" * 3000) + long % (b"99", b"y" * 900)
 open(sys.argv[2], "wb").write(out)' "$HAND/probes.csv" "$TD/long.csv"
-	printf '%s\n' --period 2026-11-01 --input "$TD/long.csv" --max-reject-ratio 0.5 >"$TD/args"
+	# (a default pool: with every pool 0 the pools check would refuse the day)
+	printf '%s\n' --period 2026-11-01 --input "$TD/long.csv" --max-reject-ratio 0.5 --default-pool 5 >"$TD/args"
 	diff_case "$TD" || return 1
 	"$PY" -c '
 import csv, sys
@@ -478,7 +492,8 @@ t_leap_day_period() {
 	printf '%s\n' 'stream_id,node_id,probe_type,success,probe_timestamp' \
 		's,n1,stats_poll,t,2028-02-29 23:59:59' 's,n2,stats_poll,t,2028-03-01 00:00:00' \
 		's,n3,stats_poll,t,2028-02-28T23:59:59Z' >"$TD/leap.csv"
-	printf '%s\n' --period 2028-02-29 --input "$TD/leap.csv" --default-pool 10 >"$TD/args"
+	# three rows at the edges, one in the period: not a day's export, so no edge_gap check
+	printf '%s\n' --period 2028-02-29 --input "$TD/leap.csv" --default-pool 10 --max-edge-gap 0 >"$TD/args"
 	diff_case "$TD" || return 1
 	echo n1 >"$TD/want"
 	check nodes "$V1/ledger.csv" "$TD/want" || return 1
@@ -512,6 +527,15 @@ t_bad_option_values() {
 --default-pool|1.5
 --max-reject-ratio|abc
 --max-reject-ratio|-1
+--token-decimals|37
+--token-decimals|-1
+--token-decimals|x
+--token-decimals|
+--max-edge-gap|-1h
+--max-edge-gap|1.5h
+--max-edge-gap|2w
+--max-edge-gap|
+--max-edge-gap|1h30m
 EOF
 	settle --period 2026-11-01 --input "$HAND/probes.csv"              # no --out
 	expect_rc 2 || { fail "without --out: $(cat "$TD/.reason")"; return 1; }
@@ -547,11 +571,11 @@ big_input() {    # big_input FILE COPIES: COPIES x 10,000 rows, multi-member gzi
 t_concurrent_runs() {   # two identical runs at once: one settles, the other exits 5
 	big_input "$TD/big.csv.gz" 150 || return 1
 	local a b ra rb
-	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
-		>"$TD/a.out" 2>"$TD/a.err" &
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --default-pool 1000 \
+		--out "$TD/out" >"$TD/a.out" 2>"$TD/a.err" &
 	a=$!
-	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
-		>"$TD/b.out" 2>"$TD/b.err" &
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --default-pool 1000 \
+		--out "$TD/out" >"$TD/b.out" 2>"$TD/b.err" &
 	b=$!
 	wait $a; ra=$?
 	wait $b; rb=$?
@@ -569,11 +593,13 @@ sys.exit(0 if c["rows_read"] == 1500000 and c["rejected"] == 0 else 1)' "$v1/man
 
 t_lock_held() {   # a short run while a long one holds DIR: the short one exits 5
 	big_input "$TD/big.csv.gz" 400 || return 1
+	# tiny.csv covers 2026-11-02 from its first second to its last
 	printf '%s\n' 'stream_id,node_id,probe_type,success,probe_timestamp' \
-		's,n,stats_poll,t,2026-11-01 01:00:00' >"$TD/tiny.csv"
+		's,n,stats_poll,t,2026-11-01 01:00:00' 's,n,stats_poll,t,2026-11-02 00:00:00' \
+		's,n,stats_poll,t,2026-11-02 23:59:59' >"$TD/tiny.csv"
 	local a ra i
-	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
-		>"$TD/a.out" 2>"$TD/a.err" &
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --default-pool 1000 \
+		--out "$TD/out" >"$TD/a.out" 2>"$TD/a.err" &
 	a=$!
 	# Wait until the long run has started writing into DIR (lock or temp).
 	for i in $(seq 1 200); do
@@ -581,7 +607,7 @@ t_lock_held() {   # a short run while a long one holds DIR: the short one exits 
 		sleep 0.01
 	done
 	kill -0 $a 2>/dev/null || { wait $a; fail "long run ended (exit $?) before the short one started: input too small to test the lock"; return 1; }
-	settle --period 2026-11-01 --input "$TD/tiny.csv" --out "$TD/out"
+	settle --period 2026-11-01 --input "$TD/tiny.csv" --default-pool 1 --max-edge-gap 0 --out "$TD/out"
 	local rc_short=$RC
 	kill -0 $a 2>/dev/null; local still=$?
 	wait $a; ra=$?
@@ -593,7 +619,7 @@ c = json.load(open(sys.argv[1]))["counts"]
 sys.exit(0 if c["rows_read"] == 4000000 else 1)' "$TD/out/2026-11-01/v1/manifest.json" ||
 		{ fail "v1 is not the long run's"; return 1; }
 	# Different label, same DIR, while nothing runs: fine.
-	settle --period 2026-11-02 --input "$TD/tiny.csv" --out "$TD/out"
+	settle --period 2026-11-02 --input "$TD/tiny.csv" --default-pool 1 --out "$TD/out"
 	expect_rc 0 || { fail "after the lock was released: $(cat "$TD/.reason")"; return 1; }
 }
 
@@ -723,18 +749,20 @@ t_jobs_three_files() {   # 3 files with rejects read at once, as if one after an
 	[ "$(wc -l <"$TD/out1/2026-11-01/v1/rejects.csv")" -gt 2 ] || { fail "no rejects to order"; return 1; }
 }
 
-t_jobs_failed_file() {   # the corrupt middle file of three stops the run, named
-	gz_fixture "$TD/a.csv.gz" || return 1
-	cp "$TD/a.csv.gz" "$TD/c.csv.gz"
+# The corrupt middle file of three stops the run, named.  The files are
+# distinct exports (part-K.csv.gz: one day each, disjoint ids): an export
+# given twice would be refused before anything is read.
+t_jobs_failed_file() {
+	gen parts "$TD/fx" --count 6 || return 1
+	local p=$TD/fx/part j
 	"$PY" -c '
 import sys
 d = bytearray(open(sys.argv[1], "rb").read())
 for k in range(len(d) // 2, len(d) // 2 + 16): d[k] ^= 0x5A
-open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
-	local j
+open(sys.argv[2], "wb").write(d)' "$p-1.csv.gz" "$TD/b-corrupt.csv.gz"
 	for j in 1 3; do
-		settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" \
-			--input "$TD/c.csv.gz" --jobs $j --out "$TD/out"
+		settle --period 2026-11-01 --input "$p-0.csv.gz" --input "$TD/b-corrupt.csv.gz" \
+			--input "$p-2.csv.gz" --jobs $j --default-pool 1000 --out "$TD/out"
 		expect_rc 3 || { fail "--jobs $j: $(cat "$TD/.reason")"; return 1; }
 		stderr_names b-corrupt.csv.gz || return 1
 		no_publish "$TD/out" 2026-11-01 || return 1
@@ -742,7 +770,8 @@ open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
 	# what a failed run records (runs.log counts) is the same at any --jobs
 	printf 'stream_id,node_id,probe_type,success,probe_timestamp\ns,n,stats_poll,t,2026-11-01 01:00:00\ns,n,stats_poll,maybe,2026-11-01 01:00:00\ns,"n,stats_poll,t,2026-11-01 01:00:00\n' >"$TD/unterm.csv"
 	for j in 1 2; do
-		settle --period 2026-11-01 --input "$TD/unterm.csv" --input "$TD/a.csv.gz" --jobs $j --out "$TD/out-u$j"
+		settle --period 2026-11-01 --input "$TD/unterm.csv" --input "$p-0.csv.gz" --jobs $j \
+			--default-pool 1000 --out "$TD/out-u$j"
 		expect_rc 3 || { fail "unterminated, --jobs $j: $(cat "$TD/.reason")"; return 1; }
 	done
 	"$PY" -c '
@@ -754,27 +783,41 @@ a, b = counts(sys.argv[1]), counts(sys.argv[2])
 sys.exit(0 if a == b and a and a[0].get("rejected") == 1 else 1)' "$TD/out-u1/runs.log" "$TD/out-u2/runs.log" ||
 		{ fail "runs.log of the failed run differs: $(cat "$TD/out-u1/runs.log") vs $(cat "$TD/out-u2/runs.log")"; return 1; }
 	# more files than jobs: the readers wait for the merge to move on
-	settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/c.csv.gz" \
-		--input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" --input "$TD/c.csv.gz" \
-		--input "$TD/a.csv.gz" --jobs 2 --out "$TD/out"
+	local six=(--input "$p-0.csv.gz" --input "$p-2.csv.gz" --input "$p-3.csv.gz"
+		--input "$TD/b-corrupt.csv.gz" --input "$p-4.csv.gz" --input "$p-5.csv.gz")
+	settle --period 2026-11-01 "${six[@]}" --jobs 2 --default-pool 1000 --out "$TD/out"
 	expect_rc 3 || { fail "6 files, --jobs 2: $(cat "$TD/.reason")"; return 1; }
 	stderr_names b-corrupt.csv.gz || return 1
 	no_publish "$TD/out" 2026-11-01 || return 1
+	# and the same files with the good part-1 settle, as one after another
+	printf '%s\n' --period 2026-11-01 "${six[@]/#$TD\/b-corrupt.csv.gz/$p-1.csv.gz}" \
+		--default-pool 1000 >"$TD/args"
+	grep -q b-corrupt "$TD/args" && { fail "args still name b-corrupt"; return 1; }
+	jobs_same "$TD/args" 2 || return 1
 }
 
-t_jobs_many_rejects() {   # a file with over 4 MiB of rejects is read again, same result
+# A file with over 4 MiB of rejects is read again, same result.  Three
+# distinct exports: the hand day, and two copies of it with other ids (the
+# hand day given twice would be refused; with its own ids, a copy would be
+# duplicates), the middle one followed by 5000 long rejected rows.
+t_jobs_many_rejects() {
 	"$PY" -c '
-import sys
+import re, sys
 src = open(sys.argv[1], "rb").read()
+def other_ids(k):
+    return re.sub(rb"(?m)^([0-9]+),", lambda m: b"%d," % (int(m.group(1)) + k), src)
 bad = b"".join(b"%d,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"%s\"\n" % (i, b"z" * 1100)
                for i in range(5000))
-open(sys.argv[2], "wb").write(src + bad)' "$HAND/probes.csv" "$TD/bad.csv"
+open(sys.argv[2], "wb").write(other_ids(1000) + bad)
+open(sys.argv[3], "wb").write(other_ids(2000))' "$HAND/probes.csv" "$TD/bad.csv" "$TD/again.csv"
 	printf '%s\n' --period 2026-11-01 --input "$HAND/probes.csv" --input "$TD/bad.csv" \
-		--input "$HAND/probes.csv" --max-reject-ratio 1 >"$TD/args"
+		--input "$TD/again.csv" --pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 1 >"$TD/args"
 	jobs_same "$TD/args" 3 || return 1
 	stderr_names "too many rejects to hold; reading it again" || return 1
 	[ "$(grep -c ',bad_success,' "$TD/outN/2026-11-01/v1/rejects.csv")" -ge 5000 ] ||
 		{ fail "the 5000 rejects are not all in rejects.csv"; return 1; }
+	diff_case "$TD" || return 1
+	check reasons "$V1" '{"bad_success": 5003, "bad_probe_type": 3, "bad_timestamp": 3, "field_count": 3}'
 }
 
 t_jobs_option() {   # --jobs and the jobs config key: 1..64
