@@ -723,6 +723,7 @@ t_demo_fixture_day() {
 # streams and rejects byte-identical, the same counts in the manifests.
 jobs_same() {
 	load_args "$1"
+	rm -rf "$TD/out1" "$TD/outN"
 	settle "${ARGS[@]}" --jobs 1 --out "$TD/out1"
 	expect_rc 0 || return 1
 	settle "${ARGS[@]}" --jobs "$2" --out "$TD/outN" -v
@@ -833,6 +834,153 @@ t_jobs_option() {   # --jobs and the jobs config key: 1..64
 	printf 'jobs = "2"\n' >"$TD/good.conf"
 	settle "${base[@]}" --config "$TD/good.conf" --max-reject-ratio 0.2 --default-pool 5
 	expect_rc 0 || { fail "jobs = 2 in a config file: $(cat "$TD/.reason")"; return 1; }
+}
+
+# ------------------------------------------------------------------ issue 9
+# Inputs given twice, duplicates, refusal checks, uint256 amounts in tokens,
+# overlapping periods, the pools a version keeps.
+
+# diff_args ARGS...: diff_case on these settle options (a fresh out and ref).
+diff_args() {
+	mkdir -p "$TD/c"
+	printf '%s\n' "$@" >"$TD/c/args"
+	rm -rf "$TD/out" "$TD/ref" "$TD/ref-rejects.csv"
+	diff_case "$TD/c"
+}
+
+# ref_is KEY VALUE: the oracle's last JSON has KEY (a Python expression on r) == VALUE.
+ref_is() {
+	local got
+	got=$("$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' \
+		"$TD/ref.json" "$1" 2>&1)
+	[ "$got" = "$2" ] && return 0
+	fail "oracle: $1 is $got, want $2"
+}
+
+# manifest_is V1 KEY VALUE: manifest.json of V1 has KEY (an expression on m) == VALUE (JSON).
+manifest_is() {
+	local got
+	got=$("$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' \
+		"$1/manifest.json" "$2" 2>&1)
+	[ "$got" = "$3" ] && return 0
+	fail "manifest: $2 is $got, want $3"
+}
+
+# last_log OUT KEY VALUE: the last line of OUT/runs.log has KEY (an expression on l) == VALUE.
+last_log() {
+	local got
+	got=$("$PY" -c 'import json, sys; l = json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(json.dumps(eval(sys.argv[2])))' \
+		"$1/runs.log" "$2" 2>&1)
+	[ "$got" = "$3" ] && return 0
+	fail "runs.log: $2 is $got, want $3"
+}
+
+# refused_by CHECK OVERRIDE ARGS...: payrun refuses the period of ARGS with
+# exit 3, its message naming the check and its override; nothing is
+# published, the rejects are kept in OUT/LABEL/failed/<stamp>-<pid>/, the run
+# log says failed; the oracle refuses it with the same check.
+refused_by() {
+	local chk=$1 ovr=$2 label kept
+	shift 2
+	ARGS=("$@")
+	label=$(arg_value --period)
+	rm -rf "$TD/out"
+	settle "$@" --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "check $chk" || return 1
+	stderr_names "$ovr" || return 1
+	no_publish "$TD/out" "$label" || return 1
+	kept=$(find "$TD/out/$label/failed" -path "*/failed/*-*/rejects.csv" 2>/dev/null | head -n 1)
+	[ -n "$kept" ] || { fail "no rejects kept under $label/failed/<stamp>-<pid>/"; return 1; }
+	last_log "$TD/out" '[l["status"], l["exit"]]' '["failed", 3]' || return 1
+	oracle "$@" --out "$TD/ref"
+	[ "$RC_REF" = 3 ] || { fail "oracle exit $RC_REF, want 3 (refused by $chk)"; return 1; }
+	ref_is 'r["refused"]' "\"$chk\""
+}
+
+# same_ledger DIR1 DIR2: ledger.csv and streams.csv byte-identical.
+same_ledger() {
+	same_file "$1/ledger.csv" "$2/ledger.csv" && same_file "$1/streams.csv" "$2/streams.csv"
+}
+
+# The same export twice, under any two names, is refused before anything is
+# read (a corrupt first input is not even opened), or once read when two
+# files hold the same bytes: exit 3 naming both, nothing published.
+t_same_input_twice() {
+	cp "$HAND/probes.csv" "$TD/h.csv"
+	cp "$TD/h.csv" "$TD/copy.csv"
+	ln -s h.csv "$TD/link.csv"
+	ln "$TD/h.csv" "$TD/hard.csv"
+	mkdir "$TD/sub"
+	printf 'not a gzip stream' | gzip -c | head -c 20 >"$TD/corrupt.csv.gz"
+	local pair a b rest=(--pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 0.2)
+	for pair in "h.csv h.csv" "h.csv ./h.csv" "h.csv $TD/h.csv" "./h.csv sub/../h.csv" \
+		"h.csv link.csv" "hard.csv h.csv" "h.csv copy.csv" "copy.csv $HAND/probes.csv"; do
+		read -r a b <<<"$pair"
+		settle --period 2026-11-01 --input "$a" --input "$b" "${rest[@]}" --out "$TD/out"
+		expect_rc 3 || { fail "'$a' and '$b': $(cat "$TD/.reason")"; return 1; }
+		stderr_names "'$a'" && stderr_names "'$b'" || { fail "'$a' and '$b': $(cat "$TD/.reason")"; return 1; }
+		no_publish "$TD/out" 2026-11-01 || return 1
+		oracle --period 2026-11-01 --input "$a" --input "$b" "${rest[@]}" --out "$TD/ref"
+		[ "$RC_REF" = 3 ] || { fail "oracle on '$a' and '$b': exit $RC_REF, want 3"; return 1; }
+	done
+	grep -q "same bytes" "$TD/stderr" || { fail "a copy is not refused for its bytes: $(oneline "$TD/stderr")"; return 1; }
+	# by inode, before reading: the corrupt first input is never read
+	settle --period 2026-11-01 --input corrupt.csv.gz --input h.csv --input link.csv "${rest[@]}" --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "'link.csv'" || return 1
+	! grep -q "corrupt.csv.gz" "$TD/stderr" || { fail "the inputs were read before the same file was refused: $(oneline "$TD/stderr")"; return 1; }
+	no_publish "$TD/out" 2026-11-01 || return 1
+	# the same rows in another encoding are not the same bytes: each id counts once
+	gzip -c "$TD/h.csv" >"$TD/h.csv.gz"
+	diff_args --period 2026-11-01 --input "$TD/h.csv" --input "$TD/h.csv.gz" "${rest[@]}" || return 1
+	same_file "$HAND/ledger.csv" "$V1/ledger.csv" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' 32   # the gzip copy's 28 + 4 valid rows; its 4 rejects are rejects again
+}
+
+# Overlapping exports (two files sharing part of their ids) settle exactly
+# as the single complete export: each id counts once, in input order.
+t_overlapping_exports() {
+	gen overlap "$TD/fx" || return 1
+	local fx=$TD/fx common=(--period 2026-11-01 --pools "$TD/fx/pools.csv" --max-reject-ratio 0.05)
+	diff_args "${common[@]}" --input "$fx/full.csv.gz" || return 1
+	mv "$V1" "$TD/full"
+	manifest_is "$TD/full" 'm["counts"]["duplicate"]' 0 || return 1
+	diff_args "${common[@]}" --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' "$(cat "$fx/expect_dup_ab")" || return 1
+	jobs_same "$TD/c/args" 2 || return 1
+	diff_args "${common[@]}" --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" --input "$fx/part-c.csv" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' "$(cat "$fx/expect_dup_abc")" || return 1
+	diff_args "${common[@]}" --input "$fx/part-c.csv" --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' "$(cat "$fx/expect_dup_abc")" || return 1
+	jobs_same "$TD/c/args" 3 || return 1
+	# b first: its changed copy of a shared probe counts, a's is the duplicate
+	diff_args "${common[@]}" --input "$fx/part-b.csv.gz" --input "$fx/part-a.csv" || return 1
+	grep -q ',node-from-b,' "$V1/ledger.csv" || { fail "b's copy of the shared probe does not count when b comes first"; return 1; }
+	cmp -s "$TD/full/ledger.csv" "$V1/ledger.csv" && { fail "b then a settles as a then b: the changed row tests nothing"; return 1; }
+	jobs_same "$TD/c/args" 2 || return 1
+	# full plus a part of it: every row of the part is a duplicate
+	diff_args "${common[@]}" --input "$fx/full.csv.gz" --input "$fx/part-c.csv" --input "$fx/part-b.csv.gz" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	ref_is 'r["duplicate"] == r["rows_read"] - 3000 - (r["rejected"] - 12)' true
+}
+
+# bad_id: in an export with an id column, a row valid otherwise whose id is
+# not a whole number 0..2^63-1; a repeated id, after a rejected row with it.
+t_bad_id() {
+	gen badid "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	check reasons "$V1" "$(cat "$TD/fx/expect_reasons")" || return 1
+	ref_is 'r["duplicate"]' 1 || return 1   # 000123 and 123
+	manifest_is "$V1" '[i["rows"] for i in m["inputs"]]' "$(ref_is_json '[i["rows"] for i in r["inputs"]]')" || return 1
+	jobs_same "$TD/fx/args" 2
+}
+
+ref_is_json() {   # ref_is_json EXPR: the oracle's value of EXPR, as JSON
+	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' "$TD/ref.json" "$1"
 }
 
 random_case() {
