@@ -983,6 +983,134 @@ ref_is_json() {   # ref_is_json EXPR: the oracle's value of EXPR, as JSON
 	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' "$TD/ref.json" "$1"
 }
 
+DEMO=$ROOT/fixtures/probes-2026-11-01.csv.gz
+DEMO_POOLS=$ROOT/fixtures/pools.csv
+
+# The wrong day's export: 2026-11-01's (with a few minutes either side)
+# settled as 2026-11-02 or 2026-10-31 is refused by edge_gap; --max-edge-gap
+# 0 (off) or one long enough settles it, recorded in the manifest and the
+# run log.
+t_wrong_day_export() {
+	local day
+	for day in 2026-11-02 2026-10-31; do
+		refused_by edge_gap --max-edge-gap --period $day --input "$DEMO" --pools "$DEMO_POOLS" ||
+			{ fail "$day: $(cat "$TD/.reason")"; return 1; }
+	done
+	stderr_names "from its start" || return 1
+	diff_args --period 2026-11-02 --input "$DEMO" --pools "$DEMO_POOLS" --max-edge-gap 0 || return 1
+	manifest_is "$V1" 'm["checks"]["edge_gap"]["status"]' '"off"' || return 1
+	last_log "$TD/out" 'l["overrides"]' '["max_edge_gap=0"]' || return 1
+	diff_args --period 2026-10-31 --input "$DEMO" --pools "$DEMO_POOLS" --max-edge-gap 24h || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("status", "max_s")]' '["passed", 86400]' || return 1
+	last_log "$TD/out" 'l["overrides"]' '["max_edge_gap=86400s"]' || return 1
+	# the right day passes the check with its default, and records no override
+	diff_args --period 2026-11-01 --input "$DEMO" --pools "$DEMO_POOLS" || return 1
+	manifest_is "$V1" 'm["checks"]["edge_gap"]["status"]' '"passed"' || return 1
+	last_log "$TD/out" 'l.get("overrides", [])' '[]'
+}
+
+# A day without a probe (another day's export, or an empty one) is refused by
+# has_probes; --allow-empty settles it: every pool unallocated.
+t_empty_day() {
+	refused_by has_probes --allow-empty --period 2026-11-05 --input "$DEMO" --pools "$DEMO_POOLS" || return 1
+	stderr_names "no valid probe" || return 1
+	diff_args --period 2026-11-05 --input "$DEMO" --pools "$DEMO_POOLS" --allow-empty || return 1
+	[ "$(wc -l <"$V1/ledger.csv")" = 1 ] || { fail "ledger has rows"; return 1; }
+	manifest_is "$V1" '[m["checks"][c]["status"] for c in ("has_probes", "edge_gap", "pools")]' \
+		'["overridden", "not applicable", "passed"]' || return 1
+	manifest_is "$V1" '[m["probes"]["first"], m["totals"]["paid"], m["totals"]["unallocated"]]' \
+		'[null, "0", "1372777778"]' || return 1
+	last_log "$TD/out" '[o.replace("-", "_") for o in l["overrides"]]' '["allow_empty"]' || return 1
+	# an export with a header and nothing else
+	printf 'id,stream_id,node_id,probe_type,success,probe_timestamp\n' >"$TD/empty.csv"
+	refused_by has_probes --allow-empty --period 2026-11-01 --input "$TD/empty.csv" --pools "$DEMO_POOLS" || return 1
+	# without pools nothing is to pay either: both overrides
+	refused_by pools --allow-zero-pools --period 2026-11-01 --input "$TD/empty.csv" --default-pool 10 --allow-empty || return 1
+	diff_args --period 2026-11-01 --input "$TD/empty.csv" --default-pool 10 --allow-empty --allow-zero-pools || return 1
+	[ "$(wc -l <"$V1/streams.csv")" = 1 ] || { fail "streams.csv has rows"; return 1; }
+}
+
+# All pools 0, or a pools file that names none of the probed streams (the
+# wrong pools file, even with a default pool): refused by pools;
+# --allow-zero-pools settles it.
+t_zero_pools() {
+	local h=(--period 2026-11-01 --input "$HAND/probes.csv" --max-reject-ratio 0.2)
+	printf 'stream_id,pool\nalpha,0\n"b,eta",0\ngamma,0\n' >"$TD/zero.csv"
+	refused_by pools --allow-zero-pools "${h[@]}" --pools "$TD/zero.csv" || return 1
+	stderr_names "every pool is 0" || return 1
+	refused_by pools --allow-zero-pools "${h[@]}" || return 1      # no pools, default 0
+	diff_args "${h[@]}" --pools "$TD/zero.csv" --allow-zero-pools || return 1
+	manifest_is "$V1" 'm["checks"]["pools"]["status"]' '"overridden"' || return 1
+	last_log "$TD/out" '[o.replace("-", "_") for o in l["overrides"]]' '["allow_zero_pools"]' || return 1
+	printf 'stream_id,pool\nsomeone-else,1000\nnobody,5\n' >"$TD/wrong.csv"
+	refused_by pools --allow-zero-pools "${h[@]}" --pools "$TD/wrong.csv" --default-pool 7 || return 1
+	stderr_names "name none of the streams" || return 1
+	printf 'stream_id,pool\n' >"$TD/header-only.csv"
+	refused_by pools --allow-zero-pools "${h[@]}" --pools "$TD/header-only.csv" --default-pool 7 || return 1
+	diff_args "${h[@]}" --pools "$TD/wrong.csv" --default-pool 7 --allow-zero-pools || return 1
+	manifest_is "$V1" '[m["checks"]["pools"][k] for k in ("status", "names_a_probed_stream")]' '["overridden", false]' || return 1
+	# 7 for alpha, b,eta, delta and epsilon, 1005 listed; paid: alpha 5, b,eta 3 (penalties), epsilon 7
+	manifest_is "$V1" '[m["totals"]["pool"], m["totals"]["paid"]]' '["1033", "15"]' || return 1
+	# one probed stream named, even with 0, and a pool elsewhere: fine
+	printf 'stream_id,pool\nalpha,0\nnobody,5\n' >"$TD/one.csv"
+	diff_args "${h[@]}" --pools "$TD/one.csv" || return 1
+	manifest_is "$V1" 'm["checks"]["pools"]["status"]' '"passed"' || return 1
+	# --allow-zero-pools when the pools are fine overrides nothing
+	diff_args "${h[@]}" --pools "$HAND/pools.csv" --allow-zero-pools || return 1
+	last_log "$TD/out" 'l.get("overrides", [])' '[]'
+}
+
+# edge_times FILE TIME...: a one-stream export with a probe at each TIME.
+edge_times() {
+	local f=$1 t
+	shift
+	{
+		echo stream_id,node_id,probe_type,success,probe_timestamp
+		for t in "$@"; do echo "s,n,stats_poll,t,$t"; done
+	} >"$f"
+}
+
+# edge_gap at its bounds: lead = first - start, trail = end - 1 - last, whole
+# seconds, at most max_edge_gap (1h for a day).
+t_edge_gap_day_bounds() {
+	local d=(--period 2026-11-01 --default-pool 100)
+	edge_times "$TD/e.csv" "2026-11-01 01:00:00" "2026-11-01 12:00:00" "2026-11-01 22:59:59"
+	diff_args "${d[@]}" --input "$TD/e.csv" || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("lead_s", "trail_s")]' '[3600, 3600]' || return 1
+	manifest_is "$V1" 'm["probes"]' '{"first": "2026-11-01T01:00:00Z", "last": "2026-11-01T22:59:59Z", "longest_gap_s": 39599, "gap_resolution_s": 1}' || return 1
+	# fractions of the edge seconds, and offsets, change nothing
+	edge_times "$TD/f.csv" "2026-11-01 02:00:00.999999+01" "2026-11-01T22:59:59.5Z" "2026-11-01 12:00:00"
+	diff_args "${d[@]}" --input "$TD/f.csv" || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("lead_s", "trail_s")]' '[3600, 3600]' || return 1
+	edge_times "$TD/g.csv" "2026-11-01 01:00:01" "2026-11-01 22:59:59"
+	refused_by edge_gap --max-edge-gap "${d[@]}" --input "$TD/g.csv" || return 1
+	edge_times "$TD/g.csv" "2026-11-01 01:00:00" "2026-11-01 22:59:58.999999999"
+	refused_by edge_gap --max-edge-gap "${d[@]}" --input "$TD/g.csv" || return 1
+	stderr_names "from its end" || return 1
+	# other spellings of the gap
+	edge_times "$TD/h.csv" "2026-11-01 00:45:00" "2026-11-01 23:14:59"
+	refused_by edge_gap --max-edge-gap "${d[@]}" --input "$TD/h.csv" --max-edge-gap 2699s || return 1
+	diff_args "${d[@]}" --input "$TD/h.csv" --max-edge-gap 45m || return 1
+	diff_args "${d[@]}" --input "$TD/h.csv" --max-edge-gap 2700s || return 1
+}
+
+# An hour's default edge gap is 5 minutes, not the day's hour.
+t_edge_gap_hour_default() {
+	local hr=(--period 2026-11-01T05 --default-pool 100)
+	edge_times "$TD/e.csv" "2026-11-01 05:05:00" "2026-11-01 05:30:00" "2026-11-01 05:30:00.9" \
+		"2026-11-01 05:30:02" "2026-11-01 05:54:59"
+	diff_args "${hr[@]}" --input "$TD/e.csv" || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("max_s", "lead_s", "trail_s")]' '[300, 300, 300]' || return 1
+	manifest_is "$V1" 'm["probes"]["longest_gap_s"]' 1499 || return 1
+	edge_times "$TD/f.csv" "2026-11-01 05:05:01" "2026-11-01 05:54:59"
+	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/f.csv" || return 1
+	edge_times "$TD/f.csv" "2026-11-01 05:10:00" "2026-11-01 05:59:59"
+	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/f.csv" || return 1
+	diff_args "${hr[@]}" --input "$TD/f.csv" --max-edge-gap 1h || return 1
+	edge_times "$TD/g.csv" "2026-11-01 05:00:00" "2026-11-01 05:54:58"
+	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/g.csv" --period-length 1h || return 1
+}
+
 random_case() {
 	gen random "$TD/fx" --seed "$1" || return 1
 	diff_case "$TD/fx" || { fail "seed $1 ($(tr '\n' ' ' <"$TD/fx/args" | sed "s|$TD/fx/||g")): $(cat "$TD/.reason")"; return 1; }
