@@ -1111,6 +1111,86 @@ t_edge_gap_hour_default() {
 	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/g.csv" --period-length 1h || return 1
 }
 
+# 18-decimal tokens: pools 42, 2500000.123456789012345678 and 4.2e+1 tokens
+# and a default pool of 0.5 settle, in base units, exactly as the oracle and
+# exactly as the same pools written in base units with no decimals.
+t_token_decimals_18() {
+	gen tokens "$TD/fx" || return 1
+	diff_case "$TD/fx/base" || return 1
+	mv "$V1" "$TD/base"
+	rm -rf "$TD/out"
+	diff_case "$TD/fx" || return 1
+	same_ledger "$TD/base" "$V1" || return 1
+	local p
+	for p in 42000000000000000000 2500000123456789012345678 500000000000000000; do
+		grep -q "^[^,]*,[^,]*,[^,]*,$p," "$V1/streams.csv" || { fail "no stream with pool $p in streams.csv"; return 1; }
+	done
+	manifest_is "$V1" '[m["settings"]["token_decimals"], m["settings"]["default_pool"]]' '[18, "500000000000000000"]'
+}
+
+# Pools near 2^256: three pools past 2^64 adding up to 2^256 - 2, then to
+# exactly 2^256 - 1; one more base unit (from the pools, or a default pool
+# for an unlisted stream) is refused, nothing published.
+t_pools_near_2_256() {
+	gen huge "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	manifest_is "$V1" 'm["totals"]["pool"]' "\"$("$PY" -c 'print(2**256 - 2)')\"" || return 1
+	ref_is 'r["paid"] > 2**64 and r["forfeited"] > 2**64' true || return 1
+	local p=(--period 2026-11-01 --input "$TD/fx/probes.csv.gz")
+	diff_args "${p[@]}" --pools "$TD/fx/pools-max.csv" || return 1
+	manifest_is "$V1" 'm["totals"]["pool"]' "\"$U256_MAX\"" || return 1
+	diff_args "${p[@]}" --pools "$TD/fx/pools-one.csv" || return 1   # 2^256 - 1 + 0 + a default of 0
+	local over
+	for over in "--pools $TD/fx/pools-over.csv" "--pools $TD/fx/pools-one.csv --default-pool 1"; do
+		rm -rf "$TD/out"
+		# shellcheck disable=SC2086 # the options split on purpose
+		settle "${p[@]}" $over --out "$TD/out"
+		expect_rc 3 || { fail "$(rel "${over#--pools }"): $(cat "$TD/.reason")"; return 1; }
+		stderr_names "2^256 - 1" || return 1
+		no_publish "$TD/out" 2026-11-01 || return 1
+		# shellcheck disable=SC2086
+		oracle "${p[@]}" $over --out "$TD/ref"
+		[ "$RC_REF" = 3 ] || { fail "oracle exit $RC_REF on $over, want 3"; return 1; }
+	done
+}
+
+# More fractional digits than the token has (other than zeros) names the
+# stream and the value: exit 3 in the pools file, 2 for --default-pool.
+t_too_many_decimals() {
+	local d=(--period 2026-11-01 --input "$HAND/probes.csv" --max-reject-ratio 0.2) cs dec val rc
+	while IFS='|' read -r dec val rc; do
+		printf 'stream_id,pool\nalpha,1\n"b,eta",%s\n' "$val" >"$TD/pools.csv"
+		rm -rf "$TD/out"
+		settle "${d[@]}" --pools "$TD/pools.csv" --token-decimals "$dec" --out "$TD/out"
+		expect_rc "$rc" || { fail "'$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
+		oracle "${d[@]}" --pools "$TD/pools.csv" --token-decimals "$dec" --out "$TD/ref"
+		[ "$RC_REF" = "$rc" ] || { fail "oracle: '$val' with $dec decimals: exit $RC_REF, want $rc"; return 1; }
+		[ "$rc" = 0 ] && { same_ledger "$TD/ref" "$TD/out/2026-11-01/v1" || return 1; continue; }
+		stderr_names "'b,eta'" && stderr_names "'$val'" || { fail "'$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
+		no_publish "$TD/out" 2026-11-01 || return 1
+	done <<'EOF_CASES'
+0|1.5|3
+0|1.0|0
+0|15e-1|3
+0|1.5e1|0
+6|0.1234567|3
+6|0.1234560|0
+6|4.2e-7|3
+6|4.2e-5|0
+18|0.0000000000000000001|3
+18|1e-18|0
+36|0.0000000000000000000000000000000000001|3
+EOF_CASES
+	for cs in "0 0.5" "0 1e-1" "6 1.1234567" "18 1e-19"; do
+		read -r dec val <<<"$cs"
+		settle "${d[@]}" --token-decimals "$dec" --default-pool "$val" --out "$TD/out"
+		expect_rc 2 || { fail "--default-pool '$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
+		stderr_names "'$val'" || return 1
+		oracle "${d[@]}" --token-decimals "$dec" --default-pool "$val" --out "$TD/ref"
+		[ "$RC_REF" = 2 ] || { fail "oracle: --default-pool '$val' with $dec decimals: exit $RC_REF, want 2"; return 1; }
+	done
+}
+
 random_case() {
 	gen random "$TD/fx" --seed "$1" || return 1
 	diff_case "$TD/fx" || { fail "seed $1 ($(tr '\n' ' ' <"$TD/fx/args" | sed "s|$TD/fx/||g")): $(cat "$TD/.reason")"; return 1; }
