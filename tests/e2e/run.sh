@@ -1191,6 +1191,113 @@ EOF_CASES
 	done
 }
 
+# dirs_of OUT: the period directories and versions in OUT, one per line.
+dirs_of() {
+	(cd "$1" && find . -mindepth 1 -maxdepth 2 -type d ! -name failed | sort)
+}
+
+# A probe is paid once: with the day settled, one of its hours is refused
+# (exit 5, naming the day), and backfilling the day's hours skips them all.
+t_day_then_hour() {
+	local d=(--input "$DEMO" --pools "$DEMO_POOLS")
+	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	settle --period 2026-11-01T05 "${d[@]}" --out "$TD/out"
+	expect_rc 5 || return 1
+	grep -Eq "'?2026-11-01'?([^T0-9]|$)" "$TD/stderr" || { fail "exit 5 does not name the settled day: $(oneline "$TD/stderr")"; return 1; }
+	no_publish "$TD/out" 2026-11-01T05 || return 1
+	dirs_of "$TD/out" >"$TD/before"
+	cp "$TD/out/runs.log" "$TD/runs.before"
+	prun bf backfill "${d[@]}" --settle --from 2026-11-01T00 --to 2026-11-01T23 --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "backfill of the settled day's hours: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	dirs_of "$TD/out" >"$TD/after"
+	same_file "$TD/before" "$TD/after" || return 1
+	! grep -v -x -F -f "$TD/runs.before" "$TD/out/runs.log" | grep -q '"settled"' ||
+		{ fail "the backfill settled something: $(tail -n 1 "$TD/out/runs.log")"; return 1; }
+	# the day itself is rerun as usual
+	prun rr rerun --period 2026-11-01 "${d[@]}" --reason "still works" --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "rerun of the day: exit $RC: $(oneline "$TD/rr.err")"; return 1; }
+	same_ledger "$TD/out/2026-11-01/v1" "$TD/out/2026-11-01/v2"
+}
+
+# The other order: with an hour settled its day is refused (naming the
+# hour); backfilling the day skips it, the neighbouring hours are settled.
+t_hour_then_day() {
+	local d=(--input "$DEMO" --pools "$DEMO_POOLS")
+	diff_args --period 2026-11-01T05 "${d[@]}" || return 1
+	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
+	expect_rc 5 || return 1
+	stderr_names 2026-11-01T05 || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+	dirs_of "$TD/out" >"$TD/before"
+	prun bf backfill "${d[@]}" --settle --from 2026-11-01 --to 2026-11-01 --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "backfill of the day: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	dirs_of "$TD/out" >"$TD/after"
+	same_file "$TD/before" "$TD/after" || return 1
+	prun bf backfill "${d[@]}" --settle --from 2026-11-01T04 --to 2026-11-01T06 --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "backfill of T04..T06: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	[ -d "$TD/out/2026-11-01T04/v1" ] && [ -d "$TD/out/2026-11-01T06/v1" ] && [ ! -e "$TD/out/2026-11-01T05/v2" ] ||
+		{ fail "backfill T04..T06 left: $(dirs_of "$TD/out" | tr '\n' ' ')"; return 1; }
+	oracle --period 2026-11-01T06 "${d[@]}" --out "$TD/ref6"
+	same_ledger "$TD/ref6" "$TD/out/2026-11-01T06/v1" || return 1
+	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
+	expect_rc 5
+}
+
+# A version keeps the pools it used: a rerun without --pools, from another
+# directory, after the pools file was edited, takes v1's pools.csv and
+# changes nothing; a rerun with --pools says which streams' pools change.
+t_rerun_pools_copy() {
+	local h=(--period 2026-11-01 --input "$HAND/probes.csv" --default-pool 5 --max-reject-ratio 0.2)
+	cp "$HAND/pools.csv" "$TD/pools.csv"
+	settle "${h[@]}" --pools pools.csv --out out            # a relative path, from TD
+	expect_rc 0 || return 1
+	local v=$TD/out/2026-11-01
+	same_file "$HAND/pools.csv" "$v/v1/pools.csv" || return 1
+	printf 'stream_id,pool\nalpha,2002\n"b,eta",10\ngamma,7\nnewone,3\n' >"$TD/pools.csv"   # edited since
+	mkdir "$TD/elsewhere"
+	cd "$TD/elsewhere" || return 1
+	prun r2 rerun "${h[@]}" --reason "unchanged (OPS-1)" --out "$TD/out"
+	cd "$TD" || return 1
+	[ "$RC" = 0 ] || { fail "rerun without --pools: exit $RC: $(oneline "$TD/r2.err")"; return 1; }
+	grep -q "pools from v1's pools.csv" "$TD/r2.err" "$TD/r2.out" || { fail "the rerun does not say it took v1's pools.csv: $(oneline "$TD/r2.err")"; return 1; }
+	grep -q "no change" "$TD/r2.err" "$TD/r2.out" || { fail "the rerun does not say 'no change'"; return 1; }
+	same_ledger "$v/v1" "$v/v2" || return 1
+	same_file "$HAND/pools.csv" "$v/v2/pools.csv" || return 1
+	[ "$(wc -l <"$v/v2/adjustments.csv")" = 1 ] || { fail "adjustments.csv of an unchanged rerun has rows"; return 1; }
+	manifest_is "$v/v2" 'm["settings"]["pools"]["sha256"]' "\"$(sha256sum "$HAND/pools.csv" | cut -d' ' -f1)\"" || return 1
+	# new pools: what changes is said, the adjustments are the ledgers' difference
+	prun r3 rerun "${h[@]}" --reason "new pools (OPS-2)" --pools "$TD/pools.csv" --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "rerun with --pools: exit $RC: $(oneline "$TD/r3.err")"; return 1; }
+	local want
+	for want in "stream 'alpha': pool 1001 -> 2002 base units" "stream 'gamma': pool 500 -> 7 base units" \
+		"stream 'delta': pool" "stream 'newone': pool"; do
+		grep -qF "$want" "$TD/r3.err" || { fail "the rerun does not say \"$want\": $(oneline "$TD/r3.err" 600)"; return 1; }
+	done
+	! grep -qF "stream 'b,eta': pool" "$TD/r3.err" || { fail "the rerun says b,eta's pool changed"; return 1; }
+	oracle "${h[@]}" --pools "$TD/pools.csv" --out "$TD/ref"
+	same_ledger "$TD/ref" "$v/v3" || return 1
+	same_file "$TD/pools.csv" "$v/v3/pools.csv" || return 1
+	check adjustments "$v/v2/ledger.csv" "$v/v3/ledger.csv" "$v/v3/adjustments.csv" || return 1
+	manifest_is "$v/v3" '[m["rerun"][k] for k in ("previously_paid", "now_due", "delta")]' '["760", "1510", "750"]' || return 1
+	last_log "$TD/out" '[l["command"], l["version"], l["delta"], l["paid"]]' '["rerun", 3, "750", "1510"]'
+}
+
+# The manifest lists pools.csv, the pools file's own bytes (CRLF, quoted ids,
+# tokens), with its size and SHA-256 as sha256sum(1) computes them.
+t_manifest_pools_copy() {
+	printf 'stream_id,pool\r\n"alpha",1.001e3\r\n"b,eta",10.000\r\ngamma,0.5e3\r\ndelta,300\r\n' >"$TD/pools.csv"
+	diff_args --period 2026-11-01 --input "$HAND/probes.csv" --pools "$TD/pools.csv" --default-pool 5 \
+		--max-reject-ratio 0.2 --token-decimals 0 || return 1
+	same_ledger "$HAND" "$V1" || return 1        # the hand pools, spelt otherwise
+	same_file "$TD/pools.csv" "$V1/pools.csv" || return 1
+	local sum size
+	sum=$(sha256sum "$TD/pools.csv" | cut -d' ' -f1)
+	size=$(stat -c %s "$TD/pools.csv")
+	manifest_is "$V1" '[[o["bytes"], o["sha256"]] for o in m["outputs"] if o["name"] == "pools.csv"]' "[[$size, \"$sum\"]]" || return 1
+	manifest_is "$V1" 'm["settings"]["pools"]' "{\"origin\": \"file\", \"path\": \"$TD/pools.csv\", \"copy\": \"pools.csv\", \"sha256\": \"$sum\"}"
+}
+
 random_case() {
 	gen random "$TD/fx" --seed "$1" || return 1
 	diff_case "$TD/fx" || { fail "seed $1 ($(tr '\n' ' ' <"$TD/fx/args" | sed "s|$TD/fx/||g")): $(cat "$TD/.reason")"; return 1; }
