@@ -893,9 +893,10 @@ refused_by() {
 	kept=$(find "$TD/out/$label/failed" -path "*/failed/*-*/rejects.csv" 2>/dev/null | head -n 1)
 	[ -n "$kept" ] || { fail "no rejects kept under $label/failed/<stamp>-<pid>/"; return 1; }
 	last_log "$TD/out" '[l["status"], l["exit"]]' '["failed", 3]' || return 1
-	oracle "$@" --out "$TD/ref"
+	oracle "$@" --out "$TD/ref" --rejects "$TD/ref-rejects.csv"
 	[ "$RC_REF" = 3 ] || { fail "oracle exit $RC_REF, want 3 (refused by $chk)"; return 1; }
-	ref_is 'r["refused"]' "\"$chk\""
+	ref_is 'r["refused"]' "\"$chk\"" || return 1
+	check rejects "$kept" "$TD/ref-rejects.csv"
 }
 
 # same_ledger DIR1 DIR2: ledger.csv and streams.csv byte-identical.
@@ -977,6 +978,30 @@ t_bad_id() {
 	ref_is 'r["duplicate"]' 1 || return 1   # 000123 and 123
 	manifest_is "$V1" '[i["rows"] for i in m["inputs"]]' "$(ref_is_json '[i["rows"] for i in r["inputs"]]')" || return 1
 	jobs_same "$TD/fx/args" 2
+}
+
+# Ids are kept as bitmaps of ranges of 32,768 ids: 16,384 such ranges are
+# fine (settled as the oracle, the one repeated id a duplicate), one more is
+# refused with exit 3 naming the file and line, as docs/operations.md says.
+t_ids_spread() {
+	local n
+	for n in 16384 16385; do
+		"$PY" -c '
+import sys
+n = int(sys.argv[1])
+out = [b"id,stream_id,node_id,probe_type,success,probe_timestamp\n"]
+for i in range(n):
+    out.append(b"%d,s,n%d,stats_poll,t,2026-11-01 %02d:%02d:00\n" % (i * 32768, i % 50, i * 24 // n, i * 7 % 60))
+out.append(b"0,s,n,stats_poll,t,2026-11-01 23:59:59\n")
+open(sys.argv[2], "wb").write(b"".join(out))' "$n" "$TD/spread-$n.csv"
+	done
+	diff_args --period 2026-11-01 --input "$TD/spread-16384.csv" --default-pool 1000 || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' 1 || return 1
+	rm -rf "$TD/out"
+	settle --period 2026-11-01 --input "$TD/spread-16385.csv" --default-pool 1000 --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "spread-16385.csv:16386" || return 1
+	no_publish "$TD/out" 2026-11-01
 }
 
 ref_is_json() {   # ref_is_json EXPR: the oracle's value of EXPR, as JSON
