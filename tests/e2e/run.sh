@@ -1180,11 +1180,12 @@ t_pools_near_2_256() {
 }
 
 # More fractional digits than the token has (other than zeros) names the
-# stream and the value: exit 3 in the pools file, 2 for --default-pool.
+# stream and the value: exit 3 in the pools file, 2 for --default-pool; and
+# 2^256 - 1 base units in 36-decimal tokens, and one more.
 t_too_many_decimals() {
 	local d=(--period 2026-11-01 --input "$HAND/probes.csv" --max-reject-ratio 0.2) cs dec val rc
 	while IFS='|' read -r dec val rc; do
-		printf 'stream_id,pool\nalpha,1\n"b,eta",%s\n' "$val" >"$TD/pools.csv"
+		printf 'stream_id,pool\nalpha,0\n"b,eta",%s\n' "$val" >"$TD/pools.csv"
 		rm -rf "$TD/out"
 		settle "${d[@]}" --pools "$TD/pools.csv" --token-decimals "$dec" --out "$TD/out"
 		expect_rc "$rc" || { fail "'$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
@@ -1205,6 +1206,9 @@ t_too_many_decimals() {
 18|0.0000000000000000001|3
 18|1e-18|0
 36|0.0000000000000000000000000000000000001|3
+36|115792089237316195423570985008687907853269.984665640564039457584007913129639935|0
+36|115792089237316195423570985008687907853269.984665640564039457584007913129639936|3
+36|1.15792089237316195423570985008687907853269984665640564039457584007913129639935e41|0
 EOF_CASES
 	for cs in "0 0.5" "0 1e-1" "6 1.1234567" "18 1e-19"; do
 		read -r dec val <<<"$cs"
