@@ -969,6 +969,40 @@ t_overlapping_exports() {
 	ref_is 'r["duplicate"] == r["rows_read"] - 3000 - (r["rejected"] - 12)' true
 }
 
+# backfill --settle counts each id once too: the day from overlapping
+# exports is the day of the complete one, at --jobs 1 and 2.
+t_backfill_overlapping_exports() {
+	gen overlap "$TD/fx" || return 1
+	local fx=$TD/fx j
+	oracle --period 2026-11-01 --input "$fx/full.csv.gz" --pools "$fx/pools.csv" --max-reject-ratio 0.05 --out "$TD/ref"
+	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
+	for j in 1 2; do
+		prun bf$j backfill --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" --input "$fx/part-c.csv" \
+			--pools "$fx/pools.csv" --max-reject-ratio 0.05 --settle --from 2026-11-01 --to 2026-11-01 \
+			--jobs $j --out "$TD/out$j"
+		[ "$RC" = 0 ] || { fail "backfill --jobs $j: exit $RC: $(oneline "$TD/bf$j.err")"; return 1; }
+		same_ledger "$TD/ref" "$TD/out$j/2026-11-01/v1" || return 1
+	done
+}
+
+# A later file that repeats earlier ids and holds more rejects than can be
+# held, read at once with the others: the result of reading them in turn.
+t_jobs_duplicates_and_rejects() {
+	"$PY" -c '
+import re, sys
+src = open(sys.argv[1], "rb").read()
+bad = b"".join(b"%d,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"%s\"\n" % (i, b"z" * 1100)
+               for i in range(5000))
+open(sys.argv[2], "wb").write(src + bad)                        # the hand ids again, then rejects
+open(sys.argv[3], "wb").write(re.sub(rb"(?m)^([0-9]+),", lambda m: b"%d," % (int(m.group(1)) + 18), src))
+' "$HAND/probes.csv" "$TD/again-bad.csv" "$TD/half.csv"
+	printf '%s\n' --period 2026-11-01 --input "$HAND/probes.csv" --input "$TD/again-bad.csv" \
+		--input "$TD/half.csv" --pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 1 >"$TD/args"
+	diff_case "$TD" || return 1
+	ref_is '[r["duplicate"], r["rejected"]]' '[46, 5012]' || return 1
+	jobs_same "$TD/args" 3
+}
+
 # bad_id: in an export with an id column, a row valid otherwise whose id is
 # not a whole number 0..2^63-1; a repeated id, after a rejected row with it.
 t_bad_id() {
