@@ -920,7 +920,10 @@ t_same_input_twice() {
 		read -r a b <<<"$pair"
 		settle --period 2026-11-01 --input "$a" --input "$b" "${rest[@]}" --out "$TD/out"
 		expect_rc 3 || { fail "'$a' and '$b': $(cat "$TD/.reason")"; return 1; }
-		stderr_names "'$a'" && stderr_names "'$b'" || { fail "'$a' and '$b': $(cat "$TD/.reason")"; return 1; }
+		if ! stderr_names "'$a'" || ! stderr_names "'$b'"; then
+			fail "'$a' and '$b': $(cat "$TD/.reason")"
+			return 1
+		fi
 		no_publish "$TD/out" 2026-11-01 || return 1
 		oracle --period 2026-11-01 --input "$a" --input "$b" "${rest[@]}" --out "$TD/ref"
 		[ "$RC_REF" = 3 ] || { fail "oracle on '$a' and '$b': exit $RC_REF, want 3"; return 1; }
@@ -977,9 +980,9 @@ t_backfill_overlapping_exports() {
 	oracle --period 2026-11-01 --input "$fx/full.csv.gz" --pools "$fx/pools.csv" --max-reject-ratio 0.05 --out "$TD/ref"
 	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
 	for j in 1 2; do
-		prun bf$j backfill --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" --input "$fx/part-c.csv" \
+		prun "bf$j" backfill --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" --input "$fx/part-c.csv" \
 			--pools "$fx/pools.csv" --max-reject-ratio 0.05 --settle --from 2026-11-01 --to 2026-11-01 \
-			--jobs $j --out "$TD/out$j"
+			--jobs "$j" --out "$TD/out$j"
 		[ "$RC" = 0 ] || { fail "backfill --jobs $j: exit $RC: $(oneline "$TD/bf$j.err")"; return 1; }
 		same_ledger "$TD/ref" "$TD/out$j/2026-11-01/v1" || return 1
 	done
@@ -1052,7 +1055,7 @@ DEMO_POOLS=$ROOT/fixtures/pools.csv
 t_wrong_day_export() {
 	local day
 	for day in 2026-11-02 2026-10-31; do
-		refused_by edge_gap --max-edge-gap --period $day --input "$DEMO" --pools "$DEMO_POOLS" ||
+		refused_by edge_gap --max-edge-gap --period "$day" --input "$DEMO" --pools "$DEMO_POOLS" ||
 			{ fail "$day: $(cat "$TD/.reason")"; return 1; }
 	done
 	stderr_names "from its start" || return 1
@@ -1226,7 +1229,10 @@ t_too_many_decimals() {
 		oracle "${d[@]}" --pools "$TD/pools.csv" --token-decimals "$dec" --out "$TD/ref"
 		[ "$RC_REF" = "$rc" ] || { fail "oracle: '$val' with $dec decimals: exit $RC_REF, want $rc"; return 1; }
 		[ "$rc" = 0 ] && { same_ledger "$TD/ref" "$TD/out/2026-11-01/v1" || return 1; continue; }
-		stderr_names "'b,eta'" && stderr_names "'$val'" || { fail "'$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
+		if ! stderr_names "'b,eta'" || ! stderr_names "'$val'"; then
+			fail "'$val' with $dec decimals: $(cat "$TD/.reason")"
+			return 1
+		fi
 		no_publish "$TD/out" 2026-11-01 || return 1
 	done <<'EOF_CASES'
 0|1.5|3
@@ -1299,8 +1305,10 @@ t_hour_then_day() {
 	same_file "$TD/before" "$TD/after" || return 1
 	prun bf backfill "${d[@]}" --settle --from 2026-11-01T04 --to 2026-11-01T06 --out "$TD/out"
 	[ "$RC" = 0 ] || { fail "backfill of T04..T06: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
-	[ -d "$TD/out/2026-11-01T04/v1" ] && [ -d "$TD/out/2026-11-01T06/v1" ] && [ ! -e "$TD/out/2026-11-01T05/v2" ] ||
-		{ fail "backfill T04..T06 left: $(dirs_of "$TD/out" | tr '\n' ' ')"; return 1; }
+	if [ ! -d "$TD/out/2026-11-01T04/v1" ] || [ ! -d "$TD/out/2026-11-01T06/v1" ] || [ -e "$TD/out/2026-11-01T05/v2" ]; then
+		fail "backfill T04..T06 left: $(dirs_of "$TD/out" | tr '\n' ' ')"
+		return 1
+	fi
 	oracle --period 2026-11-01T06 "${d[@]}" --out "$TD/ref6"
 	same_ledger "$TD/ref6" "$TD/out/2026-11-01T06/v1" || return 1
 	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
