@@ -1051,6 +1051,23 @@ open(sys.argv[2], "wb").write(b"".join(out))' "$n" "$TD/spread-$n.csv"
 	no_publish "$TD/out" 2026-11-01
 }
 
+# An id is a whole number whatever its length: zero-padded to 25 characters
+# and more it still spells the id it spells (here a duplicate of id 7), as up
+# to 24 characters it does.
+t_bad_id_zero_padded() {
+	"$PY" -c '
+import sys
+out = [b"id,stream_id,node_id,probe_type,success,probe_timestamp\n"]
+for i in range(1, 97):
+    out.append(b"%d,s,n%d,stats_poll,t,2026-11-01 %02d:%02d:00\n" % (i, i % 5, (i - 1) // 4, (i - 1) % 4 * 15))
+for k in (22, 23, 24, 30, 300):
+    out.append(b"%s7,s,padded-%d,stats_poll,t,2026-11-01 12:00:00\n" % (b"0" * k, k + 1))
+out.append(b"000000000000000000000000000000000000009223372036854775808,s,over,stats_poll,t,2026-11-01 12:00:00\n")
+open(sys.argv[1], "wb").write(b"".join(out))' "$TD/padded.csv"
+	diff_args --period 2026-11-01 --input "$TD/padded.csv" --default-pool 100 --max-reject-ratio 0.5 || return 1
+	manifest_is "$V1" '[m["counts"]["duplicate"], m["counts"]["rejected"]]' '[5, 1]'
+}
+
 ref_is_json() {   # ref_is_json EXPR: the oracle's value of EXPR, as JSON
 	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' "$TD/ref.json" "$1"
 }
