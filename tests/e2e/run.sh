@@ -1017,6 +1017,21 @@ t_bad_id() {
 	jobs_same "$TD/fx/args" 2
 }
 
+# Two globs matching one export are that export given twice: refused, as
+# docs/operations.md ("When payrun refuses to publish": "two globs matching
+# one file") says and as settle refuses a path given twice.
+t_backfill_two_globs_one_file() {
+	mkdir "$TD/ex"
+	cp "$DEMO" "$TD/ex/probes-2026-11-01.csv.gz"
+	local bf=(backfill --pools "$DEMO_POOLS" --settle --from 2026-11-01 --to 2026-11-01)
+	prun bf "${bf[@]}" --input "$TD/ex/*.csv.gz" --input "$TD/ex/probes-2026-11-01.*" --out "$TD/out"
+	[ "$RC" = 3 ] || { fail "two globs matching one file: exit $RC, want 3: $(oneline "$TD/bf.err")"; return 1; }
+	no_publish "$TD/out" 2026-11-01 || return 1
+	prun bf "${bf[@]}" --input "$TD/ex/probes-2026-11-01.csv.gz" --input "$TD/ex/probes-2026-11-01.csv.gz" --out "$TD/out"
+	[ "$RC" = 3 ] || { fail "one path given twice: exit $RC, want 3: $(oneline "$TD/bf.err")"; return 1; }
+	no_publish "$TD/out" 2026-11-01
+}
+
 # The run log lists the overrides used as issue 9 (and include/payrun/checks.h)
 # spell them: allow_empty, max_edge_gap=0, allow_zero_pools; the manifest's
 # checks name the options (--allow-empty).
