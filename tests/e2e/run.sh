@@ -988,6 +988,21 @@ t_backfill_overlapping_exports() {
 	done
 }
 
+# Duplicates count in input order in a backfill as in a settle: given b then
+# a, b's changed copy of the probe they share counts (settle and the oracle
+# say so), whatever the files' names.
+t_backfill_input_order() {
+	gen overlap "$TD/fx" || return 1
+	local fx=$TD/fx ba
+	ba=(--input "$fx/part-b.csv.gz" --input "$fx/part-a.csv" --pools "$fx/pools.csv" --max-reject-ratio 0.05)
+	diff_args --period 2026-11-01 "${ba[@]}" || return 1
+	grep -q ',node-from-b,' "$V1/ledger.csv" || { fail "settle b, a: b's copy does not count"; return 1; }
+	prun bf backfill "${ba[@]}" --settle --from 2026-11-01 --to 2026-11-01 --out "$TD/out-bf"
+	[ "$RC" = 0 ] || { fail "backfill b, a: exit $RC: $(oneline "$TD/bf.err")"; return 1; }
+	manifest_is "$TD/out-bf/2026-11-01/v1" '[i["path"].split("/")[-1] for i in m["inputs"]]' '["part-b.csv.gz", "part-a.csv"]' || return 1
+	same_ledger "$V1" "$TD/out-bf/2026-11-01/v1"
+}
+
 # A later file that repeats earlier ids and holds more rejects than can be
 # held, read at once with the others: the result of reading them in turn.
 t_jobs_duplicates_and_rejects() {
