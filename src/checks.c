@@ -46,7 +46,13 @@ outcome(struct checks *c, const char *name, bool passed, bool override, const ch
 	if (!passed && override)
 	{
 		json_object_set_new(detail, "override", json_string(option));
-		json_array_append_new(c->overrides, json_string(option + 2)); /* without "--" */
+		char key[64];
+
+		/* the file key's spelling: allow_empty, as max_edge_gap=0 is */
+		snprintf(key, sizeof(key), "%s", option + 2);
+		for (char *p = key; *p; p++)
+			*p = *p == '-' ? '_' : *p;
+		json_array_append_new(c->overrides, json_string(key));
 	}
 	json_object_set_new(c->results, name, detail);
 	return passed || override;
@@ -144,8 +150,11 @@ checks_pools(struct checks *c, const struct settings *s, const struct period *p,
 			 const struct ledger *ledger, const struct pools *pools)
 {
 	bool zero = amount_is_zero(&ledger->totals.pool);
-	/* pools that list streams, none of them probed; an empty list leaves the default pool */
-	bool none = pools->origin != POOLS_NONE && pools->count > 0 && ledger->nrows > 0 &&
+	/* pools that name none of the probed streams; a table or query that lists no stream at
+	 * all (nor a version's copy of one) leaves every stream the default pool, while a pools
+	 * file that lists none is the wrong file */
+	bool listed = pools->count > 0 || pools->origin == POOLS_FILE;
+	bool none = pools->origin != POOLS_NONE && listed && ledger->nrows > 0 &&
 				!lists_a_probed_stream(ledger, pools);
 	const char *why = zero ? "every pool is 0: there is nothing to pay"
 						   : "the pools name none of the streams that have probes (the wrong "

@@ -14,12 +14,6 @@
 #include "payrun/paths.h"
 #include "payrun/banned.h"
 
-static int
-path_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 static void
 append(struct paths *out, size_t *cap, const char *path)
 {
@@ -124,20 +118,6 @@ paths_expand(struct paths *out, const char *const *patterns, size_t npatterns, b
 			paths_release(out);
 			return false;
 		}
-	}
-	if (out->count > 1)
-	{
-		size_t w = 1;
-
-		qsort(out->items, out->count, sizeof(char *), path_cmp);
-		for (size_t r = 1; r < out->count; r++)
-		{
-			if (strcmp(out->items[r], out->items[w - 1]) == 0)
-				free(out->items[r]);
-			else
-				out->items[w++] = out->items[r];
-		}
-		out->count = w;
 	}
 	return true;
 }

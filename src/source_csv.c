@@ -157,6 +157,18 @@ small_field(struct reader *r, const struct csv_record *rec, int c, size_t max, s
 	return v;
 }
 
+/*
+ * The id field: short ones through the scratch buffer, a longer one (zeros
+ * in front: 0000...07 is id 7) through its growable buffer.
+ */
+static const char *
+id_field(struct reader *r, const struct csv_record *rec, size_t *len)
+{
+	const char *v = small_field(r, rec, COL_ID, 24, len);
+
+	return v ? v : csvfield_value(&r->big[COL_ID], rec, r->col[COL_ID], len);
+}
+
 static inline int
 lower(char c)
 {
@@ -216,7 +228,7 @@ load_row(struct reader *r, const struct csv_record *rec, const char *stream, siz
 	};
 	uint64_t id;
 
-	row.id = small_field(r, rec, COL_ID, 24, &row.id_len);
+	row.id = id_field(r, rec, &row.id_len);
 	/* a bigint at most: the widest id column the load may meet */
 	if (row.id == NULL || !numparse_u64(row.id, row.id_len, 0, INT64_MAX, &id))
 	{
@@ -244,7 +256,7 @@ static bool
 first_sight(struct reader *r, const struct csv_record *rec)
 {
 	size_t      len;
-	const char *v = small_field(r, rec, COL_ID, 24, &len);
+	const char *v = id_field(r, rec, &len);
 	uint64_t    id;
 
 	if (v == NULL || !numparse_u64(v, len, 0, INT64_MAX, &id))

@@ -18,8 +18,10 @@ struct paths
 
 /*
  * Expands every pattern (glob(3); a pattern without wildcards must name an
- * existing file) into one sorted list without duplicates.  A pattern that
- * matches nothing is an error (logged) unless allow_empty.
+ * existing file) in the order given, each pattern's matches sorted.  A file
+ * matched twice is listed twice, for the reader to refuse ("the same
+ * file"): the order of the inputs decides which copy of a probe counts.  A
+ * pattern that matches nothing is an error (logged) unless allow_empty.
  */
 bool paths_expand(struct paths *out, const char *const *patterns, size_t npatterns,
 				  bool allow_empty);
