@@ -17,6 +17,7 @@
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
 #include "payrun/sha256.h"
+#include "payrun/manifest.h"
 #include "payrun/banned.h"
 
 #define LEDGER_MAX_BYTES (4ULL * 1024 * 1024 * 1024)
@@ -90,20 +91,13 @@ bad:
 static bool
 manifest_ledger_digest(const char *dir, char hex[SHA256_HEX_LEN])
 {
-	char         path[4200];
-	json_error_t err;
-	json_t      *m;
-	json_t      *out;
-	size_t       i;
-	bool         found = false;
+	json_t *m = manifest_load(dir);
+	json_t *out;
+	size_t  i;
+	bool    found = false;
 
-	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	m = json_load_file(path, 0, &err);
 	if (m == NULL)
-	{
-		log_error("could not read '%s': %s", path, err.text);
 		return false;
-	}
 	json_array_foreach(json_object_get(m, "outputs"), i, out)
 	{
 		const char *name = json_string_value(json_object_get(out, "name"));
@@ -117,7 +111,7 @@ manifest_ledger_digest(const char *dir, char hex[SHA256_HEX_LEN])
 	}
 	json_decref(m);
 	if (!found)
-		log_error("'%s' records no digest of ledger.csv", path);
+		log_error("'%s/manifest.json' records no digest of ledger.csv", dir);
 	return found;
 }
 

@@ -13,10 +13,12 @@
 #include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/paths.h"
 #include "payrun/probes.h"
+#include "payrun/outdir.h"
 #include "payrun/publish.h"
 #include "payrun/rejects.h"
 #include "payrun/runlog.h"
@@ -24,6 +26,7 @@
 #include "payrun/sha256.h"
 #include "payrun/source_csv.h"
 #include "payrun/sql.h"
+#include "payrun/manifest.h"
 #include "payrun/banned.h"
 
 #define BACKFILL_MAX_PERIODS 100000
@@ -33,7 +36,10 @@ struct rejects_place
 {
 	char           dir[4400];
 	char           file[4420]; /* dir/rejects.csv */
-	int            fd;
+	char           name[64];   /* <stamp>-<pid>, under DIR/backfill */
+	int            out_fd;     /* DIR */
+	int            base_fd;    /* DIR/backfill */
+	int            fd;         /* DIR/backfill/name */
 	struct rejects rejects;
 };
 
@@ -45,21 +51,23 @@ open_rejects_place(struct rejects_place *rp, const char *out_dir)
 
 	clock_utc_text(stamp);
 	snprintf(base, sizeof(base), "%s/backfill", out_dir);
-	snprintf(rp->dir, sizeof(rp->dir), "%s/%s-%ld", base, stamp, (long) getpid());
+	snprintf(rp->name, sizeof(rp->name), "%s-%ld", stamp, (long) getpid());
+	snprintf(rp->dir, sizeof(rp->dir), "%s/%s", base, rp->name);
 	snprintf(rp->file, sizeof(rp->file), "%s/rejects.csv", rp->dir);
-	if ((mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
-		(mkdir(base, PUBLISH_DIR_MODE) != 0 && errno != EEXIST) ||
-		mkdir(rp->dir, PUBLISH_DIR_MODE) != 0)
-	{
-		log_error("could not create '%s': %s", rp->dir, strerror(errno));
-		return false;
-	}
-	rp->fd = open(rp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (rp->fd < 0 || !rejects_open(&rp->rejects, rp->fd, "rejects.csv"))
+	rp->out_fd = rp->base_fd = rp->fd = -1;
+	/* everything under DIR relative to its descriptor: a planted symlink is not followed */
+	if ((rp->out_fd = outdir_open(out_dir, true)) < 0 ||
+		(rp->base_fd = outdir_subdir(rp->out_fd, "backfill", true, base)) < 0 ||
+		(rp->fd = outdir_subdir(rp->base_fd, rp->name, true, rp->dir)) < 0 ||
+		!rejects_open(&rp->rejects, rp->fd, "rejects.csv"))
 	{
 		log_error("could not open '%s'", rp->file);
 		if (rp->fd >= 0)
 			close(rp->fd);
+		if (rp->base_fd >= 0)
+			close(rp->base_fd);
+		if (rp->out_fd >= 0)
+			close(rp->out_fd);
 		return false;
 	}
 	return true;
@@ -75,28 +83,25 @@ close_rejects_place(struct rejects_place *rp)
 		keep = true;
 	if (!keep)
 	{
-		char *slash;
-
 		(void) unlinkat(rp->fd, "rejects.csv", 0);
-		(void) rmdir(rp->dir);
+		(void) unlinkat(rp->base_fd, rp->name, AT_REMOVEDIR);
 		/* and DIR/backfill itself when no earlier backfill kept anything */
-		slash = strrchr(rp->dir, '/');
-		if (slash)
-		{
-			*slash = '\0';
-			(void) rmdir(rp->dir);
-			*slash = '/';
-		}
+		(void) unlinkat(rp->out_fd, "backfill", AT_REMOVEDIR);
 	}
 	close(rp->fd);
+	close(rp->base_fd);
+	close(rp->out_fd);
 }
 
 static void
 log_backfill(const struct settings *s, enum payrun_exit rc, double t0, const char *note)
 {
-	json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "backfill", "period", "-",
-						  "status", rc == PAYRUN_EXIT_OK ? "done" : "failed", "exit", (int) rc,
-						  "wall_s", clock_monotonic_s() - t0, "note", note);
+	json_t *e = json_pack(
+		"{s:s, s:s, s:s, s:i, s:f, s:o}", "command", "backfill", "period", "-", "status",
+		rc == PAYRUN_EXIT_OK          ? "done"
+		: payrun_exit_interrupted(rc) ? "interrupted"
+									  : "failed",
+		"exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note", manifest_text_json(note));
 
 	(void) runlog_append(s->out_dir, e);
 	json_decref(e);
@@ -126,21 +131,14 @@ range_period(const struct range *r, size_t i, struct period *p)
 
 /* Has a period of the other length overlapping p a version under out_dir? */
 static bool
-settled_overlap(const char *out_dir, const struct period *p)
+settled_overlap(int out_fd, const char *out_dir, const struct period *p)
 {
-	struct period other[24];
-	size_t        n = period_overlapping(p, other);
+	char other[PERIOD_LABEL_MAX];
 
-	for (size_t i = 0; i < n; i++)
-	{
-		if (publish_latest_version_at(out_dir, other[i].label) != 0)
-		{
-			log_info("period %s overlaps %s, settled in '%s': skipped", p->label, other[i].label,
-					 out_dir);
-			return true;
-		}
-	}
-	return false;
+	if (!publish_overlap(out_fd, p, other, sizeof(other)))
+		return false;
+	log_info("period %s overlaps %s, settled in '%s': skipped", p->label, other, out_dir);
+	return true;
 }
 
 /* Checks the range and finds the periods that have no version yet. */
@@ -148,6 +146,8 @@ static enum payrun_exit
 range_init(struct range *r, const struct settings *s, const struct period *from,
 		   const struct period *to)
 {
+	int out_fd;
+
 	memset(r, 0, sizeof(*r));
 	if (from->length != to->length || to->start < from->start)
 	{
@@ -165,11 +165,9 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 				  to->label, BACKFILL_MAX_PERIODS);
 		return PAYRUN_EXIT_USAGE;
 	}
-	if (mkdir(s->out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
-	{
-		log_error("could not create output directory '%s': %s", s->out_dir, strerror(errno));
+	out_fd = outdir_open(s->out_dir, true);
+	if (out_fd < 0)
 		return PAYRUN_EXIT_INTERNAL;
-	}
 	r->todo = mem_calloc(r->n, sizeof(bool));
 	for (size_t i = 0; i < r->n; i++)
 	{
@@ -177,12 +175,13 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 		int           v;
 
 		range_period(r, i, &p);
-		v = publish_latest_version_at(s->out_dir, p.label);
-		if (v == 0 && settled_overlap(s->out_dir, &p))
+		v = publish_latest_version(out_fd, p.label);
+		if (v == 0 && settled_overlap(out_fd, s->out_dir, &p))
 			v = 1; /* a probe is paid once: a day's hour settled, or an hour's day */
 		if (v < 0)
 		{
 			log_error("could not list '%s/%s': %s", s->out_dir, p.label, strerror(errno));
+			close(out_fd);
 			return PAYRUN_EXIT_INTERNAL;
 		}
 		r->todo[i] = v == 0;
@@ -191,6 +190,7 @@ range_init(struct range *r, const struct settings *s, const struct period *from,
 		else
 			r->pending++;
 	}
+	close(out_fd);
 	return PAYRUN_EXIT_OK;
 }
 
@@ -249,11 +249,13 @@ settle_each(struct range *r, const struct settings *s, struct range_read *rr, co
 										 .nfiles = rr->nfiles,
 										 .note = note };
 		struct settle_request req = { .filled = &filled,
-									  .print_report = log_enabled(LOG_LEVEL_INFO) };
+									  .print_report = log_enabled(LOG_LEVEL_NOTICE) };
 		enum payrun_exit      rc;
 
 		if (!r->todo[i])
 			continue;
+		if (interrupt_pending())
+			return interrupt_exit(); /* between periods: the ones before are published */
 		range_period(r, i, &req.period);
 		if (rr->in_period[i] == 0 && !s->allow_empty)
 		{
@@ -302,8 +304,9 @@ read_and_settle(struct range *r, const struct settings *s, const struct paths *f
 	if (!source_distinct_paths(paths, files->count))
 		rc = PAYRUN_EXIT_DATA;
 	if (rc == PAYRUN_EXIT_OK)
-		rc = source_csv_read(paths, files->count, &win, &s->limits, s->jobs, &rp->rejects, &counts,
-							 rr.files);
+		rc = interrupt_status(source_csv_read(paths, files->count, &win, &s->limits, s->jobs,
+											  &rp->rejects, &counts, rr.files),
+							  true);
 	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(rr.files, files->count))
 		rc = PAYRUN_EXIT_DATA;
 	close_rejects_place(rp);
@@ -362,7 +365,13 @@ backfill_settle(const struct settings *s, const struct paths *files, const struc
 				   r.settled, r.already, r.nodata,
 				   r.nodata ? " (not settled: check that the exports are complete)" : "");
 	if (rc == PAYRUN_EXIT_OK && r.nodata > 0)
+	{
+		log_error("backfill: %zu period(s) from %s to %s have no probe rows in these files and "
+				  "were not settled (check that the exports are complete; --allow-empty settles "
+				  "them as empty)",
+				  r.nodata, from->label, to->label);
 		rc = PAYRUN_EXIT_DATA;
+	}
 	snprintf(msg, sizeof(msg), "settle %s..%s: %zu settled, %zu already, %zu without data",
 			 from->label, to->label, r.settled, r.already, r.nodata);
 	log_backfill(s, rc, t0, msg);
@@ -424,16 +433,26 @@ copy_row(void *arg, const struct source_row *row)
 static bool
 file_digest(const char *path, char hex[SHA256_HEX_LEN], uint64_t *bytes)
 {
-	int           fd = open(path, O_RDONLY | O_CLOEXEC);
+	int           fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	char         *buf;
 	struct sha256 d;
 	ssize_t       n;
+	struct stat   st;
 
-	if (fd < 0)
+	if (fd < 0 || fstat(fd, &st) != 0)
 	{
 		log_error("could not open '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return false;
 	}
+	if (paths_not_regular(st.st_mode))
+	{
+		log_error("could not read '%s': %s", path, paths_not_regular(st.st_mode));
+		close(fd);
+		return false;
+	}
+	(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	buf = mem_alloc(1 << 20);
 	sha256_init(&d);
 	*bytes = 0;
@@ -666,8 +685,9 @@ load_progress(size_t done, size_t count, uint64_t rows, uint64_t bytes_done, uin
 	double eta = bytes_done > 0 ? el * (double) (bytes_all - bytes_done) / (double) bytes_done : 0;
 
 	log_msg(isatty(STDERR_FILENO) ? LOG_LEVEL_NOTICE : LOG_LEVEL_INFO,
-			"backfill: %zu/%zu files, %.0f rows/s, ETA %.0f s", done, count,
-			el > 0 ? (double) rows / el : 0.0, eta);
+			"backfill: %zu/%zu files, %.0f%% of %.0f MB, %.0f rows/s, ETA %.0f s", done, count,
+			bytes_all ? 100.0 * (double) bytes_done / (double) bytes_all : 100.0,
+			(double) bytes_all / 1e6, el > 0 ? (double) rows / el : 0.0, eta);
 }
 
 static enum payrun_exit
@@ -707,7 +727,8 @@ backfill_load(const struct settings *s, const struct paths *files)
 		struct load_counts lc;
 		bool               was_skipped;
 
-		rc = load_file(&db, &pt, s, files->items[i], &rp, &lc, &was_skipped);
+		rc = interrupt_status(load_file(&db, &pt, s, files->items[i], &rp, &lc, &was_skipped),
+							  true);
 		skipped += was_skipped;
 		loaded += !was_skipped && rc == PAYRUN_EXIT_OK;
 		total.rows_read += lc.rows_read;

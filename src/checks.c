@@ -144,7 +144,8 @@ checks_pools(struct checks *c, const struct settings *s, const struct period *p,
 			 const struct ledger *ledger, const struct pools *pools)
 {
 	bool zero = amount_is_zero(&ledger->totals.pool);
-	bool none = pools->origin != POOLS_NONE && ledger->nrows > 0 &&
+	/* pools that list streams, none of them probed; an empty list leaves the default pool */
+	bool none = pools->origin != POOLS_NONE && pools->count > 0 && ledger->nrows > 0 &&
 				!lists_a_probed_stream(ledger, pools);
 	const char *why = zero ? "every pool is 0: there is nothing to pay"
 						   : "the pools name none of the streams that have probes (the wrong "

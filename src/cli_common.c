@@ -58,6 +58,7 @@ char *
 cli_take_conninfo(char *arg)
 {
 	char *copy = mem_strdup(arg);
+	char *uri = strstr(arg, "://");
 	char *p;
 
 	/* key/value form: password=secret or password='se cret'; libpq allows any
@@ -82,13 +83,21 @@ cli_take_conninfo(char *arg)
 			blank(v + 1, (size_t) (e - v - 1));
 		}
 		else
-			blank(v, strcspn(v, " \t\n\v\f\r"));
+		{
+			/* unquoted: up to white space not escaped by a backslash ('Pw\ Secret'), or in a
+			 * URI's query, to the next parameter */
+			char *e = v;
+
+			while (*e && !isspace((unsigned char) *e) && !(uri && *e == '&'))
+				e += (*e == '\\' && e[1]) ? 2 : 1;
+			blank(v, (size_t) (e - v));
+		}
 	}
-	/* URI form: postgresql://user:secret@host/db, and ?password=... handled above */
-	if ((p = strstr(arg, "://")) != NULL)
+	/* URI form: postgresql://user:secret@host/db (percent-encoded: no '@' inside) */
+	if (uri)
 	{
-		char *at = strchr(p + 3, '@');
-		char *colon = strchr(p + 3, ':');
+		char *at = strchr(uri + 3, '@');
+		char *colon = strchr(uri + 3, ':');
 
 		if (at && colon && colon < at)
 			blank(colon + 1, (size_t) (at - colon - 1));

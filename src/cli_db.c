@@ -9,6 +9,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
 #include "payrun/migrate.h"
+#include "payrun/config.h"
 #include "payrun/banned.h"
 
 static const struct cli_command db_command = {
@@ -37,7 +38,9 @@ cli_db(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	action = args.args[0];
-	if (strcmp(action, "migrate") != 0 && strcmp(action, "indexes") != 0)
+	if (!config_load_chosen(&args.values))
+		rc = PAYRUN_EXIT_USAGE;
+	else if (strcmp(action, "migrate") != 0 && strcmp(action, "indexes") != 0)
 	{
 		log_error("unknown db action '%s' (want migrate or indexes)", action);
 		rc = PAYRUN_EXIT_USAGE;

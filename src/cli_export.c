@@ -41,7 +41,9 @@ cli_export(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	v = args.values.version;
-	if (args.values.period == NULL || args.values.out == NULL)
+	if (!config_load_chosen(&args.values))
+		rc = PAYRUN_EXIT_USAGE;
+	else if (args.values.period == NULL || args.values.out == NULL)
 	{
 		log_error("--period and --out are required");
 		rc = PAYRUN_EXIT_USAGE;

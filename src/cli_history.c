@@ -7,6 +7,7 @@
 #include "payrun/exitcode.h"
 #include "payrun/log.h"
 #include "payrun/runlog.h"
+#include "payrun/config.h"
 #include "payrun/banned.h"
 
 static const struct cli_command history_command = {
@@ -27,7 +28,9 @@ cli_history(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
-	if (args.values.out == NULL)
+	if (!config_load_chosen(&args.values))
+		rc = PAYRUN_EXIT_USAGE;
+	else if (args.values.out == NULL)
 	{
 		log_error("--out DIR is required");
 		rc = PAYRUN_EXIT_USAGE;

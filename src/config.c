@@ -190,33 +190,79 @@ config_to_period(const struct config_values *v, bool required, struct period *p)
 	return true;
 }
 
+/*
+ * Where the probes and pools come from.  The config file's values are
+ * defaults for every command, so one that does not go with what the command
+ * line (or job file) chose is left out, not an error: a config file's db
+ * does not break a CSV settle, nor its source = "pg" a settle given
+ * --input, nor its pools_query a settle given --pools.
+ */
+struct source_choice
+{
+	const char *source;      /* "csv" or "pg" (unchecked) */
+	size_t      ninputs;     /* 0: the inputs are not used */
+	const char *db;          /* NULL: none */
+	const char *pools;       /* NULL: none */
+	const char *pools_query; /* NULL: none */
+};
+
+static void
+choose_sources(const struct config_values *v, unsigned command, struct source_choice *c)
+{
+	bool pg;
+
+	c->source = options_get_or_default(v, OPTION_SOURCE);
+	if (command == OPT_BACKFILL)
+		c->source = "csv"; /* a backfill reads files whatever the probe source of settles is */
+	else if (options_from_config(v, OPTION_SOURCE) && v->input.count > 0 &&
+			 !options_from_config(v, OPTION_INPUT))
+		c->source = "csv"; /* --input given: the config file's source = "pg" does not apply */
+	pg = strcmp(c->source, "pg") == 0;
+	c->ninputs = pg && options_from_config(v, OPTION_INPUT) ? 0 : v->input.count;
+	c->db = !pg && command != OPT_BACKFILL && options_from_config(v, OPTION_DB) ? NULL : v->db;
+	c->pools = v->pools;
+	c->pools_query = v->pools_query;
+	if (c->pools && c->pools_query)
+	{
+		/* the one not from the config file wins */
+		if (options_from_config(v, OPTION_POOLS_QUERY) && !options_from_config(v, OPTION_POOLS))
+			c->pools_query = NULL;
+		else if (options_from_config(v, OPTION_POOLS) &&
+				 !options_from_config(v, OPTION_POOLS_QUERY))
+			c->pools = NULL;
+	}
+	if (!pg && command != OPT_BACKFILL && options_from_config(v, OPTION_POOLS_QUERY))
+		c->pools_query = NULL;
+}
+
 /* Which options may be combined: source, inputs, db and out. */
 static bool
-check_sources(const struct config_values *v, unsigned command, enum settings_source source)
+check_sources(const struct config_values *v, unsigned command, enum settings_source source,
+			  const struct source_choice *c)
 {
-	if (source == SOURCE_CSV && v->input.count == 0)
+	if (source == SOURCE_CSV && c->ninputs == 0)
 	{
 		log_error(command == OPT_BACKFILL ? "at least one --input is required"
 										  : "at least one --input is required (or --source pg)");
 		return false;
 	}
-	if (source == SOURCE_PG && v->input.count > 0)
+	if (source == SOURCE_PG && c->ninputs > 0)
 	{
 		log_error("--input does not go with --source pg: probes are read from the database");
 		return false;
 	}
-	if (source == SOURCE_CSV && v->pools_query && command != OPT_BACKFILL)
+	if (source == SOURCE_CSV && c->pools_query && command != OPT_BACKFILL)
 	{
 		log_error("--pools-query goes with --source pg");
 		return false;
 	}
-	if (v->pools && v->pools_query)
+	if (c->pools && c->pools_query)
 	{
 		log_error("give the pools as a file (--pools) or a query (--pools-query), not both");
 		return false;
 	}
 	/* a backfill's db is where it loads, not a probe source */
-	if (source == SOURCE_CSV && v->db && command != OPT_BACKFILL)
+	if (source == SOURCE_CSV && c->db && command != OPT_BACKFILL)
 	{
 		log_error("--db goes with --source pg");
 		return false;
@@ -294,9 +340,11 @@ parse_numbers(const struct config_values *v, struct settings *s)
 bool
 config_to_settings(const struct config_values *v, unsigned command, struct settings *s)
 {
-	/* a backfill reads files whatever the probe source of settles is */
-	const char *source = command == OPT_BACKFILL ? "csv" : options_get_or_default(v, OPTION_SOURCE);
+	struct source_choice c;
+	const char          *source;
 
+	choose_sources(v, command, &c);
+	source = c.source;
 	memset(s, 0, sizeof(*s));
 	if (v->period_length && !period_length_parse(v->period_length, &s->period_length))
 	{
@@ -312,15 +360,15 @@ config_to_settings(const struct config_values *v, unsigned command, struct setti
 		log_error("invalid source '%s' (want csv or pg)", source);
 		return false;
 	}
-	if (!check_sources(v, command, s->source) || !parse_numbers(v, s))
+	if (!check_sources(v, command, s->source, &c) || !parse_numbers(v, s))
 		return false;
-	s->pools_path = v->pools ? mem_strdup(v->pools) : NULL;
-	s->pools_query = v->pools_query && command != OPT_BACKFILL ? mem_strdup(v->pools_query) : NULL;
+	s->pools_path = c.pools ? mem_strdup(c.pools) : NULL;
+	s->pools_query = c.pools_query && command != OPT_BACKFILL ? mem_strdup(c.pools_query) : NULL;
 	s->given = v->settings_given;
 	s->probe_table = mem_strdup(options_get_or_default(v, OPTION_PROBE_TABLE));
 	s->probe_timestamp_zone = mem_strdup(options_get_or_default(v, OPTION_PROBE_TIMESTAMP_ZONE));
 	s->out_dir = mem_strdup(v->out);
-	s->db_conninfo = v->db ? mem_strdup(v->db) : NULL;
+	s->db_conninfo = c.db ? mem_strdup(c.db) : NULL;
 	return true;
 }
 

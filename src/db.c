@@ -9,6 +9,7 @@
 #include "payrun/clock.h"
 #include "payrun/csvout.h"
 #include "payrun/db.h"
+#include "payrun/interrupt.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
 #include "payrun/log.h"
@@ -47,6 +48,13 @@ log_result_error(struct db *db, const PGresult *res, const char *step, const cha
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
 
+	if (interrupt_pending())
+	{
+		/* the statement was cancelled on SIGINT or SIGTERM: the run says so itself */
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+		log_info("database step '%s' stopped (statement %s): %s", step, name, interrupt_name());
+		return;
+	}
 	if (msg == NULL)
 	{
 		/* connection-level failure: the message is on the connection */
@@ -65,6 +73,53 @@ log_result_error(struct db *db, const PGresult *res, const char *step, const cha
 					: (PQstatus(db->conn) == CONNECTION_BAD ? "none: connection lost" : "none"));
 }
 
+/*
+ * libpq's parse errors quote the text they stumbled on, which may be the
+ * password ('invalid percent-encoded token: "Pw%zz..."'): the message is
+ * kept, every quoted part replaced by "...".
+ */
+static void
+log_parse_error(const char *msg)
+{
+	char   out[512];
+	size_t o = 0;
+	bool   quoted = false;
+
+	for (const char *p = msg; *p && *p != '\n' && o + 6 < sizeof(out); p++)
+	{
+		if (*p == '"')
+		{
+			quoted = !quoted;
+			if (quoted)
+			{
+				memcpy(out + o, "\"...\"", 5);
+				o += 5;
+			}
+		}
+		else if (!quoted)
+			out[o++] = *p;
+	}
+	out[o] = '\0';
+	log_error("invalid connection string: %s (the values are not shown)", out);
+}
+
+/* Does conninfo parse?  Logs why not, without the values. */
+static bool
+conninfo_parses(const char *conninfo)
+{
+	char             *err = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+
+	if (opts == NULL)
+	{
+		log_parse_error(err ? err : "out of memory");
+		PQfreemem(err);
+		return false;
+	}
+	PQconninfoFree(opts);
+	return true;
+}
+
 bool
 db_connect(struct db *db, const char *conninfo, const char *application)
 {
@@ -73,6 +128,11 @@ db_connect(struct db *db, const char *conninfo, const char *application)
 	PGconn     *conn;
 
 	memset(db, 0, sizeof(*db));
+	if (conninfo && conninfo[0] && !conninfo_parses(conninfo))
+	{
+		log_error("database step 'connect' failed");
+		return false;
+	}
 	/* expand_dbname: conninfo may be a connection string or URI */
 	conn = PQconnectdbParams(keys, vals, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
@@ -89,12 +149,36 @@ db_connect(struct db *db, const char *conninfo, const char *application)
 	}
 	PQsetNoticeReceiver(conn, notice_receiver, NULL);
 	db->conn = conn;
+	db->cancel = PQgetCancel(conn);
+	db_cancel_on_signal(db, true);
 	return true;
+}
+
+/* In the signal handler: PQcancel is async-signal-safe. */
+static void
+cancel_query(void *arg)
+{
+	char err[256];
+
+	(void) PQcancel(arg, err, sizeof(err));
+}
+
+void
+db_cancel_on_signal(struct db *db, bool on)
+{
+	if (db->cancel)
+		interrupt_on_signal(on ? cancel_query : NULL, db->cancel);
 }
 
 void
 db_close(struct db *db)
 {
+	if (db->cancel)
+	{
+		interrupt_on_signal(NULL, NULL);
+		PQfreeCancel(db->cancel);
+	}
+	db->cancel = NULL;
 	if (db->conn)
 		PQfinish(db->conn);
 	db->conn = NULL;
@@ -107,6 +191,35 @@ db_describe(const struct db *db, char *buf, size_t len)
 
 	snprintf(buf, len, "host=%s port=%s dbname=%s user=%s", host && host[0] ? host : "(default)",
 			 PQport(db->conn), PQdb(db->conn), PQuser(db->conn));
+}
+
+/* Appends " key='value'" (libpq quoting) to buf. */
+static void
+append_param(char *buf, size_t len, const char *key, const char *value)
+{
+	size_t o = strlen(buf);
+
+	if (value == NULL || value[0] == '\0' || o + strlen(key) + 4 >= len)
+		return;
+	o += (size_t) snprintf(buf + o, len - o, "%s%s='", o ? " " : "", key);
+	for (const char *v = value; *v && o + 3 < len; v++)
+	{
+		if (*v == '\'' || *v == '\\')
+			buf[o++] = '\\';
+		buf[o++] = *v;
+	}
+	buf[o++] = '\'';
+	buf[o] = '\0';
+}
+
+void
+db_conninfo_shown(const struct db *db, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	append_param(buf, len, "host", PQhost(db->conn));
+	append_param(buf, len, "port", PQport(db->conn));
+	append_param(buf, len, "dbname", PQdb(db->conn));
+	append_param(buf, len, "user", PQuser(db->conn));
 }
 
 bool
@@ -181,7 +294,7 @@ db_query(struct db *db, const char *step, const char *name, const char *sql, int
 				values[c] = PQgetisnull(res, 0, c) ? NULL : PQgetvalue(res, 0, c);
 				lengths[c] = PQgetlength(res, 0, c);
 			}
-			if (!fn(arg, ncols, values, lengths))
+			if (!fn(arg, ncols, values, lengths) || interrupt_pending())
 				stopped = true;
 		}
 		else if (st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE && st != PGRES_COMMAND_OK)

@@ -350,19 +350,7 @@ publish_stored(const struct stored_run *sr, const struct ledger *ledger, const c
 	enum payrun_exit     rc;
 
 	/* vN goes next to vN-1, never in place of v1 */
-	rc = output_files_open(&files, out_dir, p->label, want > 1);
-	if (rc == PAYRUN_EXIT_OK && output_files_version(&files) != want)
-	{
-		int got = output_files_version(&files);
-
-		if (got > want)
-			log_error("period %s v%d is already published in '%s'", p->label, want, out_dir);
-		else
-			log_error("cannot export period %s v%d into '%s': its latest version there is v%d; "
-					  "export v%d first",
-					  p->label, want, out_dir, got - 1, got);
-		rc = PAYRUN_EXIT_CONFLICT;
-	}
+	rc = output_files_open(&files, out_dir, p->label, PUBLISH_EXACT, want);
 	if (rc == PAYRUN_EXIT_OK)
 		rc = output_files_write(&files, &sr->run, ledger, NULL, &sr->pools);
 	if (rc == PAYRUN_EXIT_OK)

@@ -9,18 +9,22 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "payrun/input.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
+#include "payrun/paths.h"
 #include "payrun/sha256.h"
 #include "payrun/banned.h"
 
@@ -33,6 +37,10 @@ struct input
 	int                 fd;
 	struct input_limits limits;
 	bool                gzip;
+	bool                stream;   /* a pipe: polled, so that a cancel is seen */
+	uint64_t            size;     /* st_size of a regular file, else 0 */
+	unsigned char       peek[2];  /* the magic bytes, read at open */
+	size_t              peek_len; /* of peek, not yet handed to the reader */
 
 	/* reader thread's own state */
 	pthread_t      thread;
@@ -77,10 +85,20 @@ input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **
 		log_error("could not open %s '%s': %s", what, path, strerror(errno));
 		return false;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t) st.st_size > max_bytes)
+	if (fstat(fd, &st) != 0)
 	{
+		log_error("could not read %s '%s': %s", what, path, strerror(errno));
+		close(fd);
+		return false;
+	}
+	if (paths_not_regular(st.st_mode) || (uint64_t) st.st_size > max_bytes)
+	{
+		char size[64];
+
+		snprintf(size, sizeof(size), "it is larger than %llu bytes",
+				 (unsigned long long) max_bytes);
 		log_error("could not read %s '%s': %s", what, path,
-				  !S_ISREG(st.st_mode) ? "not a regular file" : "too large");
+				  paths_not_regular(st.st_mode) ? paths_not_regular(st.st_mode) : size);
 		close(fd);
 		return false;
 	}
@@ -110,42 +128,100 @@ input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **
 	return true;
 }
 
+/*
+ * The descriptor of an input: "-" is standard input, and so is an inherited
+ * descriptor (/dev/stdin, /dev/fd/N as process substitution gives), either
+ * of which may be a pipe; any other path must name a regular file (through
+ * symlinks).  Opened without waiting on a FIFO.  -1 on error, logged.
+ */
+static int
+open_input(const char *path, bool *stream, uint64_t *size)
+{
+	bool        std_in = strcmp(path, "-") == 0;
+	int         fd;
+	struct stat st;
+	const char *why;
+
+	if (std_in)
+		fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	else
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0)
+	{
+		log_error("could not open '%s': %s", path,
+				  std_in ? "standard input is closed" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	why = paths_not_regular(st.st_mode);
+	if (why && (std_in || paths_inherited_fd(path)) &&
+		(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+		why = NULL;
+	else if (why && isatty(fd))
+		why = "it is a terminal";
+	if (why)
+	{
+		log_error("could not read '%s': %s%s", path, why,
+				  S_ISFIFO(st.st_mode) ? "; payrun does not wait on a named pipe: give it as "
+										 "--input - < FILE"
+									   : "");
+		close(fd);
+		return -1;
+	}
+	*stream = !S_ISREG(st.st_mode);
+	*size = S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
+	if (!std_in)
+		(void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+/* Reads the magic bytes into peek, for the reader to hand out first. */
+static bool
+peek_magic(struct input *in)
+{
+	while (in->peek_len < sizeof(in->peek))
+	{
+		ssize_t n = read(in->fd, in->peek + in->peek_len, sizeof(in->peek) - in->peek_len);
+
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		{
+			if (errno == EAGAIN)
+				(void) poll(&(struct pollfd){ .fd = in->fd, .events = POLLIN }, 1, 200);
+			continue;
+		}
+		if (n < 0)
+		{
+			log_error("could not read '%s': %s", in->path, strerror(errno));
+			return false;
+		}
+		if (n == 0)
+			break;
+		in->peek_len += (size_t) n;
+	}
+	in->gzip = in->peek_len == 2 && in->peek[0] == 0x1f && in->peek[1] == 0x8b;
+	return true;
+}
+
 bool
 input_open(const char *path, const struct input_limits *limits, struct input **out)
 {
 	struct input *in;
-	struct stat   st;
-	int           fd;
-	unsigned char magic[2];
-	ssize_t       n;
+	bool          stream = false;
+	uint64_t      size = 0;
+	int           fd = open_input(path, &stream, &size);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-	{
-		log_error("could not open '%s': %s", path, strerror(errno));
 		return false;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-	{
-		log_error("could not read '%s': %s", path, errno ? strerror(errno) : "not a regular file");
-		close(fd);
-		return false;
-	}
-	n = pread(fd, magic, sizeof(magic), 0);
-	if (n < 0)
-	{
-		log_error("could not read '%s': %s", path, strerror(errno));
-		close(fd);
-		return false;
-	}
 	(void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 
 	in = mem_calloc(1, sizeof(*in));
 	in->path = mem_strdup(path);
 	in->fd = fd;
+	in->stream = stream;
+	in->size = size;
 	if (limits)
 		in->limits = *limits;
-	in->gzip = (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
 	in->rbuf = mem_alloc(READ_SIZE + 1);
 	sha256_init(&in->digest);
 	pthread_mutex_init(&in->lock, NULL);
@@ -155,6 +231,11 @@ input_open(const char *path, const struct input_limits *limits, struct input **o
 		in->slab[i] = mem_alloc(INPUT_HEADROOM + INPUT_CHUNK_SIZE + INPUT_PAD);
 		memset(in->slab[i] + INPUT_HEADROOM + INPUT_CHUNK_SIZE, 0, INPUT_PAD);
 		in->chunks[i].data = in->slab[i] + INPUT_HEADROOM;
+	}
+	if (!peek_magic(in))
+	{
+		input_close(in);
+		return false;
 	}
 	if (in->gzip)
 	{
@@ -226,19 +307,69 @@ finish(struct input *in, const char *fmt, ...)
 	pthread_mutex_unlock(&in->lock);
 }
 
+static bool
+cancelled(struct input *in)
+{
+	bool c;
+
+	pthread_mutex_lock(&in->lock);
+	c = in->cancel;
+	pthread_mutex_unlock(&in->lock);
+	return c;
+}
+
+/*
+ * read(2) of the input, the peeked magic bytes first.  A pipe is polled,
+ * so that a consumer that stops early is not kept waiting on a writer.
+ */
+static ssize_t
+read_fd(struct input *in, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (in->peek_len > 0)
+	{
+		size_t k = len < in->peek_len ? len : in->peek_len;
+
+		memcpy(buf, in->peek, k);
+		memmove(in->peek, in->peek + k, in->peek_len - k);
+		in->peek_len -= k;
+		return (ssize_t) k;
+	}
+	for (;;)
+	{
+		if (in->stream)
+		{
+			int r = poll(&(struct pollfd){ .fd = in->fd, .events = POLLIN }, 1, 200);
+
+			if (r < 0 && errno != EINTR)
+				return -1;
+			if (r <= 0)
+			{
+				if (cancelled(in))
+				{
+					errno = ECANCELED;
+					return -1;
+				}
+				continue;
+			}
+		}
+		n = read(in->fd, buf, len);
+		if (n >= 0 || (errno != EINTR && errno != EAGAIN))
+			return n;
+	}
+}
+
 /* Reads the next block of the file; returns bytes read, 0 at EOF, -1 on error. */
 static ssize_t
 read_block(struct input *in)
 {
-	ssize_t n;
+	ssize_t n = read_fd(in, in->rbuf, READ_SIZE);
 
-	do
-		n = read(in->fd, in->rbuf, READ_SIZE);
-	while (n < 0 && errno == EINTR);
 	if (n > 0)
 	{
 		sha256_update(&in->digest, in->rbuf, (size_t) n);
-		in->file_bytes += (uint64_t) n;
+		__atomic_fetch_add(&in->file_bytes, (uint64_t) n, __ATOMIC_RELAXED);
 	}
 	return n;
 }
@@ -288,9 +419,7 @@ read_plain(struct input *in)
 		{
 			ssize_t n;
 
-			do
-				n = read(in->fd, c->data + len, INPUT_CHUNK_SIZE - len);
-			while (n < 0 && errno == EINTR);
+			n = read_fd(in, c->data + len, INPUT_CHUNK_SIZE - len);
 			if (n < 0)
 			{
 				finish(in, "could not read '%s' at byte %llu: %s", in->path,
@@ -300,7 +429,7 @@ read_plain(struct input *in)
 			if (n == 0)
 				break;
 			sha256_update(&in->digest, c->data + len, (size_t) n);
-			in->file_bytes += (uint64_t) n;
+			__atomic_fetch_add(&in->file_bytes, (uint64_t) n, __ATOMIC_RELAXED);
 			len += (size_t) n;
 		}
 		if (len == 0)
@@ -455,14 +584,30 @@ input_next(struct input *in, struct input_chunk **chunk)
 
 	*chunk = NULL;
 	pthread_mutex_lock(&in->lock);
-	while (in->consumed == in->produced && !in->done)
-		pthread_cond_wait(&in->cond, &in->lock);
-	if (in->consumed < in->produced)
+	while (in->consumed == in->produced && !in->done && !interrupt_pending())
+	{
+		/* woken at least every 200 ms: a signal stops a read stalled on a pipe */
+		struct timespec t;
+
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += 200 * 1000 * 1000;
+		if (t.tv_nsec >= 1000 * 1000 * 1000)
+		{
+			t.tv_sec++;
+			t.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		(void) pthread_cond_timedwait(&in->cond, &in->lock, &t);
+	}
+	if (interrupt_pending())
+		ok = false;
+	else if (in->consumed < in->produced)
 		*chunk = &in->chunks[in->consumed++ % RING_SLOTS];
 	else if (in->failed)
 		ok = false;
 	pthread_mutex_unlock(&in->lock);
-	if (!ok)
+	if (!ok && interrupt_pending())
+		log_info("reading '%s' stopped: %s", in->path, interrupt_name());
+	else if (!ok)
 		log_error("%s", in->errmsg);
 	else if (*chunk == NULL && in->thread_started)
 	{
@@ -501,6 +646,18 @@ stop_thread(struct input *in)
 	pthread_mutex_unlock(&in->lock);
 	pthread_join(in->thread, NULL);
 	in->thread_started = false;
+}
+
+uint64_t
+input_size(const struct input *in)
+{
+	return in->size;
+}
+
+uint64_t
+input_bytes_read(const struct input *in)
+{
+	return __atomic_load_n(&in->file_bytes, __ATOMIC_RELAXED);
 }
 
 void

@@ -15,6 +15,7 @@
 #include "payrun/config.h"
 #include "payrun/db.h"
 #include "payrun/job.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
@@ -26,6 +27,8 @@
 #include "payrun/settle.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
+#include "payrun/manifest.h"
+#include "payrun/utf8.h"
 #include "payrun/banned.h"
 
 #define JOB_MAX_GRACE_S (100LL * 24 * 3600)
@@ -96,6 +99,7 @@ job_load(struct job *job, const char *path)
 	if (!config_parse_file(&job->values, path, OPT_IN_JOB, "job file"))
 		return false;
 	job->name = job->values.job ? job->values.job : path;
+	log_set_job(job->name);
 	return job_keys(job);
 }
 
@@ -209,9 +213,9 @@ log_nightly(const struct nightly *n, const char *status, enum payrun_exit rc, co
 	if (n->dry_run)
 		return rc;
 	snprintf(note, sizeof(note), "job %s: %ld period(s) settled; %s", n->job->name, n->done, why);
-	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:s}", "command", "nightly", "period", period,
+	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:o}", "command", "nightly", "period", period,
 				  "status", status, "exit", (int) rc, "wall_s", clock_monotonic_s() - n->t0, "note",
-				  note);
+				  manifest_text_json(note));
 	if (e)
 	{
 		(void) runlog_append(n->s->out_dir, e);
@@ -256,9 +260,9 @@ static enum payrun_exit
 nightly_settle(struct nightly *n, const struct period *p)
 {
 	const struct config_values *v = &n->job->values;
-	struct settle_request       req = { .period = *p, .print_report = log_enabled(LOG_LEVEL_INFO) };
-	struct paths                files = { 0 };
-	enum payrun_exit            rc;
+	struct settle_request req = { .period = *p, .print_report = log_enabled(LOG_LEVEL_NOTICE) };
+	struct paths          files = { 0 };
+	enum payrun_exit      rc;
 
 	if (n->s->source == SOURCE_CSV)
 	{
@@ -271,6 +275,8 @@ nightly_settle(struct nightly *n, const struct period *p)
 	log_notice("job %s: settling period %s", n->job->name, p->label);
 	rc = settle_run(n->s, &req);
 	paths_release(&files);
+	if (payrun_exit_interrupted(rc))
+		return log_nightly(n, "interrupted", rc, p->label, interrupt_name());
 	if (rc != PAYRUN_EXIT_OK)
 	{
 		log_error("job %s: stopped at period %s (exit %d)", n->job->name, p->label, rc);
@@ -285,6 +291,11 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 {
 	const struct job *job = n->job;
 
+	if (interrupt_pending())
+	{
+		*rc = log_nightly(n, "interrupted", interrupt_exit(), p->label, interrupt_name());
+		return 0;
+	}
 	if (publish_latest_version_at(n->s->out_dir, p->label) > 0)
 		return 1; /* settled already: nothing to count */
 	if (job->require_complete)
@@ -309,7 +320,13 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 		}
 	}
 	if (n->dry_run)
+	{
+		/* what the real run would refuse, the dry run refuses: the same checks, read-only */
+		*rc = settle_check(n->s, p);
+		if (*rc != PAYRUN_EXIT_OK)
+			return 0;
 		printf("would settle period %s\n", p->label);
+	}
 	else if ((*rc = nightly_settle(n, p)) != PAYRUN_EXIT_OK)
 		return 0;
 	n->done++;
@@ -367,6 +384,37 @@ run_nightly(const struct job *job, const struct settings *s, bool dry_run, int64
 }
 
 /* 'payrun rerun' with the job's values, its inputs patterns filled with the period. */
+/*
+ * Has this rerun job run already?  Its period's latest version is a rerun
+ * with the job's reason: running the job again would publish one more
+ * version that changes nothing, so a job is done once.
+ */
+static bool
+rerun_done(const struct job *job, const char *out_dir, const char *label, const char *reason)
+{
+	int         latest = publish_latest_version_at(out_dir, label);
+	char        dir[4300];
+	json_t     *m;
+	const char *had;
+	char       *want;
+	bool        done;
+
+	if (latest < 2)
+		return false;
+	snprintf(dir, sizeof(dir), "%s/%s/v%d", out_dir, label, latest);
+	m = manifest_load(dir);
+	had = json_string_value(json_object_get(json_object_get(m, "rerun"), "reason"));
+	want = utf8_escape(reason); /* as the manifest keeps it */
+	done = had && strcmp(had, want) == 0;
+	if (done)
+		log_notice("job %s: nothing to do: period %s is already rerun for this reason as v%d "
+				   "('%s'); give the job another reason to rerun it again",
+				   job->name, label, latest, had);
+	free(want);
+	json_decref(m);
+	return done;
+}
+
 static enum payrun_exit
 run_rerun(struct job *job, bool dry_run)
 {
@@ -380,7 +428,10 @@ run_rerun(struct job *job, bool dry_run)
 	job->values.settings_given = config_given(&job->values); /* the job file's are given */
 	if (!config_to_settle(&job->values, true, &s, &req))
 		return PAYRUN_EXIT_USAGE;
-	if (s.source == SOURCE_CSV && !period_inputs(&job->values, req.period.label, &files, false))
+	if (rerun_done(job, s.out_dir, req.period.label, req.reason))
+		rc = PAYRUN_EXIT_OK;
+	else if (s.source == SOURCE_CSV &&
+			 !period_inputs(&job->values, req.period.label, &files, false))
 		rc = PAYRUN_EXIT_DATA;
 	else
 	{

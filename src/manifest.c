@@ -2,11 +2,18 @@
  * manifest.c: the run record and manifest.json (see manifest.h).
  * Amounts are decimal strings: most JSON readers lose integers past 2^53.
  */
+#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "payrun/clock.h"
 #include "payrun/manifest.h"
+#include "payrun/utf8.h"
+#include "payrun/input.h"
+#include "payrun/log.h"
 #include "payrun/banned.h"
+
+#define MANIFEST_MAX_BYTES (64 * 1024 * 1024)
 
 void
 run_record_release(struct run_record *run)
@@ -18,6 +25,44 @@ run_record_release(struct run_record *run)
 	json_decref(run->timing);
 	json_decref(run->rerun);
 	memset(run, 0, sizeof(*run));
+}
+
+json_t *
+manifest_text_json(const char *s)
+{
+	char   *text;
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	text = utf8_escape(s);
+	j = json_string(text);
+	free(text);
+	return j;
+}
+
+json_t *
+manifest_load(const char *dir)
+{
+	char         path[4200];
+	char        *text;
+	size_t       len;
+	json_error_t err;
+	json_t      *m;
+
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	if (!input_read_whole(path, "manifest", MANIFEST_MAX_BYTES, &text, &len))
+		return NULL;
+	m = json_loadb(text, len, 0, &err);
+	free(text);
+	if (m == NULL || !json_is_object(m))
+		log_error("could not read '%s': %s", path, m ? "not a JSON object" : err.text);
+	if (m && !json_is_object(m))
+	{
+		json_decref(m);
+		m = NULL;
+	}
+	return m;
 }
 
 json_t *
@@ -46,8 +91,8 @@ pools_json(const struct settings *s, const struct pools *pools)
 
 	if (pools == NULL || pools->origin == POOLS_NONE)
 		return json_null();
-	j = json_pack("{s:s, s:s?, s:s, s:s}", "origin", pools_origin_name(pools->origin), "path",
-				  pools->path, "copy", "pools.csv", "sha256", pools->sha256);
+	j = json_pack("{s:s, s:o, s:s, s:s}", "origin", pools_origin_name(pools->origin), "path",
+				  manifest_text_json(pools->path), "copy", "pools.csv", "sha256", pools->sha256);
 	if (j && pools->origin == POOLS_QUERY && s->pools_query)
 	{
 		struct sha256 d;
@@ -105,11 +150,11 @@ manifest_totals_json(const struct ledger_totals *t)
 json_t *
 manifest_rerun_json(const struct adjustments *adj, const char *reason)
 {
-	return json_pack("{s:i, s:s, s:I, s:o, s:o, s:o}", "supersedes_version", adj->previous_version,
-					 "reason", reason ? reason : "", "adjusted_nodes", (json_int_t) adj->nnodes,
-					 "previously_paid", manifest_amount_json(&adj->previously_paid), "now_due",
-					 manifest_amount_json(&adj->now_due), "delta",
-					 manifest_delta_json(&adj->delta));
+	return json_pack(
+		"{s:i, s:o, s:I, s:o, s:o, s:o}", "supersedes_version", adj->previous_version, "reason",
+		manifest_text_json(reason ? reason : ""), "adjusted_nodes", (json_int_t) adj->nnodes,
+		"previously_paid", manifest_amount_json(&adj->previously_paid), "now_due",
+		manifest_amount_json(&adj->now_due), "delta", manifest_delta_json(&adj->delta));
 }
 
 json_t *
@@ -129,9 +174,10 @@ inputs_json(const struct run_record *run)
 	{
 		const struct source_file *f = &run->inputs[i];
 
-		json_array_append_new(inputs, json_pack("{s:s, s:s, s:I, s:s, s:I}", "path", f->path,
-												"kind", f->kind, "bytes", (json_int_t) f->bytes,
-												"sha256", f->sha256, "rows", (json_int_t) f->rows));
+		json_array_append_new(inputs, json_pack("{s:o, s:s, s:I, s:s, s:I}", "path",
+												manifest_text_json(f->path), "kind", f->kind,
+												"bytes", (json_int_t) f->bytes, "sha256", f->sha256,
+												"rows", (json_int_t) f->rows));
 	}
 	return inputs;
 }
@@ -152,11 +198,12 @@ outputs_json(const struct manifest_output *outputs, size_t noutputs)
 static json_t *
 source_json(const struct run_record *run)
 {
-	json_t *j = json_pack("{s:s, s:s?}", "kind", run->source_kind, "db", run->db_description);
+	json_t *j = json_pack("{s:s, s:o}", "kind", run->source_kind, "db",
+						  manifest_text_json(run->db_description));
 
 	if (j && run->table)
 	{
-		json_object_set_new(j, "probe_table", json_string(run->table->shown));
+		json_object_set_new(j, "probe_table", manifest_text_json(run->table->shown));
 		json_object_set_new(j, "probe_timestamp",
 							json_string(run->table->local_time ? "timestamp without time zone"
 															   : "timestamp with time zone"));
@@ -217,7 +264,7 @@ manifest_build(const struct run_record *run, const struct manifest_output *outpu
 	if (run->rerun)
 		json_object_set(m, "rerun", run->rerun);
 	if (run->note)
-		json_object_set_new(m, "note", json_string(run->note));
+		json_object_set_new(m, "note", manifest_text_json(run->note));
 	if (run->exported)
 	{
 		json_object_set_new(m, "exported_at", json_string(now));

@@ -266,6 +266,8 @@ options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files
 				continue;
 			for (unsigned int k = 0; k < cfg_size(cfg, d->key); k++)
 				list_add(l, cfg_getnstr(cfg, d->key, k));
+			if (files == OPT_IN_CONFIG && l->count > 0)
+				v->from_config |= UINT64_C(1) << d->id;
 		}
 		else
 		{
@@ -273,7 +275,11 @@ options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files
 			const char *s = cfg_getstr(cfg, d->key);
 
 			if (*slot == NULL && s != NULL)
+			{
 				*slot = mem_strdup(s);
+				if (files == OPT_IN_CONFIG)
+					v->from_config |= UINT64_C(1) << d->id;
+			}
 		}
 	}
 }

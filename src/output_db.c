@@ -12,6 +12,7 @@
 #include "payrun/mem.h"
 #include "payrun/output_db.h"
 #include "payrun/sql.h"
+#include "payrun/utf8.h"
 #include "payrun/banned.h"
 
 struct settled_run
@@ -103,6 +104,7 @@ check_versions(struct output_db *od, const struct period *p, int version, bool r
 	const char        *params[2] = { start, end };
 	struct settled_run sr = { 0 };
 	char               want[16];
+	char               conninfo[1024];
 	enum payrun_exit   rc;
 
 	timestamp_format(p->start, start);
@@ -119,9 +121,10 @@ check_versions(struct output_db *od, const struct period *p, int version, bool r
 		log_error("period %s is already settled in the database (payout_runs id %s, version %s)",
 				  p->label, sr.id, sr.version);
 		/* the files found no version: they were lost after a commit, or go elsewhere */
+		db_conninfo_shown(od->db, conninfo, sizeof(conninfo));
 		log_error("'%s' has no version of it; if its files were lost after the commit, "
-				  "rebuild them with 'payrun export --period %s --out %s'",
-				  out_dir, p->label, out_dir);
+				  "rebuild them with: payrun export --period %s --out '%s' --db \"%s\"",
+				  out_dir, p->label, out_dir, conninfo);
 		return PAYRUN_EXIT_CONFLICT;
 	}
 	snprintf(want, sizeof(want), "%d", version - 1);
@@ -191,6 +194,7 @@ insert_run(struct output_db *od, const struct run_record *run, const struct pool
 	char                *counts = json_text(run->counts);
 	char                *totals = json_text(run->totals);
 	char                *timing = json_text(timing_json);
+	char                *reason_text = reason ? utf8_escape(reason) : NULL; /* text is UTF-8 */
 	const char          *params[16];
 	struct db_value      id = { .type = DB_VALUE_U64 };
 	bool                 ok;
@@ -213,7 +217,7 @@ insert_run(struct output_db *od, const struct run_record *run, const struct pool
 	params[10] = run->started_at;
 	params[11] = finished;
 	params[12] = od->supersedes[0] ? od->supersedes : NULL;
-	params[13] = reason;
+	params[13] = reason_text;
 	params[14] = PAYRUN_VERSION;
 	params[15] = pools_text;
 	ok = db_query_value(od->db, "write run", "run_insert", sql_run_insert, 16, params, &id) &&
@@ -224,6 +228,7 @@ insert_run(struct output_db *od, const struct run_record *run, const struct pool
 	free(counts);
 	free(totals);
 	free(timing);
+	free(reason_text);
 	free(pools_text);
 	return ok;
 }

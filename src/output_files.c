@@ -17,12 +17,12 @@
 
 enum payrun_exit
 output_files_open(struct output_files *of, const char *out_dir, const char *label,
-				  bool next_version)
+				  enum publish_mode mode, int exact)
 {
 	enum payrun_exit rc;
 
 	memset(of, 0, sizeof(*of));
-	rc = publish_begin(&of->pub, out_dir, label, next_version ? PUBLISH_NEXT : PUBLISH_FIRST);
+	rc = publish_begin(&of->pub, out_dir, label, mode, exact);
 	of->begun = true;
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
@@ -214,18 +214,7 @@ output_files_keep_rejects(struct output_files *of, char *path_out, size_t path_l
 bool
 output_files_overlap(const struct output_files *of, const struct period *p, char *found, size_t len)
 {
-	struct period other[24];
-	size_t        n = period_overlapping(p, other);
-
-	for (size_t i = 0; i < n; i++)
-	{
-		if (publish_latest_version(of->pub.out_fd, other[i].label) != 0)
-		{
-			snprintf(found, len, "%s", other[i].label);
-			return true;
-		}
-	}
-	return false;
+	return publish_overlap(of->pub.out_fd, p, found, len);
 }
 
 int

@@ -8,6 +8,7 @@
 #include "payrun/cli.h"
 #include "payrun/exitcode.h"
 #include "payrun/fault.h"
+#include "payrun/interrupt.h"
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/banned.h"
@@ -41,13 +42,16 @@ usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'payrun COMMAND --help' describes a command.\n\n"
 				 "Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
-				 "3 input data error, 4 database error, 5 conflict (already settled or locked).\n");
+				 "3 input data error, 4 database error, 5 conflict (already settled or locked),\n"
+				 "130 or 143 stopped by SIGINT or SIGTERM (nothing half-published).\n");
 }
 
 int
 main(int argc, char **argv)
 {
 	int i = 1;
+
+	interrupt_install();
 
 	/* global options before the command */
 	for (; i < argc && argv[i][0] == '-'; i++)
@@ -78,7 +82,12 @@ main(int argc, char **argv)
 	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 	{
 		if (strcmp(argv[i], commands[c].name) == 0)
-			return commands[c].run(argc - i, argv + i);
+		{
+			int rc = commands[c].run(argc - i, argv + i);
+
+			log_exit_reason(rc);
+			return rc;
+		}
 	}
 	log_error("unknown command '%s'; see 'payrun --help'", argv[i]);
 	return PAYRUN_EXIT_USAGE;

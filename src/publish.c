@@ -17,6 +17,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
+#include "payrun/outdir.h"
 #include "payrun/publish.h"
 #include "payrun/banned.h"
 
@@ -31,23 +32,6 @@ fsync_fd(int fd, const char *what)
 		return false;
 	}
 	return true;
-}
-
-/* Opens (creating if needed) a directory at dirfd/name, never through a symlink. */
-static int
-open_subdir(int dirfd, const char *name, bool create, const char *shown)
-{
-	int fd;
-
-	if (create && mkdirat(dirfd, name, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
-	{
-		log_error("could not create directory '%s': %s", shown, strerror(errno));
-		return -1;
-	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		log_error("could not open directory '%s': %s", shown, strerror(errno));
-	return fd;
 }
 
 /* Removes every entry of a temporary directory (flat: we only write files). */
@@ -148,6 +132,23 @@ publish_latest_version(int out_fd, const char *label)
 	return latest;
 }
 
+bool
+publish_overlap(int out_fd, const struct period *p, char *found, size_t len)
+{
+	struct period other[24];
+	size_t        n = period_overlapping(p, other);
+
+	for (size_t i = 0; i < n; i++)
+	{
+		if (publish_latest_version(out_fd, other[i].label) != 0)
+		{
+			snprintf(found, len, "%s", other[i].label);
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 publish_latest_version_at(const char *out_dir, const char *label)
 {
@@ -162,32 +163,23 @@ publish_latest_version_at(const char *out_dir, const char *label)
 }
 
 enum payrun_exit
-publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode)
+publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode,
+			  int exact)
 {
+	char shown[4200];
+
 	memset(pub, 0, sizeof(*pub));
 	pub->out_fd = pub->lock_fd = pub->tmp_fd = -1;
 	pub->out_dir = mem_strdup(out_dir);
 	snprintf(pub->label, sizeof(pub->label), "%s", label);
 
-	if (mkdir(out_dir, PUBLISH_DIR_MODE) != 0 && errno != EEXIST)
-	{
-		log_error("could not create output directory '%s': %s", out_dir, strerror(errno));
-		return PAYRUN_EXIT_INTERNAL;
-	}
-	pub->out_fd = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pub->out_fd = outdir_open(out_dir, true);
 	if (pub->out_fd < 0)
-	{
-		log_error("could not open output directory '%s': %s", out_dir, strerror(errno));
 		return PAYRUN_EXIT_INTERNAL;
-	}
-	pub->lock_fd = openat(pub->out_fd, PUBLISH_LOCK_NAME, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-						  0640);
+	snprintf(shown, sizeof(shown), "%s/%s", out_dir, PUBLISH_LOCK_NAME);
+	pub->lock_fd = outdir_open_file(pub->out_fd, PUBLISH_LOCK_NAME, O_RDWR | O_CREAT, shown);
 	if (pub->lock_fd < 0)
-	{
-		log_error("could not open lock file '%s/%s': %s", out_dir, PUBLISH_LOCK_NAME,
-				  strerror(errno));
 		return PAYRUN_EXIT_INTERNAL;
-	}
 	if (flock(pub->lock_fd, LOCK_EX | LOCK_NB) != 0)
 	{
 		if (errno == EWOULDBLOCK)
@@ -219,20 +211,33 @@ publish_begin(struct publish *pub, const char *out_dir, const char *label, enum 
 				  out_dir);
 		return PAYRUN_EXIT_CONFLICT;
 	}
+	if (mode == PUBLISH_EXACT && pub->previous >= exact)
+	{
+		log_error("period %s v%d is already published in '%s'", label, exact, out_dir);
+		return PAYRUN_EXIT_CONFLICT;
+	}
+	if (mode == PUBLISH_EXACT && pub->previous != exact - 1)
+	{
+		log_error("cannot export period %s v%d into '%s': its latest version there is %s%d; "
+				  "export v%d first",
+				  label, exact, out_dir, pub->previous ? "v" : "none, ", pub->previous,
+				  pub->previous + 1);
+		return PAYRUN_EXIT_CONFLICT;
+	}
 	pub->version = pub->previous + 1;
 	snprintf(pub->final_path, sizeof(pub->final_path), "%s/%s/v%d", out_dir, label, pub->version);
 
 	remove_stale_tmp_dirs(pub);
 	snprintf(pub->tmp_name, sizeof(pub->tmp_name), TMP_PREFIX "%s-v%d-%ld", label, pub->version,
 			 (long) getpid());
-	if (mkdirat(pub->out_fd, pub->tmp_name, PUBLISH_DIR_MODE) != 0)
+	if (mkdirat(pub->out_fd, pub->tmp_name, OUTDIR_MODE) != 0)
 	{
 		log_error("could not create temporary directory '%s/%s': %s", out_dir, pub->tmp_name,
 				  strerror(errno));
 		pub->tmp_name[0] = '\0';
 		return PAYRUN_EXIT_INTERNAL;
 	}
-	pub->tmp_fd = open_subdir(pub->out_fd, pub->tmp_name, false, pub->tmp_name);
+	pub->tmp_fd = outdir_subdir(pub->out_fd, pub->tmp_name, false, pub->tmp_name);
 	if (pub->tmp_fd < 0)
 		return PAYRUN_EXIT_INTERNAL;
 	return PAYRUN_EXIT_OK;
@@ -254,7 +259,7 @@ publish_commit(struct publish *pub)
 	if (!fsync_fd(pub->tmp_fd, pub->tmp_name))
 		return PAYRUN_EXIT_INTERNAL;
 	snprintf(shown, sizeof(shown), "%s/%s", pub->out_dir, pub->label);
-	label_fd = open_subdir(pub->out_fd, pub->label, true, shown);
+	label_fd = outdir_subdir(pub->out_fd, pub->label, true, shown);
 	if (label_fd < 0)
 		return PAYRUN_EXIT_INTERNAL;
 	/* the label directory's own entry must be durable before the rename */
@@ -302,15 +307,15 @@ publish_keep_failed(struct publish *pub, const char *name, char *path_out, size_
 	snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02dZ-%ld", tm.tm_year + 1900,
 			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long) getpid());
 	snprintf(shown, sizeof(shown), "%s/%s", pub->out_dir, pub->label);
-	label_fd = open_subdir(pub->out_fd, pub->label, true, shown);
+	label_fd = outdir_subdir(pub->out_fd, pub->label, true, shown);
 	if (label_fd < 0)
 		return false;
 	snprintf(shown, sizeof(shown), "%s/%s/failed", pub->out_dir, pub->label);
-	failed_fd = open_subdir(label_fd, "failed", true, shown);
+	failed_fd = outdir_subdir(label_fd, "failed", true, shown);
 	if (failed_fd >= 0)
 	{
 		snprintf(shown, sizeof(shown), "%s/%s/failed/%s", pub->out_dir, pub->label, stamp);
-		run_fd = open_subdir(failed_fd, stamp, true, shown);
+		run_fd = outdir_subdir(failed_fd, stamp, true, shown);
 		if (run_fd >= 0)
 		{
 			if (renameat(pub->tmp_fd, name, run_fd, name) == 0)

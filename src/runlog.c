@@ -11,6 +11,7 @@
 #include "payrun/amount.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
+#include "payrun/outdir.h"
 #include "payrun/runlog.h"
 #include "payrun/banned.h"
 
@@ -22,6 +23,7 @@ runlog_append(const char *out_dir, json_t *entry)
 	char   *line;
 	size_t  len;
 	int     fd;
+	int     dir_fd;
 	ssize_t n;
 
 	clock_utc_text(now);
@@ -36,10 +38,20 @@ runlog_append(const char *out_dir, json_t *entry)
 	line[len++] = '\n';
 	line[len] = '\0';
 	snprintf(path, sizeof(path), "%s/%s", out_dir, RUNLOG_NAME);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+	dir_fd = outdir_open(out_dir, false);
+	if (dir_fd < 0)
+	{
+		/* a run that failed before OUT was made: nowhere to log, and nothing in it */
+		if (errno == ENOENT)
+			log_debug("no run log: '%s' does not exist", out_dir);
+		free(line);
+		return false;
+	}
+	fd = outdir_open_file(dir_fd, RUNLOG_NAME, O_WRONLY | O_CREAT | O_APPEND, path);
+	close(dir_fd);
 	if (fd < 0)
 	{
-		log_warning("could not append to run log '%s': %s", path, strerror(errno));
+		log_warning("the run was not recorded in the run log '%s'", path);
 		free(line);
 		return false;
 	}

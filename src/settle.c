@@ -7,9 +7,11 @@
  * They are published in the other order: the database commits first, then
  * the files are renamed into place.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "payrun/adjust.h"
 #include "payrun/aggregate.h"
@@ -18,12 +20,14 @@
 #include "payrun/csvout.h"
 #include "payrun/db.h"
 #include "payrun/fault.h"
+#include "payrun/interrupt.h"
 #include "payrun/ledger.h"
 #include "payrun/log.h"
 #include "payrun/manifest.h"
 #include "payrun/mem.h"
 #include "payrun/output_db.h"
 #include "payrun/output_files.h"
+#include "payrun/paths.h"
 #include "payrun/pools.h"
 #include "payrun/probes.h"
 #include "payrun/report.h"
@@ -31,6 +35,7 @@
 #include "payrun/settle.h"
 #include "payrun/source_csv.h"
 #include "payrun/source_pg.h"
+#include "payrun/outdir.h"
 #include "payrun/banned.h"
 
 struct settlement
@@ -53,7 +58,8 @@ struct settlement
 	struct pools                 pools;
 	struct aggregate             agg;
 	struct source_counts         counts;
-	struct source_file          *inputs; /* owned, one per request input */
+	struct paths                 paths;  /* the request's inputs, globs expanded */
+	struct source_file          *inputs; /* owned, one per path */
 	struct ledger                ledger;
 	bool                         computed; /* the ledger is built */
 	struct adjustments           adj;
@@ -75,7 +81,6 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 	report_init(&st->rep);
 	pools_init(&st->pools);
 	aggregate_init(&st->agg);
-	st->inputs = mem_calloc(req->ninputs ? req->ninputs : 1, sizeof(struct source_file));
 	if (req->filled)
 		st->counts = req->filled->counts;
 	coverage_init(&st->cover, req->period.start, req->period.end - req->period.start,
@@ -88,7 +93,7 @@ settlement_init(struct settlement *st, const struct settings *s, const struct se
 	st->run.source_kind = s->source == SOURCE_PG ? "pg" : "csv";
 	st->run.inputs_known = true;
 	st->run.inputs = req->filled ? req->filled->files : st->inputs;
-	st->run.ninputs = req->filled ? req->filled->nfiles : req->ninputs;
+	st->run.ninputs = req->filled ? req->filled->nfiles : 0;
 	st->run.note = req->filled ? req->filled->note : NULL;
 	st->run.report = &st->rep;
 	snprintf(st->run.payrun_version, sizeof(st->run.payrun_version), "%s", PAYRUN_VERSION);
@@ -120,18 +125,14 @@ lists_output(json_t *manifest, const char *name)
 static enum payrun_exit
 inherit_previous(struct settlement *st)
 {
-	char         path[4400];
-	json_error_t err;
-	json_t      *m;
-	json_t      *prev_pools;
-	bool         ok;
+	json_t *m = manifest_load(st->prev_dir);
+	json_t *prev_pools;
+	bool    ok;
 
-	snprintf(path, sizeof(path), "%s/manifest.json", st->prev_dir);
-	m = json_load_file(path, 0, &err);
 	if (m == NULL || !json_is_object(json_object_get(m, "settings")))
 	{
-		log_error("could not read the settings of the previous version from '%s': %s", path,
-				  m ? "no settings object" : err.text);
+		log_error("could not read the settings of the previous version from '%s/manifest.json'%s",
+				  st->prev_dir, m ? ": no settings object" : "");
 		json_decref(m);
 		return PAYRUN_EXIT_DATA;
 	}
@@ -165,6 +166,15 @@ settle_open(struct settlement *st)
 	enum payrun_exit     rc;
 	char                 other[PERIOD_LABEL_MAX];
 
+	if (st->s->source == SOURCE_CSV && st->req->filled == NULL)
+	{
+		/* the inputs' globs, as backfill expands them: no match is refused before any lock */
+		if (!paths_expand_inputs(&st->paths, st->req->inputs, st->req->ninputs))
+			return PAYRUN_EXIT_DATA;
+		st->inputs = mem_calloc(st->paths.count ? st->paths.count : 1, sizeof(*st->inputs));
+		st->run.inputs = st->inputs;
+		st->run.ninputs = st->paths.count;
+	}
 	if (st->use_db)
 	{
 		report_begin(&st->rep, REPORT_PHASE_CONNECT);
@@ -182,7 +192,8 @@ settle_open(struct settlement *st)
 	}
 	/* refuse a settled period or a locked directory before reading anything */
 	st->files_open = true;
-	rc = output_files_open(&st->files, st->s->out_dir, p->label, st->req->rerun);
+	rc = output_files_open(&st->files, st->s->out_dir, p->label,
+						   st->req->rerun ? PUBLISH_NEXT : PUBLISH_FIRST, 0);
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
 	st->run.version = output_files_version(&st->files);
@@ -207,6 +218,14 @@ settle_open(struct settlement *st)
 	return inherit_previous(st);
 }
 
+/* Says a failed step published nothing (a stop on a signal says so itself). */
+static void
+nothing_published(const struct settlement *st)
+{
+	if (!interrupt_pending())
+		log_error("nothing published for period %s", st->req->period.label);
+}
+
 /* A refused settlement keeps its rejects in DIR/LABEL/failed/; says where. */
 static enum payrun_exit
 refused(struct settlement *st, bool ratio)
@@ -218,7 +237,7 @@ refused(struct settlement *st, bool ratio)
 		(void) source_reject_ratio_ok(&st->s->max_reject_ratio, &st->counts, NULL, where);
 	else if (where)
 		log_error("the rejects of period %s are kept in '%s'", st->req->period.label, where);
-	log_error("nothing published for period %s", st->req->period.label);
+	nothing_published(st);
 	return PAYRUN_EXIT_DATA;
 }
 
@@ -238,19 +257,20 @@ check_input(struct settlement *st)
 static enum payrun_exit
 read_csv(struct settlement *st)
 {
-	const struct settle_request *req = st->req;
-	struct source_window         win;
-	uint64_t                     in_period = 0;
-	enum payrun_exit             rc;
+	const char *const   *paths = (const char *const *) st->paths.items;
+	size_t               npaths = st->paths.count;
+	struct source_window win;
+	uint64_t             in_period = 0;
+	enum payrun_exit     rc;
 
-	if (!source_distinct_paths(req->inputs, req->ninputs))
+	if (!source_distinct_paths(paths, npaths))
 		return PAYRUN_EXIT_DATA;
-	source_window_single(&win, &req->period, &st->agg, &in_period, &st->cover, &st->seen);
+	source_window_single(&win, &st->req->period, &st->agg, &in_period, &st->cover, &st->seen);
 	report_begin(&st->rep, REPORT_PHASE_READ);
-	rc = source_csv_read(req->inputs, req->ninputs, &win, &st->s->limits, st->s->jobs,
+	rc = source_csv_read(paths, npaths, &win, &st->s->limits, st->s->jobs,
 						 output_files_rejects(&st->files), &st->counts, st->inputs);
 	report_end(&st->rep, REPORT_PHASE_READ, st->counts.rows_read, st->counts.decoded_bytes);
-	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(st->inputs, req->ninputs))
+	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(st->inputs, npaths))
 		rc = PAYRUN_EXIT_DATA;
 	return rc;
 }
@@ -350,7 +370,7 @@ settle_read(struct settlement *st)
 		rc = read_csv(st);
 	if (rc != PAYRUN_EXIT_OK)
 	{
-		log_error("nothing published for period %s", req->period.label);
+		nothing_published(st);
 		return rc;
 	}
 	if (req->rerun && (s->given & SETTING_POOLS) && st->prev_pools[0])
@@ -456,7 +476,7 @@ settle_write(struct settlement *st)
 						 st->s->out_dir);
 	report_end(&st->rep, REPORT_PHASE_DB_WRITE, st->ledger.nrows, 0);
 	if (rc != PAYRUN_EXIT_OK)
-		log_error("nothing published for period %s", req->period.label);
+		nothing_published(st);
 	return rc;
 }
 
@@ -471,6 +491,8 @@ settle_publish(struct settlement *st)
 	report_begin(&st->rep, REPORT_PHASE_PUBLISH);
 	if (st->use_db)
 	{
+		/* the commit publishes: a signal now must not cancel it half-way to the files */
+		db_cancel_on_signal(&st->db, false);
 		rc = output_db_commit(&st->record, p, st->run.version);
 		if (rc == PAYRUN_EXIT_OK)
 			fault_point("after_commit");
@@ -479,9 +501,15 @@ settle_publish(struct settlement *st)
 	{
 		rc = output_files_publish(&st->files);
 		if (rc != PAYRUN_EXIT_OK && st->use_db)
+		{
+			char conninfo[1024];
+
+			db_conninfo_shown(&st->db, conninfo, sizeof(conninfo));
 			log_error("period %s is recorded in the database but its files were not "
-					  "published; rebuild them with 'payrun export --period %s --out %s'",
-					  p->label, p->label, st->s->out_dir);
+					  "published; rebuild them with: payrun export --period %s --out '%s' --db "
+					  "\"%s\"",
+					  p->label, p->label, st->s->out_dir, conninfo);
+		}
 	}
 	report_end(&st->rep, REPORT_PHASE_PUBLISH, 0, 0);
 	return rc;
@@ -567,6 +595,8 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 		status = req->dry_run ? "dry-run" : "settled";
 	else if (rc == PAYRUN_EXIT_CONFLICT)
 		status = "conflict";
+	else if (payrun_exit_interrupted(rc))
+		status = "interrupted";
 	e = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:f}", "command", req->rerun ? "rerun" : "settle",
 				  "period", req->period.label, "version",
 				  rc == PAYRUN_EXIT_OK && !req->dry_run ? st->run.version : 0, "status", status,
@@ -596,7 +626,7 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 	if (json_array_size(st->checks.overrides) > 0)
 		json_object_set(e, "overrides", st->checks.overrides);
 	if (req->reason)
-		json_object_set_new(e, "note", json_string(req->reason));
+		json_object_set_new(e, "note", manifest_text_json(req->reason));
 	(void) runlog_append(st->s->out_dir, e);
 	json_decref(e);
 }
@@ -619,7 +649,49 @@ settle_release(struct settlement *st)
 	aggregate_release(&st->agg);
 	pools_release(&st->pools);
 	free(st->inputs);
+	paths_release(&st->paths);
 	free(st->inherited_pools_path);
+}
+
+enum payrun_exit
+settle_check(const struct settings *s, const struct period *p)
+{
+	int              fd = outdir_open(s->out_dir, false);
+	char             other[PERIOD_LABEL_MAX] = "";
+	enum payrun_exit rc = PAYRUN_EXIT_OK;
+
+	if (fd < 0 && errno != ENOENT)
+		return PAYRUN_EXIT_INTERNAL;
+	if (fd >= 0)
+	{
+		int v = publish_latest_version(fd, p->label);
+
+		if (v < 0)
+			log_error("could not list '%s/%s': %s", s->out_dir, p->label, strerror(errno));
+		else if (v > 0)
+			log_error("period %s is already settled: '%s/%s/v%d' exists", p->label, s->out_dir,
+					  p->label, v);
+		else if (publish_overlap(fd, p, other, sizeof(other)))
+			log_error("period %s overlaps period %s, settled in '%s': a probe is paid once",
+					  p->label, other, s->out_dir);
+		rc = v < 0               ? PAYRUN_EXIT_INTERNAL
+			 : v > 0 || other[0] ? PAYRUN_EXIT_CONFLICT
+								 : PAYRUN_EXIT_OK;
+		close(fd);
+	}
+	if (rc == PAYRUN_EXIT_OK && s->source == SOURCE_PG)
+	{
+		struct db        db;
+		struct output_db od;
+
+		if (!db_connect(&db, s->db_conninfo, "payrun settle"))
+			return PAYRUN_EXIT_DB;
+		output_db_init(&od, &db);
+		rc = output_db_check(&od, p, 1, false, s->out_dir);
+		output_db_close(&od);
+		db_close(&db);
+	}
+	return rc;
 }
 
 enum payrun_exit
@@ -629,21 +701,26 @@ settle_run(const struct settings *s, const struct settle_request *req)
 	enum payrun_exit  rc;
 
 	settlement_init(&st, s, req);
-	rc = settle_open(&st);
+	/* each step ends at a safe point: a signal stops the run there (interrupt.h) */
+	rc = interrupt_status(settle_open(&st), true);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = settle_read(&st);
+		rc = interrupt_status(settle_read(&st), true);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = settle_compute(&st);
+		rc = interrupt_status(settle_compute(&st), true);
 	if (rc == PAYRUN_EXIT_OK && req->dry_run)
 		print_adjustments(&st);
 	else if (rc == PAYRUN_EXIT_OK)
 	{
-		rc = settle_write(&st);
+		rc = interrupt_status(settle_write(&st), true);
+		/* once published, the version stands: a signal after it changes nothing */
 		if (rc == PAYRUN_EXIT_OK)
-			rc = settle_publish(&st);
+			rc = interrupt_status(settle_publish(&st), false);
 		if (rc == PAYRUN_EXIT_OK)
 			settle_announce(&st);
 	}
+	if (payrun_exit_interrupted(rc))
+		log_error("interrupted by %s: nothing published for period %s", interrupt_name(),
+				  req->period.label);
 	settle_log_run(&st, rc);
 	settle_release(&st);
 	return rc;

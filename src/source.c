@@ -29,6 +29,14 @@ source_distinct_paths(const char *const *paths, size_t npaths)
 	{
 		struct stat a;
 
+		for (size_t j = i + 1; j < npaths && strcmp(paths[i], "-") == 0; j++)
+		{
+			if (strcmp(paths[j], "-") == 0)
+			{
+				log_error("'-' (standard input) is given twice: it can be read once");
+				return false;
+			}
+		}
 		if (stat(paths[i], &a) != 0 || !S_ISREG(a.st_mode))
 			continue; /* reading it says what is wrong */
 		for (size_t j = i + 1; j < npaths; j++)

@@ -21,6 +21,7 @@
 #include "payrun/progress.h"
 #include "payrun/source_csv.h"
 #include "payrun/timestamp.h"
+#include "payrun/paths.h"
 #include "payrun/banned.h"
 
 /* Scratch for one field: an id that unescapes to more than 255 bytes is
@@ -213,10 +214,11 @@ load_row(struct reader *r, const struct csv_record *rec, const char *stream, siz
 		.timestamp = ts,
 		.timestamp_len = ts_len,
 	};
+	uint64_t id;
 
 	row.id = small_field(r, rec, COL_ID, 24, &row.id_len);
-	if (row.id == NULL || row.id_len == 0 || row.id_len > 19 ||
-		strspn(row.id, "0123456789") < row.id_len)
+	/* a bigint at most: the widest id column the load may meet */
+	if (row.id == NULL || !numparse_u64(row.id, row.id_len, 0, INT64_MAX, &id))
 	{
 		rejects_add(r->rejects, r->path, rec->line, REJECT_BAD_ID, rec->raw, rec->len);
 		r->counts->rejected++;
@@ -382,6 +384,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	if (!input_open(path, limits, &in))
 		return PAYRUN_EXIT_DATA;
 	progress_init(&pg, path);
+	progress_set_total(&pg, input_size(in));
 	if (r->no_progress)
 		pg.enabled = false;
 	for (;;)
@@ -461,7 +464,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 			ok = false;
 			break;
 		}
-		progress_update(&pg, cur->offset + cur->len, r->counts->rows_read);
+		progress_update(&pg, input_bytes_read(in), r->counts->rows_read);
 		fault_point("read_chunk");
 	}
 	flush_batch(r);
@@ -795,6 +798,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 	if (started == 0)
 		goto out; /* no reader thread to be had: read them in turn */
 	progress_init(&pg, "files");
+	progress_set_total(&pg, paths_total_size(paths, npaths));
 
 	for (size_t i = 0; i < npaths; i++)
 	{

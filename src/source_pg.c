@@ -11,6 +11,7 @@
 #include "payrun/source_pg.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
+#include "payrun/progress.h"
 #include "payrun/banned.h"
 
 /* settle_read.sql's columns */
@@ -39,6 +40,9 @@ struct pg_reader
 	struct source_counts *counts;
 	const char           *table; /* as named in rejects.csv */
 	bool                  failed;
+	uint64_t              bytes; /* of the values received */
+	uint64_t              groups;
+	struct progress       progress;
 };
 
 static bool
@@ -187,6 +191,10 @@ on_group(void *arg, int ncols, const char *const *values, const int *lengths)
 		}
 	}
 	r->counts->rows_read += n[COL_ROWS];
+	for (int c = 0; c < ncols; c++)
+		r->bytes += values[c] ? (uint64_t) lengths[c] : 0;
+	r->groups++;
+	progress_update(&r->progress, r->bytes, r->groups);
 	if (!add_group(r, values, lengths, n))
 	{
 		r->failed = true;
@@ -264,14 +272,21 @@ read_groups(struct db *db, const struct source_pg_plan *plan, const char *const 
 {
 	char  *sql = probes_sql(plan->table, sql_settle_read);
 	double t0 = clock_monotonic_s(), c0 = clock_cpu_s(), first_row_s = 0;
-	bool ok = db_query(db, "read probes", "settle_read", sql, 2, params, on_group, r, &first_row_s);
+	char   what[sizeof(((struct progress *) 0)->what)];
+	bool   ok;
 
+	/* the number of groups is not known before they come: no percent, only the count */
+	snprintf(what, sizeof(what), "fetching from %.48s", plan->table->shown);
+	progress_init(&r->progress, what);
+	snprintf(r->progress.unit, sizeof(r->progress.unit), "groups");
+	ok = db_query(db, "read probes", "settle_read", sql, 2, params, on_group, r, &first_row_s);
+	progress_done(&r->progress);
 	free(sql);
 	if (!ok)
 		return r->failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
 	report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);
 	report_record(rep, REPORT_PHASE_FETCH, clock_monotonic_s() - t0 - first_row_s,
-				  clock_cpu_s() - c0, aggregate_count(r->agg), 0);
+				  clock_cpu_s() - c0, aggregate_count(r->agg), r->bytes);
 	return PAYRUN_EXIT_OK;
 }
 

@@ -16,8 +16,16 @@
 struct db
 {
 	void *conn;        /* owned PGconn */
+	void *cancel;      /* owned PGcancel: SIGINT and SIGTERM cancel the running query */
 	char  sqlstate[6]; /* of the last failure, "" if none */
 };
+
+/*
+ * While on (the default after db_connect), SIGINT and SIGTERM cancel the
+ * statement running on db (interrupt.h); off while a step must not be
+ * cut short, e.g. a COMMIT that publishes.
+ */
+void db_cancel_on_signal(struct db *db, bool on);
 
 /*
  * Connects with a libpq connection string or URI; NULL or "" uses libpq's
@@ -113,6 +121,13 @@ void db_copy_release(struct db_copy *cp);
 char *db_quote_literal(struct db *db, const char *text);
 
 /* True while the connection is usable (not lost). */
+/*
+ * A connection string for the server db is connected to, to print in a
+ * command the operator can run (host, port, dbname, user; never the
+ * password: libpq finds it in ~/.pgpass or PGPASSWORD).
+ */
+void db_conninfo_shown(const struct db *db, char *buf, size_t len);
+
 bool db_connected(const struct db *db);
 
 /* The SQLSTATE of the last failure ("" if none). */

@@ -65,6 +65,12 @@ bool input_open(const char *path, const struct input_limits *limits, struct inpu
 bool input_next(struct input *in, struct input_chunk **chunk);
 void input_release(struct input *in, struct input_chunk *chunk);
 
+/* The file's size in bytes (for progress), 0 for a pipe. */
+uint64_t input_size(const struct input *in);
+
+/* The bytes read from the file so far (by the reader thread; for progress). */
+uint64_t input_bytes_read(const struct input *in);
+
 /*
  * Statistics; sha256 is complete once input_next() has reported the end.
  * Stops the reader thread first if it still runs (the caller stopped early).

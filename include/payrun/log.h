@@ -1,6 +1,8 @@
 /*
- * log.h: leveled log lines on stderr ("payrun: error: ...").  Normal output
- * (reports, listings) goes to stdout and never through here.
+ * log.h: leveled log lines on stderr ("2026-12-01T00:45:02Z payrun: error:
+ * ..."; with the job's name under 'payrun run', and journald's priority
+ * prefix when stderr is the journal).  Normal output (reports, listings)
+ * goes to stdout and never through here.
  */
 #ifndef PAYRUN_LOG_H
 #define PAYRUN_LOG_H
@@ -19,6 +21,16 @@ enum log_level
 void           log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 bool           log_enabled(enum log_level level);
+/* The job whose lines these are ("payrun[NAME]: ..."); NULL: none. */
+void log_set_job(const char *name);
+
+/*
+ * At exit with status: if no error line was written (-q keeps warnings
+ * back), writes the last warning kept back, or the status, as an error, so
+ * that a non-zero exit always says why.
+ */
+void log_exit_reason(int status);
+
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...)   log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)

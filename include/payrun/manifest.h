@@ -62,6 +62,12 @@ struct manifest_output
 
 void run_record_release(struct run_record *run);
 
+/*
+ * A name (a path, a reason, a note) as JSON: a string, escaped when it is
+ * not UTF-8 (utf8.h), so it is never dropped; NULL is null.  Caller owns it.
+ */
+json_t *manifest_text_json(const char *s);
+
 /* An amount as JSON: a decimal string (caller owns it). */
 json_t *manifest_amount_json(const struct amount *a);
 json_t *manifest_delta_json(const struct amount_delta *d);
@@ -75,6 +81,12 @@ json_t *manifest_rerun_json(const struct adjustments *adj, const char *reason);
 
 /* The timing object: run->timing, or now from run->report (caller owns). */
 json_t *manifest_timing_json(const struct run_record *run);
+
+/*
+ * Reads dir/manifest.json (a regular file: a FIFO there is refused, not
+ * waited on).  Returns the object (caller owns), or NULL having logged why.
+ */
+json_t *manifest_load(const char *dir);
 
 /* manifest.json of a published version: the record and its outputs (caller owns). */
 json_t *manifest_build(const struct run_record *run, const struct manifest_output *outputs,

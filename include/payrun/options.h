@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* The commands an option belongs to (bits). */
@@ -28,6 +29,8 @@
 #define OPT_DB       (1u << 5)
 #define OPT_RUN      (1u << 6)
 #define OPT_SETTLES  (OPT_SETTLE | OPT_RERUN | OPT_BACKFILL)
+/* The commands that read the config file (a job file is the whole of a job) */
+#define OPT_WITH_CONFIG (OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_DB)
 
 /* The files a key may appear in (bits). */
 #define OPT_IN_CONFIG (1u << 0) /* --config FILE and CONFIG_DEFAULT_PATH */
@@ -109,10 +112,10 @@ enum option_kind
 	X(OUT, OPTION_VALUE, "out", "out", out, "DIR", NULL, \
 	  OPT_SETTLES | OPT_EXPORT | OPT_HISTORY, OPT_IN_FILES, \
 	  "output directory (created if missing; its parent must exist)") \
-	X(CONFIG, OPTION_VALUE, "config", NULL, config, "FILE", NULL, OPT_SETTLES, 0, \
+	X(CONFIG, OPTION_VALUE, "config", NULL, config, "FILE", NULL, OPT_WITH_CONFIG, 0, \
 	  "config file (default " CONFIG_DEFAULT_PATH " if present, or $" CONFIG_ENV "); " \
 	  "keys as the options with '_' for '-'; options win") \
-	X(NO_CONFIG, OPTION_FLAG, "no-config", NULL, no_config, NULL, NULL, OPT_SETTLES, 0, \
+	X(NO_CONFIG, OPTION_FLAG, "no-config", NULL, no_config, NULL, NULL, OPT_WITH_CONFIG, 0, \
 	  "read no config file") \
 	X(REASON, OPTION_VALUE, "reason", "reason", reason, "TEXT", NULL, OPT_RERUN, OPT_IN_JOB, \
 	  "why the period is recomputed (kept in the manifest, database and run log)") \
@@ -181,7 +184,18 @@ struct config_values
 #undef OPTION_FIELD_OPTION_LIST
 	/* SETTING_* (settings.h) given before a config file filled the rest */
 	unsigned settings_given;
+	/* 1 << option_id for each value the config file gave (not the command line or a job) */
+	uint64_t from_config;
 };
+
+_Static_assert(OPTION_COUNT <= 64, "struct config_values' from_config has 64 bits");
+
+/* Did the config file give the option (rather than the command line or a job file)? */
+static inline bool
+options_from_config(const struct config_values *v, enum option_id id)
+{
+	return (v->from_config >> id) & 1;
+}
 
 /* One row of the table. */
 struct option_def

@@ -34,9 +34,9 @@ struct output_files
 	struct rejects rejects;
 };
 
-/* next_version: publish latest + 1 (reruns, exports past v1), else v1. */
+/* Takes the lock and a workspace for the version mode picks (publish.h). */
 enum payrun_exit output_files_open(struct output_files *of, const char *out_dir, const char *label,
-								   bool next_version);
+								   enum publish_mode mode, int exact);
 
 /* The run's rejects collector, writing into the workspace. */
 struct rejects *output_files_rejects(struct output_files *of);

@@ -18,13 +18,13 @@
 #include "payrun/period.h"
 
 #define PUBLISH_LOCK_NAME   ".payrun.lock"
-#define PUBLISH_DIR_MODE    0750
 #define PUBLISH_MAX_VERSION 999999 /* versions are v1 .. v999999 */
 
 enum publish_mode
 {
-	PUBLISH_FIRST, /* version 1; refused if the period has any version */
-	PUBLISH_NEXT   /* latest + 1; refused if the period has none */
+	PUBLISH_FIRST, /* version 1; refused if the period has any version (settle) */
+	PUBLISH_NEXT,  /* latest + 1; refused if the period has none (rerun) */
+	PUBLISH_EXACT  /* the version asked for, which must be latest + 1 (export) */
 };
 
 struct publish
@@ -43,13 +43,13 @@ struct publish
 /*
  * Takes the lock on out_dir (creating out_dir if missing), finds the
  * period's latest version, picks the version to publish by mode (refusing
- * with _CONFLICT: a settled period for FIRST, an unsettled one for NEXT),
- * removes stale temporary directories and creates a fresh one.  Returns
+ * with _CONFLICT: a settled period for FIRST, an unsettled one for NEXT,
+ * one whose latest version is not exact - 1 for EXACT), removes stale temporary directories and creates a fresh one.  Returns
  * PAYRUN_EXIT_OK, _CONFLICT (lock held, or the mode's condition) or
  * _INTERNAL (I/O), having logged why.
  */
 enum payrun_exit publish_begin(struct publish *pub, const char *out_dir, const char *label,
-							   enum publish_mode mode);
+							   enum publish_mode mode, int exact);
 
 /* Highest N with DIR/LABEL/vN present (0 if none); -1 on an I/O error. */
 int publish_latest_version(int out_fd, const char *label);
@@ -59,6 +59,12 @@ int publish_latest_version(int out_fd, const char *label);
  * settled" (a version is present; DIR/LABEL is never followed through a
  * symlink).  0 also when out_dir does not exist.
  */
+/*
+ * Has a period of the other length that overlaps p (the day of an hour, the
+ * hours of a day) a version under out_fd?  found gets its label.
+ */
+bool publish_overlap(int out_fd, const struct period *p, char *found, size_t len);
+
 int publish_latest_version_at(const char *out_dir, const char *label);
 
 /* The temporary directory, where the version's files are created. */

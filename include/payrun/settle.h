@@ -53,6 +53,14 @@ struct settle_request
 	bool                        print_report; /* the timing report on stdout */
 };
 
+/*
+ * Would a first settlement of p be refused?  The checks settle makes before
+ * reading, read-only: a version under OUT, an overlapping period settled
+ * there, and with source pg the database's record.  PAYRUN_EXIT_OK if not;
+ * else the status settle would exit with, having logged why.  Dry runs.
+ */
+enum payrun_exit settle_check(const struct settings *s, const struct period *p);
+
 /* Settles; returns the process exit status, having logged any failure. */
 enum payrun_exit settle_run(const struct settings *s, const struct settle_request *req);
 
