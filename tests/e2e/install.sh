@@ -205,8 +205,9 @@ man_check() {
 }
 
 # table: the option table of include/payrun/options.h, one line per option:
-# key (or -), long option (or -), files bits (1 config, 2 job), default (or -),
-# printed by a program compiled from the header itself.
+# key (or -), long option (or -), files bits (1 config, 2 job), default (or
+# -), command bits (OPT_SETTLE ...), printed by a program compiled from the
+# header itself.
 table() {
 	cat "$W/table.tsv"
 }
@@ -293,7 +294,7 @@ int main(void)
 #define X(id, kind, lname, key, field, arg, def, commands, files, help) \
 	{ \
 		const char *k = key, *l = lname, *d = def; \
-		printf("%s\t%s\t%u\t%s\n", S(k), S(l), (unsigned) (files), S(d)); \
+		printf("%s\t%s\t%u\t%s\t%u\n", S(k), S(l), (unsigned) (files), S(d), (unsigned) (commands)); \
 	}
 	PAYRUN_OPTIONS(X)
 	return 0;
@@ -462,10 +463,10 @@ t_man_check_catches_omissions() {
 }
 
 t_jobs_page_documents_every_file_key() {
-	local text key files def entry want n=0
+	local text key files def cmds entry want used bit name n=0
 	text=$(section "$(render "$ROOT1/usr/share/man/man5/payrun-jobs.5")" KEYS)
 	[ -n "$text" ] || { fail "payrun-jobs(5) has no KEYS section"; return 1; }
-	while IFS=$'\t' read -r key _ files def; do
+	while IFS=$'\t' read -r key _ files def cmds; do
 		if [ "$key" = - ] || [ "$files" = 0 ]; then continue; fi
 		n=$((n + 1))
 		entry=$(awk -v k="$key" '
@@ -483,6 +484,14 @@ t_jobs_page_documents_every_file_key() {
 			grep -Eq "default ${def}[;.]" <<<"$entry" ||
 				{ fail "payrun-jobs(5): '$key' does not say 'default $def' (the option table's)"; return 1; }
 		fi
+		# the commands of the table's row (a config file's value reaches each)
+		used=$(sed -n 's/.*Used by: \([^;.]*\).*/\1/p' <<<"$entry")
+		for bit in 1:settle 2:rerun 4:backfill 8:export 16:history 32:db 64:run; do
+			name=${bit#*:}
+			[ $((cmds & ${bit%%:*})) = 0 ] && continue
+			has_word "$used" "$name" ||
+				{ fail "payrun-jobs(5): '$key' is used by $name (the option table), not in its 'Used by: $used'"; return 1; }
+		done
 	done < <(table)
 	[ "$n" -gt 20 ] || fail "only $n file keys in the option table?"
 }
