@@ -330,6 +330,8 @@ t_install_puts_every_file_where_expected() {
 	grep -q ' payrun  */usr/bin/payrun -q run /etc/payrun/jobs/nightly-settlement.conf ' \
 		"$ROOT1/usr/share/doc/payrun/examples/payrun.cron" ||
 		{ fail "the cron file does not run /usr/bin/payrun as the payrun user"; return 1; }
+	grep -q '^PATH=/usr/bin:' "$ROOT1/usr/share/doc/payrun/examples/payrun.cron" ||
+		{ fail "the cron file's PATH does not start with BINDIR"; return 1; }
 	same_file "$ROOT/man/payrun.1" "$ROOT1/usr/share/man/man1/payrun.1" || return 1
 	same_file "$ROOT/jobs/backfill.conf" "$ROOT1/etc/payrun/jobs/backfill.conf.example"
 }
@@ -463,8 +465,13 @@ t_man_check_catches_omissions() {
 }
 
 t_jobs_page_documents_every_file_key() {
-	local text key files def cmds entry want used bit name n=0
+	local text key files def cmds entry want used bit name readers c n=0
 	text=$(section "$(render "$ROOT1/usr/share/man/man5/payrun-jobs.5")" KEYS)
+	# the commands that read the config file (their --help has --config)
+	readers=
+	for c in $(help_commands); do
+		if help_options "$c" | grep -qx -- --config; then readers=$readers$c$'\n'; fi
+	done
 	[ -n "$text" ] || { fail "payrun-jobs(5) has no KEYS section"; return 1; }
 	while IFS=$'\t' read -r key _ files def cmds; do
 		if [ "$key" = - ] || [ "$files" = 0 ]; then continue; fi
@@ -484,11 +491,14 @@ t_jobs_page_documents_every_file_key() {
 			grep -Eq "default ${def}[;.]" <<<"$entry" ||
 				{ fail "payrun-jobs(5): '$key' does not say 'default $def' (the option table's)"; return 1; }
 		fi
-		# the commands of the table's row (a config file's value reaches each)
+		# a config file's value reaches each command of the table's row that
+		# reads the config file (its --help has --config)
 		used=$(sed -n 's/.*Used by: \([^;.]*\).*/\1/p' <<<"$entry")
+		[ $((files & 1)) = 0 ] && continue
 		for bit in 1:settle 2:rerun 4:backfill 8:export 16:history 32:db 64:run; do
 			name=${bit#*:}
 			[ $((cmds & ${bit%%:*})) = 0 ] && continue
+			grep -qx "$name" <<<"$readers" || continue
 			has_word "$used" "$name" ||
 				{ fail "payrun-jobs(5): '$key' is used by $name (the option table), not in its 'Used by: $used'"; return 1; }
 		done
@@ -551,7 +561,7 @@ t_timer_first_run_settles_yesterday() {
 t_cron_first_run_settles_yesterday() {
 	local cron=$ROOT1/usr/share/doc/payrun/examples/payrun.cron job line min hour grace
 	job=$ROOT1/etc/payrun/jobs/nightly-settlement.conf.example
-	line=$(grep -E '^[0-9*]' "$cron" | grep 'nightly-settlement.conf')
+	line=$(grep -E '^[0-9*]' "$cron" | grep -E '[[:space:]]run[[:space:]]+[^[:space:]]*/nightly-settlement\.conf')
 	if [ "$(wc -l <<<"$line")" != 1 ] || [ -z "$line" ]; then
 		fail "want one cron line for the nightly job, got: $line"
 		return 1
