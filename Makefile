@@ -237,6 +237,7 @@ define run_e2e
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/install.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/pg.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/edges.sh
 	@$(if $(filter 1,$(FAULTS)),,$(MAKE) --no-print-directory B=build-faults SANITIZE= FAULTS=1 build-faults/payrun)
 	@PAYRUN='$(CURDIR)/$(FAULTS_B)/payrun' $(CHECK_ENV) bash tests/e2e/faults.sh
 endef
