@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """check.py: assertions on payrun's published outputs, for tests/e2e/run.sh.
 
-    check.py manifest V1DIR ORACLE_JSON ARGSFILE   manifest.json vs oracle counts, files, inputs
+    check.py manifest V1DIR ORACLE_JSON ARGSFILE   manifest.json vs oracle counts, files, inputs,
+                                                   settings, checks, probes, pools.csv
+    check.py runlog   OUTDIR ORACLE_JSON           the last runs.log line vs the oracle
     check.py rejects  GOT.csv ORACLE.csv           rejects.csv rows vs the oracle's
     check.py reasons  V1DIR '{"reason": n, ...}'   manifest rejected_by_reason is exactly this
     check.py pairs    LEDGER EXPECT_PAIRS          (stream, node) set, ids as hex
     check.py nodes    LEDGER EXPECT_NODES          node ids, one per line
     check.py penalty  LEDGER F                     F = 0: nothing forfeited; F = 1: F>0 pays 0
+    check.py adjustments OLD_LEDGER NEW_LEDGER ADJ  adjustments.csv is what the two ledgers differ by
 
 Prints what is wrong on stdout (one short line each) and exits 1; silent
 and 0 when everything holds.
@@ -60,12 +63,19 @@ def parse_args_file(path):
     opts = {"--input": []}
     i = 0
     while i < len(argv):
+        if argv[i] in FLAGS:
+            opts[argv[i]] = True
+            i += 1
+            continue
         if argv[i] == "--input":
             opts["--input"].append(argv[i + 1])
         else:
             opts[argv[i]] = argv[i + 1]
         i += 2
     return opts
+
+
+FLAGS = ("--allow-empty", "--allow-zero-pools")
 
 
 def check_manifest(v1, oracle_json, args_file):
@@ -79,9 +89,14 @@ def check_manifest(v1, oracle_json, args_file):
         bad("manifest.json unreadable: %s" % e)
         return
     listing = sorted(os.listdir(v1))
-    for name in ("ledger.csv", "streams.csv", "manifest.json", "rejects.csv"):
+    want_files = ["ledger.csv", "streams.csv", "manifest.json", "rejects.csv"]
+    if "--pools" in opts:
+        want_files.append("pools.csv")
+    for name in want_files:
         if name not in listing:
             bad("v1 has no %s (has %s)" % (name, listing))
+    if "--pools" not in opts and "pools.csv" in listing:
+        bad("v1 has a pools.csv without --pools")
     rj = os.path.join(v1, "rejects.csv")
     if os.path.exists(rj):
         with open(rj, "rb") as fh:
@@ -107,7 +122,10 @@ def check_manifest(v1, oracle_json, args_file):
         want = opts["--input"]
         if len(inputs) != len(want):
             bad("inputs has %d entries, want %d" % (len(inputs), len(want)))
-        for ent, path in zip(inputs, want):
+        for ent, path, rent in zip(inputs, want, ref["inputs"]):
+            if isinstance(ent, dict) and ent.get("rows") != rent["rows"]:
+                bad("inputs rows %r, oracle %r, for %s" % (ent.get("rows"), rent["rows"],
+                                                           os.path.basename(path)))
             if not isinstance(ent, dict):
                 bad("inputs entry is not an object")
                 continue
@@ -127,15 +145,24 @@ def check_manifest(v1, oracle_json, args_file):
         for word in ("penalty", "pool", "default", "reject"):
             if word not in flat:
                 bad("settings mention no '%s': %s" % (word, json.dumps(settings)[:200]))
+        # amounts are decimal strings of base units; the token's decimals a number
+        if settings.get("default_pool") != str(ref["default_pool"]):
+            bad("settings.default_pool %r, oracle %r (base units, a string)"
+                % (settings.get("default_pool"), str(ref["default_pool"])))
+        if settings.get("token_decimals") != ref["token_decimals"]:
+            bad("settings.token_decimals %r, oracle %r" % (settings.get("token_decimals"),
+                                                           ref["token_decimals"]))
+        check_pools_copy(v1, settings.get("pools"), opts, ref)
 
     counts = get(m, "counts")
+    count_keys = ("rows_read", "in_period", "out_of_period", "rejected", "duplicate")
     if isinstance(counts, dict):
-        for k in ("rows_read", "in_period", "out_of_period", "rejected"):
+        for k in count_keys:
             if counts.get(k) != ref[k]:
                 bad("counts.%s = %r, oracle %r" % (k, counts.get(k), ref[k]))
-        if all(is_num(counts.get(k)) for k in ("rows_read", "in_period", "out_of_period", "rejected")):
+        if all(is_num(counts.get(k)) for k in count_keys):
             if counts["rows_read"] != (counts["in_period"] + counts["out_of_period"] + counts["rejected"]
-                                       + counts.get("duplicate", 0)):
+                                       + counts["duplicate"]):
                 bad("rows_read != in_period + out_of_period + rejected + duplicate")
         by = counts.get("rejected_by_reason")
         if not isinstance(by, dict):
@@ -162,12 +189,19 @@ def check_manifest(v1, oracle_json, args_file):
             if totals.get(k) != str(ref[k]) or totals.get(k) != str(from_csv):
                 bad("totals.%s %r, oracle %r, streams.csv %d" % (k, totals.get(k), ref[k], from_csv))
 
+    check_probes_checks(m, ref)
+
     outputs = get(m, "outputs")
     if isinstance(outputs, list):
         names = [o.get("name") for o in outputs if isinstance(o, dict)]
-        for need in ("ledger.csv", "streams.csv"):
-            if need not in names:
+        for need in want_files:
+            if need != "manifest.json" and need not in names:
                 bad("outputs lists no %s (has %r)" % (need, names))
+        if len(set(names)) != len(names):
+            bad("outputs lists a file twice: %r" % names)
+        for name in listing:
+            if name != "manifest.json" and name not in names:
+                bad("v1 has %s, not in outputs" % name)
         for o in outputs:
             if not isinstance(o, dict):
                 bad("outputs entry is not an object")
@@ -210,6 +244,113 @@ def check_manifest(v1, oracle_json, args_file):
     sa, fa = m.get("started_at"), m.get("finished_at")
     if isinstance(sa, str) and isinstance(fa, str) and len(sa) == len(fa) and sa > fa:
         bad("started_at %s after finished_at %s" % (sa, fa))
+
+
+def check_pools_copy(v1, pools, opts, ref):
+    """settings.pools and v1/pools.csv: the pools file's own bytes."""
+    if "--pools" not in opts:
+        if pools is not None:
+            bad("settings.pools is %r without --pools" % (pools,))
+        return
+    if not isinstance(pools, dict):
+        bad("settings.pools is %r, want an object" % (pools,))
+        return
+    want = {"origin": "file", "path": opts["--pools"], "copy": "pools.csv", "sha256": ref["pools_sha256"]}
+    for k, v in want.items():
+        if pools.get(k) != v:
+            bad("settings.pools.%s %r, want %r" % (k, pools.get(k), v))
+    copy = os.path.join(v1, "pools.csv")
+    if os.path.exists(copy):
+        with open(copy, "rb") as a, open(opts["--pools"], "rb") as b:
+            if a.read() != b.read():
+                bad("pools.csv is not the bytes of %s" % os.path.basename(opts["--pools"]))
+        if sha256(copy) != ref["pools_sha256"]:
+            bad("pools.csv sha256 is not the pools file's")
+
+
+def check_probes_checks(m, ref):
+    """The probes block equals the oracle's; each check has the oracle's status
+    and figures (the manifest may say more)."""
+    probes = get(m, "probes")
+    if isinstance(probes, dict):
+        for k, v in ref["probes"].items():
+            if probes.get(k) != v:
+                bad("probes.%s %r, oracle %r" % (k, probes.get(k), v))
+    checks = get(m, "checks")
+    if isinstance(checks, dict):
+        for name, want in sorted(ref["checks"].items()):
+            got = checks.get(name)
+            if not isinstance(got, dict):
+                bad("checks.%s is %r, oracle %r" % (name, got, want))
+                continue
+            for k, v in sorted(want.items()):
+                if got.get(k) != v:
+                    bad("checks.%s.%s %r, oracle %r" % (name, k, got.get(k), v))
+        for name in sorted(set(checks) - set(ref["checks"])):
+            bad("checks.%s, which the oracle does not know: %r" % (name, checks[name]))
+
+
+def check_runlog(outdir, oracle_json):
+    """The last line of OUTDIR/runs.log is the oracle's settlement: amounts as
+    decimal strings, counts, and the overrides used."""
+    with open(oracle_json) as fh:
+        ref = json.load(fh)
+    try:
+        with open(os.path.join(outdir, "runs.log")) as fh:
+            lines = [line for line in fh if line.strip()]
+        last = json.loads(lines[-1])
+    except (OSError, ValueError, IndexError) as e:
+        bad("runs.log unreadable: %s" % e)
+        return
+    if last.get("status") != "settled":
+        bad("runs.log status %r" % last.get("status"))
+    for k in ("pool", "paid", "forfeited", "unallocated"):
+        if last.get(k) != str(ref[k]):
+            bad("runs.log %s %r, oracle %r (a decimal string)" % (k, last.get(k), str(ref[k])))
+    for k in ("rows_read", "rejected"):
+        # (a run that read no row leaves both out)
+        if last.get(k, 0 if ref["rows_read"] == 0 else None) != ref[k]:
+            bad("runs.log %s %r, oracle %r" % (k, last.get(k), ref[k]))
+    got = last.get("overrides", [])
+    if not isinstance(got, list):
+        bad("runs.log overrides is %r" % (got,))
+        return
+    if got != ref["overrides"]:            # allow_empty, max_edge_gap=..., allow_zero_pools
+        bad("runs.log overrides %r, oracle %r" % (got, ref["overrides"]))
+
+
+def check_adjustments(old_path, new_path, adj_path):
+    """adjustments.csv: a row per node whose payout changed, appeared or
+    disappeared (sorted as the ledger), each stream's total row after its
+    nodes (empty node_id), the period's total last (both ids empty)."""
+    def payouts(path):
+        return {(r[2], r[3]): int(r[11]) for r in read_csv(path)[1:]}
+    old, new = payouts(old_path), payouts(new_path)
+    rows = [["stream_id", "node_id", "previously_paid", "now_due", "delta"]]
+    streams = sorted({k[0] for k in old} | {k[0] for k in new}, key=lambda s: s.encode("latin-1"))
+    for s in streams:
+        nodes = sorted({k[1] for k in old if k[0] == s} | {k[1] for k in new if k[0] == s},
+                       key=lambda n: n.encode("latin-1"))
+        changed = [n for n in nodes if old.get((s, n), 0) != new.get((s, n), 0)]
+        if not changed:
+            continue
+        for n in changed:
+            a, b = old.get((s, n), 0), new.get((s, n), 0)
+            rows.append([s, n, str(a), str(b), str(b - a)])
+        a = sum(v for k, v in old.items() if k[0] == s)
+        b = sum(v for k, v in new.items() if k[0] == s)
+        rows.append([s, "", str(a), str(b), str(b - a)])
+    if len(rows) > 1:
+        a, b = sum(old.values()), sum(new.values())
+        rows.append(["", "", str(a), str(b), str(b - a)])
+    got = read_csv(adj_path)
+    if got != rows:
+        for k, (g, w) in enumerate(zip(got, rows)):
+            if g != w:
+                bad("adjustments.csv row %d is %r, want %r" % (k, g, w))
+                break
+        if len(got) != len(rows):
+            bad("adjustments.csv has %d rows, want %d" % (len(got), len(rows)))
 
 
 def reject_rows(path):
@@ -297,6 +438,10 @@ def main(argv):
     cmd = argv[0]
     if cmd == "manifest":
         check_manifest(*argv[1:4])
+    elif cmd == "runlog":
+        check_runlog(*argv[1:3])
+    elif cmd == "adjustments":
+        check_adjustments(*argv[1:4])
     elif cmd == "rejects":
         check_rejects(*argv[1:3])
     elif cmd == "reasons":

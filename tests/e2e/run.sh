@@ -72,8 +72,9 @@ arg_value() {
 }
 
 # diff_case DIR: settle with DIR/args, compare ledger.csv and streams.csv with
-# the oracle byte for byte, the manifest with the oracle's counts, and
-# rejects.csv with the oracle's rejects.  Leaves V1 set.
+# the oracle byte for byte, the manifest with the oracle's counts, checks and
+# probes, rejects.csv with the oracle's rejects, and the run log's line with
+# the oracle's totals and overrides.  Leaves V1 set.
 diff_case() {
 	local dir=$1 label
 	load_args "$dir/args"
@@ -87,6 +88,7 @@ diff_case() {
 	same_file "$TD/ref/streams.csv" "$V1/streams.csv" || return 1
 	check manifest "$V1" "$TD/ref.json" "$dir/args" || return 1
 	check rejects "$V1/rejects.csv" "$TD/ref-rejects.csv" || return 1
+	check runlog "$TD/out" "$TD/ref.json" || return 1
 }
 
 # check WHAT ARGS...: run check.py; its complaints become the reason.
@@ -259,8 +261,10 @@ t_boundary_hour() {
 		{ fail "hour bounds not 05:00:00Z..06:00:00Z: $(oneline "$V1/streams.csv")"; return 1; }
 }
 
-t_empty_period() {    # every row outside: header-only ledger, pools streams only
-	hand_args "$TD/args"
+# Every row outside: header-only ledger, pools streams only.  A period without
+# probes is refused (has_probes) unless --allow-empty says it is meant.
+t_empty_period() {
+	hand_args "$TD/args" --allow-empty
 	sed -i 's/^2026-11-01$/2026-12-01/' "$TD/args"
 	diff_case "$TD" || return 1
 	[ "$(wc -l <"$V1/ledger.csv")" = 1 ] || { fail "ledger has rows"; return 1; }
@@ -290,8 +294,17 @@ t_pools() {
 		{ fail "ledger has rows for a stream without probes in the period"; return 1; }
 }
 
+U256_MAX=115792089237316195423570985008687907853269984665640564039457584007913129639935
+
+# The largest pool is 2^256 - 1 base units (was 2^63 - 1 when amounts were int64).
 t_pool_max() {
 	gen pool-max "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	grep -q ",big,$U256_MAX," "$V1/streams.csv" || { fail "pool 2^256-1 not in streams.csv"; return 1; }
+}
+
+t_pool_int64_max() {   # the old limit, 2^63 - 1, is an ordinary pool now
+	gen pool-max "$TD/fx" --pool 9223372036854775807 || return 1
 	diff_case "$TD/fx" || return 1
 	grep -q ',big,9223372036854775807,' "$V1/streams.csv" || { fail "pool 2^63-1 not in streams.csv"; return 1; }
 }
@@ -299,9 +312,9 @@ t_pool_max() {
 t_default_pool_max() {
 	gen pool-max "$TD/fx" || return 1
 	grep -v -e '^--pools$' -e 'pools.csv$' "$TD/fx/args" >"$TD/args"
-	printf '%s\n' --default-pool 9223372036854775807 >>"$TD/args"
+	printf '%s\n' --default-pool "$U256_MAX" >>"$TD/args"
 	diff_case "$TD" || return 1
-	grep -q ',big,9223372036854775807,' "$V1/streams.csv" || { fail "default pool 2^63-1 not applied"; return 1; }
+	grep -q ",big,$U256_MAX," "$V1/streams.csv" || { fail "default pool 2^256-1 not applied"; return 1; }
 }
 
 t_rejects_under_ratio() {
@@ -351,7 +364,8 @@ src = open(sys.argv[1], "rb").read()
 long = b"%s,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"{\"\"blob\"\": \"\"%s\"\"}\"\n"
 out = src + long % (b"98", b"x" * 3000) + long % (b"99", b"y" * 900)
 open(sys.argv[2], "wb").write(out)' "$HAND/probes.csv" "$TD/long.csv"
-	printf '%s\n' --period 2026-11-01 --input "$TD/long.csv" --max-reject-ratio 0.5 >"$TD/args"
+	# (a default pool: with every pool 0 the pools check would refuse the day)
+	printf '%s\n' --period 2026-11-01 --input "$TD/long.csv" --max-reject-ratio 0.5 --default-pool 5 >"$TD/args"
 	diff_case "$TD" || return 1
 	"$PY" -c '
 import csv, sys
@@ -478,7 +492,8 @@ t_leap_day_period() {
 	printf '%s\n' 'stream_id,node_id,probe_type,success,probe_timestamp' \
 		's,n1,stats_poll,t,2028-02-29 23:59:59' 's,n2,stats_poll,t,2028-03-01 00:00:00' \
 		's,n3,stats_poll,t,2028-02-28T23:59:59Z' >"$TD/leap.csv"
-	printf '%s\n' --period 2028-02-29 --input "$TD/leap.csv" --default-pool 10 >"$TD/args"
+	# three rows at the edges, one in the period: not a day's export, so no edge_gap check
+	printf '%s\n' --period 2028-02-29 --input "$TD/leap.csv" --default-pool 10 --max-edge-gap 0 >"$TD/args"
 	diff_case "$TD" || return 1
 	echo n1 >"$TD/want"
 	check nodes "$V1/ledger.csv" "$TD/want" || return 1
@@ -512,6 +527,15 @@ t_bad_option_values() {
 --default-pool|1.5
 --max-reject-ratio|abc
 --max-reject-ratio|-1
+--token-decimals|37
+--token-decimals|-1
+--token-decimals|x
+--token-decimals|
+--max-edge-gap|-1h
+--max-edge-gap|1.5h
+--max-edge-gap|2w
+--max-edge-gap|
+--max-edge-gap|1h30m
 EOF
 	settle --period 2026-11-01 --input "$HAND/probes.csv"              # no --out
 	expect_rc 2 || { fail "without --out: $(cat "$TD/.reason")"; return 1; }
@@ -547,11 +571,11 @@ big_input() {    # big_input FILE COPIES: COPIES x 10,000 rows, multi-member gzi
 t_concurrent_runs() {   # two identical runs at once: one settles, the other exits 5
 	big_input "$TD/big.csv.gz" 150 || return 1
 	local a b ra rb
-	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
-		>"$TD/a.out" 2>"$TD/a.err" &
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --default-pool 1000 \
+		--out "$TD/out" >"$TD/a.out" 2>"$TD/a.err" &
 	a=$!
-	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
-		>"$TD/b.out" 2>"$TD/b.err" &
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --default-pool 1000 \
+		--out "$TD/out" >"$TD/b.out" 2>"$TD/b.err" &
 	b=$!
 	wait $a; ra=$?
 	wait $b; rb=$?
@@ -569,11 +593,13 @@ sys.exit(0 if c["rows_read"] == 1500000 and c["rejected"] == 0 else 1)' "$v1/man
 
 t_lock_held() {   # a short run while a long one holds DIR: the short one exits 5
 	big_input "$TD/big.csv.gz" 400 || return 1
+	# tiny.csv covers 2026-11-02 from its first second to its last
 	printf '%s\n' 'stream_id,node_id,probe_type,success,probe_timestamp' \
-		's,n,stats_poll,t,2026-11-01 01:00:00' >"$TD/tiny.csv"
+		's,n,stats_poll,t,2026-11-01 01:00:00' 's,n,stats_poll,t,2026-11-02 00:00:00' \
+		's,n,stats_poll,t,2026-11-02 23:59:59' >"$TD/tiny.csv"
 	local a ra i
-	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --out "$TD/out" \
-		>"$TD/a.out" 2>"$TD/a.err" &
+	timeout "$LIMIT" "$PAYRUN" settle --period 2026-11-01 --input "$TD/big.csv.gz" --default-pool 1000 \
+		--out "$TD/out" >"$TD/a.out" 2>"$TD/a.err" &
 	a=$!
 	# Wait until the long run has started writing into DIR (lock or temp).
 	for i in $(seq 1 200); do
@@ -581,7 +607,7 @@ t_lock_held() {   # a short run while a long one holds DIR: the short one exits 
 		sleep 0.01
 	done
 	kill -0 $a 2>/dev/null || { wait $a; fail "long run ended (exit $?) before the short one started: input too small to test the lock"; return 1; }
-	settle --period 2026-11-01 --input "$TD/tiny.csv" --out "$TD/out"
+	settle --period 2026-11-01 --input "$TD/tiny.csv" --default-pool 1 --max-edge-gap 0 --out "$TD/out"
 	local rc_short=$RC
 	kill -0 $a 2>/dev/null; local still=$?
 	wait $a; ra=$?
@@ -593,7 +619,7 @@ c = json.load(open(sys.argv[1]))["counts"]
 sys.exit(0 if c["rows_read"] == 4000000 else 1)' "$TD/out/2026-11-01/v1/manifest.json" ||
 		{ fail "v1 is not the long run's"; return 1; }
 	# Different label, same DIR, while nothing runs: fine.
-	settle --period 2026-11-02 --input "$TD/tiny.csv" --out "$TD/out"
+	settle --period 2026-11-02 --input "$TD/tiny.csv" --default-pool 1 --out "$TD/out"
 	expect_rc 0 || { fail "after the lock was released: $(cat "$TD/.reason")"; return 1; }
 }
 
@@ -697,6 +723,7 @@ t_demo_fixture_day() {
 # streams and rejects byte-identical, the same counts in the manifests.
 jobs_same() {
 	load_args "$1"
+	rm -rf "$TD/out1" "$TD/outN"
 	settle "${ARGS[@]}" --jobs 1 --out "$TD/out1"
 	expect_rc 0 || return 1
 	settle "${ARGS[@]}" --jobs "$2" --out "$TD/outN" -v
@@ -723,18 +750,20 @@ t_jobs_three_files() {   # 3 files with rejects read at once, as if one after an
 	[ "$(wc -l <"$TD/out1/2026-11-01/v1/rejects.csv")" -gt 2 ] || { fail "no rejects to order"; return 1; }
 }
 
-t_jobs_failed_file() {   # the corrupt middle file of three stops the run, named
-	gz_fixture "$TD/a.csv.gz" || return 1
-	cp "$TD/a.csv.gz" "$TD/c.csv.gz"
+# The corrupt middle file of three stops the run, named.  The files are
+# distinct exports (part-K.csv.gz: one day each, disjoint ids): an export
+# given twice would be refused before anything is read.
+t_jobs_failed_file() {
+	gen parts "$TD/fx" --count 6 || return 1
+	local p=$TD/fx/part j
 	"$PY" -c '
 import sys
 d = bytearray(open(sys.argv[1], "rb").read())
 for k in range(len(d) // 2, len(d) // 2 + 16): d[k] ^= 0x5A
-open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
-	local j
+open(sys.argv[2], "wb").write(d)' "$p-1.csv.gz" "$TD/b-corrupt.csv.gz"
 	for j in 1 3; do
-		settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" \
-			--input "$TD/c.csv.gz" --jobs $j --out "$TD/out"
+		settle --period 2026-11-01 --input "$p-0.csv.gz" --input "$TD/b-corrupt.csv.gz" \
+			--input "$p-2.csv.gz" --jobs $j --default-pool 1000 --out "$TD/out"
 		expect_rc 3 || { fail "--jobs $j: $(cat "$TD/.reason")"; return 1; }
 		stderr_names b-corrupt.csv.gz || return 1
 		no_publish "$TD/out" 2026-11-01 || return 1
@@ -742,7 +771,8 @@ open(sys.argv[2], "wb").write(d)' "$TD/a.csv.gz" "$TD/b-corrupt.csv.gz"
 	# what a failed run records (runs.log counts) is the same at any --jobs
 	printf 'stream_id,node_id,probe_type,success,probe_timestamp\ns,n,stats_poll,t,2026-11-01 01:00:00\ns,n,stats_poll,maybe,2026-11-01 01:00:00\ns,"n,stats_poll,t,2026-11-01 01:00:00\n' >"$TD/unterm.csv"
 	for j in 1 2; do
-		settle --period 2026-11-01 --input "$TD/unterm.csv" --input "$TD/a.csv.gz" --jobs $j --out "$TD/out-u$j"
+		settle --period 2026-11-01 --input "$TD/unterm.csv" --input "$p-0.csv.gz" --jobs $j \
+			--default-pool 1000 --out "$TD/out-u$j"
 		expect_rc 3 || { fail "unterminated, --jobs $j: $(cat "$TD/.reason")"; return 1; }
 	done
 	"$PY" -c '
@@ -754,27 +784,41 @@ a, b = counts(sys.argv[1]), counts(sys.argv[2])
 sys.exit(0 if a == b and a and a[0].get("rejected") == 1 else 1)' "$TD/out-u1/runs.log" "$TD/out-u2/runs.log" ||
 		{ fail "runs.log of the failed run differs: $(cat "$TD/out-u1/runs.log") vs $(cat "$TD/out-u2/runs.log")"; return 1; }
 	# more files than jobs: the readers wait for the merge to move on
-	settle --period 2026-11-01 --input "$TD/a.csv.gz" --input "$TD/c.csv.gz" \
-		--input "$TD/a.csv.gz" --input "$TD/b-corrupt.csv.gz" --input "$TD/c.csv.gz" \
-		--input "$TD/a.csv.gz" --jobs 2 --out "$TD/out"
+	local six=(--input "$p-0.csv.gz" --input "$p-2.csv.gz" --input "$p-3.csv.gz"
+		--input "$TD/b-corrupt.csv.gz" --input "$p-4.csv.gz" --input "$p-5.csv.gz")
+	settle --period 2026-11-01 "${six[@]}" --jobs 2 --default-pool 1000 --out "$TD/out"
 	expect_rc 3 || { fail "6 files, --jobs 2: $(cat "$TD/.reason")"; return 1; }
 	stderr_names b-corrupt.csv.gz || return 1
 	no_publish "$TD/out" 2026-11-01 || return 1
+	# and the same files with the good part-1 settle, as one after another
+	printf '%s\n' --period 2026-11-01 "${six[@]/#$TD\/b-corrupt.csv.gz/$p-1.csv.gz}" \
+		--default-pool 1000 >"$TD/args"
+	grep -q b-corrupt "$TD/args" && { fail "args still name b-corrupt"; return 1; }
+	jobs_same "$TD/args" 2 || return 1
 }
 
-t_jobs_many_rejects() {   # a file with over 4 MiB of rejects is read again, same result
+# A file with over 4 MiB of rejects is read again, same result.  Three
+# distinct exports: the hand day, and two copies of it with other ids (the
+# hand day given twice would be refused; with its own ids, a copy would be
+# duplicates), the middle one followed by 5000 long rejected rows.
+t_jobs_many_rejects() {
 	"$PY" -c '
-import sys
+import re, sys
 src = open(sys.argv[1], "rb").read()
+def other_ids(k):
+    return re.sub(rb"(?m)^([0-9]+),", lambda m: b"%d," % (int(m.group(1)) + k), src)
 bad = b"".join(b"%d,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"%s\"\n" % (i, b"z" * 1100)
                for i in range(5000))
-open(sys.argv[2], "wb").write(src + bad)' "$HAND/probes.csv" "$TD/bad.csv"
+open(sys.argv[2], "wb").write(other_ids(1000) + bad)
+open(sys.argv[3], "wb").write(other_ids(2000))' "$HAND/probes.csv" "$TD/bad.csv" "$TD/again.csv"
 	printf '%s\n' --period 2026-11-01 --input "$HAND/probes.csv" --input "$TD/bad.csv" \
-		--input "$HAND/probes.csv" --max-reject-ratio 1 >"$TD/args"
+		--input "$TD/again.csv" --pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 1 >"$TD/args"
 	jobs_same "$TD/args" 3 || return 1
 	stderr_names "too many rejects to hold; reading it again" || return 1
 	[ "$(grep -c ',bad_success,' "$TD/outN/2026-11-01/v1/rejects.csv")" -ge 5000 ] ||
 		{ fail "the 5000 rejects are not all in rejects.csv"; return 1; }
+	diff_case "$TD" || return 1
+	check reasons "$V1" '{"bad_success": 5003, "bad_probe_type": 3, "bad_timestamp": 3, "field_count": 3}'
 }
 
 t_jobs_option() {   # --jobs and the jobs config key: 1..64
@@ -790,6 +834,596 @@ t_jobs_option() {   # --jobs and the jobs config key: 1..64
 	printf 'jobs = "2"\n' >"$TD/good.conf"
 	settle "${base[@]}" --config "$TD/good.conf" --max-reject-ratio 0.2 --default-pool 5
 	expect_rc 0 || { fail "jobs = 2 in a config file: $(cat "$TD/.reason")"; return 1; }
+}
+
+# ------------------------------------------------------------------ issue 9
+# Inputs given twice, duplicates, refusal checks, uint256 amounts in tokens,
+# overlapping periods, the pools a version keeps.
+
+# diff_args ARGS...: diff_case on these settle options (a fresh out and ref).
+diff_args() {
+	mkdir -p "$TD/c"
+	printf '%s\n' "$@" >"$TD/c/args"
+	rm -rf "$TD/out" "$TD/ref" "$TD/ref-rejects.csv"
+	diff_case "$TD/c"
+}
+
+# ref_is KEY VALUE: the oracle's last JSON has KEY (a Python expression on r) == VALUE.
+ref_is() {
+	local got
+	got=$("$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' \
+		"$TD/ref.json" "$1" 2>&1)
+	[ "$got" = "$2" ] && return 0
+	fail "oracle: $1 is $got, want $2"
+}
+
+# manifest_is V1 KEY VALUE: manifest.json of V1 has KEY (an expression on m) == VALUE (JSON).
+manifest_is() {
+	local got
+	got=$("$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' \
+		"$1/manifest.json" "$2" 2>&1)
+	[ "$got" = "$3" ] && return 0
+	fail "manifest: $2 is $got, want $3"
+}
+
+# last_log OUT KEY VALUE: the last line of OUT/runs.log has KEY (an expression on l) == VALUE.
+last_log() {
+	local got
+	got=$("$PY" -c 'import json, sys; l = json.loads(open(sys.argv[1]).read().splitlines()[-1]); print(json.dumps(eval(sys.argv[2])))' \
+		"$1/runs.log" "$2" 2>&1)
+	[ "$got" = "$3" ] && return 0
+	fail "runs.log: $2 is $got, want $3"
+}
+
+# refused_by CHECK OVERRIDE ARGS...: payrun refuses the period of ARGS with
+# exit 3, its message naming the check and its override; nothing is
+# published, the rejects are kept in OUT/LABEL/failed/<stamp>-<pid>/, the run
+# log says failed; the oracle refuses it with the same check.
+refused_by() {
+	local chk=$1 ovr=$2 label kept
+	shift 2
+	ARGS=("$@")
+	label=$(arg_value --period)
+	rm -rf "$TD/out"
+	settle "$@" --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "check $chk" || return 1
+	stderr_names "$ovr" || return 1
+	no_publish "$TD/out" "$label" || return 1
+	kept=$(find "$TD/out/$label/failed" -path "*/failed/*-*/rejects.csv" 2>/dev/null | head -n 1)
+	[ -n "$kept" ] || { fail "no rejects kept under $label/failed/<stamp>-<pid>/"; return 1; }
+	last_log "$TD/out" '[l["status"], l["exit"]]' '["failed", 3]' || return 1
+	oracle "$@" --out "$TD/ref" --rejects "$TD/ref-rejects.csv"
+	[ "$RC_REF" = 3 ] || { fail "oracle exit $RC_REF, want 3 (refused by $chk)"; return 1; }
+	ref_is 'r["refused"]' "\"$chk\"" || return 1
+	check rejects "$kept" "$TD/ref-rejects.csv"
+}
+
+# same_ledger DIR1 DIR2: ledger.csv and streams.csv byte-identical.
+same_ledger() {
+	same_file "$1/ledger.csv" "$2/ledger.csv" && same_file "$1/streams.csv" "$2/streams.csv"
+}
+
+# The same export twice, under any two names, is refused before anything is
+# read (a corrupt first input is not even opened), or once read when two
+# files hold the same bytes: exit 3 naming both, nothing published.
+t_same_input_twice() {
+	cp "$HAND/probes.csv" "$TD/h.csv"
+	cp "$TD/h.csv" "$TD/copy.csv"
+	ln -s h.csv "$TD/link.csv"
+	ln "$TD/h.csv" "$TD/hard.csv"
+	mkdir "$TD/sub"
+	printf 'not a gzip stream' | gzip -c | head -c 20 >"$TD/corrupt.csv.gz"
+	local pair a b rest=(--pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 0.2)
+	for pair in "h.csv h.csv" "h.csv ./h.csv" "h.csv $TD/h.csv" "./h.csv sub/../h.csv" \
+		"h.csv link.csv" "hard.csv h.csv" "h.csv copy.csv" "copy.csv $HAND/probes.csv"; do
+		read -r a b <<<"$pair"
+		settle --period 2026-11-01 --input "$a" --input "$b" "${rest[@]}" --out "$TD/out"
+		expect_rc 3 || { fail "'$a' and '$b': $(cat "$TD/.reason")"; return 1; }
+		if ! stderr_names "'$a'" || ! stderr_names "'$b'"; then
+			fail "'$a' and '$b': $(cat "$TD/.reason")"
+			return 1
+		fi
+		no_publish "$TD/out" 2026-11-01 || return 1
+		oracle --period 2026-11-01 --input "$a" --input "$b" "${rest[@]}" --out "$TD/ref"
+		[ "$RC_REF" = 3 ] || { fail "oracle on '$a' and '$b': exit $RC_REF, want 3"; return 1; }
+	done
+	grep -q "same bytes" "$TD/stderr" || { fail "a copy is not refused for its bytes: $(oneline "$TD/stderr")"; return 1; }
+	# by inode, before reading: the corrupt first input is never read
+	settle --period 2026-11-01 --input corrupt.csv.gz --input h.csv --input link.csv "${rest[@]}" --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "'link.csv'" || return 1
+	! grep -q "corrupt.csv.gz" "$TD/stderr" || { fail "the inputs were read before the same file was refused: $(oneline "$TD/stderr")"; return 1; }
+	no_publish "$TD/out" 2026-11-01 || return 1
+	# the same rows in another encoding are not the same bytes: each id counts once
+	gzip -c "$TD/h.csv" >"$TD/h.csv.gz"
+	diff_args --period 2026-11-01 --input "$TD/h.csv" --input "$TD/h.csv.gz" "${rest[@]}" || return 1
+	same_file "$HAND/ledger.csv" "$V1/ledger.csv" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' 32   # the gzip copy's 28 + 4 valid rows; its 4 rejects are rejects again
+}
+
+# Overlapping exports (two files sharing part of their ids) settle exactly
+# as the single complete export: each id counts once, in input order.
+t_overlapping_exports() {
+	gen overlap "$TD/fx" || return 1
+	local fx=$TD/fx common=(--period 2026-11-01 --pools "$TD/fx/pools.csv" --max-reject-ratio 0.05)
+	diff_args "${common[@]}" --input "$fx/full.csv.gz" || return 1
+	mv "$V1" "$TD/full"
+	manifest_is "$TD/full" 'm["counts"]["duplicate"]' 0 || return 1
+	diff_args "${common[@]}" --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' "$(cat "$fx/expect_dup_ab")" || return 1
+	jobs_same "$TD/c/args" 2 || return 1
+	diff_args "${common[@]}" --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" --input "$fx/part-c.csv" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' "$(cat "$fx/expect_dup_abc")" || return 1
+	diff_args "${common[@]}" --input "$fx/part-c.csv" --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' "$(cat "$fx/expect_dup_abc")" || return 1
+	jobs_same "$TD/c/args" 3 || return 1
+	# b first: its changed copy of a shared probe counts, a's is the duplicate
+	diff_args "${common[@]}" --input "$fx/part-b.csv.gz" --input "$fx/part-a.csv" || return 1
+	grep -q ',node-from-b,' "$V1/ledger.csv" || { fail "b's copy of the shared probe does not count when b comes first"; return 1; }
+	cmp -s "$TD/full/ledger.csv" "$V1/ledger.csv" && { fail "b then a settles as a then b: the changed row tests nothing"; return 1; }
+	jobs_same "$TD/c/args" 2 || return 1
+	# full plus a part of it: every row of the part is a duplicate
+	diff_args "${common[@]}" --input "$fx/full.csv.gz" --input "$fx/part-c.csv" --input "$fx/part-b.csv.gz" || return 1
+	same_ledger "$TD/full" "$V1" || return 1
+	ref_is 'r["duplicate"] == r["rows_read"] - 3000 - (r["rejected"] - 12)' true
+}
+
+# backfill --settle counts each id once too: the day from overlapping
+# exports is the day of the complete one, at --jobs 1 and 2.
+t_backfill_overlapping_exports() {
+	gen overlap "$TD/fx" || return 1
+	local fx=$TD/fx j
+	oracle --period 2026-11-01 --input "$fx/full.csv.gz" --pools "$fx/pools.csv" --max-reject-ratio 0.05 --out "$TD/ref"
+	[ "$RC_REF" = 0 ] || { fail "oracle exit $RC_REF: $(oneline "$TD/ref.err")"; return 1; }
+	for j in 1 2; do
+		prun "bf$j" backfill --input "$fx/part-a.csv" --input "$fx/part-b.csv.gz" --input "$fx/part-c.csv" \
+			--pools "$fx/pools.csv" --max-reject-ratio 0.05 --settle --from 2026-11-01 --to 2026-11-01 \
+			--jobs "$j" --out "$TD/out$j"
+		[ "$RC" = 0 ] || { fail "backfill --jobs $j: exit $RC: $(oneline "$TD/bf$j.err")"; return 1; }
+		same_ledger "$TD/ref" "$TD/out$j/2026-11-01/v1" || return 1
+	done
+}
+
+# Duplicates count in input order in a backfill as in a settle: given b then
+# a, b's changed copy of the probe they share counts (settle and the oracle
+# say so), whatever the files' names.
+t_backfill_input_order() {
+	gen overlap "$TD/fx" || return 1
+	local fx=$TD/fx ba
+	ba=(--input "$fx/part-b.csv.gz" --input "$fx/part-a.csv" --pools "$fx/pools.csv" --max-reject-ratio 0.05)
+	diff_args --period 2026-11-01 "${ba[@]}" || return 1
+	grep -q ',node-from-b,' "$V1/ledger.csv" || { fail "settle b, a: b's copy does not count"; return 1; }
+	prun bf backfill "${ba[@]}" --settle --from 2026-11-01 --to 2026-11-01 --out "$TD/out-bf"
+	[ "$RC" = 0 ] || { fail "backfill b, a: exit $RC: $(oneline "$TD/bf.err")"; return 1; }
+	manifest_is "$TD/out-bf/2026-11-01/v1" '[i["path"].split("/")[-1] for i in m["inputs"]]' '["part-b.csv.gz", "part-a.csv"]' || return 1
+	same_ledger "$V1" "$TD/out-bf/2026-11-01/v1"
+}
+
+# A later file that repeats earlier ids and holds more rejects than can be
+# held, read at once with the others: the result of reading them in turn.
+t_jobs_duplicates_and_rejects() {
+	"$PY" -c '
+import re, sys
+src = open(sys.argv[1], "rb").read()
+bad = b"".join(b"%d,alpha,node-a,stats_poll,maybe,2026-11-01 10:00:00,,\"%s\"\n" % (i, b"z" * 1100)
+               for i in range(5000))
+open(sys.argv[2], "wb").write(src + bad)                        # the hand ids again, then rejects
+open(sys.argv[3], "wb").write(re.sub(rb"(?m)^([0-9]+),", lambda m: b"%d," % (int(m.group(1)) + 18), src))
+' "$HAND/probes.csv" "$TD/again-bad.csv" "$TD/half.csv"
+	printf '%s\n' --period 2026-11-01 --input "$HAND/probes.csv" --input "$TD/again-bad.csv" \
+		--input "$TD/half.csv" --pools "$HAND/pools.csv" --default-pool 5 --max-reject-ratio 1 >"$TD/args"
+	diff_case "$TD" || return 1
+	ref_is '[r["duplicate"], r["rejected"]]' '[46, 5012]' || return 1
+	jobs_same "$TD/args" 3
+}
+
+# bad_id: in an export with an id column, a row valid otherwise whose id is
+# not a whole number 0..2^63-1; a repeated id, after a rejected row with it.
+t_bad_id() {
+	gen badid "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	check reasons "$V1" "$(cat "$TD/fx/expect_reasons")" || return 1
+	ref_is 'r["duplicate"]' 1 || return 1   # 000123 and 123
+	manifest_is "$V1" '[i["rows"] for i in m["inputs"]]' "$(ref_is_json '[i["rows"] for i in r["inputs"]]')" || return 1
+	jobs_same "$TD/fx/args" 2
+}
+
+# Two globs matching one export are that export given twice: refused, as
+# docs/operations.md ("When payrun refuses to publish": "two globs matching
+# one file") says and as settle refuses a path given twice.
+t_backfill_two_globs_one_file() {
+	mkdir "$TD/ex"
+	cp "$DEMO" "$TD/ex/probes-2026-11-01.csv.gz"
+	local bf=(backfill --pools "$DEMO_POOLS" --settle --from 2026-11-01 --to 2026-11-01)
+	prun bf "${bf[@]}" --input "$TD/ex/*.csv.gz" --input "$TD/ex/probes-2026-11-01.*" --out "$TD/out"
+	[ "$RC" = 3 ] || { fail "two globs matching one file: exit $RC, want 3: $(oneline "$TD/bf.err")"; return 1; }
+	no_publish "$TD/out" 2026-11-01 || return 1
+	prun bf "${bf[@]}" --input "$TD/ex/probes-2026-11-01.csv.gz" --input "$TD/ex/probes-2026-11-01.csv.gz" --out "$TD/out"
+	[ "$RC" = 3 ] || { fail "one path given twice: exit $RC, want 3: $(oneline "$TD/bf.err")"; return 1; }
+	no_publish "$TD/out" 2026-11-01
+}
+
+# The run log lists the overrides used as issue 9 (and include/payrun/checks.h)
+# spell them: allow_empty, max_edge_gap=0, allow_zero_pools; the manifest's
+# checks name the options (--allow-empty).
+t_overrides_spelling() {
+	printf 'id,stream_id,node_id,probe_type,success,probe_timestamp\n' >"$TD/empty.csv"
+	settle --period 2026-11-01 --input "$TD/empty.csv" --allow-empty --allow-zero-pools --max-edge-gap 0 --out "$TD/out"
+	expect_rc 0 || return 1
+	last_log "$TD/out" 'l["overrides"]' '["allow_empty", "max_edge_gap=0", "allow_zero_pools"]'
+}
+
+# Ids are kept as bitmaps of ranges of 32,768 ids: 16,384 such ranges are
+# fine (settled as the oracle, the one repeated id a duplicate), one more is
+# refused with exit 3 naming the file and line, as docs/operations.md says.
+t_ids_spread() {
+	local n
+	for n in 16384 16385; do
+		"$PY" -c '
+import sys
+n = int(sys.argv[1])
+out = [b"id,stream_id,node_id,probe_type,success,probe_timestamp\n"]
+for i in range(n):
+    out.append(b"%d,s,n%d,stats_poll,t,2026-11-01 %02d:%02d:00\n" % (i * 32768, i % 50, i * 24 // n, i * 7 % 60))
+out.append(b"0,s,n,stats_poll,t,2026-11-01 23:59:59\n")
+open(sys.argv[2], "wb").write(b"".join(out))' "$n" "$TD/spread-$n.csv"
+	done
+	diff_args --period 2026-11-01 --input "$TD/spread-16384.csv" --default-pool 1000 || return 1
+	manifest_is "$V1" 'm["counts"]["duplicate"]' 1 || return 1
+	rm -rf "$TD/out"
+	settle --period 2026-11-01 --input "$TD/spread-16385.csv" --default-pool 1000 --out "$TD/out"
+	expect_rc 3 || return 1
+	stderr_names "spread-16385.csv:16386" || return 1
+	no_publish "$TD/out" 2026-11-01
+}
+
+# An id is a whole number whatever its length: zero-padded to 25 characters
+# and more it still spells the id it spells (here a duplicate of id 7), as up
+# to 24 characters it does.
+t_bad_id_zero_padded() {
+	"$PY" -c '
+import sys
+out = [b"id,stream_id,node_id,probe_type,success,probe_timestamp\n"]
+for i in range(1, 97):
+    out.append(b"%d,s,n%d,stats_poll,t,2026-11-01 %02d:%02d:00\n" % (i, i % 5, (i - 1) // 4, (i - 1) % 4 * 15))
+for k in (22, 23, 24, 30, 300):
+    out.append(b"%s7,s,padded-%d,stats_poll,t,2026-11-01 12:00:00\n" % (b"0" * k, k + 1))
+out.append(b"000000000000000000000000000000000000009223372036854775808,s,over,stats_poll,t,2026-11-01 12:00:00\n")
+open(sys.argv[1], "wb").write(b"".join(out))' "$TD/padded.csv"
+	diff_args --period 2026-11-01 --input "$TD/padded.csv" --default-pool 100 --max-reject-ratio 0.5 || return 1
+	manifest_is "$V1" '[m["counts"]["duplicate"], m["counts"]["rejected"]]' '[5, 1]'
+}
+
+ref_is_json() {   # ref_is_json EXPR: the oracle's value of EXPR, as JSON
+	"$PY" -c 'import json, sys; r = json.load(open(sys.argv[1])); print(json.dumps(eval(sys.argv[2])))' "$TD/ref.json" "$1"
+}
+
+DEMO=$ROOT/fixtures/probes-2026-11-01.csv.gz
+DEMO_POOLS=$ROOT/fixtures/pools.csv
+
+# The wrong day's export: 2026-11-01's (with a few minutes either side)
+# settled as 2026-11-02 or 2026-10-31 is refused by edge_gap; --max-edge-gap
+# 0 (off) or one long enough settles it, recorded in the manifest and the
+# run log.
+t_wrong_day_export() {
+	local day
+	for day in 2026-11-02 2026-10-31; do
+		refused_by edge_gap --max-edge-gap --period "$day" --input "$DEMO" --pools "$DEMO_POOLS" ||
+			{ fail "$day: $(cat "$TD/.reason")"; return 1; }
+	done
+	stderr_names "from its start" || return 1
+	diff_args --period 2026-11-02 --input "$DEMO" --pools "$DEMO_POOLS" --max-edge-gap 0 || return 1
+	manifest_is "$V1" 'm["checks"]["edge_gap"]["status"]' '"off"' || return 1
+	last_log "$TD/out" 'l["overrides"]' '["max_edge_gap=0"]' || return 1
+	diff_args --period 2026-10-31 --input "$DEMO" --pools "$DEMO_POOLS" --max-edge-gap 24h || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("status", "max_s")]' '["passed", 86400]' || return 1
+	last_log "$TD/out" 'l["overrides"]' '["max_edge_gap=86400s"]' || return 1
+	# the right day passes the check with its default, and records no override
+	diff_args --period 2026-11-01 --input "$DEMO" --pools "$DEMO_POOLS" || return 1
+	manifest_is "$V1" 'm["checks"]["edge_gap"]["status"]' '"passed"' || return 1
+	last_log "$TD/out" 'l.get("overrides", [])' '[]'
+}
+
+# A day without a probe (another day's export, or an empty one) is refused by
+# has_probes; --allow-empty settles it: every pool unallocated.
+t_empty_day() {
+	refused_by has_probes --allow-empty --period 2026-11-05 --input "$DEMO" --pools "$DEMO_POOLS" || return 1
+	stderr_names "no valid probe" || return 1
+	diff_args --period 2026-11-05 --input "$DEMO" --pools "$DEMO_POOLS" --allow-empty || return 1
+	[ "$(wc -l <"$V1/ledger.csv")" = 1 ] || { fail "ledger has rows"; return 1; }
+	manifest_is "$V1" '[m["checks"][c]["status"] for c in ("has_probes", "edge_gap", "pools")]' \
+		'["overridden", "not applicable", "passed"]' || return 1
+	manifest_is "$V1" '[m["probes"]["first"], m["totals"]["paid"], m["totals"]["unallocated"]]' \
+		'[null, "0", "1372777778"]' || return 1
+	last_log "$TD/out" 'l["overrides"]' '["allow_empty"]' || return 1
+	# an export with a header and nothing else
+	printf 'id,stream_id,node_id,probe_type,success,probe_timestamp\n' >"$TD/empty.csv"
+	refused_by has_probes --allow-empty --period 2026-11-01 --input "$TD/empty.csv" --pools "$DEMO_POOLS" || return 1
+	# without pools nothing is to pay either: both overrides
+	refused_by pools --allow-zero-pools --period 2026-11-01 --input "$TD/empty.csv" --default-pool 10 --allow-empty || return 1
+	diff_args --period 2026-11-01 --input "$TD/empty.csv" --default-pool 10 --allow-empty --allow-zero-pools || return 1
+	[ "$(wc -l <"$V1/streams.csv")" = 1 ] || { fail "streams.csv has rows"; return 1; }
+}
+
+# All pools 0, or a pools file that names none of the probed streams (the
+# wrong pools file, even with a default pool): refused by pools;
+# --allow-zero-pools settles it.
+t_zero_pools() {
+	local h=(--period 2026-11-01 --input "$HAND/probes.csv" --max-reject-ratio 0.2)
+	printf 'stream_id,pool\nalpha,0\n"b,eta",0\ngamma,0\n' >"$TD/zero.csv"
+	refused_by pools --allow-zero-pools "${h[@]}" --pools "$TD/zero.csv" || return 1
+	stderr_names "every pool is 0" || return 1
+	refused_by pools --allow-zero-pools "${h[@]}" || return 1      # no pools, default 0
+	diff_args "${h[@]}" --pools "$TD/zero.csv" --allow-zero-pools || return 1
+	manifest_is "$V1" 'm["checks"]["pools"]["status"]' '"overridden"' || return 1
+	last_log "$TD/out" 'l["overrides"]' '["allow_zero_pools"]' || return 1
+	printf 'stream_id,pool\nsomeone-else,1000\nnobody,5\n' >"$TD/wrong.csv"
+	refused_by pools --allow-zero-pools "${h[@]}" --pools "$TD/wrong.csv" --default-pool 7 || return 1
+	stderr_names "name none of the streams" || return 1
+	printf 'stream_id,pool\n' >"$TD/header-only.csv"
+	refused_by pools --allow-zero-pools "${h[@]}" --pools "$TD/header-only.csv" --default-pool 7 || return 1
+	diff_args "${h[@]}" --pools "$TD/wrong.csv" --default-pool 7 --allow-zero-pools || return 1
+	manifest_is "$V1" '[m["checks"]["pools"][k] for k in ("status", "names_a_probed_stream")]' '["overridden", false]' || return 1
+	# 7 for alpha, b,eta, delta and epsilon, 1005 listed; paid: alpha 5, b,eta 3 (penalties), epsilon 7
+	manifest_is "$V1" '[m["totals"]["pool"], m["totals"]["paid"]]' '["1033", "15"]' || return 1
+	# one probed stream named, even with 0, and a pool elsewhere: fine
+	printf 'stream_id,pool\nalpha,0\nnobody,5\n' >"$TD/one.csv"
+	diff_args "${h[@]}" --pools "$TD/one.csv" || return 1
+	manifest_is "$V1" 'm["checks"]["pools"]["status"]' '"passed"' || return 1
+	# --allow-zero-pools when the pools are fine overrides nothing
+	diff_args "${h[@]}" --pools "$HAND/pools.csv" --allow-zero-pools || return 1
+	last_log "$TD/out" 'l.get("overrides", [])' '[]'
+}
+
+# edge_times FILE TIME...: a one-stream export with a probe at each TIME.
+edge_times() {
+	local f=$1 t
+	shift
+	{
+		echo stream_id,node_id,probe_type,success,probe_timestamp
+		for t in "$@"; do echo "s,n,stats_poll,t,$t"; done
+	} >"$f"
+}
+
+# edge_gap at its bounds: lead = first - start, trail = end - 1 - last, whole
+# seconds, at most max_edge_gap (1h for a day).
+t_edge_gap_day_bounds() {
+	local d=(--period 2026-11-01 --default-pool 100)
+	edge_times "$TD/e.csv" "2026-11-01 01:00:00" "2026-11-01 12:00:00" "2026-11-01 22:59:59"
+	diff_args "${d[@]}" --input "$TD/e.csv" || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("lead_s", "trail_s")]' '[3600, 3600]' || return 1
+	manifest_is "$V1" 'm["probes"]' '{"first": "2026-11-01T01:00:00Z", "last": "2026-11-01T22:59:59Z", "longest_gap_s": 39599, "gap_resolution_s": 1}' || return 1
+	# fractions of the edge seconds, and offsets, change nothing
+	edge_times "$TD/f.csv" "2026-11-01 02:00:00.999999+01" "2026-11-01T22:59:59.5Z" "2026-11-01 12:00:00"
+	diff_args "${d[@]}" --input "$TD/f.csv" || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("lead_s", "trail_s")]' '[3600, 3600]' || return 1
+	edge_times "$TD/g.csv" "2026-11-01 01:00:01" "2026-11-01 22:59:59"
+	refused_by edge_gap --max-edge-gap "${d[@]}" --input "$TD/g.csv" || return 1
+	edge_times "$TD/g.csv" "2026-11-01 01:00:00" "2026-11-01 22:59:58.999999999"
+	refused_by edge_gap --max-edge-gap "${d[@]}" --input "$TD/g.csv" || return 1
+	stderr_names "from its end" || return 1
+	# other spellings of the gap
+	edge_times "$TD/h.csv" "2026-11-01 00:45:00" "2026-11-01 23:14:59"
+	refused_by edge_gap --max-edge-gap "${d[@]}" --input "$TD/h.csv" --max-edge-gap 2699s || return 1
+	diff_args "${d[@]}" --input "$TD/h.csv" --max-edge-gap 45m || return 1
+	diff_args "${d[@]}" --input "$TD/h.csv" --max-edge-gap 2700s || return 1
+}
+
+# An hour's default edge gap is 5 minutes, not the day's hour.
+t_edge_gap_hour_default() {
+	local hr=(--period 2026-11-01T05 --default-pool 100)
+	edge_times "$TD/e.csv" "2026-11-01 05:05:00" "2026-11-01 05:30:00" "2026-11-01 05:30:00.9" \
+		"2026-11-01 05:30:02" "2026-11-01 05:54:59"
+	diff_args "${hr[@]}" --input "$TD/e.csv" || return 1
+	manifest_is "$V1" '[m["checks"]["edge_gap"][k] for k in ("max_s", "lead_s", "trail_s")]' '[300, 300, 300]' || return 1
+	manifest_is "$V1" 'm["probes"]["longest_gap_s"]' 1499 || return 1
+	edge_times "$TD/f.csv" "2026-11-01 05:05:01" "2026-11-01 05:54:59"
+	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/f.csv" || return 1
+	edge_times "$TD/f.csv" "2026-11-01 05:10:00" "2026-11-01 05:59:59"
+	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/f.csv" || return 1
+	diff_args "${hr[@]}" --input "$TD/f.csv" --max-edge-gap 1h || return 1
+	edge_times "$TD/g.csv" "2026-11-01 05:00:00" "2026-11-01 05:54:58"
+	refused_by edge_gap --max-edge-gap "${hr[@]}" --input "$TD/g.csv" --period-length 1h || return 1
+}
+
+# 18-decimal tokens: pools 42, 2500000.123456789012345678 and 4.2e+1 tokens
+# and a default pool of 0.5 settle, in base units, exactly as the oracle and
+# exactly as the same pools written in base units with no decimals.
+t_token_decimals_18() {
+	gen tokens "$TD/fx" || return 1
+	diff_case "$TD/fx/base" || return 1
+	mv "$V1" "$TD/base"
+	rm -rf "$TD/out"
+	diff_case "$TD/fx" || return 1
+	same_ledger "$TD/base" "$V1" || return 1
+	local p
+	for p in 42000000000000000000 2500000123456789012345678 500000000000000000; do
+		grep -q "^[^,]*,[^,]*,[^,]*,$p," "$V1/streams.csv" || { fail "no stream with pool $p in streams.csv"; return 1; }
+	done
+	manifest_is "$V1" '[m["settings"]["token_decimals"], m["settings"]["default_pool"]]' '[18, "500000000000000000"]'
+}
+
+# Pools near 2^256: three pools past 2^64 adding up to 2^256 - 2, then to
+# exactly 2^256 - 1; one more base unit (from the pools, or a default pool
+# for an unlisted stream) is refused, nothing published.
+t_pools_near_2_256() {
+	gen huge "$TD/fx" || return 1
+	diff_case "$TD/fx" || return 1
+	manifest_is "$V1" 'm["totals"]["pool"]' "\"$("$PY" -c 'print(2**256 - 2)')\"" || return 1
+	ref_is 'r["paid"] > 2**64 and r["forfeited"] > 2**64' true || return 1
+	local p=(--period 2026-11-01 --input "$TD/fx/probes.csv.gz")
+	diff_args "${p[@]}" --pools "$TD/fx/pools-max.csv" || return 1
+	manifest_is "$V1" 'm["totals"]["pool"]' "\"$U256_MAX\"" || return 1
+	diff_args "${p[@]}" --pools "$TD/fx/pools-one.csv" || return 1   # 2^256 - 1 + 0 + a default of 0
+	local over
+	for over in "--pools $TD/fx/pools-over.csv" "--pools $TD/fx/pools-one.csv --default-pool 1"; do
+		rm -rf "$TD/out"
+		# shellcheck disable=SC2086 # the options split on purpose
+		settle "${p[@]}" $over --out "$TD/out"
+		expect_rc 3 || { fail "$(rel "${over#--pools }"): $(cat "$TD/.reason")"; return 1; }
+		stderr_names "2^256 - 1" || return 1
+		no_publish "$TD/out" 2026-11-01 || return 1
+		# shellcheck disable=SC2086
+		oracle "${p[@]}" $over --out "$TD/ref"
+		[ "$RC_REF" = 3 ] || { fail "oracle exit $RC_REF on $over, want 3"; return 1; }
+	done
+}
+
+# More fractional digits than the token has (other than zeros) names the
+# stream and the value: exit 3 in the pools file, 2 for --default-pool; and
+# 2^256 - 1 base units in 36-decimal tokens, and one more.
+t_too_many_decimals() {
+	local d=(--period 2026-11-01 --input "$HAND/probes.csv" --max-reject-ratio 0.2) cs dec val rc
+	while IFS='|' read -r dec val rc; do
+		printf 'stream_id,pool\nalpha,0\n"b,eta",%s\n' "$val" >"$TD/pools.csv"
+		rm -rf "$TD/out"
+		settle "${d[@]}" --pools "$TD/pools.csv" --token-decimals "$dec" --out "$TD/out"
+		expect_rc "$rc" || { fail "'$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
+		oracle "${d[@]}" --pools "$TD/pools.csv" --token-decimals "$dec" --out "$TD/ref"
+		[ "$RC_REF" = "$rc" ] || { fail "oracle: '$val' with $dec decimals: exit $RC_REF, want $rc"; return 1; }
+		[ "$rc" = 0 ] && { same_ledger "$TD/ref" "$TD/out/2026-11-01/v1" || return 1; continue; }
+		if ! stderr_names "'b,eta'" || ! stderr_names "'$val'"; then
+			fail "'$val' with $dec decimals: $(cat "$TD/.reason")"
+			return 1
+		fi
+		no_publish "$TD/out" 2026-11-01 || return 1
+	done <<'EOF_CASES'
+0|1.5|3
+0|1.0|0
+0|15e-1|3
+0|1.5e1|0
+6|0.1234567|3
+6|0.1234560|0
+6|4.2e-7|3
+6|4.2e-5|0
+18|0.0000000000000000001|3
+18|1e-18|0
+36|0.0000000000000000000000000000000000001|3
+36|115792089237316195423570985008687907853269.984665640564039457584007913129639935|0
+36|115792089237316195423570985008687907853269.984665640564039457584007913129639936|3
+36|1.15792089237316195423570985008687907853269984665640564039457584007913129639935e41|0
+EOF_CASES
+	for cs in "0 0.5" "0 1e-1" "6 1.1234567" "18 1e-19"; do
+		read -r dec val <<<"$cs"
+		settle "${d[@]}" --token-decimals "$dec" --default-pool "$val" --out "$TD/out"
+		expect_rc 2 || { fail "--default-pool '$val' with $dec decimals: $(cat "$TD/.reason")"; return 1; }
+		stderr_names "'$val'" || return 1
+		oracle "${d[@]}" --token-decimals "$dec" --default-pool "$val" --out "$TD/ref"
+		[ "$RC_REF" = 2 ] || { fail "oracle: --default-pool '$val' with $dec decimals: exit $RC_REF, want 2"; return 1; }
+	done
+}
+
+# dirs_of OUT: the period directories and versions in OUT, one per line.
+dirs_of() {
+	(cd "$1" && find . -mindepth 1 -maxdepth 2 -type d ! -name failed | sort)
+}
+
+# A probe is paid once: with the day settled, one of its hours is refused
+# (exit 5, naming the day), and backfilling the day's hours skips them all.
+t_day_then_hour() {
+	local d=(--input "$DEMO" --pools "$DEMO_POOLS")
+	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
+	expect_rc 0 || return 1
+	settle --period 2026-11-01T05 "${d[@]}" --out "$TD/out"
+	expect_rc 5 || return 1
+	grep -Eq "'?2026-11-01'?([^T0-9]|$)" "$TD/stderr" || { fail "exit 5 does not name the settled day: $(oneline "$TD/stderr")"; return 1; }
+	no_publish "$TD/out" 2026-11-01T05 || return 1
+	dirs_of "$TD/out" >"$TD/before"
+	cp "$TD/out/runs.log" "$TD/runs.before"
+	prun bf backfill "${d[@]}" --settle --from 2026-11-01T00 --to 2026-11-01T23 --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "backfill of the settled day's hours: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	dirs_of "$TD/out" >"$TD/after"
+	same_file "$TD/before" "$TD/after" || return 1
+	! grep -v -x -F -f "$TD/runs.before" "$TD/out/runs.log" | grep -q '"settled"' ||
+		{ fail "the backfill settled something: $(tail -n 1 "$TD/out/runs.log")"; return 1; }
+	# the day itself is rerun as usual
+	prun rr rerun --period 2026-11-01 "${d[@]}" --reason "still works" --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "rerun of the day: exit $RC: $(oneline "$TD/rr.err")"; return 1; }
+	same_ledger "$TD/out/2026-11-01/v1" "$TD/out/2026-11-01/v2"
+}
+
+# The other order: with an hour settled its day is refused (naming the
+# hour); backfilling the day skips it, the neighbouring hours are settled.
+t_hour_then_day() {
+	local d=(--input "$DEMO" --pools "$DEMO_POOLS")
+	diff_args --period 2026-11-01T05 "${d[@]}" || return 1
+	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
+	expect_rc 5 || return 1
+	stderr_names 2026-11-01T05 || return 1
+	no_publish "$TD/out" 2026-11-01 || return 1
+	dirs_of "$TD/out" >"$TD/before"
+	prun bf backfill "${d[@]}" --settle --from 2026-11-01 --to 2026-11-01 --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "backfill of the day: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	dirs_of "$TD/out" >"$TD/after"
+	same_file "$TD/before" "$TD/after" || return 1
+	prun bf backfill "${d[@]}" --settle --from 2026-11-01T04 --to 2026-11-01T06 --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "backfill of T04..T06: exit $RC, want 0: $(oneline "$TD/bf.err")"; return 1; }
+	if [ ! -d "$TD/out/2026-11-01T04/v1" ] || [ ! -d "$TD/out/2026-11-01T06/v1" ] || [ -e "$TD/out/2026-11-01T05/v2" ]; then
+		fail "backfill T04..T06 left: $(dirs_of "$TD/out" | tr '\n' ' ')"
+		return 1
+	fi
+	oracle --period 2026-11-01T06 "${d[@]}" --out "$TD/ref6"
+	same_ledger "$TD/ref6" "$TD/out/2026-11-01T06/v1" || return 1
+	settle --period 2026-11-01 "${d[@]}" --out "$TD/out"
+	expect_rc 5
+}
+
+# A version keeps the pools it used: a rerun without --pools, from another
+# directory, after the pools file was edited, takes v1's pools.csv and
+# changes nothing; a rerun with --pools says which streams' pools change.
+t_rerun_pools_copy() {
+	local h=(--period 2026-11-01 --input "$HAND/probes.csv" --default-pool 5 --max-reject-ratio 0.2)
+	cp "$HAND/pools.csv" "$TD/pools.csv"
+	settle "${h[@]}" --pools pools.csv --out out            # a relative path, from TD
+	expect_rc 0 || return 1
+	local v=$TD/out/2026-11-01
+	same_file "$HAND/pools.csv" "$v/v1/pools.csv" || return 1
+	printf 'stream_id,pool\nalpha,2002\n"b,eta",10\ngamma,7\nnewone,3\n' >"$TD/pools.csv"   # edited since
+	mkdir "$TD/elsewhere"
+	cd "$TD/elsewhere" || return 1
+	prun r2 rerun "${h[@]}" --reason "unchanged (OPS-1)" --out "$TD/out"
+	cd "$TD" || return 1
+	[ "$RC" = 0 ] || { fail "rerun without --pools: exit $RC: $(oneline "$TD/r2.err")"; return 1; }
+	grep -q "pools from v1's pools.csv" "$TD/r2.err" "$TD/r2.out" || { fail "the rerun does not say it took v1's pools.csv: $(oneline "$TD/r2.err")"; return 1; }
+	grep -q "no change" "$TD/r2.err" "$TD/r2.out" || { fail "the rerun does not say 'no change'"; return 1; }
+	same_ledger "$v/v1" "$v/v2" || return 1
+	same_file "$HAND/pools.csv" "$v/v2/pools.csv" || return 1
+	[ "$(wc -l <"$v/v2/adjustments.csv")" = 1 ] || { fail "adjustments.csv of an unchanged rerun has rows"; return 1; }
+	manifest_is "$v/v2" 'm["settings"]["pools"]["sha256"]' "\"$(sha256sum "$HAND/pools.csv" | cut -d' ' -f1)\"" || return 1
+	# new pools: what changes is said, the adjustments are the ledgers' difference
+	prun r3 rerun "${h[@]}" --reason "new pools (OPS-2)" --pools "$TD/pools.csv" --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "rerun with --pools: exit $RC: $(oneline "$TD/r3.err")"; return 1; }
+	local want
+	for want in "stream 'alpha': pool 1001 -> 2002 base units" "stream 'gamma': pool 500 -> 7 base units" \
+		"stream 'delta': pool" "stream 'newone': pool"; do
+		grep -qF "$want" "$TD/r3.err" || { fail "the rerun does not say \"$want\": $(oneline "$TD/r3.err" 600)"; return 1; }
+	done
+	! grep -qF "stream 'b,eta': pool" "$TD/r3.err" || { fail "the rerun says b,eta's pool changed"; return 1; }
+	oracle "${h[@]}" --pools "$TD/pools.csv" --out "$TD/ref"
+	same_ledger "$TD/ref" "$v/v3" || return 1
+	same_file "$TD/pools.csv" "$v/v3/pools.csv" || return 1
+	check adjustments "$v/v2/ledger.csv" "$v/v3/ledger.csv" "$v/v3/adjustments.csv" || return 1
+	manifest_is "$v/v3" '[m["rerun"][k] for k in ("previously_paid", "now_due", "delta")]' '["760", "1510", "750"]' || return 1
+	last_log "$TD/out" '[l["command"], l["version"], l["delta"], l["paid"]]' '["rerun", 3, "750", "1510"]'
+}
+
+# The manifest lists pools.csv, the pools file's own bytes (CRLF, quoted ids,
+# tokens), with its size and SHA-256 as sha256sum(1) computes them.
+t_manifest_pools_copy() {
+	printf 'stream_id,pool\r\n"alpha",1.001e3\r\n"b,eta",10.000\r\ngamma,0.5e3\r\ndelta,300\r\n' >"$TD/pools.csv"
+	diff_args --period 2026-11-01 --input "$HAND/probes.csv" --pools "$TD/pools.csv" --default-pool 5 \
+		--max-reject-ratio 0.2 --token-decimals 0 || return 1
+	same_ledger "$HAND" "$V1" || return 1        # the hand pools, spelt otherwise
+	same_file "$TD/pools.csv" "$V1/pools.csv" || return 1
+	local sum size
+	sum=$(sha256sum "$TD/pools.csv" | cut -d' ' -f1)
+	size=$(stat -c %s "$TD/pools.csv")
+	manifest_is "$V1" '[[o["bytes"], o["sha256"]] for o in m["outputs"] if o["name"] == "pools.csv"]' "[[$size, \"$sum\"]]" || return 1
+	manifest_is "$V1" 'm["settings"]["pools"]' "{\"origin\": \"file\", \"path\": \"$TD/pools.csv\", \"copy\": \"pools.csv\", \"sha256\": \"$sum\"}"
 }
 
 random_case() {

@@ -1,24 +1,56 @@
 #!/usr/bin/env python3
 """settle_ref.py: an independent reference implementation of `payrun settle`.
 
-Written from the text of issue 2 only (never from payrun's C sources), so that
-the end-to-end tests can compare payrun's ledger.csv and streams.csv with a
+Written from the text of the issues only (issue 2, and issue 9 for the
+amounts, checks and duplicates; never from payrun's C sources), so that the
+end-to-end tests can compare payrun's ledger.csv and streams.csv with a
 second, deliberately simple implementation byte for byte.
 
     settle_ref.py --period LABEL [--period-length 1d|1h] --input F [--input F ...]
-                  [--pools F] [--default-pool N] [--penalty-factor F]
-                  [--max-reject-ratio R] [--rejects FILE] --out DIR
+                  [--pools F] [--default-pool N] [--token-decimals N]
+                  [--penalty-factor F] [--max-reject-ratio R]
+                  [--max-edge-gap DURATION] [--allow-empty] [--allow-zero-pools]
+                  [--rejects FILE] --out DIR
 
-writes DIR/ledger.csv and DIR/streams.csv and prints the counts as one JSON
-object on stdout: rows_read, in_period, out_of_period, rejected,
-rejected_by_reason.  With --rejects FILE it also writes the rejects it found
-(file,line,reason,record; line = physical line where the record starts,
-record = raw bytes without the line terminator, cut at 1 KiB).
+writes DIR/ledger.csv and DIR/streams.csv and prints one JSON object on
+stdout: the counts (rows_read, in_period, out_of_period, rejected,
+duplicate, rejected_by_reason), and once the ledger is computed streams,
+ledger_rows, distinct_nodes, period_start, period_end, pool, paid,
+forfeited, unallocated (integers of base units); also probes (first, last,
+longest_gap_s, gap_resolution_s, as payrun's manifest), checks ({name:
+{status, ...}} as payrun's manifest: has_probes, edge_gap, pools), overrides
+(the overrides used, as a run log line lists them), refused (the check that
+refused the period, or null), inputs ([{path, rows, bytes, sha256}]),
+default_pool and token_decimals.  With --rejects FILE it also writes the
+rejects it found (file,line,reason,record; line = physical line where the
+record starts, record = raw bytes without the line terminator, cut at 1 KiB).
 
-Exit status mirrors payrun: 0 ok, 2 usage, 3 input data error (missing file,
-bad gzip, header without a required column, unterminated quote at EOF, or
-rejected / rows read above --max-reject-ratio, default 0.001; then no
-ledger is written, but --rejects and the counts still are).
+Exit status mirrors payrun: 0 ok, 2 usage (a bad option value: a default
+pool with more decimals than --token-decimals, a bad --max-edge-gap), 3
+input data error, then no ledger is written: a missing file, bad gzip, a
+header without a required column, an unterminated quote at EOF, a bad or
+repeated pool, the same input given twice (the same file under two names,
+or two files of the same bytes), rejected / rows read above
+--max-reject-ratio (default 0.001; the rejects and the counts are still
+written), a refusal check, or pools adding up past 2^256 - 1.
+
+The rules of issue 9:
+  - Amounts are exact integers of base units up to 2^256 - 1.  With
+    --token-decimals N (0..36) a pool or the default pool is a number of
+    tokens, DIGITS[.DIGITS][e[+-]DIGITS], with at most N fractional digits
+    once the exponent is applied (extra zero digits are fine).
+  - In an export with an id column, a row that passed every other check is
+    rejected as bad_id when its id is not a whole number 0..2^63-1; then a
+    row whose id was seen before (in this file or an earlier one, in input
+    order) is skipped and counted as duplicate; only then in or out of the
+    period.  rows_read = in_period + out_of_period + rejected + duplicate.
+  - Refusal checks, in this order: has_probes (no in-period probe;
+    --allow-empty), edge_gap (the first probe more than max_edge_gap after
+    the start, or the last more than that before the end: lead = first -
+    start, trail = end - 1 - last, whole seconds; default 1h for a day, 5m
+    for an hour; 0 turns it off), pools (the period's total pool is 0, or a
+    pools file is given that names none of the streams with probes;
+    --allow-zero-pools).
 
 Everything is done on bytes: ids come out exactly as they went in.  The CSV
 dialect is parsed by a small strict RFC 4180 scanner (quote in an unquoted
@@ -30,6 +62,7 @@ module as a cross-check.  All payout arithmetic is on Python integers.
 import argparse
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -41,6 +74,9 @@ from fractions import Fraction
 REQUIRED = (b"stream_id", b"node_id", b"probe_type", b"success", b"probe_timestamp")
 MAX_ID = 255
 MAX_POOL = 2**256 - 1                 # uint256: amounts of token base units
+MAX_PROBE_ID = 2**63 - 1              # ids are bigint
+MAX_DECIMALS = 36
+MAX_EDGE_GAP = 366 * 86400            # the oracle's own bound on --max-edge-gap
 RAW_CUT = 1024
 
 
@@ -163,21 +199,83 @@ def parse_penalty(text):
     return keep.numerator, keep.denominator
 
 
-def parse_amount(text, what):
-    if not re.fullmatch(r"\d+", text) or int(text) > MAX_POOL:
-        raise UsageError("bad %s '%s'" % (what, text))
+AMOUNT_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]+))?")
+
+
+def tokens_to_base(text, decimals):
+    """(base units, None) of a number of tokens, or (None, why not).
+
+    text is DIGITS[.DIGITS][e[+-]DIGITS]; its value times 10^decimals must
+    be a whole number (so zeros past the token's decimals are fine) and at
+    most 2^256 - 1.  Exact: the digits are an integer M and the value is
+    M * 10^e10 for an integer e10, never a float."""
+    m = AMOUNT_RE.fullmatch(text)
+    if not m:
+        return None, "not a non-negative decimal number"
+    whole, frac, exp = m.group(1), m.group(2) or "", m.group(3) or "0"
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return 0, None                     # zero, whatever its exponent
+    exp_digits = exp.lstrip("+-").lstrip("0") or "0"
+    if len(exp_digits) > 12:               # far past any digit count: saturate
+        e = (1 if exp[0] != "-" else -1) * 10**12
+    else:
+        e = int(exp)
+    e10 = e - len(frac) + decimals
+    if e10 >= 0:
+        if len(digits) + e10 > 78:         # 2^256 - 1 has 78 digits
+            return None, "more than 2^256 - 1 base units"
+        v = int(digits) * 10**e10
+    else:
+        kept = digits.rstrip("0")
+        if len(digits) - len(kept) < -e10:
+            return None, "more fractional digits than the token's decimals"
+        v = int(digits[:len(digits) + e10])
+    if v > MAX_POOL:
+        return None, "more than 2^256 - 1 base units"
+    return v, None
+
+
+def parse_default_pool(text, decimals):
+    v, why = tokens_to_base(text, decimals)
+    if why:
+        raise UsageError("bad default pool '%s' with %d token decimals: %s" % (text, decimals, why))
+    return v
+
+
+def parse_decimals(text):
+    if not re.fullmatch(r"[0-9]{1,3}", text) or int(text) > MAX_DECIMALS:
+        raise UsageError("bad token decimals '%s' (0 to %d)" % (text, MAX_DECIMALS))
     return int(text)
+
+
+def parse_duration(text):
+    """Seconds of a DURATION: digits with an optional unit s, m, h or d."""
+    m = re.fullmatch(r"([0-9]{1,12})([smhd]?)", text)
+    if not m:
+        raise UsageError("bad max edge gap '%s'" % text)
+    v = int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    if v > MAX_EDGE_GAP:
+        raise UsageError("max edge gap '%s' is more than 366 days" % text)
+    return v
 
 
 # ---------------------------------------------------------------- input
 
-def read_input(path):
-    """The decompressed bytes of one input (gzip by magic, possibly multi-member)."""
+def read_input(path, with_raw=False):
+    """The decompressed bytes of one input (gzip by magic, possibly
+    multi-member); with_raw: (those, the file's own bytes)."""
     try:
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as e:
         raise DataError("could not open '%s': %s" % (path, e.strerror))
+    if with_raw:
+        return read_input_bytes(data, path), data
+    return read_input_bytes(data, path)
+
+
+def read_input_bytes(data, path):
     if data[:2] != b"\x1f\x8b":
         return data
     # Decompress member by member with zlib so that a truncated or corrupt
@@ -318,17 +416,19 @@ BOOLS = {b"t": True, b"true": True, b"1": True, b"f": False, b"false": False, b"
 
 
 def validate(fields, col, ncols):
-    """(reason, parsed) for one record's fields."""
+    """(reason, parsed) for one record's fields, in issue 9's order: field
+    count, stream id, node id, probe type, success, timestamp, then the id
+    (when the export has an id column)."""
     if len(fields) != ncols:
         return "field_count", None
     stream = fields[col[b"stream_id"]]
     node = fields[col[b"node_id"]]
     if not stream:
         return "empty_stream_id", None
-    if not node:
-        return "empty_node_id", None
     if len(stream) > MAX_ID:
         return "stream_id_too_long", None
+    if not node:
+        return "empty_node_id", None
     if len(node) > MAX_ID:
         return "node_id_too_long", None
     ptype = fields[col[b"probe_type"]]
@@ -340,14 +440,64 @@ def validate(fields, col, ncols):
     ts = parse_timestamp(fields[col[b"probe_timestamp"]])
     if ts is None:
         return "bad_timestamp", None
-    return None, (stream, node, ptype, ok, ts)
+    pid = None
+    if b"id" in col:
+        text = fields[col[b"id"]]
+        # a whole number: decimal digits only (no sign, blank or point)
+        if not re.fullmatch(rb"[0-9]+", text) or int(text) > MAX_PROBE_ID:
+            return "bad_id", None
+        pid = int(text)
+    return None, (stream, node, ptype, ok, ts, pid)
 
 
-def read_probes(paths, start_ns, end_ns, counts, rejects):
-    """Fill {(stream, node): [T, S, F]} from the probe files."""
-    agg = {}
+def distinct_inputs(paths):
+    """The same file under two names (device and inode, symlinks followed)
+    is refused before anything is read."""
+    seen = {}
     for path in paths:
-        data = read_input(path)
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            raise DataError("could not open '%s': %s" % (path, e.strerror))
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            raise DataError("'%s' and '%s' are the same file (%s): give each export once"
+                            % (seen[key], path, os.path.realpath(path)))
+        seen[key] = path
+
+
+class Coverage:
+    """The whole seconds of the period that had a valid probe."""
+
+    def __init__(self):
+        self.seconds = set()
+
+    def add(self, ts_ns):
+        self.seconds.add(ts_ns // 10**9)
+
+    def block(self):
+        if not self.seconds:
+            return {"first": None, "last": None, "longest_gap_s": 0, "gap_resolution_s": 1}
+        secs = sorted(self.seconds)
+        gap = max((b - a - 1 for a, b in zip(secs, secs[1:])), default=0)
+        return {"first": fmt_utc(secs[0]), "last": fmt_utc(secs[-1]),
+                "longest_gap_s": gap, "gap_resolution_s": 1}
+
+
+def read_probes(paths, start_ns, end_ns, counts, rejects, inputs, cover):
+    """Fill {(stream, node): [T, S, F]} from the probe files, in order."""
+    agg = {}
+    ids = set()                 # probe ids seen, across every file with an id column
+    digests = {}
+    for path in paths:
+        data, raw_bytes = read_input(path, with_raw=True)
+        digest = hashlib.sha256(raw_bytes).hexdigest()
+        if digest in digests:
+            raise DataError("'%s' and '%s' hold the same bytes (sha256 %s): the same export given twice"
+                            % (digests[digest], path, digest))
+        digests[digest] = path
+        entry = {"path": path, "rows": 0, "bytes": len(raw_bytes), "sha256": digest}
+        inputs.append(entry)
         records = scan_records(data, path)
         header = next(records, None)
         if header is None or header[2] is None:
@@ -361,6 +511,7 @@ def read_probes(paths, start_ns, end_ns, counts, rejects):
                 raise DataError("'%s': header has no '%s' column" % (path, req.decode()))
         for line, raw, fields, reason in records:
             counts["rows_read"] += 1
+            entry["rows"] += 1
             parsed = None
             if reason is None:
                 reason, parsed = validate(fields, col, len(names))
@@ -370,11 +521,17 @@ def read_probes(paths, start_ns, end_ns, counts, rejects):
                 by[reason] = by.get(reason, 0) + 1
                 rejects.append((path, line, reason, raw[:RAW_CUT]))
                 continue
-            stream, node, ptype, ok, ts = parsed
+            stream, node, ptype, ok, ts, pid = parsed
+            if pid is not None:
+                if pid in ids:
+                    counts["duplicate"] += 1
+                    continue
+                ids.add(pid)
             if not (start_ns <= ts < end_ns):
                 counts["out_of_period"] += 1
                 continue
             counts["in_period"] += 1
+            cover.add(ts)
             tsf = agg.setdefault((stream, node), [0, 0, 0])
             if ptype == b"stats_poll":
                 tsf[0] += 1
@@ -385,9 +542,10 @@ def read_probes(paths, start_ns, end_ns, counts, rejects):
     return agg
 
 
-def read_pools(path):
-    pools = {}
-    data = read_input(path)
+def read_pools(path, decimals):
+    """({stream: base units}, the file's bytes)."""
+    pools, lines = {}, {}
+    data, raw_bytes = read_input(path, with_raw=True)
     records = scan_records(data, path)
     header = next(records, None)
     if header is None or header[2] is None:
@@ -399,11 +557,18 @@ def read_pools(path):
     for line, raw, fields, reason in records:
         if reason or len(fields) != len(names):
             raise DataError("'%s' line %d: malformed pools record" % (path, line))
-        v = fields[pi]
-        if not re.fullmatch(rb"\d+", v) or int(v) > MAX_POOL or not fields[si]:
-            raise DataError("'%s' line %d: bad pool '%s'" % (path, line, v.decode("latin-1")))
-        pools[fields[si]] = int(v)
-    return pools
+        stream, v = fields[si], fields[pi]
+        if not stream or len(stream) > MAX_ID:
+            raise DataError("'%s' line %d: bad stream_id" % (path, line))
+        amount, why = tokens_to_base(v.decode("latin-1"), decimals)
+        if why:
+            raise DataError("'%s' line %d: stream '%s': pool '%s' is invalid with %d token decimals: %s"
+                            % (path, line, stream.decode("latin-1"), v.decode("latin-1"), decimals, why))
+        if stream in pools:
+            raise DataError("'%s' line %d: stream '%s' is listed twice (also line %d)"
+                            % (path, line, stream.decode("latin-1"), lines[stream]))
+        pools[stream], lines[stream] = amount, line
+    return pools, raw_bytes
 
 
 def settle(agg, pools, default_pool, a, b):
@@ -498,6 +663,69 @@ class Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+def edge_gap_default(start, end):
+    return 3600 if end - start == 86400 else 300
+
+
+def run_checks(res, args, start, end, max_gap):
+    """has_probes and edge_gap, once the probes are read: res["refused"]
+    names the first that refuses."""
+    checks, overrides = res["checks"], res["overrides"]
+    n = res["in_period"]
+    if n == 0:
+        if not args.allow_empty:
+            checks["has_probes"] = {"status": "refused", "in_period": 0}
+            res["refused"] = "has_probes"
+            return
+        checks["has_probes"] = {"status": "overridden", "in_period": 0, "override": "--allow-empty"}
+        overrides.append("allow_empty")
+    else:
+        checks["has_probes"] = {"status": "passed", "in_period": n}
+    if args.max_edge_gap is not None:
+        overrides.append("max_edge_gap=%s" % ("0" if max_gap == 0 else "%ds" % max_gap))
+    if max_gap == 0:
+        checks["edge_gap"] = {"status": "off", "max_s": 0}
+        return
+    if n == 0:
+        checks["edge_gap"] = {"status": "not applicable", "max_s": max_gap}
+        return
+    first, last = res["first_s"], res["last_s"]
+    lead, trail = first - start, end - 1 - last
+    ok = lead <= max_gap and trail <= max_gap
+    checks["edge_gap"] = {"status": "passed" if ok else "refused", "max_s": max_gap,
+                          "lead_s": lead, "trail_s": trail}
+    if not ok:
+        res["refused"] = "edge_gap"
+
+
+def check_pools(res, args, pools, ledger, streams):
+    """pools, once the ledger is built."""
+    probed = {row[0] for row in ledger}
+    if args.pools:
+        names = bool(probed & set(pools)) if probed else True
+    else:
+        names = True
+    total = sum(r[1] for r in streams)
+    ok = total > 0 and names
+    c = {"status": "passed", "origin": "file" if args.pools else "none",
+         "names_a_probed_stream": names}
+    if not ok:
+        if args.allow_zero_pools:
+            c["status"], c["override"] = "overridden", "--allow-zero-pools"
+            res["overrides"].append("allow_zero_pools")
+        else:
+            c["status"] = "refused"
+            res["refused"] = "pools"
+    res["checks"]["pools"] = c
+
+
+def refuse(res, why):
+    sys.stderr.write("settle_ref: error: %s\n" % why)
+    json.dump(res, sys.stdout, sort_keys=True)
+    sys.stdout.write("\n")
+    return 3
+
+
 def main(argv):
     p = Parser(description="reference settle (oracle for the e2e tests)")
     p.add_argument("--period", required=True)
@@ -505,50 +733,76 @@ def main(argv):
     p.add_argument("--input", action="append", required=True)
     p.add_argument("--pools")
     p.add_argument("--default-pool", default="0")
+    p.add_argument("--token-decimals", default="0")
     p.add_argument("--penalty-factor", default="0.5")
     p.add_argument("--max-reject-ratio", default="0.001")
+    p.add_argument("--max-edge-gap")
+    p.add_argument("--allow-empty", action="store_true")
+    p.add_argument("--allow-zero-pools", action="store_true")
     p.add_argument("--rejects")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     try:
         start, end = parse_period(args.period, args.period_length)
         a, b = parse_penalty(args.penalty_factor)
-        default_pool = parse_amount(args.default_pool, "default pool")
+        decimals = parse_decimals(args.token_decimals)
+        default_pool = parse_default_pool(args.default_pool, decimals)
         if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", args.max_reject_ratio):
             raise UsageError("bad reject ratio '%s'" % args.max_reject_ratio)
         max_ratio = Fraction(args.max_reject_ratio)
+        if args.max_edge_gap is None:
+            max_gap = edge_gap_default(start, end)
+        else:
+            max_gap = parse_duration(args.max_edge_gap)
     except UsageError as e:
         sys.stderr.write("settle_ref: error: %s\n" % e)
         return 2
-    counts = {"rows_read": 0, "in_period": 0, "out_of_period": 0, "rejected": 0,
-              "rejected_by_reason": {}}
+    res = {"rows_read": 0, "in_period": 0, "out_of_period": 0, "rejected": 0, "duplicate": 0,
+           "rejected_by_reason": {}, "checks": {}, "overrides": [], "refused": None,
+           "inputs": [], "default_pool": default_pool, "token_decimals": decimals,
+           "pools_sha256": None}
     rejects = []
+    cover = Coverage()
     try:
-        pools = read_pools(args.pools) if args.pools else {}
-        agg = read_probes(args.input, start * 10**9, end * 10**9, counts, rejects)
+        distinct_inputs(args.input)
+        pools = {}
+        if args.pools:
+            pools, raw = read_pools(args.pools, decimals)
+            res["pools_sha256"] = hashlib.sha256(raw).hexdigest()
+        agg = read_probes(args.input, start * 10**9, end * 10**9, res, rejects, res["inputs"], cover)
     except DataError as e:
         sys.stderr.write("settle_ref: error: %s\n" % e)
         return 3
+    res["probes"] = cover.block()
+    if cover.seconds:
+        res["first_s"], res["last_s"] = min(cover.seconds), max(cover.seconds)
     if args.rejects:
         write_rejects(args.rejects, rejects)
-    if counts["rows_read"] and Fraction(counts["rejected"], counts["rows_read"]) > max_ratio:
-        sys.stderr.write("settle_ref: error: %d of %d rows rejected, over the ratio %s\n"
-                         % (counts["rejected"], counts["rows_read"], args.max_reject_ratio))
-        json.dump(counts, sys.stdout, sort_keys=True)
-        sys.stdout.write("\n")
-        return 3
+    if res["rows_read"] and Fraction(res["rejected"], res["rows_read"]) > max_ratio:
+        res["refused"] = "reject_ratio"
+        return refuse(res, "%d of %d rows rejected, over the ratio %s"
+                      % (res["rejected"], res["rows_read"], args.max_reject_ratio))
+    run_checks(res, args, start, end, max_gap)
+    if res["refused"]:
+        return refuse(res, "refusing period %s: check %s" % (args.period, res["refused"]))
     ledger, streams = settle(agg, pools, default_pool, a, b)
+    res["pool"] = sum(r[1] for r in streams)
+    if res["pool"] > MAX_POOL:
+        res["refused"] = "pools_total"
+        return refuse(res, "the pools of period %s add up to %d, past 2^256 - 1" % (args.period, res["pool"]))
+    check_pools(res, args, pools, ledger, streams)
+    if res["refused"]:
+        return refuse(res, "refusing period %s: check %s" % (args.period, res["refused"]))
     write_outputs(args.out, start, end, ledger, streams)
-    counts["streams"] = len(streams)
-    counts["ledger_rows"] = len(ledger)
-    counts["distinct_nodes"] = len({row[1] for row in ledger})
-    counts["period_start"] = fmt_utc(start)
-    counts["period_end"] = fmt_utc(end)
-    counts["pool"] = sum(r[1] for r in streams)
-    counts["paid"] = sum(r[4] for r in streams)
-    counts["forfeited"] = sum(r[5] for r in streams)
-    counts["unallocated"] = sum(r[6] for r in streams)
-    json.dump(counts, sys.stdout, sort_keys=True)
+    res["streams"] = len(streams)
+    res["ledger_rows"] = len(ledger)
+    res["distinct_nodes"] = len({row[1] for row in ledger})
+    res["period_start"] = fmt_utc(start)
+    res["period_end"] = fmt_utc(end)
+    res["paid"] = sum(r[4] for r in streams)
+    res["forfeited"] = sum(r[5] for r in streams)
+    res["unallocated"] = sum(r[6] for r in streams)
+    json.dump(res, sys.stdout, sort_keys=True)
     sys.stdout.write("\n")
     return 0
 
