@@ -6,6 +6,9 @@
 #   make lint          format-check (clang-format 14, .clang-format) and
 #                      function-length (src/); make check runs it first
 #   make format        reformat the C tree with clang-format
+#   make install       the program, man pages, example config and jobs, the cron
+#                      file, systemd units and logrotate snippet (below);
+#                      make uninstall removes them, given the same variables
 #   make demo | bench | fuzz | unit | e2e | tools | deps | clean
 #
 # Flags.  CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS and LDLIBS are the
@@ -23,8 +26,28 @@
 #   WERROR=0                    warnings are not errors
 #   CC=clang                    another compiler
 #   FUNCTION_MAX_LINES=N        the function-length limit (default 150)
+#
+# Installation, on make's command line (the environment's PREFIX and the
+# like are ignored; docs/operations.md, "Installing"):
+#   PREFIX=/usr/local   BINDIR=$(PREFIX)/bin   MANDIR=$(PREFIX)/share/man
+#   DOCDIR=$(PREFIX)/share/doc/payrun   UNITDIR=$(PREFIX)/lib/systemd/system
+#   SYSCONFDIR=/etc     compiled in: the config file is
+#                       $(SYSCONFDIR)/payrun/payrun.conf
+#   DESTDIR=            staging root, prefixed to every destination
 
 VERSION    := 0.1.0
+
+# Where make install puts things (plain '=': only make's command line
+# overrides them, not a PREFIX that happens to be in the environment).
+# SYSCONFDIR is /etc whatever the PREFIX, where the config file and job
+# files of a system service are looked for.
+PREFIX     = /usr/local
+BINDIR     = $(PREFIX)/bin
+MANDIR     = $(PREFIX)/share/man
+DOCDIR     = $(PREFIX)/share/doc/payrun
+UNITDIR    = $(PREFIX)/lib/systemd/system
+SYSCONFDIR = /etc
+DESTDIR    =
 CC         ?= cc
 PKGS       := zlib libconfuse jansson libcrypto libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -36,7 +59,8 @@ CFLAGS ?= -O2 -g
 # The project's, always used.
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wformat=2 -Wvla -Wundef -Wcast-align
-PAYRUN_CPPFLAGS := -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -DPAYRUN_VERSION='"$(VERSION)"'
+PAYRUN_CPPFLAGS := -D_GNU_SOURCE -Iinclude $(PKG_CFLAGS) -DPAYRUN_VERSION='"$(VERSION)"' \
+                   -DPAYRUN_SYSCONFDIR='"$(SYSCONFDIR)"'
 PAYRUN_CFLAGS   := -std=c11 $(WARN) -fstack-protector-strong -fPIE -MMD -MP
 PAYRUN_LDFLAGS  := -pie -Wl,-z,relro,-z,now
 PAYRUN_LIBS     := $(PKG_LIBS) -lpthread
@@ -86,7 +110,7 @@ $(LIBCSV_USERS): EXTRA_LIBS := -lcsv
 FUNCTION_MAX_LINES ?= 150
 
 .PHONY: all check unit e2e demo bench deps clean fuzz tools lint format format-check \
-        function-length check-product FORCE
+        function-length check-product install uninstall FORCE
 
 # ./payrun is a copy of $(B)/payrun, refreshed whenever they differ; a
 # build with fault points stays in its directory.
@@ -152,6 +176,26 @@ tools: $(TOOL_BIN)
 deps:
 	@sh tools/install-deps.sh
 
+# ---- install ----
+
+# tools/install.sh holds the one list of what goes where, so that uninstall
+# removes exactly what install put there.  Only the product is installed:
+# never a build with fault points or sanitizers.
+INSTALL_ENV = DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' MANDIR='$(MANDIR)' DOCDIR='$(DOCDIR)' \
+              UNITDIR='$(UNITDIR)' SYSCONFDIR='$(SYSCONFDIR)'
+
+ifneq ($(SANITIZE)$(filter 1,$(FAULTS)),)
+install:
+	@echo "make install: installs the product only: not with SANITIZE or FAULTS=1" >&2
+	@exit 2
+else
+install: $(B)/payrun
+	@$(INSTALL_ENV) sh tools/install.sh install $(B)/payrun
+endif
+
+uninstall:
+	@$(INSTALL_ENV) sh tools/install.sh uninstall
+
 # ---- lints: cheap, so make check runs them first ----
 
 # Every C file against .clang-format (clang-format 14); names those that differ.
@@ -190,6 +234,7 @@ CHECK_ENV := $(if $(SANITIZE),FAULTS_MEM_SCALE=4)
 define run_e2e
 	@$(if $(filter build,$(B)),,$(MAKE) --no-print-directory B=build SANITIZE= FAULTS= tools)
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) sh tests/e2e/run.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/install.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/pg.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/edges.sh

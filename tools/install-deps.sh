@@ -17,11 +17,16 @@ libssl-dev libpq-dev"
 # runtimes (ThreadSanitizer pass, fuzzing), clang-format (make format-check)
 CHECK="check libcsv-dev postgresql python3 time procps clang libclang-rt-14-dev
 clang-format"
+# tests/e2e/install.sh (make install): man-db for 'man --warnings' on the
+# man pages (groff-base comes with it), systemd for 'systemd-analyze
+# verify' and 'calendar' on the units, logrotate to rotate with the shipped
+# snippet
+INSTALL="man-db systemd logrotate"
 # make bench: bc (tools/bench_pg.sh)
 BENCH="bc"
 
 missing=""
-for p in $BUILD $CHECK $BENCH; do
+for p in $BUILD $CHECK $INSTALL $BENCH; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing="$missing $p"
 	fi

@@ -33,7 +33,7 @@
 #define OPT_WITH_CONFIG (OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_DB)
 
 /* The files a key may appear in (bits). */
-#define OPT_IN_CONFIG (1u << 0) /* --config FILE and /etc/payrun/payrun.conf */
+#define OPT_IN_CONFIG (1u << 0) /* --config FILE and CONFIG_DEFAULT_PATH */
 #define OPT_IN_JOB    (1u << 1) /* job files ('payrun run') */
 #define OPT_IN_FILES  (OPT_IN_CONFIG | OPT_IN_JOB)
 
@@ -147,7 +147,11 @@ enum option_kind
 	  0, OPT_IN_JOB, "stop at a period whose data is not complete yet")
 /* clang-format on */
 
-#define CONFIG_DEFAULT_PATH "/etc/payrun/payrun.conf"
+/* The build's SYSCONFDIR (make SYSCONFDIR=DIR): the config file is DIR/payrun/payrun.conf. */
+#ifndef PAYRUN_SYSCONFDIR
+#define PAYRUN_SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH PAYRUN_SYSCONFDIR "/payrun/payrun.conf"
 /* Names the config file read when no --config is given; set empty, none. */
 #define CONFIG_ENV "PAYRUN_CONFIG"
 

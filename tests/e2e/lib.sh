@@ -1,5 +1,5 @@
 # tests/e2e/lib.sh: the one library of the end-to-end suites (run.sh, pg.sh,
-# jobs.sh, faults.sh).  A suite is
+# jobs.sh, faults.sh, install.sh).  A suite is
 #
 #	if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 #	. "$(dirname "$0")/lib.sh" NAME || exit 1
@@ -25,7 +25,7 @@
 #	cluster_setup    runs once (the cluster's shared databases)
 #	SUMMARY_SKIPS=1  the final line counts the skipped tests
 # Variables read, with the suite's NAME in capitals as prefix (E2E, PG, JOBS,
-# FAULTS): NAME_KEEP=1 keeps W and every test's directory, NAME_TIMES=1 prints
+# FAULTS, INSTALL): NAME_KEEP=1 keeps W and every test's directory, NAME_TIMES=1 prints
 # each test's wall time.
 #
 # Inside a test: fail WHY (records why, returns 1), skip WHY (the test cannot
