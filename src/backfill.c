@@ -267,10 +267,19 @@ settle_each(struct range *r, const struct settings *s, struct range_read *rr, co
 		filled.counts.rows_read = filled.counts.in_period = rr->in_period[i];
 		rc = settle_run(s, &req);
 		aggregate_release(&rr->aggs[i]);
-		if (rc == PAYRUN_EXIT_CONFLICT)
+		if (rc == PAYRUN_EXIT_CONFLICT &&
+			publish_latest_version_at(s->out_dir, req.period.label) > 0)
 		{
 			log_notice("period %s was settled meanwhile by another run; skipped", req.period.label);
 			r->already++;
+		}
+		else if (rc == PAYRUN_EXIT_CONFLICT)
+		{
+			/* the lock held by another run, or an overlap: not settled, and not by anyone */
+			log_error("backfill stopped at period %s, not settled; the periods before it are "
+					  "published",
+					  req.period.label);
+			return rc;
 		}
 		else if (rc != PAYRUN_EXIT_OK)
 		{

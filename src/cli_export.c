@@ -24,7 +24,8 @@ static const struct cli_command export_command = {
 				   "recomputed; rejects.csv is not stored in the database and comes out empty\n"
 				   "(and a rerun's adjustments.csv is not written).  Versions are published in\n"
 				   "order: vN only next to vN-1 (export v1 first into an empty DIR).\n",
-	.exit_status = "Exit status: 0 exported, 2 usage error, 3 no such run, or a record that does\n"
+	.exit_status = "Exit status: 0 exported, 1 internal error (the files could not be written),\n"
+				   "2 usage error, 3 no such run, or a record that does\n"
 				   "not balance, 4 database error,\n"
 				   "5 the version's directory already exists or the output is locked.\n",
 };

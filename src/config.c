@@ -121,8 +121,8 @@ config_parse_file(struct config_values *v, const char *path, unsigned files, con
 	rc = cfg_parse_buf(cfg, text);
 	if (rc != CFG_SUCCESS)
 		log_error("invalid %s '%s'", what, path);
-	else
-		options_fill_from_cfg(v, cfg, files);
+	else if (!options_fill_from_cfg(v, cfg, path, files))
+		rc = CFG_PARSE_ERROR;
 	cfg_free(cfg);
 	free(opts);
 	free(text);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/options.h"
 #include "payrun/banned.h"
@@ -248,9 +249,11 @@ options_cfg_table(unsigned files)
 	return opts;
 }
 
-void
-options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files)
+bool
+options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, const char *path, unsigned files)
 {
+	bool ok = true;
+
 	for (int i = 0; i < OPTION_COUNT; i++)
 	{
 		const struct option_def *d = &option_defs[i];
@@ -274,6 +277,14 @@ options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files
 			char      **slot = value_slot(v, d);
 			const char *s = cfg_getstr(cfg, d->key);
 
+			bool on;
+
+			if (s != NULL && d->kind == OPTION_FLAG && !options_parse_flag(s, &on))
+			{
+				log_error("%s: invalid %s '%s' (want true or false)", path, d->key, s);
+				ok = false;
+				continue;
+			}
 			if (*slot == NULL && s != NULL)
 			{
 				*slot = mem_strdup(s);
@@ -282,4 +293,5 @@ options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files
 			}
 		}
 	}
+	return ok;
 }

@@ -54,7 +54,7 @@ enum option_kind
  */
 #define PAYRUN_OPTIONS(X) \
 	X(PERIOD, OPTION_VALUE, "period", "period", period, "LABEL", NULL, \
-	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY, OPT_IN_FILES, \
+	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY, OPT_IN_JOB, \
 	  "YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC") \
 	X(PERIOD_LENGTH, OPTION_VALUE, "period-length", "period_length", period_length, "1d|1h", \
 	  NULL, OPT_SETTLES | OPT_EXPORT, OPT_IN_FILES, \
@@ -111,7 +111,7 @@ enum option_kind
 	  "1 reads them one by one; backfill --into-db loads them one by one)") \
 	X(OUT, OPTION_VALUE, "out", "out", out, "DIR", NULL, \
 	  OPT_SETTLES | OPT_EXPORT | OPT_HISTORY, OPT_IN_FILES, \
-	  "output directory (created if missing; its parent must exist)") \
+	  "output directory (created, with its parents, if missing)") \
 	X(CONFIG, OPTION_VALUE, "config", NULL, config, "FILE", NULL, OPT_WITH_CONFIG, 0, \
 	  "config file (default " CONFIG_DEFAULT_PATH " if present, or $" CONFIG_ENV "); " \
 	  "keys as the options with '_' for '-'; options win") \
@@ -256,9 +256,11 @@ struct cfg_opt_t *options_cfg_table(unsigned files);
 
 /*
  * Fills the values not yet set from a parsed file of that kind; a list
- * given on the command line replaces the file's.
+ * given on the command line replaces the file's.  A flag key's value must
+ * be a truth value: false (logged, naming path) if one is not.
  */
 struct cfg_t;
-void options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, unsigned files);
+bool options_fill_from_cfg(struct config_values *v, struct cfg_t *cfg, const char *path,
+						   unsigned files);
 
 #endif
