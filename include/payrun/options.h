@@ -28,9 +28,11 @@
 #define OPT_HISTORY  (1u << 4)
 #define OPT_DB       (1u << 5)
 #define OPT_RUN      (1u << 6)
+#define OPT_STATUS   (1u << 7)
+#define OPT_VERIFY   (1u << 8)
 #define OPT_SETTLES  (OPT_SETTLE | OPT_RERUN | OPT_BACKFILL)
 /* The commands that read the config file (a job file is the whole of a job) */
-#define OPT_WITH_CONFIG (OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_DB)
+#define OPT_WITH_CONFIG (OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_DB | OPT_STATUS | OPT_VERIFY)
 
 /* The files a key may appear in (bits). */
 #define OPT_IN_CONFIG (1u << 0) /* --config FILE and CONFIG_DEFAULT_PATH */
@@ -54,10 +56,10 @@ enum option_kind
  */
 #define PAYRUN_OPTIONS(X) \
 	X(PERIOD, OPTION_VALUE, "period", "period", period, "LABEL", NULL, \
-	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY, OPT_IN_JOB, \
+	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY | OPT_VERIFY, OPT_IN_JOB, \
 	  "YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC") \
 	X(PERIOD_LENGTH, OPTION_VALUE, "period-length", "period_length", period_length, "1d|1h", \
-	  NULL, OPT_SETTLES | OPT_EXPORT, OPT_IN_FILES, \
+	  NULL, OPT_SETTLES | OPT_EXPORT | OPT_STATUS, OPT_IN_FILES, \
 	  "must agree with the labels (default: from the label, else 1d)") \
 	X(INPUT, OPTION_LIST, "input", "input", input, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "export file (gzip or plain CSV); repeat for several (merged in order); " \
@@ -65,8 +67,9 @@ enum option_kind
 	X(SOURCE, OPTION_VALUE, "source", "source", source, "csv|pg", "csv", \
 	  OPT_SETTLE | OPT_RERUN, OPT_IN_FILES, "where probes come from") \
 	X(DB, OPTION_VALUE, "db", "db", db, "CONNINFO", NULL, \
-	  OPT_SETTLES | OPT_EXPORT | OPT_DB, OPT_IN_FILES, \
-	  "libpq connection string or URI (settle: with --source pg; backfill: with --into-db); " \
+	  OPT_SETTLES | OPT_EXPORT | OPT_DB | OPT_STATUS | OPT_VERIFY, OPT_IN_FILES, \
+	  "libpq connection string or URI (settle: with --source pg; backfill: with --into-db; " \
+	  "status, verify: the database record is read too); " \
 	  "default: PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass") \
 	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "CSV with header stream_id,pool; with --source pg, pools_query or payout_pools " \
@@ -110,8 +113,8 @@ enum option_kind
 	  "input files read at once, two threads each (default: one per CPU; " \
 	  "1 reads them one by one; backfill --into-db loads them one by one)") \
 	X(OUT, OPTION_VALUE, "out", "out", out, "DIR", NULL, \
-	  OPT_SETTLES | OPT_EXPORT | OPT_HISTORY, OPT_IN_FILES, \
-	  "output directory (created, with its parents, if missing)") \
+	  OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_STATUS | OPT_VERIFY, OPT_IN_FILES, \
+	  "output directory (settle: created, with its parents, if missing)") \
 	X(CONFIG, OPTION_VALUE, "config", NULL, config, "FILE", NULL, OPT_WITH_CONFIG, 0, \
 	  "config file (default " CONFIG_DEFAULT_PATH " if present, or $" CONFIG_ENV "); " \
 	  "keys as the options with '_' for '-'; options win") \
@@ -129,8 +132,14 @@ enum option_kind
 	  "first period to settle (YYYY-MM-DD or YYYY-MM-DDTHH)") \
 	X(TO, OPTION_VALUE, "to", "to", to, "LABEL", NULL, OPT_BACKFILL, OPT_IN_JOB, \
 	  "last period to settle (inclusive)") \
-	X(VERSION, OPTION_VALUE, "version", NULL, version, "N", NULL, OPT_EXPORT, 0, \
-	  "the version to export (default: the newest settled one)") \
+	X(VERSION, OPTION_VALUE, "version", NULL, version, "N", NULL, OPT_EXPORT | OPT_VERIFY, 0, \
+	  "the version (default: the newest settled one)") \
+	X(JSON, OPTION_FLAG, "json", NULL, json, NULL, NULL, OPT_HISTORY | OPT_STATUS, 0, \
+	  "print JSON instead of the table (history: one object per line, as runs.log holds them; " \
+	  "status: one object)") \
+	X(JOB_FILE, OPTION_VALUE, "job", NULL, job_file, "FILE", NULL, OPT_STATUS, 0, \
+	  "take out, db, source, start_period, period_length, grace, max_wait and require_complete " \
+	  "from this job file (the command line wins)") \
 	X(NOW, OPTION_VALUE, "now", NULL, now, "TIMESTAMP", NULL, OPT_RUN, 0, \
 	  "take this as the current time (tests, replaying a day)") \
 	X(JOB, OPTION_VALUE, NULL, "job", job, NULL, NULL, 0, OPT_IN_JOB, \
@@ -139,8 +148,13 @@ enum option_kind
 	  "settle (the nightly catch-up), backfill or rerun") \
 	X(START_PERIOD, OPTION_VALUE, NULL, "start_period", start_period, NULL, NULL, 0, \
 	  OPT_IN_JOB, "the first period of a nightly job (default: the earliest settled one)") \
-	X(GRACE, OPTION_VALUE, NULL, "grace", grace, NULL, "30m", 0, OPT_IN_JOB, \
+	X(GRACE, OPTION_VALUE, "grace", "grace", grace, "DURATION", "30m", OPT_STATUS, OPT_IN_JOB, \
 	  "a period closes at its end plus this (e.g. 30m, 2h, 0)") \
+	X(MAX_WAIT, OPTION_VALUE, "max-wait", "max_wait", max_wait, "DURATION", "24h", OPT_STATUS, \
+	  OPT_IN_FILES, \
+	  "a closed period still unsettled this long after it closed is overdue: status and the " \
+	  "nightly job exit 3 (one nightly cycle: a late feed gets one more night; 0 turns the " \
+	  "check off)") \
 	X(MAX_PERIODS, OPTION_VALUE, NULL, "max_periods", max_periods, NULL, "31", 0, OPT_IN_JOB, \
 	  "most periods one nightly run settles (1 to 100000)") \
 	X(REQUIRE_COMPLETE, OPTION_FLAG, NULL, "require_complete", require_complete, NULL, "true", \
