@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,72 +89,135 @@ str(json_t *o, const char *key)
 	return s ? s : "";
 }
 
-bool
-runlog_print(const char *out_dir, const char *period, FILE *out)
+enum payrun_exit
+runlog_read(const char *out_dir, runlog_fn fn, void *arg, bool *found)
 {
 	char          path[4200];
+	struct stat   st;
 	FILE         *f;
 	char         *line = NULL;
 	size_t        cap = 0;
-	ssize_t       n;
 	unsigned long lineno = 0;
-	int           shown = 0;
+	bool          go_on = true;
+	bool          failed;
 
+	*found = false;
+	if (stat(out_dir, &st) != 0)
+	{
+		log_error("output directory '%s': %s", out_dir, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR ? PAYRUN_EXIT_USAGE : PAYRUN_EXIT_INTERNAL;
+	}
+	if (!S_ISDIR(st.st_mode))
+	{
+		log_error("output directory '%s' is not a directory", out_dir);
+		return PAYRUN_EXIT_USAGE;
+	}
 	snprintf(path, sizeof(path), "%s/%s", out_dir, RUNLOG_NAME);
 	f = fopen(path, "r");
 	if (f == NULL)
 	{
 		if (errno == ENOENT)
-		{
-			fprintf(out, "no runs recorded in '%s'\n", out_dir);
-			return true;
-		}
+			return PAYRUN_EXIT_OK;
 		log_error("could not open run log '%s': %s", path, strerror(errno));
-		return false;
+		return PAYRUN_EXIT_INTERNAL;
 	}
-	fprintf(out, "%-20s %-8s %-13s %3s %-10s %4s %16s %14s %14s %9s %8s  %s\n", "at", "command",
-			"period", "v", "status", "exit", "paid", "forfeited", "delta", "rejected", "wall s",
-			"note");
-	while ((n = getline(&line, &cap, f)) > 0)
+	*found = true;
+	while (go_on && getline(&line, &cap, f) > 0)
 	{
 		json_error_t err;
 		json_t      *e;
 
 		lineno++;
 		e = json_loads(line, 0, &err);
-		if (e == NULL)
-		{
-			log_warning("%s:%lu: unreadable line skipped (%s)", path, lineno, err.text);
-			continue;
-		}
-		if (period == NULL || strcmp(str(e, "period"), period) == 0)
-		{
-			char    v[16] = "-";
-			char    paid[AMOUNT_TEXT_LEN] = "-";
-			char    forf[AMOUNT_TEXT_LEN] = "-";
-			char    delta[AMOUNT_TEXT_LEN] = "-";
-			char    rej[24] = "-";
-			json_t *j;
-
-			if ((j = json_object_get(e, "version")) && json_integer_value(j) > 0)
-				snprintf(v, sizeof(v), "%lld", (long long) json_integer_value(j));
-			amount_text(json_object_get(e, "paid"), false, paid, sizeof(paid));
-			amount_text(json_object_get(e, "forfeited"), false, forf, sizeof(forf));
-			amount_text(json_object_get(e, "delta"), true, delta, sizeof(delta));
-			if ((j = json_object_get(e, "rejected")))
-				snprintf(rej, sizeof(rej), "%lld", (long long) json_integer_value(j));
-			fprintf(out, "%-20s %-8s %-13s %3s %-10s %4lld %16s %14s %14s %9s %8.2f  %s\n",
-					str(e, "at"), str(e, "command"), str(e, "period"), v, str(e, "status"),
-					(long long) json_integer_value(json_object_get(e, "exit")), paid, forf, delta,
-					rej, json_number_value(json_object_get(e, "wall_s")), str(e, "note"));
-			shown++;
-		}
+		if (e == NULL || !json_is_object(e))
+			log_warning("%s:%lu: unreadable line skipped (%s)", path, lineno,
+						e ? "not a JSON object" : err.text);
+		else
+			go_on = fn(arg, e);
 		json_decref(e);
 	}
+	failed = ferror(f) != 0;
+	if (failed)
+		log_error("could not read run log '%s': %s", path, strerror(errno));
 	free(line);
 	fclose(f);
-	if (shown == 0)
+	return failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_OK;
+}
+
+/* What runlog_print prints, entry by entry. */
+struct printer
+{
+	const char *period; /* NULL: every entry */
+	bool        json;
+	FILE       *out;
+	int         shown;
+};
+
+static void
+print_row(FILE *out, json_t *e)
+{
+	char    v[16] = "-";
+	char    paid[AMOUNT_TEXT_LEN] = "-";
+	char    forf[AMOUNT_TEXT_LEN] = "-";
+	char    delta[AMOUNT_TEXT_LEN] = "-";
+	char    rej[24] = "-";
+	json_t *j;
+
+	if ((j = json_object_get(e, "version")) && json_integer_value(j) > 0)
+		snprintf(v, sizeof(v), "%lld", (long long) json_integer_value(j));
+	amount_text(json_object_get(e, "paid"), false, paid, sizeof(paid));
+	amount_text(json_object_get(e, "forfeited"), false, forf, sizeof(forf));
+	amount_text(json_object_get(e, "delta"), true, delta, sizeof(delta));
+	if ((j = json_object_get(e, "rejected")))
+		snprintf(rej, sizeof(rej), "%lld", (long long) json_integer_value(j));
+	fprintf(out, "%-20s %-8s %-13s %3s %-10s %4lld %16s %14s %14s %9s %8.2f  %s\n", str(e, "at"),
+			str(e, "command"), str(e, "period"), v, str(e, "status"),
+			(long long) json_integer_value(json_object_get(e, "exit")), paid, forf, delta, rej,
+			json_number_value(json_object_get(e, "wall_s")), str(e, "note"));
+}
+
+static bool
+print_entry(void *arg, json_t *e)
+{
+	struct printer *p = arg;
+
+	if (p->period && strcmp(str(e, "period"), p->period) != 0)
+		return true;
+	if (p->json)
+	{
+		/* as runs.log holds it: one compact object per line */
+		if (json_dumpf(e, p->out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) == 0)
+			fputc('\n', p->out);
+	}
+	else
+	{
+		if (p->shown == 0)
+			fprintf(p->out, "%-20s %-8s %-13s %3s %-10s %4s %16s %14s %14s %9s %8s  %s\n", "at",
+					"command", "period", "v", "status", "exit", "paid", "forfeited", "delta",
+					"rejected", "wall s", "note");
+		print_row(p->out, e);
+	}
+	p->shown++;
+	return true;
+}
+
+enum payrun_exit
+runlog_print(const char *out_dir, const char *period, bool json, FILE *out)
+{
+	struct printer   p = { .period = period, .json = json, .out = out };
+	bool             found;
+	enum payrun_exit rc = runlog_read(out_dir, print_entry, &p, &found);
+
+	if (rc != PAYRUN_EXIT_OK)
+		return rc;
+	/* JSON lines: no runs is no lines */
+	if (p.shown == 0 && !json)
 		fprintf(out, "no runs%s%s recorded in '%s'\n", period ? " of " : "", period ? period : "",
 				out_dir);
-	return true;
+	if (fflush(out) != 0 || ferror(out))
+	{
+		log_error("could not write the history: %s", strerror(errno));
+		return PAYRUN_EXIT_INTERNAL;
+	}
+	return PAYRUN_EXIT_OK;
 }
