@@ -18,11 +18,14 @@ static const struct cli_command run_command = {
 	.description = "Runs a job file (see jobs/): command = settle settles every closed period\n"
 				   "after the last settled one (or from start_period), oldest first, up to\n"
 				   "now - grace, at most max_periods, stopping at a period whose data is not\n"
-				   "complete yet; command = backfill or rerun run those commands with the\n"
-				   "job's settings.\n",
-	.exit_status = "Exit status: 0 done or nothing to do, 1 internal error, 2 usage or job\n"
-				   "file error, 3 input data error, 4 database error, 5 another run holds\n"
-				   "the lock, or the period is settled already.\n",
+				   "complete yet (exit 3 once it has waited longer than max_wait, default\n"
+				   "24h, since it closed: one nightly cycle, so a late feed gets one more\n"
+				   "night but a missing one is not silent); command = backfill or rerun run\n"
+				   "those commands with the job's settings.\n",
+	.exit_status = "Exit status: 0 done, nothing to do, or waiting within max_wait, 1 internal\n"
+				   "error, 2 usage or job file error, 3 input data error, or the period it\n"
+				   "stops at is overdue (waited longer than max_wait), 4 database error,\n"
+				   "5 another run holds the lock, or the period is settled already.\n",
 	.min_args = 1,
 	.max_args = 1,
 };

@@ -190,6 +190,27 @@ config_to_period(const struct config_values *v, bool required, struct period *p)
 	return true;
 }
 
+bool
+config_to_deadline(const struct config_values *v, const char *where, struct config_deadline *d)
+{
+	const char *grace = options_get_or_default(v, OPTION_GRACE);
+	const char *wait = options_get_or_default(v, OPTION_MAX_WAIT);
+
+	if (!numparse_duration(grace, strlen(grace), CONFIG_MAX_GRACE_S, &d->grace_s))
+	{
+		log_error("%s%sinvalid grace '%s' (want e.g. 30m, 2h, 0; at most 100d)", where ? where : "",
+				  where ? ": " : "", grace);
+		return false;
+	}
+	if (!numparse_duration(wait, strlen(wait), CONFIG_MAX_MAX_WAIT_S, &d->max_wait_s))
+	{
+		log_error("%s%sinvalid max wait '%s' (want e.g. 24h, 2d, 0 for no limit; at most 366d)",
+				  where ? where : "", where ? ": " : "", wait);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Where the probes and pools come from.  The config file's values are
  * defaults for every command, so one that does not go with what the command

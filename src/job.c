@@ -31,33 +31,13 @@
 #include "payrun/utf8.h"
 #include "payrun/banned.h"
 
-#define JOB_MAX_GRACE_S (100LL * 24 * 3600)
 #define JOB_MAX_PERIODS 100000
 
-enum job_command
-{
-	JOB_NIGHTLY, /* command = settle */
-	JOB_BACKFILL,
-	JOB_RERUN
-};
-
-struct job
-{
-	const char          *path;
-	struct config_values values; /* the file's */
-	const char          *name;   /* borrowed: the job key, or the path */
-	enum job_command     command;
-	int64_t              grace_s;
-	long                 max_periods;
-	bool                 require_complete;
-};
-
-/* The job's own keys: command, grace, max_periods, require_complete. */
+/* The job's own keys: command, grace, max_wait, max_periods, require_complete. */
 static bool
 job_keys(struct job *job)
 {
 	const char *command = options_get_or_default(&job->values, OPTION_COMMAND);
-	const char *grace = options_get_or_default(&job->values, OPTION_GRACE);
 	const char *maxp = options_get_or_default(&job->values, OPTION_MAX_PERIODS);
 	const char *complete = options_get_or_default(&job->values, OPTION_REQUIRE_COMPLETE);
 	uint64_t    n;
@@ -72,11 +52,8 @@ job_keys(struct job *job)
 		log_error("%s: unknown command '%s' (want settle, backfill or rerun)", job->path, command);
 		return false;
 	}
-	if (!numparse_duration(grace, strlen(grace), JOB_MAX_GRACE_S, &job->grace_s))
-	{
-		log_error("%s: invalid grace '%s' (want e.g. 30m, 2h, 0)", job->path, grace);
+	if (!config_to_deadline(&job->values, job->path, &job->deadline))
 		return false;
-	}
 	if (!numparse_u64(maxp, strlen(maxp), 1, JOB_MAX_PERIODS, &n))
 	{
 		log_error("%s: max_periods must be 1 to %d", job->path, JOB_MAX_PERIODS);
@@ -91,16 +68,22 @@ job_keys(struct job *job)
 	return true;
 }
 
-static bool
+bool
 job_load(struct job *job, const char *path)
 {
-	memset(job, 0, sizeof(*job));
 	job->path = path;
+	job->name = path;
 	if (!config_parse_file(&job->values, path, OPT_IN_JOB, "job file"))
 		return false;
 	job->name = job->values.job ? job->values.job : path;
 	log_set_job(job->name);
 	return job_keys(job);
+}
+
+void
+job_release(struct job *job)
+{
+	options_release(&job->values);
 }
 
 /* The earliest period label with a published version under out_dir, or "". */
@@ -145,43 +128,68 @@ period_inputs(const struct config_values *v, const char *label, struct paths *ou
 	return ok;
 }
 
-/*
- * Is the data of period p complete?  PostgreSQL: some probe at or after
- * its end.  CSV: the inputs of the following period exist.  -1 on error.
- */
+void
+job_complete_init(struct job_complete *c, enum settings_source source,
+				  const struct config_values *v)
+{
+	memset(c, 0, sizeof(*c));
+	c->source = source;
+	c->values = v;
+	c->data_until = INT64_MIN;
+	c->none_from = INT64_MAX;
+}
+
+void
+job_complete_release(struct job_complete *c)
+{
+	if (c->connected)
+		db_close(&c->db);
+	c->connected = false;
+}
+
+/* Some probe at or after t?  Asks the database only what earlier answers do not tell. */
 static int
-data_complete(const struct settings *s, const struct config_values *v, const struct period *p)
+probe_at_or_after(struct job_complete *c, int64_t t)
+{
+	const struct config_values *v = c->values;
+	int                         found;
+
+	if (t <= c->data_until)
+		return 1;
+	if (t >= c->none_from)
+		return 0;
+	if (!c->connected)
+	{
+		if (!db_connect(&c->db, v->db, "payrun completeness"))
+			return -1;
+		c->connected = true;
+		if (probes_resolve(&c->db, options_get_or_default(v, OPTION_PROBE_TABLE),
+						   options_get_or_default(v, OPTION_PROBE_TIMESTAMP_ZONE), false,
+						   &c->pt) != PAYRUN_EXIT_OK)
+		{
+			job_complete_release(c);
+			return -1;
+		}
+	}
+	found = probes_data_after(&c->db, &c->pt, t);
+	if (found > 0)
+		c->data_until = t;
+	else if (found == 0)
+		c->none_from = t;
+	return found;
+}
+
+int
+job_complete_check(struct job_complete *c, const struct period *p)
 {
 	struct period next;
 	struct paths  files;
 	int           found;
 
-	if (s->source == SOURCE_PG)
-	{
-		struct db          db;
-		struct probe_table pt;
-		char               end[TIMESTAMP_FORMAT_LEN];
-		const char        *params[1] = { end };
-		struct db_value    exists = { .type = DB_VALUE_BOOL };
-		char              *sql = NULL;
-		bool               ok;
-
-		timestamp_format(p->end, end);
-		if (!db_connect(&db, s->db_conninfo, "payrun run"))
-			return -1;
-		ok = probes_resolve(&db, s->probe_table, s->probe_timestamp_zone, false, &pt) ==
-			 PAYRUN_EXIT_OK;
-		if (ok)
-		{
-			sql = probes_sql(&pt, sql_data_after);
-			ok = db_query_value(&db, "check completeness", "data_after", sql, 1, params, &exists);
-		}
-		free(sql);
-		db_close(&db);
-		return ok ? exists.b : -1;
-	}
+	if (c->source == SOURCE_PG)
+		return probe_at_or_after(c, p->end);
 	period_from_start(p->end, p->length, &next);
-	if (!period_inputs(v, next.label, &files, true))
+	if (!period_inputs(c->values, next.label, &files, true))
 		return -1;
 	found = files.count > 0;
 	paths_release(&files);
@@ -195,7 +203,9 @@ struct nightly
 	const struct settings *s;
 	bool                   dry_run;
 	double                 t0;
+	int64_t                now;  /* epoch seconds */
 	long                   done; /* periods settled */
+	struct job_complete    complete;
 };
 
 /*
@@ -285,6 +295,42 @@ nightly_settle(struct nightly *n, const struct period *p)
 	return PAYRUN_EXIT_OK;
 }
 
+/*
+ * The run stops at p, whose data is not complete yet: exit 0 while p is
+ * within max_wait of its close, 3 once it has waited longer (a feed that
+ * stopped must not go unnoticed behind exit 0), said even under -q.
+ */
+static enum payrun_exit
+nightly_waiting(const struct nightly *n, const struct period *p)
+{
+	const struct config_deadline *d = &n->job->deadline;
+	int64_t                       closed = p->end + d->grace_s;
+	char                          closed_text[TIMESTAMP_FORMAT_LEN];
+	char                          waited[32];
+	char                          max_wait[32];
+	char                          note[256];
+
+	timestamp_format(closed, closed_text);
+	timestamp_duration_text(n->now - closed, waited, sizeof(waited));
+	timestamp_duration_text(d->max_wait_s, max_wait, sizeof(max_wait));
+	if (d->max_wait_s == 0 || n->now - closed <= d->max_wait_s)
+	{
+		log_notice("job %s: stopping at period %s: no data at or after its end yet "
+				   "(data not complete); it will be settled by a later run",
+				   n->job->name, p->label);
+		return log_nightly(n, "waiting", PAYRUN_EXIT_OK, p->label,
+						   "stopped here: no data at or after its end yet");
+	}
+	log_error("job %s: period %s is overdue: it closed at %s and has waited %s for its data, "
+			  "longer than max_wait %s (no data at or after its end yet): check the feed",
+			  n->job->name, p->label, closed_text, waited, max_wait);
+	snprintf(note, sizeof(note),
+			 "overdue: stopped here: no data at or after its end yet, %s after it closed "
+			 "(max_wait %s)",
+			 waited, max_wait);
+	return log_nightly(n, "waiting", PAYRUN_EXIT_DATA, p->label, note);
+}
+
 /* Looks at period p: settles it (1), or says why the run stops (0, *rc set). */
 static int
 nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
@@ -300,7 +346,7 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 		return 1; /* settled already: nothing to count */
 	if (job->require_complete)
 	{
-		int c = data_complete(n->s, &job->values, p);
+		int c = job_complete_check(&n->complete, p);
 
 		if (c < 0)
 		{
@@ -311,11 +357,7 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 		}
 		if (c == 0)
 		{
-			log_notice("job %s: stopping at period %s: no data at or after its end yet "
-					   "(data not complete); it will be settled by a later run",
-					   job->name, p->label);
-			*rc = log_nightly(n, "waiting", PAYRUN_EXIT_OK, p->label,
-							  "stopped here: no data at or after its end yet");
+			*rc = nightly_waiting(n, p);
 			return 0;
 		}
 	}
@@ -333,16 +375,53 @@ nightly_step(struct nightly *n, const struct period *p, enum payrun_exit *rc)
 	return 1;
 }
 
+/* The periods of a nightly run, from the first to the last closed one (or max_periods). */
+static enum payrun_exit
+nightly_periods(struct nightly *n, struct period *p)
+{
+	const struct job *job = n->job;
+	int64_t           limit = n->now - job->deadline.grace_s;
+	char              nowtext[TIMESTAMP_FORMAT_LEN];
+	enum payrun_exit  rc = PAYRUN_EXIT_OK;
+
+	timestamp_format(n->now, nowtext);
+	for (; p->end <= limit && n->done < job->max_periods; period_from_start(p->end, p->length, p))
+	{
+		if (!nightly_step(n, p, &rc))
+			return rc;
+	}
+	if (n->done == 0)
+	{
+		log_notice("job %s: nothing to do at %s: the next period, %s, closes at its end plus "
+				   "%llds grace",
+				   job->name, nowtext, p->label, (long long) job->deadline.grace_s);
+		return log_nightly(n, "idle", PAYRUN_EXIT_OK, p->label,
+						   "nothing to do: this period is not closed yet");
+	}
+	if (p->end <= limit)
+	{
+		log_notice("job %s: settled %ld period(s), the most per run (max_periods); "
+				   "the next run goes on from %s",
+				   job->name, n->done, p->label);
+		return log_nightly(n, "done", PAYRUN_EXIT_OK, p->label,
+						   "max_periods reached: the next run goes on from this period");
+	}
+	log_notice("job %s: %s %ld period(s); up to date", job->name,
+			   n->dry_run ? "would settle" : "settled", n->done);
+	return log_nightly(n, "done", PAYRUN_EXIT_OK, p->label,
+					   "up to date: this period is not closed yet");
+}
+
 static enum payrun_exit
 run_nightly(const struct job *job, const struct settings *s, bool dry_run, int64_t now)
 {
-	struct nightly     n = { .job = job, .s = s, .dry_run = dry_run, .t0 = clock_monotonic_s() };
+	struct nightly n = {
+		.job = job, .s = s, .dry_run = dry_run, .t0 = clock_monotonic_s(), .now = now
+	};
 	enum period_length length = s->period_length ? s->period_length : PERIOD_LENGTH_DAY;
 	struct period      p;
-	int64_t            limit = now - job->grace_s;
-	char               nowtext[TIMESTAMP_FORMAT_LEN];
 	bool               per_period = false;
-	enum payrun_exit   rc = PAYRUN_EXIT_OK;
+	enum payrun_exit   rc;
 
 	for (size_t i = 0; i < job->values.input.count; i++)
 		per_period |= strstr(job->values.input.items[i], "{period}") != NULL;
@@ -355,32 +434,10 @@ run_nightly(const struct job *job, const struct settings *s, bool dry_run, int64
 	}
 	if (!nightly_first(job, s, length, &p))
 		return PAYRUN_EXIT_USAGE;
-	timestamp_format(now, nowtext);
-	for (; p.end <= limit && n.done < job->max_periods; period_from_start(p.end, p.length, &p))
-	{
-		if (!nightly_step(&n, &p, &rc))
-			return rc;
-	}
-	if (n.done == 0)
-	{
-		log_notice("job %s: nothing to do at %s: the next period, %s, closes at its end plus "
-				   "%llds grace",
-				   job->name, nowtext, p.label, (long long) job->grace_s);
-		return log_nightly(&n, "idle", PAYRUN_EXIT_OK, p.label,
-						   "nothing to do: this period is not closed yet");
-	}
-	if (p.end <= limit)
-	{
-		log_notice("job %s: settled %ld period(s), the most per run (max_periods); "
-				   "the next run goes on from %s",
-				   job->name, n.done, p.label);
-		return log_nightly(&n, "done", PAYRUN_EXIT_OK, p.label,
-						   "max_periods reached: the next run goes on from this period");
-	}
-	log_notice("job %s: %s %ld period(s); up to date", job->name,
-			   dry_run ? "would settle" : "settled", n.done);
-	return log_nightly(&n, "done", PAYRUN_EXIT_OK, p.label,
-					   "up to date: this period is not closed yet");
+	job_complete_init(&n.complete, s->source, &job->values);
+	rc = nightly_periods(&n, &p);
+	job_complete_release(&n.complete);
+	return rc;
 }
 
 /* 'payrun rerun' with the job's values, its inputs patterns filled with the period. */
@@ -473,6 +530,7 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 	struct settings  s;
 	enum payrun_exit rc;
 
+	memset(&job, 0, sizeof(job));
 	if (!job_load(&job, path))
 		rc = PAYRUN_EXIT_USAGE;
 	else if (job.command == JOB_RERUN)
@@ -486,6 +544,6 @@ job_run(const char *path, bool dry_run, int64_t now_override)
 		rc = run_nightly(&job, &s, dry_run, now_override >= 0 ? now_override : clock_epoch_s());
 		settings_release(&s);
 	}
-	options_release(&job.values);
+	job_release(&job);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "payrun/mem.h"
 #include "payrun/probes.h"
 #include "payrun/sql.h"
+#include "payrun/timestamp.h"
 #include "payrun/banned.h"
 
 /* The rows of probe_table_resolve.sql: the chosen table first. */
@@ -176,4 +177,19 @@ probes_sql(const struct probe_table *pt, const char *template)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+int
+probes_data_after(struct db *db, const struct probe_table *pt, int64_t t)
+{
+	char            at[TIMESTAMP_FORMAT_LEN];
+	const char     *params[1] = { at };
+	struct db_value exists = { .type = DB_VALUE_BOOL };
+	char           *sql = probes_sql(pt, sql_data_after);
+	bool            ok;
+
+	timestamp_format(t, at);
+	ok = db_query_value(db, "check completeness", "data_after", sql, 1, params, &exists);
+	free(sql);
+	return ok ? exists.b : -1;
 }

@@ -5,6 +5,7 @@
  * the day number of the last date seen is cached by the caller-free trick
  * of comparing the 10 date bytes (exports hold one or two dates per file).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "payrun/timestamp.h"
@@ -208,4 +209,34 @@ timestamp_format(int64_t t, char out[TIMESTAMP_FORMAT_LEN])
 	put_digits(out + 17, (int) (secs % 60), 2);
 	out[19] = 'Z';
 	out[20] = '\0';
+}
+
+void
+timestamp_duration_text(int64_t seconds, char *buf, size_t len)
+{
+	static const struct
+	{
+		int64_t     size;
+		const char *unit;
+	} units[] = { { 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" } };
+	const char *sign = seconds < 0 ? "-" : "";
+	uint64_t    s = seconds < 0 ? 0 - (uint64_t) seconds : (uint64_t) seconds;
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	{
+		uint64_t big = s / (uint64_t) units[i].size;
+		uint64_t rest;
+
+		if (big == 0 && units[i].size > 1)
+			continue;
+		rest = i + 1 < sizeof(units) / sizeof(units[0])
+				   ? (s % (uint64_t) units[i].size) / (uint64_t) units[i + 1].size
+				   : 0;
+		if (rest > 0)
+			snprintf(buf, len, "%s%llu%s %llu%s", sign, (unsigned long long) big, units[i].unit,
+					 (unsigned long long) rest, units[i + 1].unit);
+		else
+			snprintf(buf, len, "%s%llu%s", sign, (unsigned long long) big, units[i].unit);
+		return;
+	}
 }

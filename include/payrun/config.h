@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "payrun/backfill.h"
 #include "payrun/options.h"
@@ -63,6 +64,24 @@ bool config_to_settings(const struct config_values *v, unsigned command, struct 
  * set) and --period-length, which must agree.  Logs and returns false.
  */
 bool config_to_period(const struct config_values *v, bool required, struct period *p);
+
+/* When a closed period is overdue: the nightly job's and 'payrun status''s. */
+struct config_deadline
+{
+	int64_t grace_s;    /* seconds: a period closes at its end plus this */
+	int64_t max_wait_s; /* seconds: closed and unsettled longer than this is overdue; 0: never */
+};
+
+#define CONFIG_MAX_GRACE_S    (100LL * 24 * 3600)
+#define CONFIG_MAX_MAX_WAIT_S (366LL * 24 * 3600)
+
+/*
+ * grace and max_wait (defaults in options.h); where names the file they
+ * came from in messages ("jobs/nightly.conf: invalid grace ..."), or NULL.
+ * Logs and returns false on a bad value.
+ */
+bool config_to_deadline(const struct config_values *v, const char *where,
+						struct config_deadline *d);
 
 /*
  * A settle or rerun from the values: the policy (config_to_settings), the

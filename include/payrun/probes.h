@@ -15,6 +15,7 @@
 #define PAYRUN_PROBES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "payrun/db.h"
 #include "payrun/exitcode.h"
@@ -54,5 +55,13 @@ enum payrun_exit probes_resolve(struct db *db, const char *name, const char *zon
  * is the table's name for use inside a quoted identifier.
  */
 char *probes_sql(const struct probe_table *pt, const char *template);
+
+/*
+ * Is there a probe at or after t (epoch seconds)?  Some probe at or after
+ * a period's end says its data is complete (sql/data_after.sql; the
+ * require_complete check of a nightly job, job.h).  1 yes, 0 no, -1 on a
+ * database error (logged).
+ */
+int probes_data_after(struct db *db, const struct probe_table *pt, int64_t t);
 
 #endif

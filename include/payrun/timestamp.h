@@ -37,4 +37,10 @@ bool timestamp_valid_date(int year, int month, int day);
 /* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" (years 1..9999). */
 void timestamp_format(int64_t epoch_seconds, char out[TIMESTAMP_FORMAT_LEN]);
 
+/*
+ * A duration of seconds for people: its two largest units, "16d 2h",
+ * "3h 5m", "4m 10s", "45s" ("-" and the same for a negative one).
+ */
+void timestamp_duration_text(int64_t seconds, char *buf, size_t len);
+
 #endif

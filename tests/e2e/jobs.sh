@@ -336,9 +336,10 @@ t_nothing_to_do_csv() {
 t_incomplete_data_stops_csv() {
 	exports "$TD/in" 1 2 3 5
 	csv_job "$TD/job.conf" "$TD/out" "$TD/in"
+	# 2026-10-03 closed at 2026-10-04 00:30, more than max_wait (24h) ago: exit 3
 	prun run1 run "$TD/job.conf" --now "2026-10-06 02:00:00"
-	rc_is 0 || return 1
-	says 'stopping at period 2026-10-03.*(not complete|no data)' || return 1
+	rc_is 3 || return 1
+	says 'period 2026-10-03 is overdue.*longer than max_wait 1d' || return 1
 	versions_are "$TD/out" 2026-10-01/v1 2026-10-02/v1 || return 1
 	exports "$TD/in" 4
 	prun run2 run "$TD/job.conf" --now "2026-10-06 02:00:00"
@@ -855,7 +856,8 @@ t_pg_catch_up_three_missed_nights() {
 t_pg_incomplete_data_stops() {
 	fresh_db t_pg_incomplete || return 1
 	into_db 1 2 3 && pools_in_db || return 1
-	pg_job "$TD/job.conf" "$TD/out" t_pg_incomplete
+	# (the nightly waits for 2026-10-03 longer than the default max_wait)
+	pg_job "$TD/job.conf" "$TD/out" t_pg_incomplete 'max_wait = "7d"'
 	prun run1 run "$TD/job.conf" --now "2026-10-06 02:00:00"
 	rc_is 0 || return 1
 	says 'stopping at period 2026-10-03' || return 1
