@@ -5,7 +5,6 @@
  * a rerun or backfill job is the command line's rerun or backfill with
  * them, through the same config_to_* and run functions.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,31 +83,6 @@ void
 job_release(struct job *job)
 {
 	options_release(&job->values);
-}
-
-/* The earliest period label with a published version under out_dir, or "". */
-static void
-earliest_settled(const char *out_dir, enum period_length length, char *label, size_t len)
-{
-	DIR           *d = opendir(out_dir);
-	struct dirent *de;
-	size_t         want = length == PERIOD_LENGTH_HOUR ? 13 : 10;
-
-	label[0] = '\0';
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-	{
-		struct period p;
-		char          err[128];
-
-		if (strlen(de->d_name) != want || (label[0] != '\0' && strcmp(de->d_name, label) >= 0) ||
-			!period_parse(de->d_name, length, &p, err, sizeof(err)))
-			continue;
-		if (want < len && publish_latest_version(dirfd(d), de->d_name) > 0)
-			memcpy(label, de->d_name, want + 1); /* its length was checked above */
-	}
-	closedir(d);
 }
 
 /* The inputs of a csv job for one period: patterns with {period} filled. */
@@ -255,7 +229,7 @@ nightly_first(const struct job *job, const struct settings *s, enum period_lengt
 		log_error("job %s: start_period: %s", job->name, err);
 		return false;
 	}
-	earliest_settled(s->out_dir, length, first, sizeof(first));
+	publish_earliest_settled(s->out_dir, length, first);
 	if (first[0] == '\0')
 	{
 		log_error("job %s: nothing is settled in '%s' yet and the job has no start_period",

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "rerun", cli_rerun, "recompute a settled period as version N+1, with adjustments" },
 	{ "backfill", cli_backfill, "settle or load months of history from exports" },
 	{ "history", cli_history, "list the runs recorded in an output directory" },
+	{ "status", cli_status, "show where every period stands; exit 3 when one is overdue" },
 	{ "export", cli_export, "rebuild a settled version's files from the database" },
 	{ "db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)" },
 };

@@ -162,6 +162,31 @@ publish_latest_version_at(const char *out_dir, const char *label)
 	return latest;
 }
 
+void
+publish_earliest_settled(const char *out_dir, enum period_length length,
+						 char label[PERIOD_LABEL_MAX])
+{
+	DIR           *d = opendir(out_dir);
+	struct dirent *de;
+	size_t         want = length == PERIOD_LENGTH_HOUR ? 13 : 10;
+
+	label[0] = '\0';
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+	{
+		struct period p;
+		char          err[128];
+
+		if (strlen(de->d_name) != want || (label[0] != '\0' && strcmp(de->d_name, label) >= 0) ||
+			!period_parse(de->d_name, length, &p, err, sizeof(err)))
+			continue;
+		if (publish_latest_version(dirfd(d), de->d_name) > 0)
+			memcpy(label, p.label, want + 1); /* want < PERIOD_LABEL_MAX */
+	}
+	closedir(d);
+}
+
 enum payrun_exit
 publish_begin(struct publish *pub, const char *out_dir, const char *label, enum publish_mode mode,
 			  int exact)

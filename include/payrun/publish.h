@@ -67,6 +67,13 @@ bool publish_overlap(int out_fd, const struct period *p, char *found, size_t len
 
 int publish_latest_version_at(const char *out_dir, const char *label);
 
+/*
+ * The earliest period of a length with a published version under out_dir
+ * (labels sort as their periods do), or "" when there is none.
+ */
+void publish_earliest_settled(const char *out_dir, enum period_length length,
+							  char label[PERIOD_LABEL_MAX]);
+
 /* The temporary directory, where the version's files are created. */
 int publish_dirfd(const struct publish *pub);
 

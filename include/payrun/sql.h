@@ -24,6 +24,7 @@ extern const char sql_totals_copy[];
 extern const char sql_indexes[];
 extern const char sql_export_run[];
 extern const char sql_data_after[];
+extern const char sql_status_settled[];
 extern const char sql_backfill_file_loaded[];
 extern const char sql_backfill_staging[];
 extern const char sql_backfill_copy[];
