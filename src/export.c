@@ -20,14 +20,11 @@
 #include "payrun/timestamp.h"
 #include "payrun/banned.h"
 
-/* The run row of the period, as the database stored it. */
+/* The run row of the period being read, and whether a column was bad. */
 struct stored_run
 {
-	bool              found;
-	char              id[24];
-	struct run_record run;   /* its record, for the manifest */
-	struct pools      pools; /* the copy of its pools, if it kept one */
-	bool              bad;
+	struct export_record *rec;
+	bool                  bad;
 };
 
 static json_t *
@@ -94,14 +91,14 @@ static bool
 on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 {
 	struct stored_run *sr = arg;
-	struct run_record *run = &sr->run;
+	struct run_record *run = &sr->rec->run;
 	uint64_t           version = 0;
 
 	(void) lengths;
 	if (ncols != 12 || v[0] == NULL || v[1] == NULL)
 		return false;
-	sr->found = true;
-	snprintf(sr->id, sizeof(sr->id), "%s", v[0]);
+	sr->rec->found = true;
+	snprintf(sr->rec->id, sizeof(sr->rec->id), "%s", v[0]);
 	if (!numparse_u64(v[1], strlen(v[1]), 1, PUBLISH_MAX_VERSION, &version))
 	{
 		log_error("payout_runs.version '%s' is not a valid version", v[1]);
@@ -119,7 +116,7 @@ on_run(void *arg, int ncols, const char *const *v, const int *lengths)
 	copy_text(run->payrun_version, sizeof(run->payrun_version), v[10], "payrun_version", &sr->bad);
 	run->note = "exported from the database: rejects.csv is not stored there and is empty here";
 	run->exported = true;
-	if (v[11] != NULL && !decode_bytea(v[11], &sr->pools))
+	if (v[11] != NULL && !decode_bytea(v[11], &sr->rec->pools))
 	{
 		log_error("payout_runs.pools_csv is not bytea's hex output");
 		sr->bad = true;
@@ -247,14 +244,14 @@ free_strings(struct ledger *ledger)
 
 /* Reads the run and its rows in one snapshot; rows come sorted as settle wrote them. */
 static enum payrun_exit
-read_stored(struct db *db, const struct period *period, int version, struct stored_run *sr,
-			struct ledger *ledger)
+read_stored(struct db *db, const struct period *period, int version, struct export_record *rec)
 {
 	char               start[TIMESTAMP_FORMAT_LEN];
 	char               end[TIMESTAMP_FORMAT_LEN];
 	char               vtext[16];
 	const char        *params[3] = { start, end, NULL };
-	struct rows_reader rr = { .ledger = ledger };
+	struct stored_run  sr = { .rec = rec };
+	struct rows_reader rr = { .ledger = &rec->ledger };
 
 	timestamp_format(period->start, start);
 	timestamp_format(period->end, end);
@@ -265,17 +262,13 @@ read_stored(struct db *db, const struct period *period, int version, struct stor
 	}
 	if (!db_begin(db, "export", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
 		!db_exec(db, "export", "SET TimeZone", "SET LOCAL TimeZone = 'UTC'") ||
-		!db_query(db, "export", "export_run", sql_export_run, 3, params, on_run, sr, NULL))
+		!db_query(db, "export", "export_run", sql_export_run, 3, params, on_run, &sr, NULL))
 		return PAYRUN_EXIT_DB;
-	if (!sr->found)
-	{
-		log_error("period %s has no settled run%s in the database", period->label,
-				  version > 0 ? " of that version" : "");
-		return PAYRUN_EXIT_DATA;
-	}
-	if (sr->bad)
+	if (sr.bad)
 		return PAYRUN_EXIT_DB;
-	params[0] = sr->id;
+	if (!rec->found)
+		return db_commit(db, "export") ? PAYRUN_EXIT_OK : PAYRUN_EXIT_DB;
+	params[0] = rec->id;
 	if (!db_query(db, "export", "export_ledger", sql_export_ledger, 1, params, on_ledger_row, &rr,
 				  NULL) ||
 		!db_query(db, "export", "export_totals", sql_export_totals, 1, params, on_stream_row, &rr,
@@ -284,14 +277,38 @@ read_stored(struct db *db, const struct period *period, int version, struct stor
 	{
 		if (rr.bad)
 			log_error("payout_ledger or payout_stream_totals of run %s holds an invalid row",
-					  sr->id);
+					  rec->id);
 		return PAYRUN_EXIT_DB;
 	}
-	if (ledger->nrows > 1)
-		qsort(ledger->rows, ledger->nrows, sizeof(struct ledger_row), row_cmp);
-	if (ledger->nstreams > 1)
-		qsort(ledger->streams, ledger->nstreams, sizeof(struct ledger_stream), stream_cmp);
+	if (rec->ledger.nrows > 1)
+		qsort(rec->ledger.rows, rec->ledger.nrows, sizeof(struct ledger_row), row_cmp);
+	if (rec->ledger.nstreams > 1)
+		qsort(rec->ledger.streams, rec->ledger.nstreams, sizeof(struct ledger_stream), stream_cmp);
 	return PAYRUN_EXIT_OK;
+}
+
+enum payrun_exit
+export_read(struct db *db, const struct period *period, int version, struct export_record *rec)
+{
+	enum payrun_exit rc;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->ledger.period = *period;
+	rec->run.period = *period;
+	rc = read_stored(db, period, version, rec);
+	if (rc != PAYRUN_EXIT_OK)
+		db_rollback(db, "export");
+	return rc;
+}
+
+void
+export_record_release(struct export_record *rec)
+{
+	free_strings(&rec->ledger);
+	ledger_release(&rec->ledger);
+	run_record_release(&rec->run);
+	pools_release(&rec->pools);
+	memset(rec, 0, sizeof(*rec));
 }
 
 /* Does a stored total (a decimal string, or an old integer) equal want? */
@@ -317,11 +334,12 @@ stored_total_is(json_t *totals, const char *key, const struct amount *want)
  * database holds it now (rows may have been edited by hand since).
  */
 static enum payrun_exit
-check_stored(const struct stored_run *sr, struct ledger *ledger)
+check_stored(struct export_record *rec)
 {
-	char        err[512];
-	json_t     *t = sr->run.totals;
-	const char *bad = NULL;
+	struct ledger *ledger = &rec->ledger;
+	char           err[512];
+	json_t        *t = rec->run.totals;
+	const char    *bad = NULL;
 
 	if (!ledger_sum_totals(ledger))
 		bad = "its stream totals add up past 2^256 - 1";
@@ -336,27 +354,27 @@ check_stored(const struct stored_run *sr, struct ledger *ledger)
 		return PAYRUN_EXIT_OK;
 	log_error("the database record of period %s v%d (payout_runs id %s) does not balance: %s; "
 			  "nothing exported",
-			  sr->run.period.label, sr->run.version, sr->id, bad);
+			  rec->run.period.label, rec->run.version, rec->id, bad);
 	return PAYRUN_EXIT_DATA;
 }
 
 /* Publishes the stored version through the file output, in version order. */
 static enum payrun_exit
-publish_stored(const struct stored_run *sr, const struct ledger *ledger, const char *out_dir)
+publish_stored(const struct export_record *rec, const char *out_dir)
 {
-	const struct period *p = &sr->run.period;
-	int                  want = sr->run.version;
+	const struct period *p = &rec->run.period;
+	int                  want = rec->run.version;
 	struct output_files  files;
 	enum payrun_exit     rc;
 
 	/* vN goes next to vN-1, never in place of v1 */
 	rc = output_files_open(&files, out_dir, p->label, PUBLISH_EXACT, want);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = output_files_write(&files, &sr->run, ledger, NULL, &sr->pools);
+		rc = output_files_write(&files, &rec->run, &rec->ledger, NULL, &rec->pools);
 	if (rc == PAYRUN_EXIT_OK)
 		rc = output_files_publish(&files);
 	if (rc == PAYRUN_EXIT_OK)
-		log_notice("exported period %s v%d (payout_runs id %s) into '%s'", p->label, want, sr->id,
+		log_notice("exported period %s v%d (payout_runs id %s) into '%s'", p->label, want, rec->id,
 				   output_files_path(&files));
 	output_files_close(&files);
 	return rc;
@@ -365,27 +383,24 @@ publish_stored(const struct stored_run *sr, const struct ledger *ledger, const c
 enum payrun_exit
 export_run(const char *conninfo, const struct period *period, int version, const char *out_dir)
 {
-	struct db         db;
-	struct stored_run sr = { 0 };
-	struct ledger     ledger;
-	enum payrun_exit  rc;
+	struct db            db;
+	struct export_record rec;
+	enum payrun_exit     rc;
 
-	memset(&ledger, 0, sizeof(ledger));
-	ledger.period = *period;
-	sr.run.period = *period;
 	if (!db_connect(&db, conninfo, "payrun export"))
 		return PAYRUN_EXIT_DB;
-	rc = read_stored(&db, period, version, &sr, &ledger);
-	if (rc != PAYRUN_EXIT_OK)
-		db_rollback(&db, "export");
+	rc = export_read(&db, period, version, &rec);
 	db_close(&db);
+	if (rc == PAYRUN_EXIT_OK && !rec.found)
+	{
+		log_error("period %s has no settled run%s in the database", period->label,
+				  version > 0 ? " of that version" : "");
+		rc = PAYRUN_EXIT_DATA;
+	}
 	if (rc == PAYRUN_EXIT_OK)
-		rc = check_stored(&sr, &ledger);
+		rc = check_stored(&rec);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = publish_stored(&sr, &ledger, out_dir);
-	free_strings(&ledger);
-	ledger_release(&ledger);
-	run_record_release(&sr.run);
-	pools_release(&sr.pools);
+		rc = publish_stored(&rec, out_dir);
+	export_record_release(&rec);
 	return rc;
 }
