@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "backfill", cli_backfill, "settle or load months of history from exports" },
 	{ "history", cli_history, "list the runs recorded in an output directory" },
 	{ "status", cli_status, "show where every period stands; exit 3 when one is overdue" },
+	{ "verify", cli_verify, "check a version's files against its manifest, books and database" },
 	{ "export", cli_export, "rebuild a settled version's files from the database" },
 	{ "db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)" },
 };
