@@ -238,6 +238,7 @@ define run_e2e
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/pg.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/edges.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/ops.sh
 	@$(if $(filter 1,$(FAULTS)),,$(MAKE) --no-print-directory B=build-faults SANITIZE= FAULTS=1 build-faults/payrun)
 	@PAYRUN='$(CURDIR)/$(FAULTS_B)/payrun' $(CHECK_ENV) bash tests/e2e/faults.sh
 endef
