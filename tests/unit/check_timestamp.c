@@ -366,6 +366,36 @@ format_with_gmtime(int64_t t, char *buf, size_t len)
  * Random instants over years 1..9999: format agrees with gmtime_r, and
  * parse(format(t)) == t.
  */
+/* Durations for people: the two largest units, a zero second unit left out. */
+START_TEST(test_duration_text)
+{
+	static const struct
+	{
+		int64_t     s;
+		const char *want;
+	} cases[] = {
+		{ 0, "0s" },
+		{ 45, "45s" },
+		{ 60, "1m" },
+		{ 250, "4m 10s" },
+		{ 3600, "1h" },
+		{ 11100, "3h 5m" },
+		{ 86400, "1d" },
+		{ 86400 + 59, "1d" },
+		{ 16 * 86400 + 7200, "16d 2h" },
+		{ -90, "-1m 30s" },
+		{ INT64_MIN, "-106751991167300d 15h" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		timestamp_duration_text(cases[i].s, buf, sizeof(buf));
+		ck_assert_str_eq(buf, cases[i].want);
+	}
+}
+END_TEST
+
 START_TEST(test_format_parse_roundtrip)
 {
 	const int64_t lo = INT64_C(-62135596800);
@@ -487,6 +517,7 @@ timestamp_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_format_known);
 	tcase_add_test(tc, test_format_parse_roundtrip);
+	tcase_add_test(tc, test_duration_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
