@@ -44,7 +44,8 @@ usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'payrun COMMAND --help' describes a command.\n\n"
 				 "Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
-				 "3 input data error, 4 database error, 5 conflict (already settled or locked),\n"
+				 "3 input data error (run, status: a period overdue; verify: differences),\n"
+				 "4 database error, 5 conflict (already settled or locked),\n"
 				 "130 or 143 stopped by SIGINT or SIGTERM (nothing half-published).\n");
 }
 
