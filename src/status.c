@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "payrun/amount.h"
 #include "payrun/db.h"
@@ -219,6 +218,15 @@ amount_of(json_t *j, char buf[AMOUNT_TEXT_LEN])
 		snprintf(buf, AMOUNT_TEXT_LEN, "?");
 }
 
+/* A string member of o, or "?". */
+static const char *
+text_of(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "?";
+}
+
 /* When the published version was settled, and its totals, from its manifest. */
 static void
 read_manifest(const struct status *st, struct period_status *ps)
@@ -236,10 +244,7 @@ read_manifest(const struct status *st, struct period_status *ps)
 		snprintf(ps->note, sizeof(ps->note), "its manifest.json cannot be read: %s", err.text);
 		return;
 	}
-	snprintf(ps->when, sizeof(ps->when), "%s",
-			 json_string_value(json_object_get(m, "finished_at"))
-				 ? json_string_value(json_object_get(m, "finished_at"))
-				 : "?");
+	snprintf(ps->when, sizeof(ps->when), "%s", text_of(m, "finished_at"));
 	totals = json_object_get(m, "totals");
 	amount_of(json_object_get(totals, "paid"), ps->paid);
 	amount_of(json_object_get(totals, "forfeited"), ps->forfeited);
@@ -262,10 +267,7 @@ use_db_run(const struct status *st, struct period_status *ps)
 				 ps->db_version);
 	if (ps->db_version <= ps->files_version)
 		return;
-	snprintf(ps->when, sizeof(ps->when), "%s",
-			 json_string_value(json_object_get(run, "at"))
-				 ? json_string_value(json_object_get(run, "at"))
-				 : "?");
+	snprintf(ps->when, sizeof(ps->when), "%s", text_of(run, "at"));
 	amount_of(json_object_get(run, "paid"), ps->paid);
 	amount_of(json_object_get(run, "forfeited"), ps->forfeited);
 	snprintf(ps->note, sizeof(ps->note),
@@ -279,13 +281,10 @@ static void
 note_from_run(struct period_status *ps, json_t *e, const char *what)
 {
 	const char *note = json_string_value(json_object_get(e, "note"));
-	const char *at = json_string_value(json_object_get(e, "at"));
-	const char *command = json_string_value(json_object_get(e, "command"));
 
-	snprintf(ps->note, sizeof(ps->note), "%s: %s at %s, exit %lld%s%s", what,
-			 command ? command : "?", at ? at : "?",
-			 (long long) json_integer_value(json_object_get(e, "exit")), note ? ": " : "",
-			 note ? note : "");
+	snprintf(ps->note, sizeof(ps->note), "%s: %s at %s, exit %lld%s%s", what, text_of(e, "command"),
+			 text_of(e, "at"), (long long) json_integer_value(json_object_get(e, "exit")),
+			 note ? ": " : "", note ? note : "");
 	ps->last_run = e;
 }
 
