@@ -100,25 +100,37 @@ runlog_read(const char *out_dir, runlog_fn fn, void *arg, bool *found)
 	unsigned long lineno = 0;
 	bool          go_on = true;
 	bool          failed;
+	int           dir_fd = outdir_open(out_dir, false);
+	int           fd = -1;
+	int           open_errno = 0;
 
 	*found = false;
-	if (stat(out_dir, &st) != 0)
+	if (dir_fd < 0)
 	{
-		log_error("output directory '%s': %s", out_dir, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? PAYRUN_EXIT_USAGE : PAYRUN_EXIT_INTERNAL;
-	}
-	if (!S_ISDIR(st.st_mode))
-	{
-		log_error("output directory '%s' is not a directory", out_dir);
-		return PAYRUN_EXIT_USAGE;
+		open_errno = errno;
+		if (open_errno == ENOENT)
+			log_error("could not open output directory '%s': %s", out_dir, strerror(open_errno));
+		return open_errno == ENOENT || open_errno == ENOTDIR ? PAYRUN_EXIT_USAGE
+															 : PAYRUN_EXIT_INTERNAL;
 	}
 	snprintf(path, sizeof(path), "%s/%s", out_dir, RUNLOG_NAME);
-	f = fopen(path, "r");
+	/* read as appended: never through a symlink, never waiting on a FIFO */
+	if (fstatat(dir_fd, RUNLOG_NAME, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	{
+		open_errno = errno;
+		if (open_errno != ENOENT)
+			log_error("could not open run log '%s': %s", path, strerror(open_errno));
+	}
+	else if ((fd = outdir_open_file(dir_fd, RUNLOG_NAME, O_RDONLY, path)) < 0)
+		open_errno = EIO; /* logged */
+	close(dir_fd);
+	if (fd < 0)
+		return open_errno == ENOENT ? PAYRUN_EXIT_OK : PAYRUN_EXIT_INTERNAL;
+	f = fdopen(fd, "r");
 	if (f == NULL)
 	{
-		if (errno == ENOENT)
-			return PAYRUN_EXIT_OK;
-		log_error("could not open run log '%s': %s", path, strerror(errno));
+		log_error("could not read run log '%s': %s", path, strerror(errno));
+		close(fd);
 		return PAYRUN_EXIT_INTERNAL;
 	}
 	*found = true;

@@ -190,6 +190,11 @@ t_history_missing_out() {
 	prun he history --out "$TD/empty"
 	rc_is 0 || return 1
 	says "no runs recorded" || return 1
+	# runs.log is read as it is appended: never through a symlink
+	mkdir "$TD/linked" && echo '{"period":"x"}' >"$TD/elsewhere" && ln -s "$TD/elsewhere" "$TD/linked/runs.log"
+	prun hl history --out "$TD/linked" --json
+	rc_is 1 || return 1
+	says "runs.log': it is a symlink" || return 1
 }
 
 # history --period takes only a valid label.
