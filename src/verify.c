@@ -23,6 +23,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
+#include "payrun/outdir.h"
 #include "payrun/payout.h"
 #include "payrun/publish.h"
 #include "payrun/sha256.h"
@@ -87,31 +88,39 @@ differ(struct verify *v, const char *file, uint64_t line, const char *fmt, ...)
 
 /* ---- the version and its manifest --------------------------------------- */
 
-/* Opens DIR/LABEL/vN (the latest when no version is asked for). */
+/* Opens DIR/LABEL/vN (the latest when no version is asked for), never through a symlink. */
 static enum payrun_exit
 open_version(struct verify *v)
 {
 	const struct verify_request *req = v->req;
 	const char                  *label = req->period.label;
-	int                          out_fd = open(req->out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	char                         name[PERIOD_LABEL_MAX + 16];
+	int                          out_fd = outdir_open(req->out_dir, false);
+	char                         shown[4200];
+	char                         name[16];
+	int                          label_fd = -1;
 	int                          latest;
 
 	if (out_fd < 0)
 	{
-		log_error("output directory '%s': %s", req->out_dir, strerror(errno));
-		return errno == ENOENT || errno == ENOTDIR ? PAYRUN_EXIT_USAGE : PAYRUN_EXIT_INTERNAL;
+		int e = errno;
+
+		if (e == ENOENT)
+			log_error("could not open output directory '%s': %s", req->out_dir, strerror(e));
+		return e == ENOENT || e == ENOTDIR ? PAYRUN_EXIT_USAGE : PAYRUN_EXIT_INTERNAL;
 	}
 	latest = publish_latest_version(out_fd, label);
 	v->version = req->version > 0 ? req->version : latest;
 	snprintf(v->dir, sizeof(v->dir), "%s/%s/v%d", req->out_dir, label, v->version);
-	snprintf(name, sizeof(name), "%s/v%d", label, v->version);
+	snprintf(shown, sizeof(shown), "%s/%s", req->out_dir, label);
+	snprintf(name, sizeof(name), "v%d", v->version);
 	if (latest < 0)
-		log_error("could not list '%s/%s': %s", req->out_dir, label, strerror(errno));
+		log_error("could not list '%s': %s", shown, strerror(errno));
 	else if (latest == 0)
 		log_error("period %s has no published version in '%s'", label, req->out_dir);
-	else if ((v->dirfd = openat(out_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		log_error("'%s': %s (the latest version is v%d)", v->dir, strerror(errno), latest);
+	else if ((label_fd = outdir_subdir(out_fd, label, false, shown)) >= 0)
+		v->dirfd = outdir_subdir(label_fd, name, false, v->dir);
+	if (label_fd >= 0)
+		close(label_fd);
 	close(out_fd);
 	if (latest < 0)
 		return PAYRUN_EXIT_INTERNAL;
