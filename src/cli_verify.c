@@ -24,9 +24,9 @@ static const struct cli_command verify_command = {
 		"payout + forfeited per row, each stream's rows add up to its paid, forfeited,\n"
 		"nodes and successful polls, paid + forfeited + unallocated = pool, uptime and\n"
 		"contribution ppm, sorted unique rows of the period, the manifest's totals the\n"
-		"sums of the streams); with --db, that payout_runs, payout_ledger and\n"
-		"payout_stream_totals record the same version.  Each difference is one line,\n"
-		"FILE:LINE: what (or FILE: what).\n",
+		"sums of the streams); with --db (or a config file's db with its source =\n"
+		"\"pg\"), that payout_runs, payout_ledger and payout_stream_totals record the\n"
+		"same version.  Each difference is one line, FILE:LINE: what (or FILE: what).\n",
 	.exit_status = "Exit status: 0 verified, 1 internal error, 2 usage error (no such\n"
 				   "directory or version), 3 differences (listed), 4 database error.\n",
 };
@@ -43,7 +43,9 @@ cli_verify(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	v = args.values.version;
-	if (args.values.period == NULL || args.values.out == NULL || args.values.out[0] == '\0')
+	if (!config_load_chosen(&args.values))
+		rc = PAYRUN_EXIT_USAGE;
+	else if (args.values.period == NULL || args.values.out == NULL || args.values.out[0] == '\0')
 	{
 		log_error("--period and --out are required");
 		rc = PAYRUN_EXIT_USAGE;
@@ -59,7 +61,10 @@ cli_verify(int argc, char **argv)
 	{
 		req.out_dir = args.values.out;
 		req.version = (int) version;
-		req.use_db = args.values.db != NULL;
+		/* a config file's db goes with its source = "pg" (config.c), a given one always */
+		req.use_db = args.values.db != NULL &&
+					 (!options_from_config(&args.values, OPTION_DB) ||
+					  strcmp(options_get_or_default(&args.values, OPTION_SOURCE), "pg") == 0);
 		req.conninfo = args.values.db;
 		req.quiet = !log_enabled(LOG_LEVEL_NOTICE);
 		rc = verify_run(&req, stdout);

@@ -106,7 +106,8 @@ status_request_init(struct status_request *req, const struct config_values *v, b
 		return false;
 	for (size_t i = 0; i < v->input.count; i++)
 		per_period |= strstr(v->input.items[i], "{period}") != NULL;
-	req->use_db = v->db != NULL || strcmp(source, "pg") == 0;
+	/* a config file's db goes with its source = "pg" (config.c), a given one always */
+	req->use_db = strcmp(source, "pg") == 0 || (v->db && !options_from_config(v, OPTION_DB));
 	req->complete_by = req->use_db ? SOURCE_PG : SOURCE_CSV;
 	req->check_complete = options_flag(v, OPTION_REQUIRE_COMPLETE) &&
 						  (req->use_db || (from_job && per_period));

@@ -266,8 +266,8 @@ t_status_overdue_exit() {
 	prun bad status --job "$TD/job.conf" --max-wait soon
 	rc_is 2 || return 1
 	says "invalid max wait 'soon'" || return 1
-	# max_wait in a config file, when no job is given
-	printf 'max_wait = "2d"\n' >"$TD/payrun.conf"
+	# max_wait in a config file, when no job is given (its db, with source csv, is not used)
+	printf 'max_wait = "2d"\ndb = "host=/nonexistent dbname=none"\n' >"$TD/payrun.conf"
 	prun cf status --out "$TD/out" --grace 0 --config "$TD/payrun.conf"
 	rc_is 3 || return 1
 	says "period $(ago 4) is overdue" || return 1
@@ -362,6 +362,12 @@ t_verify_clean() {
 	out_has "^verified: 5 files, 2 streams, $(($(wc -l <"$TD/out/$FIXED/v1/ledger.csv") - 1)) rows" || return 1
 	prun v1 verify --out "$TD/out" --period "$FIXED" --version 1
 	rc_is 0 || return 1
+	# out from a config file; its db, with source csv, is not used
+	printf 'out = "%s"\ndb = "host=/nonexistent dbname=none"\n' "$TD/out" >"$TD/payrun.conf"
+	prun cf verify --period "$FIXED" --config "$TD/payrun.conf"
+	rc_is 0 || return 1
+	prun cfdb verify --period "$FIXED" --config "$TD/payrun.conf" --db "host=/nonexistent dbname=none"
+	rc_is 4 || return 1
 	prun q -q verify --out "$TD/out" --period "$FIXED"
 	rc_is 0 || return 1
 	[ ! -s "$TD/q.out" ] && [ ! -s "$TD/q.err" ] || { fail "-q verify printed: $(oneline "$TD/q.out")"; return 1; }
