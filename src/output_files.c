@@ -11,6 +11,7 @@
 #include "payrun/outfile.h"
 #include "payrun/publish.h"
 #include "payrun/output_files.h"
+#include "payrun/report_html.h"
 #include "payrun/banned.h"
 
 #define REJECTS_NAME "rejects.csv"
@@ -145,6 +146,25 @@ write_bytes(int dirfd, const char *data, size_t len, struct manifest_output *out
 	return true;
 }
 
+/* report.html, the page of the version; records size and digest. */
+static bool
+write_report_html(int dirfd, const struct run_record *run, const struct ledger *ledger,
+				  struct manifest_output *out)
+{
+	struct outfile of;
+	struct csvout  w;
+
+	if (!outfile_create(&of, dirfd, out->name))
+		return false;
+	w = outfile_csvout(&of);
+	report_html_write(&w, run, ledger);
+	out->bytes = of.bytes;
+	if (!outfile_close(&of))
+		return false;
+	memcpy(out->sha256, of.sha256, SHA256_HEX_LEN);
+	return true;
+}
+
 enum payrun_exit
 output_files_write(struct output_files *of, const struct run_record *run,
 				   const struct ledger *ledger, const struct adjustments *adjustments,
@@ -152,7 +172,7 @@ output_files_write(struct output_files *of, const struct run_record *run,
 {
 	int                    dirfd = publish_dirfd(&of->pub);
 	struct version_rows    rows = { ledger, adjustments };
-	struct manifest_output outputs[5] = { { .name = "ledger.csv" },
+	struct manifest_output outputs[6] = { { .name = "ledger.csv" },
 										  { .name = "streams.csv" },
 										  { .name = REJECTS_NAME } };
 	size_t                 n = 3;
@@ -177,6 +197,9 @@ output_files_write(struct output_files *of, const struct run_record *run,
 		if (!write_bytes(dirfd, pools->copy ? pools->copy : "", pools->copy_len, &outputs[n++]))
 			return PAYRUN_EXIT_INTERNAL;
 	}
+	outputs[n].name = REPORT_HTML_NAME;
+	if (!write_report_html(dirfd, run, ledger, &outputs[n++]))
+		return PAYRUN_EXIT_INTERNAL;
 	if (!write_manifest(dirfd, run, outputs, n))
 		return PAYRUN_EXIT_INTERNAL;
 	return PAYRUN_EXIT_OK;

@@ -1,7 +1,8 @@
 /*
  * output_files.h: the file output of a settled period, DIR/LABEL/vN/ with
  * ledger.csv, streams.csv, rejects.csv, (reruns) adjustments.csv, the
- * pools it used (pools.csv) and manifest.json, published atomically (publish.h).  It also collects the
+ * pools it used (pools.csv), the page of the version (report.html,
+ * report_html.h) and manifest.json, published atomically (publish.h).  It also collects the
  * run's rejects while the input is read, and keeps them when a run fails.
  *
  *   open     before any input is read: takes the output directory's lock,
