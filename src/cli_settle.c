@@ -18,10 +18,11 @@ static const struct cli_command settle_command = {
 				"       payrun settle --period LABEL --source pg [--db CONNINFO] --out DIR\n"
 				"                     [options]",
 	.description = "Settles one period from probe exports (gzip or plain CSV) or from PostgreSQL\n"
-				   "and publishes DIR/LABEL/v1/ with ledger.csv, streams.csv, rejects.csv and\n"
-				   "manifest.json.  With --source pg the run is also recorded in the database\n"
-				   "(payout_runs, payout_ledger, payout_stream_totals), committed before the\n"
-				   "files are published.\n",
+				   "and publishes DIR/LABEL/v1/ with ledger.csv, streams.csv, rejects.csv, the\n"
+				   "pools it used (pools.csv), report.html (a static page of charts and tables\n"
+				   "for a browser) and manifest.json.  With --source pg the run is also\n"
+				   "recorded in the database (payout_runs, payout_ledger, payout_stream_totals),\n"
+				   "committed before the files are published.\n",
 	.exit_status = "Exit status: 0 settled, 1 internal error, 2 usage or config error,\n"
 				   "3 input data error or a refusal check (no probes, probes short of an end\n"
 				   "of the period, zero pools, an input given twice), 4 database error,\n"

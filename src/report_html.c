@@ -21,6 +21,8 @@
 
 #define LABEL_CUT  36 /* bytes of an id shown in a chart label */
 #define MAX_INPUTS 100
+#define PAYOUT_BAR "#3182ce" /* the charts' own colours (tests look for them) */
+#define HIST_BAR   "#319795"
 
 /* ------------------------------------------------------------ the sink */
 
@@ -331,7 +333,8 @@ static const char css[] =
 	"table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 8px;border-bottom:1px solid "
 	"#e4e4e4;text-align:left;vertical-align:top}th{background:#f3f3f3}"
 	"td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
-	"td.id{word-break:break-all;max-width:360px}dl{margin:4px 0}dt{float:left;clear:left;"
+	"td.id{word-break:break-all;white-space:pre-wrap;max-width:360px}dl{margin:4px "
+	"0}dt{float:left;clear:left;"
 	"width:190px;color:#555}dd{margin:0 0 2px 200px;word-break:break-all}"
 	".split{display:inline-block;width:160px;height:12px;background:#eee;white-space:nowrap;"
 	"vertical-align:middle}.split span,.bar span{display:inline-block;height:12px}"
@@ -354,11 +357,11 @@ put_head(const struct csvout *w, const struct run_record *run, const struct ledg
 	put(w, "</style>\n</head>\n<body>\n<h1>Period ");
 	put_text(w, ledger->period.label);
 	put_f(w, ", version %d</h1>\n", run->version);
-	put(w, "<p class=\"nav\"><a href=\"#run\">Run</a><a href=\"#totals\">Totals</a>"
-		   "<a href=\"#streams\">Streams</a><a href=\"#nodes\">Payouts per node</a>"
-		   "<a href=\"#uptime\">Uptime</a><a href=\"#penalties\">Penalties</a>"
+	put(w, "<p class=\"nav\"><a href=\"#totals\">Totals</a><a href=\"#payouts\">Payouts per "
+		   "node</a><a href=\"#uptime\">Uptime</a><a href=\"#penalties\">Penalties</a>"
 		   "<a href=\"#rejects\">Rejects</a><a href=\"#checks\">Checks</a>"
-		   "<a href=\"#timing\">Timing</a></p>\n");
+		   "<a href=\"#timing\">Timing</a><a href=\"#streams\">Streams</a>"
+		   "<a href=\"#nodes\">Nodes</a><a href=\"#settings\">Settings and inputs</a></p>\n");
 }
 
 static void
@@ -440,7 +443,7 @@ put_run(const struct csvout *w, const struct run_record *run, const struct ledge
 
 	timestamp_format(ledger->period.start, start);
 	timestamp_format(ledger->period.end, end);
-	put(w, "<h2 id=\"run\">Run</h2>\n<dl>\n");
+	put(w, "<dl id=\"run\">\n");
 	dl_item(w, "period", ledger->period.label);
 	dl_item(w, "from (inclusive)", start);
 	dl_item(w, "to (exclusive)", end);
@@ -456,17 +459,29 @@ put_run(const struct csvout *w, const struct run_record *run, const struct ledge
 	}
 	dl_item(w, "started at", run->started_at);
 	dl_item(w, "payrun version", run->payrun_version);
-	if (run->settings && json_is_object(run->settings))
-		dl_json(w, run->settings, "setting ", NULL);
 	if (run->rerun && json_is_object(run->rerun))
 		dl_json(w, run->rerun, "rerun ", NULL);
 	if (run->note)
 		dl_item(w, "note", run->note);
 	put(w, "</dl>\n");
-	put_inputs(w, run);
 	put(w, "<p class=\"note\">Amounts are in base units, as in the CSV files. Text from the data "
 		   "is shown as it is, except that each byte that is not part of valid UTF-8 (or is a "
 		   "control character) is shown as \\xNN and a backslash as \\\\.</p>\n");
+}
+
+static void
+put_settings(const struct csvout *w, const struct run_record *run)
+{
+	put(w, "<h2 id=\"settings\">Settings and inputs</h2>\n");
+	if (run->settings && json_is_object(run->settings))
+	{
+		put(w, "<dl>\n");
+		dl_json(w, run->settings, "", NULL);
+		put(w, "</dl>\n");
+	}
+	put_inputs(w, run);
+	if (!run->inputs_known)
+		put(w, "<p>The inputs are not recorded in the database.</p>\n");
 }
 
 /* ------------------------------------------------------------ totals */
@@ -498,13 +513,20 @@ put_key(const struct csvout *w)
 }
 
 static void
-amount_cell(const struct csvout *w, const char *attr, const struct amount *a)
+amount_cell(const struct csvout *w, const struct amount *a)
 {
-	put_f(w, "<td class=\"n\" data-%s=\"", attr);
-	put_amount(w, a);
-	put(w, "\">");
+	put(w, "<td class=\"n\">");
 	put_amount(w, a);
 	put(w, "</td>");
+}
+
+/* " data-NAME=\"amount\"" */
+static void
+amount_attr(const struct csvout *w, const char *name, const struct amount *a)
+{
+	put_f(w, " data-%s=\"", name);
+	put_amount(w, a);
+	csvout_char(w, '"');
 }
 
 static void
@@ -527,8 +549,10 @@ put_totals(const struct csvout *w, const struct run_record *run, const struct le
 	put(w, "</tr>\n");
 	for (int i = 0; i < 4; i++)
 	{
-		put_f(w, "<tr data-total=\"%s\"><td>%s</td>", names[i], names[i]);
-		amount_cell(w, "amount", a[i]);
+		put_f(w, "<tr data-total=\"%s\"", names[i]);
+		amount_attr(w, "amount", a[i]);
+		put_f(w, "><td>%s</td>", names[i]);
+		amount_cell(w, a[i]);
 		if (decimals)
 		{
 			put(w, "<td class=\"n\">");
@@ -538,12 +562,12 @@ put_totals(const struct csvout *w, const struct run_record *run, const struct le
 		put(w, "</tr>\n");
 	}
 	put_f(w,
-		  "<tr data-total=\"streams\"><td>streams</td><td class=\"n\" data-count=\"%llu\">%llu"
+		  "<tr data-total=\"streams\" data-count=\"%llu\"><td>streams</td><td class=\"n\">%llu"
 		  "</td></tr>\n",
 		  (unsigned long long) t->streams, (unsigned long long) t->streams);
 	put_f(w,
-		  "<tr data-total=\"nodes\"><td>nodes (stream, node pairs)</td><td class=\"n\" "
-		  "data-count=\"%llu\">%llu</td></tr>\n</table>\n",
+		  "<tr data-total=\"nodes\" data-count=\"%llu\"><td>nodes (stream, node pairs)</td>"
+		  "<td class=\"n\">%llu</td></tr>\n</table>\n",
 		  (unsigned long long) t->nodes, (unsigned long long) t->nodes);
 	put(w, "<p class=\"wide\">");
 	put_split(w, &t->pool, &t->paid, &t->forfeited, &t->unallocated);
@@ -570,15 +594,20 @@ stream_row(const struct csvout *w, const struct ledger_stream *s)
 {
 	put(w, "<tr data-stream=\"");
 	report_html_text(w, s->stream, s->stream_len);
-	put_f(w, "\" data-nodes=\"%llu\"><td class=\"id\">", (unsigned long long) s->nodes);
+	put_f(w, "\" data-nodes=\"%llu\"", (unsigned long long) s->nodes);
+	amount_attr(w, "pool", &s->pool);
+	amount_attr(w, "paid", &s->paid);
+	amount_attr(w, "forfeited", &s->forfeited);
+	amount_attr(w, "unallocated", &s->unallocated);
+	put(w, "><td class=\"id\">");
 	report_html_text(w, s->stream, s->stream_len);
 	put(w, "</td>");
-	amount_cell(w, "pool", &s->pool);
+	amount_cell(w, &s->pool);
 	put_f(w, "<td class=\"n\">%llu</td><td class=\"n\">%llu</td>", (unsigned long long) s->nodes,
 		  (unsigned long long) s->total_successful_polls);
-	amount_cell(w, "paid", &s->paid);
-	amount_cell(w, "forfeited", &s->forfeited);
-	amount_cell(w, "unallocated", &s->unallocated);
+	amount_cell(w, &s->paid);
+	amount_cell(w, &s->forfeited);
+	amount_cell(w, &s->unallocated);
 	put(w, "<td>");
 	put_split(w, &s->pool, &s->paid, &s->forfeited, &s->unallocated);
 	put(w, "</td></tr>\n");
@@ -714,7 +743,8 @@ svg_payouts(const struct csvout *w, const struct node_sum *nodes, size_t n, int 
 
 		put_f(w, "<text x=\"292\" y=\"%d\" text-anchor=\"end\">", y + 13);
 		put_text_cut(w, nodes[i].node, nodes[i].node_len, LABEL_CUT);
-		put_f(w, "</text><rect x=\"300\" y=\"%d\" height=\"16\" fill=\"#2b6cb0\" width=\"", y);
+		put_f(w, "</text><rect x=\"300\" y=\"%d\" height=\"16\" fill=\"" PAYOUT_BAR "\" width=\"",
+			  y);
 		put_tenths(w, len < 1 && !amount_is_zero(&nodes[i].payout) ? 1 : len);
 		put(w, "\"/><text x=\"");
 		put_tenths(w, left + len + 6);
@@ -731,11 +761,14 @@ node_row(const struct csvout *w, const struct node_sum *s)
 {
 	put(w, "<tr data-node=\"");
 	report_html_text(w, s->node, s->node_len);
-	put(w, "\"><td class=\"id\">");
+	csvout_char(w, '"');
+	amount_attr(w, "payout", &s->payout);
+	amount_attr(w, "forfeited", &s->forfeited);
+	put(w, "><td class=\"id\">");
 	report_html_text(w, s->node, s->node_len);
 	put(w, "</td>");
-	amount_cell(w, "payout", &s->payout);
-	amount_cell(w, "forfeited", &s->forfeited);
+	amount_cell(w, &s->payout);
+	amount_cell(w, &s->forfeited);
 	put_f(w,
 		  "<td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
 		  "class=\"n\">%llu</td></tr>\n",
@@ -744,22 +777,19 @@ node_row(const struct csvout *w, const struct node_sum *s)
 }
 
 static void
-put_nodes(const struct csvout *w, const struct ledger *ledger)
+put_payout_chart(const struct csvout *w, const struct node_sum *nodes, size_t n)
 {
-	size_t           n;
-	struct node_sum *nodes = node_sums(ledger, &n);
-	size_t           bars = n < REPORT_HTML_CHART_NODES ? n : REPORT_HTML_CHART_NODES;
-	size_t           shown = n < REPORT_HTML_MAX_ROWS ? n : REPORT_HTML_MAX_ROWS;
+	size_t bars = n < REPORT_HTML_CHART_NODES ? n : REPORT_HTML_CHART_NODES;
 
-	put(w, "<h2 id=\"nodes\">Payouts per node</h2>\n");
+	put(w, "<h2 id=\"payouts\">Payouts per node</h2>\n");
 	put_f(w,
 		  "<p data-nodes=\"%zu\" data-chart-bars=\"%zu\" data-chart-not-shown=\"%zu\">%zu "
 		  "nodes (a node's payout is the sum over its streams). ",
 		  n, bars, n - bars, n);
 	if (n > bars)
-		put_f(w, "The chart shows the %zu largest payouts; %zu nodes are not shown in it.", bars,
+		put_f(w, "The chart shows the %zu largest payouts; %zu nodes are not shown in it. ", bars,
 			  n - bars);
-	put(w, "</p>\n");
+	put(w, "Every node's figures: <a href=\"#nodes\">Nodes</a>.</p>\n");
 	if (bars > 0)
 	{
 		struct membuf b = { 0 };
@@ -769,6 +799,18 @@ put_nodes(const struct csvout *w, const struct ledger *ledger)
 		svg_payouts(&sw, nodes, bars, 960, height);
 		put_svg_img(w, &b, 960, height, "bar chart of the largest payouts per node");
 	}
+}
+
+static void
+put_node_table(const struct csvout *w, const struct node_sum *nodes, size_t n)
+{
+	size_t shown = n < REPORT_HTML_MAX_ROWS ? n : REPORT_HTML_MAX_ROWS;
+
+	put(w, "<h2 id=\"nodes\">Nodes</h2>\n");
+	put_f(w,
+		  "<p>%zu nodes, the largest payouts first; a node's figures are its sums over its "
+		  "streams.</p>\n",
+		  n);
 	put(w, "<table id=\"nodes-table\"><tr><th>node</th><th class=\"n\">payout</th>"
 		   "<th class=\"n\">forfeited</th><th class=\"n\">streams</th><th class=\"n\">polls</th>"
 		   "<th class=\"n\">successful polls</th><th class=\"n\">failed spot checks</th></tr>\n");
@@ -780,7 +822,6 @@ put_nodes(const struct csvout *w, const struct ledger *ledger)
 			  "<p class=\"note\" data-nodes-not-shown=\"%zu\">%zu more nodes, with smaller "
 			  "payouts, are not shown: ledger.csv has every node.</p>\n",
 			  n - shown, n - shown);
-	free(nodes);
 }
 
 /* ------------------------------------------------------------ histograms */
@@ -818,7 +859,7 @@ svg_histogram(const struct csvout *w, const struct histogram *h, int width, int 
 		double x = left + slot * (double) i;
 
 		bh = bh < 1 && h->counts[i] > 0 ? 1 : bh;
-		put(w, "<rect fill=\"#2b6cb0\" x=\"");
+		put(w, "<rect fill=\"" HIST_BAR "\" x=\"");
 		put_tenths(w, x + 3);
 		put(w, "\" y=\"");
 		put_tenths(w, top + plot_h - bh);
@@ -1155,18 +1196,24 @@ put_timing(const struct csvout *w, const struct run_record *run)
 void
 report_html_write(const struct csvout *w, const struct run_record *run, const struct ledger *ledger)
 {
+	size_t           nnodes;
+	struct node_sum *nodes = node_sums(ledger, &nnodes);
+
 	put_head(w, run, ledger);
 	put_run(w, run, ledger);
 	put_totals(w, run, ledger);
-	put_streams(w, ledger);
-	put_nodes(w, ledger);
+	put_payout_chart(w, nodes, nnodes);
 	put_uptime(w, ledger);
 	put_penalties(w, run, ledger);
 	put_rejects(w, run);
 	put_checks(w, run);
 	put_timing(w, run);
+	put_streams(w, ledger);
+	put_node_table(w, nodes, nnodes);
+	put_settings(w, run);
 	put(w, "<p class=\"note\">Written by payrun ");
 	put_text(w, run->payrun_version);
 	put(w, " with the other files of this version; manifest.json lists it with its SHA-256."
 		   "</p>\n</body>\n</html>\n");
+	free(nodes);
 }

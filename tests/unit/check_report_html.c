@@ -185,11 +185,15 @@ START_TEST(test_page)
 
 	report_html_write(&w, &run, &ledger);
 	ck_assert(clean_utf8((const unsigned char *) out.data, out.len));
-	ck_assert_ptr_nonnull(strstr(out.data, "<tr data-stream=\"a&amp;b\" data-nodes=\"2\">"));
+	ck_assert_ptr_nonnull(
+		strstr(out.data,
+			   "<tr data-stream=\"a&amp;b\" data-nodes=\"2\" data-pool=\"900\" data-paid=\"750\" "
+			   "data-forfeited=\"150\" data-unallocated=\"0\">"));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-stream=\"s\\xff\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-pool=\"900\""));
-	ck_assert_ptr_nonnull(strstr(out.data, "<tr data-node=\"relay-&lt;1&gt;\">"));
-	ck_assert_ptr_nonnull(strstr(out.data, "<tr data-node=\"relay-\\xfe\">"));
+	ck_assert_ptr_nonnull(strstr(
+		out.data, "<tr data-node=\"relay-&lt;1&gt;\" data-payout=\"600\" data-forfeited=\"0\">"));
+	ck_assert_ptr_nonnull(strstr(out.data, "<tr data-node=\"relay-\\xfe\" data-payout=\"150\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-payout=\"600\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-reason=\"bad_&lt;reason&gt;\" data-count=\"3\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-check=\"has_probes\" data-status=\"passed\""));
