@@ -234,6 +234,7 @@ CHECK_ENV := $(if $(SANITIZE),FAULTS_MEM_SCALE=4)
 define run_e2e
 	@$(if $(filter build,$(B)),,$(MAKE) --no-print-directory B=build SANITIZE= FAULTS= tools)
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) sh tests/e2e/run.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/report.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/install.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/pg.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh

@@ -14,9 +14,11 @@ libssl-dev libpq-dev"
 # libcsv_only tool of make tools and make bench),
 # the server for the PostgreSQL suites, python3 (oracle and checks), GNU
 # time and ps (fault and job suites), clang with its sanitizer and libFuzzer
-# runtimes (ThreadSanitizer pass, fuzzing), clang-format (make format-check)
+# runtimes (ThreadSanitizer pass, fuzzing), clang-format (make format-check),
+# xmllint and headless Chromium with a font (report.html is validated and
+# rendered by tests/e2e/report.sh)
 CHECK="check libcsv-dev postgresql python3 time procps clang libclang-rt-14-dev
-clang-format"
+clang-format libxml2-utils chromium fonts-dejavu-core"
 # tests/e2e/install.sh (make install): man-db for 'man --warnings' on the
 # man pages (groff-base comes with it), systemd for 'systemd-analyze
 # verify' and 'calendar' on the units, logrotate to rotate with the shipped
