@@ -101,6 +101,11 @@ put_tokens(const struct csvout *w, const struct amount *a, unsigned decimals)
 	char   digits[AMOUNT_TEXT_LEN];
 	size_t n = amount_format(a, digits), end;
 
+	if (amount_is_zero(a))
+	{
+		csvout_char(w, '0');
+		return;
+	}
 	if (n <= decimals)
 	{
 		put(w, "0.");

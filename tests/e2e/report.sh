@@ -103,8 +103,9 @@ no_external() {
 	fi
 }
 
-# render VDIR: VDIR/report.html in headless Chromium, screenshot $TD/shot.png,
-# whose pixels must show the page and its charts.
+# render VDIR [--no-bars]: VDIR/report.html in headless Chromium, screenshot
+# $TD/shot.png, whose pixels must show the page and (unless --no-bars) the
+# bars of its charts.
 render() {
 	local chrome rc
 	chrome=$(command -v chromium || command -v chromium-browser) ||
@@ -123,14 +124,14 @@ render() {
 	rc=$?
 	[ "$rc" = 0 ] && [ -s "$TD/shot.png" ] ||
 		{ fail "chromium exit $rc, screenshot $( [ -s "$TD/shot.png" ] && echo written || echo missing): $(tail -n 3 "$TD/chrome.log" | tr '\n' ' ' | head -c 400)"; return 1; }
-	check pixels "$TD/shot.png"
+	check pixels "$TD/shot.png" "${@:2}"
 }
 
-# report_ok VDIR: the page of a version is valid, self-contained, agrees
-# with the version's files, and renders.
+# report_ok VDIR [--no-bars]: the page of a version is valid, self-contained,
+# agrees with the version's files, and renders.
 report_ok() {
 	[ -f "$1/report.html" ] || { fail "$(rel "$1")/report.html was not written"; return 1; }
-	valid_html "$1/report.html" && check all "$1" && render "$1"
+	valid_html "$1/report.html" && check all "$1" && render "$@"
 }
 
 # ------------------------------------------------------------------ tests
@@ -197,6 +198,19 @@ t_many_nodes_capped() {
 	check contains "$v" '1175 nodes are not shown' '200 more nodes' '100 more streams' || return 1
 	size=$(stat -c %s "$v/report.html")
 	[ "$size" -lt 2000000 ] || { fail "report.html is $size bytes"; return 1; }
+}
+
+# A period without probes, settled with the overrides: an empty ledger
+# still has a valid page, which shows the checks overridden.
+t_empty_period() {
+	printf 'id,stream_id,node_id,probe_type,success,probe_timestamp\n' >"$TD/empty.csv"
+	settle --period 2026-11-01 --input "$TD/empty.csv" --allow-empty --allow-zero-pools --out "$TD/out"
+	expect_rc 0 || return 1
+	local v=$TD/out/2026-11-01/v1
+	report_ok "$v" --no-bars && no_external "$v/report.html" || return 1
+	check contains "$v" 'overridden' 'No record was rejected.' || return 1
+	grep -q 'data-check="has_probes" data-status="overridden"' "$v/report.html" ||
+		{ fail "the page does not show has_probes overridden"; return 1; }
 }
 
 # A rerun's version has its own page, with what it supersedes.
