@@ -244,17 +244,31 @@ entity(unsigned char c)
 			return "&quot;";
 		case '\'':
 			return "&#39;";
-		case '\\':
-			return "\\\\";
 		default:
 			return NULL;
 	}
+}
+
+/* Does s hold a byte to show as \xNN? */
+static bool
+needs_escapes(const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len;)
+	{
+		size_t n = utf8_char(s + i, len - i);
+
+		if (n == 0)
+			return true;
+		i += n;
+	}
+	return false;
 }
 
 void
 report_html_text(const struct csvout *w, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *) s;
+	bool                 escapes = needs_escapes(u, len);
 	size_t               start = 0, i = 0;
 
 	while (i < len)
@@ -265,10 +279,12 @@ report_html_text(const struct csvout *w, const char *s, size_t len)
 
 		if (n == 0)
 		{
-			snprintf(hex, sizeof(hex), "\\x%02x", u[i]);
+			snprintf(hex, sizeof(hex), "\\x%02X", u[i]);
 			rep = hex;
 			n = 1;
 		}
+		else if (escapes && u[i] == '\\')
+			rep = "\\\\";
 		if (rep == NULL)
 		{
 			i += n;
@@ -470,8 +486,9 @@ put_run(const struct csvout *w, const struct run_record *run, const struct ledge
 		dl_item(w, "note", run->note);
 	put(w, "</dl>\n");
 	put(w, "<p class=\"note\">Amounts are in base units, as in the CSV files. Text from the data "
-		   "is shown as it is, except that each byte that is not part of valid UTF-8 (or is a "
-		   "control character) is shown as \\xNN and a backslash as \\\\.</p>\n");
+		   "is shown as it is, except in a name with a byte that is not part of valid UTF-8 or "
+		   "is a control character: each such byte is shown as \\xNN and each backslash as "
+		   "\\\\, as the manifest does.</p>\n");
 }
 
 static void

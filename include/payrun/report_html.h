@@ -33,10 +33,12 @@
 
 /*
  * Text from data, escaped for HTML and XML text and attribute values:
- * & < > " ' as entities, a backslash as \\, and each byte that is not part
- * of well-formed UTF-8, or of a character a document may not hold (C0 and
- * C1 controls, DEL, noncharacters), as \xNN.  Never drops a byte; the
- * output is always valid UTF-8.
+ * & < > " ' as entities; in a name that has a byte that is not part of
+ * well-formed UTF-8, or of a character a document may not hold (C0 and C1
+ * controls, DEL, noncharacters), each such byte as \xNN (upper-case hex)
+ * and each backslash as \\, as utf8.h escapes names for the manifest (a
+ * name without such a byte keeps its backslashes).  Never drops a byte;
+ * the output is always valid UTF-8.
  */
 void report_html_text(const struct csvout *w, const char *s, size_t len);
 

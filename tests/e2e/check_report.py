@@ -55,8 +55,10 @@ def allowed(ch):
 
 
 def display(raw):
-    """How the page shows the id bytes raw (Python's strict UTF-8 decoder decides)."""
-    out, i = [], 0
+    """How the page shows the id bytes raw (Python's strict UTF-8 decoder
+    decides what is valid): as it is, unless a byte is not part of an
+    allowed character; then each such byte as \\xNN, each backslash as \\\\."""
+    chars, i, clean = [], 0, True
     while i < len(raw):
         for n in (1, 2, 3, 4):
             try:
@@ -67,11 +69,21 @@ def display(raw):
         else:
             ch = None
         if ch is not None and len(ch) == 1 and allowed(ch):
-            out.append("\\\\" if ch == "\\" else ch)
+            chars.append(ch)
             i += n
         else:
-            out.append("\\x%02x" % raw[i])
+            chars.append(None)
+            chars.append(raw[i])
+            clean = False
             i += 1
+    if clean:
+        return "".join(chars)
+    out, it = [], iter(chars)
+    for ch in it:
+        if ch is None:
+            out.append("\\x%02X" % next(it))
+        else:
+            out.append("\\\\" if ch == "\\" else ch)
     return "".join(out)
 
 

@@ -84,7 +84,7 @@ HOSTILE_STREAMS = [b"s-\xff\xfe", b"a&b<script>alert(1)</script>", "ümlaut-流"
                    b"plain"]
 HOSTILE_NODES = [b"relay-\xc3\x28", b"relay-\x80", b"\xed\xa0\x80surrogate", b'node "q" \'s\'',
                  b"back\\slash", b"nl\nnode", b"tab\tnode", b"<b>bold</b>", b"del\x7f",
-                 "nœud-ß".encode(), b"\xe2\x82"]
+                 "nœud-ß".encode(), b"\xe2\x82", b"b\\s-\xff"]
 UTF8_STREAMS = [b"a&b<script>alert(1)</script>", "ümlaut-流".encode(), b"plain", b"q\"uote"]
 UTF8_NODES = [b'node "q" \'s\'', b"back\\slash", b"nl\nnode", b"<b>bold</b>", "nœud-ß".encode(),
               b"http://example.invalid/x", b"amp&amp;"]

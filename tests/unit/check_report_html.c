@@ -48,24 +48,26 @@ static const struct
 	{ "relay-0042", 10, "relay-0042" },
 	{ "a<b>&\"c'", 8, "a&lt;b&gt;&amp;&quot;c&#39;" },
 	{ "<script>", 8, "&lt;script&gt;" },
-	{ "back\\slash", 10, "back\\\\slash" },
-	{ "\xff", 1, "\\xff" },
-	{ "ab\xfe\xff", 4, "ab\\xfe\\xff" },
-	{ "\xe2\x82", 2, "\\xe2\\x82" },                   /* a truncated euro sign */
-	{ "\xe2\x82x", 3, "\\xe2\\x82x" },                 /* ... followed by a character */
-	{ "\xc0\xaf", 2, "\\xc0\\xaf" },                   /* an overlong slash */
-	{ "\xe0\x80\xaf", 3, "\\xe0\\x80\\xaf" },          /* another */
-	{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },          /* a surrogate */
-	{ "\xf4\x90\x80\x80", 4, "\\xf4\\x90\\x80\\x80" }, /* past U+10FFFF */
+	{ "back\\slash", 10, "back\\slash" }, /* valid: kept */
+	{ "b\\s\xff", 4, "b\\\\s\\xFF" },     /* not: doubled */
+	{ "b\\s\n", 4, "b\\\\s\\x0A" },
+	{ "\xff", 1, "\\xFF" },
+	{ "ab\xfe\xff", 4, "ab\\xFE\\xFF" },
+	{ "\xe2\x82", 2, "\\xE2\\x82" },                   /* a truncated euro sign */
+	{ "\xe2\x82x", 3, "\\xE2\\x82x" },                 /* ... followed by a character */
+	{ "\xc0\xaf", 2, "\\xC0\\xAF" },                   /* an overlong slash */
+	{ "\xe0\x80\xaf", 3, "\\xE0\\x80\\xAF" },          /* another */
+	{ "\xed\xa0\x80", 3, "\\xED\\xA0\\x80" },          /* a surrogate */
+	{ "\xf4\x90\x80\x80", 4, "\\xF4\\x90\\x80\\x80" }, /* past U+10FFFF */
 	{ "\x80", 1, "\\x80" },                            /* a lone continuation byte */
-	{ "line1\nline2", 11, "line1\\x0aline2" },
+	{ "line1\nline2", 11, "line1\\x0Aline2" },
 	{ "tab\there", 8, "tab\\x09here" },
-	{ "cr\r", 3, "cr\\x0d" },
+	{ "cr\r", 3, "cr\\x0D" },
 	{ "nul\0x", 5, "nul\\x00x" },
-	{ "del\x7f", 4, "del\\x7f" },
-	{ "\xc2\x85", 2, "\\xc2\\x85" },               /* C1 control NEL */
-	{ "\xef\xbf\xbe", 3, "\\xef\\xbf\\xbe" },      /* noncharacter U+FFFE */
-	{ "\xef\xb7\x90", 3, "\\xef\\xb7\\x90" },      /* noncharacter U+FDD0 */
+	{ "del\x7f", 4, "del\\x7F" },
+	{ "\xc2\x85", 2, "\\xC2\\x85" },               /* C1 control NEL */
+	{ "\xef\xbf\xbe", 3, "\\xEF\\xBF\\xBE" },      /* noncharacter U+FFFE */
+	{ "\xef\xb7\x90", 3, "\\xEF\\xB7\\x90" },      /* noncharacter U+FDD0 */
 	{ "\xc2\xa0", 2, "\xc2\xa0" },                 /* NBSP is text */
 	{ "\xc3\xbc-node", 7, "\xc3\xbc-node" },       /* ü */
 	{ "\xe2\x82\xac", 3, "\xe2\x82\xac" },         /* € */
@@ -189,11 +191,11 @@ START_TEST(test_page)
 		strstr(out.data,
 			   "<tr data-stream=\"a&amp;b\" data-nodes=\"2\" data-pool=\"900\" data-paid=\"750\" "
 			   "data-forfeited=\"150\" data-unallocated=\"0\">"));
-	ck_assert_ptr_nonnull(strstr(out.data, "data-stream=\"s\\xff\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "data-stream=\"s\\xFF\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-pool=\"900\""));
 	ck_assert_ptr_nonnull(strstr(
 		out.data, "<tr data-node=\"relay-&lt;1&gt;\" data-payout=\"600\" data-forfeited=\"0\">"));
-	ck_assert_ptr_nonnull(strstr(out.data, "<tr data-node=\"relay-\\xfe\" data-payout=\"150\""));
+	ck_assert_ptr_nonnull(strstr(out.data, "<tr data-node=\"relay-\\xFE\" data-payout=\"150\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-payout=\"600\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-reason=\"bad_&lt;reason&gt;\" data-count=\"3\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "data-check=\"has_probes\" data-status=\"passed\""));
