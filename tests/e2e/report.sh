@@ -143,6 +143,13 @@ t_hand_fixture() {
 	local v=$TD/out/2026-11-01/v1
 	report_ok "$v" && no_external "$v/report.html" || return 1
 	check contains "$v" 'b,eta' 'ü-node' 'field_count' 'bad_timestamp' 'has_probes' || return 1
+	# payrun verify checks the page against the manifest with the other files
+	prun verify verify --out "$TD/out" --period 2026-11-01
+	expect_rc 0 || return 1
+	echo >>"$v/report.html"
+	prun verify2 verify --out "$TD/out" --period 2026-11-01
+	expect_rc 3 && grep -q 'report.html' "$TD/verify2.err" "$TD/verify2.out" ||
+		{ fail "verify does not name a changed report.html: $(oneline "$TD/verify2.err")"; return 1; }
 }
 
 # Ids that are not valid UTF-8, markup, quotes, controls: shown escaped,
