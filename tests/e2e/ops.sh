@@ -359,7 +359,7 @@ t_verify_clean() {
 	settle_fixed "$TD/out" || return 1
 	prun v verify --out "$TD/out" --period "$FIXED"
 	rc_is 0 || return 1
-	out_has "^verified: 5 files, 2 streams, $(($(wc -l <"$TD/out/$FIXED/v1/ledger.csv") - 1)) rows" || return 1
+	out_has "^verified: 6 files, 2 streams, $(($(wc -l <"$TD/out/$FIXED/v1/ledger.csv") - 1)) rows" || return 1
 	prun v1 verify --out "$TD/out" --period "$FIXED" --version 1
 	rc_is 0 || return 1
 	# out from a config file; its db, with source csv, is not used
@@ -376,7 +376,7 @@ t_verify_clean() {
 	rc_is 0 || return 1
 	prun v2 verify --out "$TD/out" --period "$FIXED"
 	rc_is 0 || return 1
-	out_has "^verified: 6 files, 2 streams, .*/$FIXED/v2'" || return 1
+	out_has "^verified: 7 files, 2 streams, .*/$FIXED/v2'" || return 1
 }
 
 # One byte of ledger.csv changed: its SHA-256 differs from the manifest's.
@@ -500,7 +500,7 @@ t_pg_verify_db() {
 	rc_is 0 || return 1
 	prun v verify --out "$TD/out" --period "$FIXED" --db "dbname=ops_verify"
 	rc_is 0 || return 1
-	out_has '^verified: 5 files, 2 streams, [0-9]+ rows .*payout_runs id [0-9]+\)$' || return 1
+	out_has '^verified: 6 files, 2 streams, [0-9]+ rows .*payout_runs id [0-9]+\)$' || return 1
 	line=5
 	stream=$(sed -n "${line}p" "$TD/out/$FIXED/v1/ledger.csv" | cut -d, -f3)
 	node=$(sed -n "${line}p" "$TD/out/$FIXED/v1/ledger.csv" | cut -d, -f4)
