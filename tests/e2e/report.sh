@@ -122,8 +122,10 @@ render() {
 		--window-size=1200,2000 --screenshot="$TD/shot.png" "file://$1/report.html" \
 		>"$TD/chrome.log" 2>&1 </dev/null
 	rc=$?
-	[ "$rc" = 0 ] && [ -s "$TD/shot.png" ] ||
-		{ fail "chromium exit $rc, screenshot $( [ -s "$TD/shot.png" ] && echo written || echo missing): $(tail -n 3 "$TD/chrome.log" | tr '\n' ' ' | head -c 400)"; return 1; }
+	if [ "$rc" != 0 ] || [ ! -s "$TD/shot.png" ]; then
+		fail "chromium exit $rc, no screenshot: $(tail -n 3 "$TD/chrome.log" | tr '\n' ' ' | head -c 400)"
+		return 1
+	fi
 	check pixels "$TD/shot.png" "${@:2}"
 }
 
@@ -148,7 +150,8 @@ t_hand_fixture() {
 	expect_rc 0 || return 1
 	echo >>"$v/report.html"
 	prun verify2 verify --out "$TD/out" --period 2026-11-01
-	expect_rc 3 && grep -q 'report.html' "$TD/verify2.err" "$TD/verify2.out" ||
+	expect_rc 3 || return 1
+	grep -q 'report.html' "$TD/verify2.err" "$TD/verify2.out" ||
 		{ fail "verify does not name a changed report.html: $(oneline "$TD/verify2.err")"; return 1; }
 }
 
@@ -259,9 +262,11 @@ t_settle_help_names_it() {
 t_pg_export_rebuilds_the_page() {
 	local cols v
 	fixture utf8 "$TD/fx" || return 1
-	pg_cluster_createdb t_report && export PGDATABASE=t_report &&
-		"$PAYRUN" -q db migrate --create-probe-table >"$TD/migrate.log" 2>&1 ||
+	pg_cluster_createdb t_report >"$TD/migrate.log" 2>&1 ||
 		{ fail "could not create database t_report: $(oneline "$TD/migrate.log")"; return 1; }
+	export PGDATABASE=t_report
+	"$PAYRUN" -q db migrate --create-probe-table >"$TD/migrate.log" 2>&1 ||
+		{ fail "could not create payrun's schema in t_report: $(oneline "$TD/migrate.log")"; return 1; }
 	cols=$(head -n 1 "$TD/fx/probes.csv")
 	$PSQL -c "\\copy probe_results ($cols) FROM '$TD/fx/probes.csv' WITH (FORMAT csv, HEADER)" >"$TD/copy.log" 2>&1 ||
 		{ fail "could not load the fixture: $(oneline "$TD/copy.log")"; return 1; }
