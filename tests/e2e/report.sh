@@ -73,34 +73,40 @@ check() {
 	fail "check_report.py $1: $(printf '%s' "$out" | tr '\n' ';' | head -c 600)"
 }
 
-# valid_html FILE: xmllint's HTML parser reads it without a word.
+# valid_html FILE: xmllint's HTML parser reads it, exit 0, and says nothing
+# but that the inline SVG's elements are not HTML 4 tags (libxml2's parser
+# is HTML 4; each such error is three lines: the message, the text, a caret).
 valid_html() {
 	local rc
 	command -v xmllint >/dev/null 2>&1 ||
 		{ fail "xmllint is not installed (Debian package libxml2-utils; make deps installs it): report.html cannot be validated"; return 1; }
 	timeout -k 5 "$LIMIT" xmllint --html --noout "$1" >"$TD/xmllint.out" 2>&1
 	rc=$?
-	[ "$rc" = 0 ] && [ ! -s "$TD/xmllint.out" ] && return 0
-	fail "xmllint --html --noout $(rel "$1"): exit $rc: $(oneline "$TD/xmllint.out" 400)"
+	awk '
+		skip > 0 { skip--; next }
+		/HTML parser error : Tag (svg|g|rect|line|text|title|path|polyline) invalid$/ { skip = 2; next }
+		{ print; bad = 1 }
+		END { exit bad }' "$TD/xmllint.out" >"$TD/xmllint.rest"
+	[ "$rc" = 0 ] && [ ! -s "$TD/xmllint.rest" ] && return 0
+	fail "xmllint --html --noout $(rel "$1"): exit $rc: $(oneline "$TD/xmllint.rest" 400)"
 }
 
 # no_external FILE: nothing a browser would fetch, nothing it would run.
 no_external() {
-	local what
-	for what in 'http:' 'https:' '<script' '<link' '<iframe' '<object' '<embed' '@import' 'url('; do
-		if grep -qiF -- "$what" "$1"; then
-			fail "$(rel "$1") has '$what': $(grep -oiF -- "$what" "$1" | head -n 1)"
+	local what page=$TD/no-xmlns.html
+	# the inline charts' namespace name is a name, not a reference
+	sed 's#<svg xmlns="http://www.w3.org/2000/svg" #<svg #g' "$1" >"$page"
+	for what in 'http:' 'https:' '<script' '<link' '<iframe' '<object' '<embed' '<img' '@import' 'url(' ' src='; do
+		if grep -qiF -- "$what" "$page"; then
+			fail "$(rel "$1") has '$what': $(grep -oiF -- "$what" "$page" | head -n 1)"
 			return 1
 		fi
 	done
-	if grep -oE '(src|href)="[^"#]' "$1" | grep -qv '^src="d'; then
-		fail "$(rel "$1") has a src or href that is not a data: URI or an anchor"
+	if grep -oE 'href="[^"#]' "$page" | grep -q .; then
+		fail "$(rel "$1") has an href that is not an anchor in the page"
 		return 1
 	fi
-	if grep -oE 'src="[^"]{0,30}' "$1" | grep -qv '^src="data:image/svg+xml;base64,'; then
-		fail "$(rel "$1") has a src that is not an SVG data: URI"
-		return 1
-	fi
+	grep -q '<svg xmlns="http://www.w3.org/2000/svg" ' "$1" || { fail "$(rel "$1") has no inline SVG chart"; return 1; }
 }
 
 # render VDIR [--no-bars]: VDIR/report.html in headless Chromium, screenshot

@@ -208,8 +208,24 @@ START_TEST(test_page)
 	ck_assert_ptr_nonnull(strstr(out.data, "data-bin=\"100%\" data-count=\"1\""));
 	ck_assert_ptr_nonnull(strstr(out.data, "0.0625"));
 	ck_assert_ptr_null(strstr(out.data, "<script"));
-	ck_assert_ptr_null(strstr(out.data, "http:"));
+	ck_assert_ptr_null(strstr(out.data, "<img"));
 	ck_assert_ptr_null(strstr(out.data, "https:"));
+	/* inline SVG charts; "http:" only in their namespace name */
+	ck_assert_ptr_nonnull(
+		strstr(out.data, "<div class=\"chart\" title=\"bar chart of the largest payouts per "
+						 "node\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" "));
+	{
+		const char *h = out.data;
+		int         svgs = 0;
+
+		while ((h = strstr(h, "http:")) != NULL)
+		{
+			ck_assert(strncmp(h - 12, "<svg xmlns=\"http://www.w3.org/2000/svg\"", 39) == 0);
+			svgs++;
+			h++;
+		}
+		ck_assert_int_eq(svgs, 3);
+	}
 	free(out.data);
 	run_record_release(&run);
 }
