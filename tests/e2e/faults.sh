@@ -758,11 +758,10 @@ t_pg_concurrent_same_period() {
 # ------------------------------------------------------------------ F. hostile input
 
 # oracle_case ARGS...: payrun and the oracle settle ARGS; ledger and streams
-# byte-identical, the same rejects.  PAYRUN_ONLY=( options ) go to payrun
-# alone: the refusal checks' overrides, which the oracle does not take.
-PAYRUN_ONLY=()
+# byte-identical, the same rejects.  The oracle takes the refusal checks'
+# overrides as payrun does.
 oracle_case() {
-	prun run settle "$@" "${PAYRUN_ONLY[@]}" --out "$TD/out"
+	prun run settle "$@" --out "$TD/out"
 	expect_rc 0 run || return 1
 	"$PY" "$ORACLE" "$@" --out "$TD/ref" --rejects "$TD/ref-rejects.csv" >"$TD/ref.json" 2>"$TD/ref.err" ||
 		{ fail "oracle failed: $(oneline "$TD/ref.err")"; return 1; }
@@ -824,8 +823,7 @@ hostile_case() {  # hostile_case KIND: settle like the oracle, write nowhere els
 	hostile_file "$1" "$TD/in.csv" || { fail "could not write the input"; return 1; }
 	mark
 	# the hostile days have probes from 00:00 to 12:00 only (edge_gap)
-	PAYRUN_ONLY=(--max-edge-gap 0)
-	oracle_case --period "$LABEL" --input "$TD/in.csv" --default-pool 100000 --penalty-factor 0.5 || return 1
+	oracle_case --period "$LABEL" --input "$TD/in.csv" --default-pool 100000 --penalty-factor 0.5 --max-edge-gap 0 || return 1
 	no_writes_outside "$TD/out" || return 1
 	[ "$(wc -l <"$TD/out/$LABEL/v1/ledger.csv")" -gt 10 ] || { fail "ledger nearly empty"; return 1; }
 }
@@ -896,7 +894,7 @@ EOF
 	# (all the probes at 03:00: --max-edge-gap 0)
 	prun run settle --period "$LABEL" --input "$TD/in.csv" --default-pool 1000 --max-edge-gap 0 --out "$TD/out"
 	expect_rc 0 run "six 1.3 MB response_data fields" || return 1
-	"$PY" "$ORACLE" --period "$LABEL" --input "$TD/short.csv" --default-pool 1000 --out "$TD/ref" >/dev/null 2>"$TD/ref.err" ||
+	"$PY" "$ORACLE" --period "$LABEL" --input "$TD/short.csv" --default-pool 1000 --max-edge-gap 0 --out "$TD/ref" >/dev/null 2>"$TD/ref.err" ||
 		{ fail "oracle failed: $(oneline "$TD/ref.err")"; return 1; }
 	same_as "$TD/ref" "$TD/out/$LABEL/v1" && no_writes_outside "$TD/out"
 }
@@ -918,7 +916,7 @@ EOF
 	# (all the probes at 04:00: --max-edge-gap 0)
 	prun run settle --period "$LABEL" --input "$TD/in.csv" --default-pool 1000 --max-edge-gap 0 --out "$TD/out"
 	expect_rc 0 run "two 1 MiB ids in 3002 rows" || return 1
-	"$PY" "$ORACLE" --period "$LABEL" --input "$TD/short.csv" --default-pool 1000 --out "$TD/ref" >/dev/null 2>"$TD/ref.err" ||
+	"$PY" "$ORACLE" --period "$LABEL" --input "$TD/short.csv" --default-pool 1000 --max-edge-gap 0 --out "$TD/ref" >/dev/null 2>"$TD/ref.err" ||
 		{ fail "oracle failed: $(oneline "$TD/ref.err")"; return 1; }
 	same_as "$TD/ref" "$TD/out/$LABEL/v1" || return 1
 	local out
@@ -952,7 +950,7 @@ EOF
 	[ "$mem" -lt $((131072 * MEMX)) ] || { fail "peak RSS ${mem} KiB on a 20 MB record"; return 1; }
 	local out
 	out=$("$PY" "$CHECK" reasons "$TD/out/$LABEL/v1" '{"field_count": 1}' 2>&1) || { fail "$out"; return 1; }
-	"$PY" "$ORACLE" --period "$LABEL" --input "$TD/narrow.csv" --default-pool 1000 --out "$TD/ref" >/dev/null 2>&1
+	"$PY" "$ORACLE" --period "$LABEL" --input "$TD/narrow.csv" --default-pool 1000 --max-edge-gap 0 --out "$TD/ref" >/dev/null 2>&1
 	same_as "$TD/ref" "$TD/out/$LABEL/v1" || return 1
 	{ /usr/bin/time -f %M -o "$TD/hdr.mem" timeout -k 5 "$LIMIT" "$PAYRUN" settle --period "$LABEL" --input "$TD/widehdr.csv" \
 		--default-pool 1000 --out "$TD/out2" >"$TD/hdr.out" 2>"$TD/hdr.err"; } 2>/dev/null
