@@ -76,12 +76,14 @@ copy_tree() {
 
 # mk DIR TAG ARGS...: make -s -C DIR ARGS, with no make variables inherited
 # from a make that runs this suite (make check B=build-san SANITIZE=...
-# passes them in MAKEFLAGS); RC, $TD/TAG.out, $TD/TAG.err.
+# passes them in MAKEFLAGS, and make puts command-line variables in the
+# environment of its recipes too); RC, $TD/TAG.out, $TD/TAG.err.
 mk() {
 	local dir=$1 tag=$2
 	shift 2
 	LAST=$tag
-	{ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES TMPDIR="$W" \
+	{ env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES -u B -u SANITIZE -u FAULTS \
+		-u FAULTS_B -u CFLAGS -u LDFLAGS -u CC TMPDIR="$W" \
 		timeout -k 5 600 make -s -C "$dir" "$@" >"$TD/$tag.out" 2>"$TD/$tag.err"; } 2>/dev/null
 	RC=$?
 }
