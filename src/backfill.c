@@ -103,6 +103,8 @@ log_backfill(const struct settings *s, enum payrun_exit rc, double t0, const cha
 									  : "failed",
 		"exit", (int) rc, "wall_s", clock_monotonic_s() - t0, "note", manifest_text_json(note));
 
+	if (rc != PAYRUN_EXIT_OK && log_first_error())
+		json_object_set_new(e, "error", manifest_text_json(log_first_error()));
 	(void) runlog_append(s->out_dir, e);
 	json_decref(e);
 }

@@ -200,6 +200,8 @@ log_nightly(const struct nightly *n, const char *status, enum payrun_exit rc, co
 	e = json_pack("{s:s, s:s, s:s, s:i, s:f, s:o}", "command", "nightly", "period", period,
 				  "status", status, "exit", (int) rc, "wall_s", clock_monotonic_s() - n->t0, "note",
 				  manifest_text_json(note));
+	if (e && rc != PAYRUN_EXIT_OK && log_first_error())
+		json_object_set_new(e, "error", manifest_text_json(log_first_error()));
 	if (e)
 	{
 		(void) runlog_append(n->s->out_dir, e);

@@ -27,6 +27,7 @@ static char           context[128];      /* "[job]" under 'payrun run', else "" 
 static int            journal = -1;      /* stderr is the journal: -1 not yet known */
 static unsigned       errors_logged;     /* error lines written */
 static char           last_hidden[2048]; /* the last warning a quiet level kept back */
+static char           first_error[2048]; /* the first error line's message */
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_ERROR] = "error", [LOG_LEVEL_WARNING] = "warning", [LOG_LEVEL_NOTICE] = "notice",
@@ -94,14 +95,20 @@ log_msg(enum log_level level, const char *fmt, ...)
 		memcpy(last_hidden, line, sizeof(line));
 		return;
 	}
-	if (level == LOG_LEVEL_ERROR)
-		errors_logged++;
+	if (level == LOG_LEVEL_ERROR && errors_logged++ == 0)
+		memcpy(first_error, line, sizeof(line));
 	if (journal < 0)
 		journal = stderr_is_journal();
 	if (journal)
 		snprintf(prio, sizeof(prio), "<%d>", level_priority[level]);
 	clock_utc_text(now);
 	fprintf(stderr, "%s%s payrun%s: %s: %s\n", prio, now, context, level_names[level], line);
+}
+
+const char *
+log_first_error(void)
+{
+	return errors_logged > 0 ? first_error : NULL;
 }
 
 void

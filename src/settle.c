@@ -627,6 +627,8 @@ settle_log_run(const struct settlement *st, enum payrun_exit rc)
 		json_object_set(e, "overrides", st->checks.overrides);
 	if (req->reason)
 		json_object_set_new(e, "note", manifest_text_json(req->reason));
+	if (rc != PAYRUN_EXIT_OK && log_first_error())
+		json_object_set_new(e, "error", manifest_text_json(log_first_error()));
 	(void) runlog_append(st->s->out_dir, e);
 	json_decref(e);
 }

@@ -282,10 +282,12 @@ static void
 note_from_run(struct period_status *ps, json_t *e, const char *what)
 {
 	const char *note = json_string_value(json_object_get(e, "note"));
+	const char *error = json_string_value(json_object_get(e, "error"));
 
-	snprintf(ps->note, sizeof(ps->note), "%s: %s at %s, exit %lld%s%s", what, text_of(e, "command"),
-			 text_of(e, "at"), (long long) json_integer_value(json_object_get(e, "exit")),
-			 note ? ": " : "", note ? note : "");
+	snprintf(ps->note, sizeof(ps->note), "%s: %s at %s, exit %lld%s%s%s%s", what,
+			 text_of(e, "command"), text_of(e, "at"),
+			 (long long) json_integer_value(json_object_get(e, "exit")), note ? ": " : "",
+			 note ? note : "", error ? "; error: " : "", error ? error : "");
 	ps->last_run = e;
 }
 

@@ -21,6 +21,9 @@ enum log_level
 void           log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 bool           log_enabled(enum log_level level);
+/* The message of the first error line written, or NULL: for the run log. */
+const char *log_first_error(void);
+
 /* The job whose lines these are ("payrun[NAME]: ..."); NULL: none. */
 void log_set_job(const char *name);
 

@@ -319,6 +319,19 @@ EOF
 	! grep -q '^<' "$TD/other.err" || { fail "a priority prefix for a stream that is not the journal"; return 1; }
 }
 
+# A failed run's line in the run log keeps its first error, and status shows it.
+t_run_log_keeps_the_error() {
+	settle first --input "$FX" --out "$TD/out"
+	expect_rc 0 || return 1
+	settle wrong --input "$FX" --out "$TD/out" --period 2026-11-02
+	expect_rc 3 || return 1
+	tail -n 1 "$TD/out/runs.log" | grep -qF '"error":"refusing to publish period 2026-11-02: its probes run from' ||
+		{ fail "run log: $(tail -n 1 "$TD/out/runs.log")"; return 1; }
+	prun st status --out "$TD/out" --max-wait 0
+	grep -q '^2026-11-02 .*error: refusing to publish period 2026-11-02' "$TD/st.out" ||
+		{ fail "status does not show the error: $(grep 2026-11-02 "$TD/st.out")"; return 1; }
+}
+
 # -q shows errors only; a non-zero exit always says why.
 t_quiet_never_hides_the_reason() {
 	prun bf -q backfill --settle --from 2026-10-01 --to 2026-10-02 --input "$FX" --pools "$POOLS" --out "$TD/out"
