@@ -49,7 +49,7 @@ UNITDIR    = $(PREFIX)/lib/systemd/system
 SYSCONFDIR = /etc
 DESTDIR    =
 CC         ?= cc
-PKGS       := zlib libconfuse jansson libcrypto libpq
+PKGS       := zlib libisal libconfuse jansson libcrypto libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -7,8 +7,9 @@
 set -eu
 
 # to build (libc6-dev is only recommended by gcc; binutils, whose readelf
-# make check uses, comes with gcc)
-BUILD="gcc libc6-dev make pkg-config zlib1g-dev libconfuse-dev libjansson-dev
+# make check uses, comes with gcc); libisal-dev is ISA-L, the default
+# inflater of gzip inputs (zlib is kept as --inflater zlib)
+BUILD="gcc libc6-dev make pkg-config zlib1g-dev libisal-dev libconfuse-dev libjansson-dev
 libssl-dev libpq-dev"
 # make check: Check, libcsv (the tests' reference reader, and the
 # libcsv_only tool of make tools and make bench),

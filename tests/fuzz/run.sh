@@ -103,7 +103,7 @@ done
 
 mkdir -p "$B" "$CRASHERS" || exit 1
 
-PKGS="zlib libconfuse jansson libcrypto libpq"
+PKGS="zlib libisal libconfuse jansson libcrypto libpq"
 PKG_CFLAGS=$(pkg-config --cflags $PKGS 2>/dev/null) ||
 	fail_all "pkg-config cannot find all of: $PKGS (run make deps)"
 PKG_LIBS=$(pkg-config --libs $PKGS 2>/dev/null)
