@@ -315,7 +315,7 @@ read_and_settle(struct range *r, const struct settings *s, const struct paths *f
 	if (!source_distinct_paths(paths, files->count))
 		rc = PAYRUN_EXIT_DATA;
 	if (rc == PAYRUN_EXIT_OK)
-		rc = interrupt_status(source_csv_read(paths, files->count, &win, &s->limits, s->jobs,
+		rc = interrupt_status(source_csv_read(paths, files->count, &win, &s->input, s->jobs,
 											  &rp->rejects, &counts, rr.files),
 							  true);
 	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(rr.files, files->count))
@@ -525,7 +525,7 @@ stage_file(struct db *db, const struct settings *s, const char *path, struct rej
 		return PAYRUN_EXIT_DB;
 	db_copy_init(&ld.copy, db, "load file");
 	ld.w = db_copy_csvout(&ld.copy);
-	rc = source_csv_read_file(path, &win, &s->limits, &rp->rejects, c, &sf);
+	rc = source_csv_read_file(path, &win, &s->input, &rp->rejects, c, &sf);
 	if (rc == PAYRUN_EXIT_OK && !db_copy_flush(&ld.copy))
 		rc = PAYRUN_EXIT_DB;
 	db_copy_release(&ld.copy);

@@ -334,7 +334,7 @@ parse_numbers(const struct config_values *v, struct settings *s)
 		log_error("invalid max reject ratio '%s' (want a decimal in [0, 1])", ratio);
 		return false;
 	}
-	if (!numparse_u64(inflate, strlen(inflate), 0, UINT64_MAX, &s->limits.max_inflate_ratio))
+	if (!numparse_u64(inflate, strlen(inflate), 0, UINT64_MAX, &s->input.max_inflate_ratio))
 	{
 		log_error("invalid max inflate ratio '%s' (want a whole number, 0 for no limit)", inflate);
 		return false;

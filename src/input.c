@@ -33,14 +33,14 @@
 
 struct input
 {
-	char               *path; /* owned */
-	int                 fd;
-	struct input_limits limits;
-	bool                gzip;
-	bool                stream;   /* a pipe: polled, so that a cancel is seen */
-	uint64_t            size;     /* st_size of a regular file, else 0 */
-	unsigned char       peek[2];  /* the magic bytes, read at open */
-	size_t              peek_len; /* of peek, not yet handed to the reader */
+	char                *path; /* owned */
+	int                  fd;
+	struct input_options opts;
+	bool                 gzip;
+	bool                 stream;   /* a pipe: polled, so that a cancel is seen */
+	uint64_t             size;     /* st_size of a regular file, else 0 */
+	unsigned char        peek[2];  /* the magic bytes, read at open */
+	size_t               peek_len; /* of peek, not yet handed to the reader */
 
 	/* reader thread's own state */
 	pthread_t      thread;
@@ -204,7 +204,7 @@ peek_magic(struct input *in)
 }
 
 bool
-input_open(const char *path, const struct input_limits *limits, struct input **out)
+input_open(const char *path, const struct input_options *opts, struct input **out)
 {
 	struct input *in;
 	bool          stream = false;
@@ -220,8 +220,8 @@ input_open(const char *path, const struct input_limits *limits, struct input **o
 	in->fd = fd;
 	in->stream = stream;
 	in->size = size;
-	if (limits)
-		in->limits = *limits;
+	if (opts)
+		in->opts = *opts;
 	in->rbuf = mem_alloc(READ_SIZE + 1);
 	sha256_init(&in->digest);
 	pthread_mutex_init(&in->lock, NULL);
@@ -384,18 +384,18 @@ over_limits(struct input *in)
 	 */
 	uint64_t consumed = in->file_bytes - (in->gzip ? in->zs.avail_in : 0);
 
-	if (in->limits.max_decoded_bytes && in->decoded_bytes > in->limits.max_decoded_bytes)
+	if (in->opts.max_decoded_bytes && in->decoded_bytes > in->opts.max_decoded_bytes)
 	{
 		finish(in, "could not read '%s': decompressed size exceeds the limit of %llu bytes",
-			   in->path, (unsigned long long) in->limits.max_decoded_bytes);
+			   in->path, (unsigned long long) in->opts.max_decoded_bytes);
 		return true;
 	}
-	if (in->limits.max_inflate_ratio && consumed > 0 && in->decoded_bytes > 1024 * 1024 &&
-		in->decoded_bytes / consumed > in->limits.max_inflate_ratio)
+	if (in->opts.max_inflate_ratio && consumed > 0 && in->decoded_bytes > 1024 * 1024 &&
+		in->decoded_bytes / consumed > in->opts.max_inflate_ratio)
 	{
 		finish(in,
 			   "could not read '%s': decompression ratio exceeds %llu:1 at byte %llu (gzip bomb?)",
-			   in->path, (unsigned long long) in->limits.max_inflate_ratio,
+			   in->path, (unsigned long long) in->opts.max_inflate_ratio,
 			   (unsigned long long) consumed);
 		return true;
 	}

@@ -267,7 +267,7 @@ read_csv(struct settlement *st)
 		return PAYRUN_EXIT_DATA;
 	source_window_single(&win, &st->req->period, &st->agg, &in_period, &st->cover, &st->seen);
 	report_begin(&st->rep, REPORT_PHASE_READ);
-	rc = source_csv_read(paths, npaths, &win, &st->s->limits, st->s->jobs,
+	rc = source_csv_read(paths, npaths, &win, &st->s->input, st->s->jobs,
 						 output_files_rejects(&st->files), &st->counts, st->inputs);
 	report_end(&st->rep, REPORT_PHASE_READ, st->counts.rows_read, st->counts.decoded_bytes);
 	if (rc == PAYRUN_EXIT_OK && !source_distinct_files(st->inputs, npaths))

@@ -379,7 +379,7 @@ scan_buffer(struct reader *r, const char *buf, size_t len, bool eof, size_t *con
 }
 
 static enum payrun_exit
-read_file(const char *path, const struct input_limits *limits, struct reader *r,
+read_file(const char *path, const struct input_options *input_opts, struct reader *r,
 		  struct source_file *file)
 {
 	struct input       *in;
@@ -393,7 +393,7 @@ read_file(const char *path, const struct input_limits *limits, struct reader *r,
 	struct input_stats  stats;
 	bool                ok = true;
 
-	if (!input_open(path, limits, &in))
+	if (!input_open(path, input_opts, &in))
 		return PAYRUN_EXIT_DATA;
 	progress_init(&pg, path);
 	progress_set_total(&pg, input_size(in));
@@ -520,7 +520,7 @@ source_window_single(struct source_window *win, const struct period *period, str
  * progress line (only one thread may).
  */
 static enum payrun_exit
-read_one(const char *path, const struct source_window *win, const struct input_limits *limits,
+read_one(const char *path, const struct source_window *win, const struct input_options *input_opts,
 		 struct rejects *rejects, struct source_counts *counts, struct source_file *file,
 		 struct shard *stage, bool progress)
 {
@@ -538,7 +538,7 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 	r->stage = stage;
 	r->no_progress = !progress;
 	r->seen = win->seen;
-	rc = read_file(path, limits, r, file);
+	rc = read_file(path, input_opts, r, file);
 	if (rc != PAYRUN_EXIT_OK && r->failed)
 		rc = PAYRUN_EXIT_DB; /* the row consumer failed, and said why */
 	csvscan_release(&scan);
@@ -550,10 +550,10 @@ read_one(const char *path, const struct source_window *win, const struct input_l
 
 enum payrun_exit
 source_csv_read_file(const char *path, const struct source_window *win,
-					 const struct input_limits *limits, struct rejects *rejects,
+					 const struct input_options *input_opts, struct rejects *rejects,
 					 struct source_counts *counts, struct source_file *file)
 {
-	return read_one(path, win, limits, rejects, counts, file, NULL, true);
+	return read_one(path, win, input_opts, rejects, counts, file, NULL, true);
 }
 
 /*
@@ -725,7 +725,7 @@ struct file_pool
 	size_t                      merged; /* files added in by the main thread */
 	size_t                      window; /* files started but not merged, at most */
 	bool                        stop;   /* a file failed: start no more */
-	const struct input_limits  *limits;
+	const struct input_options *input_opts;
 	const struct source_window *win; /* the caller's */
 };
 
@@ -752,7 +752,8 @@ file_worker(void *arg)
 		pthread_mutex_unlock(&fp->lock);
 
 		shard_init(sh, fp->win);
-		sh->rc = read_one(sh->path, &sh->win, fp->limits, NULL, &sh->counts, &sh->file, sh, false);
+		sh->rc = read_one(sh->path, &sh->win, fp->input_opts, NULL, &sh->counts, &sh->file, sh,
+						  false);
 
 		pthread_mutex_lock(&fp->lock);
 		sh->done = true;
@@ -766,12 +767,12 @@ file_worker(void *arg)
 /* Reads the files one after another, straight into the results. */
 static enum payrun_exit
 read_in_turn(const char *const *paths, size_t npaths, const struct source_window *win,
-			 const struct input_limits *limits, struct rejects *rejects,
+			 const struct input_options *input_opts, struct rejects *rejects,
 			 struct source_counts *counts, struct source_file *files)
 {
 	for (size_t i = 0; i < npaths; i++)
 	{
-		enum payrun_exit rc = read_one(paths[i], win, limits, rejects, counts, &files[i], NULL,
+		enum payrun_exit rc = read_one(paths[i], win, input_opts, rejects, counts, &files[i], NULL,
 									   true);
 
 		if (rc != PAYRUN_EXIT_OK)
@@ -782,10 +783,10 @@ read_in_turn(const char *const *paths, size_t npaths, const struct source_window
 
 static enum payrun_exit
 read_files_at_once(const char *const *paths, size_t npaths, const struct source_window *win,
-				   const struct input_limits *limits, unsigned jobs, struct rejects *rejects,
+				   const struct input_options *input_opts, unsigned jobs, struct rejects *rejects,
 				   struct source_counts *counts, struct source_file *files)
 {
-	struct file_pool fp = { .npaths = npaths, .limits = limits, .win = win };
+	struct file_pool fp = { .npaths = npaths, .input_opts = input_opts, .win = win };
 	pthread_t       *threads = mem_calloc(jobs, sizeof(pthread_t));
 	unsigned         started = 0;
 	enum payrun_exit rc = PAYRUN_EXIT_OK;
@@ -830,7 +831,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 					 sh->overflow ? "too many rejects to hold"
 								  : "it repeats probes of the files before it");
 			shard_release(sh);
-			rc = read_one(sh->path, win, limits, rejects, counts, &files[i], NULL, false);
+			rc = read_one(sh->path, win, input_opts, rejects, counts, &files[i], NULL, false);
 		}
 		else if (win->seen && !idset_merge(win->seen, &sh->seen))
 		{
@@ -875,7 +876,7 @@ out:
 	pthread_cond_destroy(&fp.cond);
 	pthread_mutex_destroy(&fp.lock);
 	if (started == 0)
-		return read_in_turn(paths, npaths, win, limits, rejects, counts, files);
+		return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files);
 	return rc;
 }
 
@@ -892,7 +893,7 @@ default_jobs(void)
 
 enum payrun_exit
 source_csv_read(const char *const *paths, size_t npaths, const struct source_window *win,
-				const struct input_limits *limits, unsigned jobs, struct rejects *rejects,
+				const struct input_options *input_opts, unsigned jobs, struct rejects *rejects,
 				struct source_counts *counts, struct source_file *files)
 {
 	if (jobs == 0)
@@ -901,6 +902,6 @@ source_csv_read(const char *const *paths, size_t npaths, const struct source_win
 		jobs = (unsigned) npaths;
 	/* rows for a consumer go out in file order, from one thread */
 	if (jobs > 1 && win->row_fn == NULL)
-		return read_files_at_once(paths, npaths, win, limits, jobs, rejects, counts, files);
-	return read_in_turn(paths, npaths, win, limits, rejects, counts, files);
+		return read_files_at_once(paths, npaths, win, input_opts, jobs, rejects, counts, files);
+	return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files);
 }

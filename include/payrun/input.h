@@ -28,7 +28,8 @@ struct input_chunk
 	uint64_t offset; /* offset of data[0] in the decoded stream */
 };
 
-struct input_limits
+/* How an input is read: the bounds on what inflating may produce. */
+struct input_options
 {
 	uint64_t max_inflate_ratio; /* decoded/compressed bytes, 0 = no limit */
 	uint64_t max_decoded_bytes; /* 0 = no limit */
@@ -54,7 +55,7 @@ bool input_read_whole(const char *path, const char *what, uint64_t max_bytes, ch
 					  size_t *len);
 
 /* Opens path and starts the reader thread.  Logs and returns false on error. */
-bool input_open(const char *path, const struct input_limits *limits, struct input **out);
+bool input_open(const char *path, const struct input_options *opts, struct input **out);
 
 /*
  * Hands out the next chunk in order, or sets *chunk to NULL at the end of

@@ -52,7 +52,7 @@ struct settings
 	struct payout_keep    keep;                 /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
-	struct input_limits   limits;
+	struct input_options  input;
 	unsigned              jobs;             /* input files read at once; 0 = one per CPU */
 	int64_t               max_edge_gap_s;   /* seconds; 0: off; -1: 1h for days, 5m for hours */
 	bool                  allow_empty;      /* settle a period with no probes */

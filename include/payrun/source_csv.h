@@ -81,13 +81,15 @@ void source_window_single(struct source_window *win, const struct period *period
  * means (PAYRUN_EXIT_DB).  No file after a failed one is started.
  */
 enum payrun_exit source_csv_read(const char *const *paths, size_t npaths,
-								 const struct source_window *win, const struct input_limits *limits,
-								 unsigned jobs, struct rejects *rejects,
-								 struct source_counts *counts, struct source_file *files);
+								 const struct source_window *win,
+								 const struct input_options *input_opts, unsigned jobs,
+								 struct rejects *rejects, struct source_counts *counts,
+								 struct source_file *files);
 
 /* Reads one file; the same as source_csv_read for a single path. */
 enum payrun_exit source_csv_read_file(const char *path, const struct source_window *win,
-									  const struct input_limits *limits, struct rejects *rejects,
-									  struct source_counts *counts, struct source_file *file);
+									  const struct input_options *input_opts,
+									  struct rejects *rejects, struct source_counts *counts,
+									  struct source_file *file);
 
 #endif
