@@ -1,7 +1,7 @@
 /*
  * input.c: gzip or plain export files read ahead by a thread (see input.h).
  *
- * The reader thread owns the file descriptor and the zlib stream; the
+ * The reader thread owns the file descriptor and the inflater; the
  * consumer owns the chunks it was handed until it releases them.  They meet
  * only at the ring counters, under one mutex.  Errors found by the thread
  * are stored as a message and logged by the consumer, so the message comes
@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "payrun/inflater.h"
 #include "payrun/input.h"
 #include "payrun/interrupt.h"
 #include "payrun/log.h"
@@ -43,13 +43,14 @@ struct input
 	size_t               peek_len; /* of peek, not yet handed to the reader */
 
 	/* reader thread's own state */
-	pthread_t      thread;
-	bool           thread_started;
-	z_stream       zs;
-	bool           zs_ready;
-	unsigned char *rbuf; /* owned, READ_SIZE + 1: compressed input, and room to keep one
+	pthread_t       thread;
+	bool            thread_started;
+	struct inflater inf;         /* gzip: zlib or ISA-L (inflater.h) */
+	bool            member_open; /* gzip: inside a member */
+	bool            file_eof;    /* gzip: read(2) said end of file */
+	unsigned char  *rbuf;        /* owned, READ_SIZE + 1: compressed input, and room to keep one
 							* byte of a member header split across reads in front of it */
-	struct sha256  digest;
+	struct sha256   digest;
 
 	/* ring, shared under lock */
 	pthread_mutex_t    lock;
@@ -72,6 +73,31 @@ struct input
 };
 
 static void *reader_main(void *arg);
+
+static const char *const inflater_names[] = {
+	[INPUT_INFLATER_ISAL] = "isal",
+	[INPUT_INFLATER_ZLIB] = "zlib",
+};
+
+const char *
+input_inflater_name(enum input_inflater inflater)
+{
+	return inflater_names[inflater];
+}
+
+bool
+input_inflater_parse(const char *text, enum input_inflater *out)
+{
+	for (size_t i = 0; i < sizeof(inflater_names) / sizeof(inflater_names[0]); i++)
+	{
+		if (strcmp(text, inflater_names[i]) == 0)
+		{
+			*out = (enum input_inflater) i;
+			return true;
+		}
+	}
+	return false;
+}
 
 bool
 input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **buf, size_t *len)
@@ -237,16 +263,11 @@ input_open(const char *path, const struct input_options *opts, struct input **ou
 		input_close(in);
 		return false;
 	}
-	if (in->gzip)
+	if (in->gzip && !inflater_init(&in->inf, in->opts.inflater))
 	{
-		/* 16 + MAX_WBITS: gzip wrapper only, so a zlib or raw stream is corrupt */
-		if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
-		{
-			log_error("could not initialise zlib for '%s'", path);
-			input_close(in);
-			return false;
-		}
-		in->zs_ready = true;
+		log_error("could not initialise %s for '%s'", input_inflater_name(in->opts.inflater), path);
+		input_close(in);
+		return false;
 	}
 	if (pthread_create(&in->thread, NULL, reader_main, in) != 0)
 	{
@@ -360,15 +381,15 @@ read_fd(struct input *in, void *buf, size_t len)
 	}
 }
 
-/* Reads the next block of the file; returns bytes read, 0 at EOF, -1 on error. */
+/* Reads the next block of the file into buf; returns bytes read, 0 at EOF, -1 on error. */
 static ssize_t
-read_block(struct input *in)
+read_block(struct input *in, unsigned char *buf)
 {
-	ssize_t n = read_fd(in, in->rbuf, READ_SIZE);
+	ssize_t n = read_fd(in, buf, READ_SIZE);
 
 	if (n > 0)
 	{
-		sha256_update(&in->digest, in->rbuf, (size_t) n);
+		sha256_update(&in->digest, buf, (size_t) n);
 		__atomic_fetch_add(&in->file_bytes, (uint64_t) n, __ATOMIC_RELAXED);
 	}
 	return n;
@@ -382,7 +403,7 @@ over_limits(struct input *in)
 	 * read: the read buffer runs up to READ_SIZE ahead, which would let a
 	 * bomb inflate ratio x READ_SIZE bytes before it is noticed.
 	 */
-	uint64_t consumed = in->file_bytes - (in->gzip ? in->zs.avail_in : 0);
+	uint64_t consumed = in->file_bytes - (in->gzip ? in->inf.avail_in : 0);
 
 	if (in->opts.max_decoded_bytes && in->decoded_bytes > in->opts.max_decoded_bytes)
 	{
@@ -441,120 +462,175 @@ read_plain(struct input *in)
 	}
 }
 
+/*
+ * Gives the inflater the next block when it has used up the last.  False
+ * (finished) on a read error.
+ */
+static bool
+refill(struct input *in)
+{
+	ssize_t n;
+
+	if (in->inf.avail_in > 0 || in->file_eof)
+		return true;
+	n = read_block(in, in->rbuf);
+	if (n < 0)
+	{
+		finish(in, "could not read '%s' at byte %llu: %s", in->path,
+			   (unsigned long long) in->file_bytes, strerror(errno));
+		return false;
+	}
+	in->file_eof = n == 0;
+	in->inf.next_in = in->rbuf;
+	in->inf.avail_in = (size_t) n;
+	return true;
+}
+
+/*
+ * A member header split across reads, one byte of it left: keeps the
+ * byte in front of the next block.  False (finished) on a read error.
+ */
+static bool
+refill_keeping_byte(struct input *in)
+{
+	unsigned char b = in->inf.next_in[0];
+	ssize_t       n = read_block(in, in->rbuf + 1);
+
+	if (n < 0)
+	{
+		finish(in, "could not read '%s' at byte %llu: %s", in->path,
+			   (unsigned long long) in->file_bytes, strerror(errno));
+		return false;
+	}
+	in->file_eof = n == 0;
+	in->rbuf[0] = b;
+	in->inf.next_in = in->rbuf;
+	in->inf.avail_in = (size_t) n + 1;
+	return true;
+}
+
+enum member_start
+{
+	MEMBER_NONE,  /* the end of the file */
+	MEMBER_NEXT,  /* another member starts: the inflater is reset for it */
+	MEMBER_FAILED /* finished with an error */
+};
+
+/* Between members: another member (its magic bytes), or the end of the file. */
+static enum member_start
+next_member(struct input *in)
+{
+	struct inflater *inf = &in->inf;
+
+	if (inf->avail_in == 0 && in->file_eof)
+		return MEMBER_NONE;
+	if (inf->avail_in < 2 && !in->file_eof && !refill_keeping_byte(in))
+		return MEMBER_FAILED;
+	if (inf->avail_in < 2 || inf->next_in[0] != 0x1f || inf->next_in[1] != 0x8b)
+	{
+		finish(in, "could not read '%s': unexpected data after gzip member %u at byte %llu",
+			   in->path, in->gzip_members, (unsigned long long) (in->file_bytes - inf->avail_in));
+		return MEMBER_FAILED;
+	}
+	if (!inflater_reset(inf))
+	{
+		finish(in, "could not read '%s': %s reset failed", in->path,
+			   input_inflater_name(in->opts.inflater));
+		return MEMBER_FAILED;
+	}
+	in->gzip_members++;
+	return MEMBER_NEXT;
+}
+
+/* One call of the inflater.  False (finished) if the stream is corrupt or truncated. */
+static bool
+inflate_step(struct input *in)
+{
+	struct inflater *inf = &in->inf;
+
+	switch (inflater_run(inf))
+	{
+		case INFLATER_OK:
+			return true;
+		case INFLATER_MEMBER_END:
+			in->member_open = false;
+			return true;
+		case INFLATER_STALLED:
+			if (in->file_eof)
+			{
+				finish(in,
+					   "could not read '%s': truncated gzip stream (unexpected end of file at "
+					   "byte %llu)",
+					   in->path, (unsigned long long) in->file_bytes);
+				return false;
+			}
+			if (inf->avail_in == 0)
+				return true; /* it needs the next block */
+			/* input left and room for output, yet no progress: never loop on it */
+			inf->msg = "the inflater made no progress";
+			break;
+		case INFLATER_CORRUPT:
+			break;
+	}
+	finish(in, "could not read '%s': corrupt gzip stream near byte %llu: %s", in->path,
+		   (unsigned long long) (in->file_bytes - inf->avail_in), inf->msg);
+	return false;
+}
+
+/* Inflates into c, through members, until it is full or the file ends; *len bytes. */
+static bool
+fill_chunk(struct input *in, struct input_chunk *c, size_t *len)
+{
+	struct inflater *inf = &in->inf;
+
+	inf->next_out = (unsigned char *) c->data;
+	inf->avail_out = INPUT_CHUNK_SIZE;
+	while (inf->avail_out > 0)
+	{
+		if (!refill(in))
+			return false;
+		if (!in->member_open)
+		{
+			enum member_start next = next_member(in);
+
+			if (next == MEMBER_NONE)
+				break;
+			if (next == MEMBER_FAILED)
+				return false;
+			in->member_open = true;
+		}
+		if (!inflate_step(in))
+			return false;
+	}
+	*len = INPUT_CHUNK_SIZE - inf->avail_out;
+	return true;
+}
+
 static void
 read_gzip(struct input *in)
 {
-	z_stream *zs = &in->zs;
-	bool      member_open = true; /* inside a gzip member */
-	bool      file_eof = false;
-
 	in->gzip_members = 1;
-	zs->avail_in = 0;
+	in->member_open = true;
 	for (;;)
 	{
 		struct input_chunk *c = acquire_slot(in);
+		size_t              len;
 
 		if (c == NULL)
 		{
 			finish(in, NULL);
 			return;
 		}
-		zs->next_out = (unsigned char *) c->data;
-		zs->avail_out = INPUT_CHUNK_SIZE;
-		while (zs->avail_out > 0)
+		if (!fill_chunk(in, c, &len))
+			return;
+		if (len == 0)
 		{
-			int rc;
-
-			if (zs->avail_in == 0 && !file_eof)
-			{
-				ssize_t n = read_block(in);
-
-				if (n < 0)
-				{
-					finish(in, "could not read '%s' at byte %llu: %s", in->path,
-						   (unsigned long long) in->file_bytes, strerror(errno));
-					return;
-				}
-				if (n == 0)
-					file_eof = true;
-				zs->next_in = in->rbuf;
-				zs->avail_in = (unsigned) n;
-			}
-			if (!member_open)
-			{
-				/* between members: another member, or the end of the file */
-				if (zs->avail_in == 0 && file_eof)
-					break;
-				if (zs->avail_in < 2 && !file_eof)
-				{
-					/* a member header split across reads: keep the byte, read more */
-					unsigned char b = zs->next_in[0];
-
-					ssize_t n = read_block(in);
-
-					if (n < 0)
-					{
-						finish(in, "could not read '%s': %s", in->path, strerror(errno));
-						return;
-					}
-					if (n == 0)
-						file_eof = true;
-					memmove(in->rbuf + 1, in->rbuf, (size_t) n);
-					in->rbuf[0] = b;
-					zs->next_in = in->rbuf;
-					zs->avail_in = (unsigned) n + 1;
-				}
-				if (zs->avail_in < 2 || zs->next_in[0] != 0x1f || zs->next_in[1] != 0x8b)
-				{
-					finish(in,
-						   "could not read '%s': unexpected data after gzip member %u at byte %llu",
-						   in->path, in->gzip_members,
-						   (unsigned long long) (in->file_bytes - zs->avail_in));
-					return;
-				}
-				if (inflateReset(zs) != Z_OK)
-				{
-					finish(in, "could not read '%s': zlib reset failed", in->path);
-					return;
-				}
-				member_open = true;
-				in->gzip_members++;
-			}
-			rc = inflate(zs, Z_NO_FLUSH);
-			if (rc == Z_STREAM_END)
-				member_open = false;
-			else if (rc == Z_BUF_ERROR)
-			{
-				/* no progress possible: needs input we do not have */
-				if (file_eof)
-				{
-					finish(in,
-						   "could not read '%s': truncated gzip stream (unexpected end of file at "
-						   "byte %llu)",
-						   in->path, (unsigned long long) in->file_bytes);
-					return;
-				}
-			}
-			else if (rc != Z_OK)
-			{
-				finish(in, "could not read '%s': corrupt gzip stream near byte %llu: %s", in->path,
-					   (unsigned long long) (in->file_bytes - zs->avail_in),
-					   zs->msg ? zs->msg : zError(rc));
-				return;
-			}
+			finish(in, NULL);
+			return;
 		}
-		{
-			size_t len = INPUT_CHUNK_SIZE - zs->avail_out;
-
-			if (len == 0)
-			{
-				finish(in, NULL);
-				return;
-			}
-			publish_slot(in, c, len);
-			if (over_limits(in))
-				return;
-		}
+		publish_slot(in, c, len);
+		if (over_limits(in))
+			return;
 	}
 }
 
@@ -666,6 +742,7 @@ input_get_stats(struct input *in, struct input_stats *stats)
 	/* the thread writes the counters and the digest: read them once it is gone */
 	stop_thread(in);
 	stats->kind = in->gzip ? "gzip" : "plain";
+	stats->inflater = in->gzip ? input_inflater_name(in->opts.inflater) : NULL;
 	stats->file_bytes = in->file_bytes;
 	stats->decoded_bytes = in->decoded_bytes;
 	stats->gzip_members = in->gzip ? in->gzip_members : 0;
@@ -678,8 +755,7 @@ input_close(struct input *in)
 	if (in == NULL)
 		return;
 	stop_thread(in);
-	if (in->zs_ready)
-		inflateEnd(&in->zs);
+	inflater_end(&in->inf);
 	sha256_release(&in->digest);
 	for (int i = 0; i < RING_SLOTS; i++)
 		free(in->slab[i]);

@@ -28,16 +28,29 @@ struct input_chunk
 	uint64_t offset; /* offset of data[0] in the decoded stream */
 };
 
-/* How an input is read: the bounds on what inflating may produce. */
+/*
+ * The library that inflates gzip input (--inflater).  Both read every
+ * member, check every CRC32 and ISIZE and refuse the same inputs; the
+ * bytes out are the same.
+ */
+enum input_inflater
+{
+	INPUT_INFLATER_ISAL = 0, /* ISA-L's igzip: the default, faster */
+	INPUT_INFLATER_ZLIB      /* zlib: the reference */
+};
+
+/* How an input is read: the inflater, and the bounds on what inflating may produce. */
 struct input_options
 {
-	uint64_t max_inflate_ratio; /* decoded/compressed bytes, 0 = no limit */
-	uint64_t max_decoded_bytes; /* 0 = no limit */
+	uint64_t            max_inflate_ratio; /* decoded/compressed bytes, 0 = no limit */
+	uint64_t            max_decoded_bytes; /* 0 = no limit */
+	enum input_inflater inflater;
 };
 
 struct input_stats
 {
 	const char *kind;          /* "gzip" or "plain" (static) */
+	const char *inflater;      /* for gzip: "isal" or "zlib" (static); NULL for plain */
 	uint64_t    file_bytes;    /* bytes read from the file */
 	uint64_t    decoded_bytes; /* bytes handed to the caller */
 	uint32_t    gzip_members;  /* gzip members seen (0 for plain) */
@@ -54,7 +67,16 @@ struct input_stats
 bool input_read_whole(const char *path, const char *what, uint64_t max_bytes, char **buf,
 					  size_t *len);
 
-/* Opens path and starts the reader thread.  Logs and returns false on error. */
+/* "isal" or "zlib", as --inflater takes it (static). */
+const char *input_inflater_name(enum input_inflater inflater);
+
+/* Parses an --inflater value; false if it names neither. */
+bool input_inflater_parse(const char *text, enum input_inflater *out);
+
+/*
+ * Opens path and starts the reader thread; opts NULL: ISA-L, no limits.
+ * Logs and returns false on error.
+ */
 bool input_open(const char *path, const struct input_options *opts, struct input **out);
 
 /*
