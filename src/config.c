@@ -383,6 +383,12 @@ config_to_settings(const struct config_values *v, unsigned command, struct setti
 	}
 	if (!check_sources(v, command, s->source, &c) || !parse_numbers(v, s))
 		return false;
+	if (!input_inflater_parse(options_get_or_default(v, OPTION_INFLATER), &s->input.inflater))
+	{
+		log_error("invalid inflater '%s' (want isal or zlib)",
+				  options_get_or_default(v, OPTION_INFLATER));
+		return false;
+	}
 	s->pools_path = c.pools ? mem_strdup(c.pools) : NULL;
 	s->pools_query = c.pools_query && command != OPT_BACKFILL ? mem_strdup(c.pools_query) : NULL;
 	s->given = v->settings_given;

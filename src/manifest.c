@@ -173,11 +173,14 @@ inputs_json(const struct run_record *run)
 	for (size_t i = 0; i < run->ninputs; i++)
 	{
 		const struct source_file *f = &run->inputs[i];
+		json_t *input = json_pack("{s:o, s:s, s:I, s:s, s:I}", "path", manifest_text_json(f->path),
+								  "kind", f->kind, "bytes", (json_int_t) f->bytes, "sha256",
+								  f->sha256, "rows", (json_int_t) f->rows);
 
-		json_array_append_new(inputs, json_pack("{s:o, s:s, s:I, s:s, s:I}", "path",
-												manifest_text_json(f->path), "kind", f->kind,
-												"bytes", (json_int_t) f->bytes, "sha256", f->sha256,
-												"rows", (json_int_t) f->rows));
+		/* which library inflated a gzip input (--inflater) */
+		if (f->inflater)
+			json_object_set_new(input, "inflater", json_string(f->inflater));
+		json_array_append_new(inputs, input);
 	}
 	return inputs;
 }

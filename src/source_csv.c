@@ -489,14 +489,16 @@ read_file(const char *path, const struct input_options *input_opts, struct reade
 
 	file->path = path;
 	file->kind = stats.kind;
+	file->inflater = stats.inflater;
 	file->bytes = stats.file_bytes;
 	file->rows = r->rows;
 	memcpy(file->sha256, stats.sha256, sizeof(file->sha256));
 	r->counts->file_bytes += stats.file_bytes;
 	r->counts->decoded_bytes += stats.decoded_bytes;
 	if (ok)
-		log_info("read '%s' (%s, %u member(s)): %llu bytes, %llu decoded, %llu rows", path,
-				 stats.kind, stats.gzip_members, (unsigned long long) stats.file_bytes,
+		log_info("read '%s' (%s, %u member(s)%s%s): %llu bytes, %llu decoded, %llu rows", path,
+				 stats.kind, stats.gzip_members, stats.inflater ? ", inflated by " : "",
+				 stats.inflater ? stats.inflater : "", (unsigned long long) stats.file_bytes,
 				 (unsigned long long) stats.decoded_bytes, (unsigned long long) r->rows);
 	return ok ? PAYRUN_EXIT_OK : PAYRUN_EXIT_DATA;
 }

@@ -4,7 +4,7 @@
  * policy of a run (struct settings) and the period it is about.
  * Every command line option that has a file key can be set in the config
  * file: period, period_length, source, db, input, pools, default_pool,
- * penalty_factor, max_reject_ratio, max_inflate_ratio, jobs, out.
+ * penalty_factor, max_reject_ratio, max_inflate_ratio, inflater, jobs, out.
  */
 #ifndef PAYRUN_CONFIG_H
 #define PAYRUN_CONFIG_H

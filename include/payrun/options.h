@@ -100,6 +100,10 @@ enum option_kind
 	X(MAX_INFLATE_RATIO, OPTION_VALUE, "max-inflate-ratio", "max_inflate_ratio", \
 	  max_inflate_ratio, "N", "1000", OPT_SETTLES, OPT_IN_FILES, \
 	  "refuse gzip input inflating more than N:1; 0 turns the check off") \
+	X(INFLATER, OPTION_VALUE, "inflater", "inflater", inflater, "isal|zlib", "isal", OPT_SETTLES, \
+	  OPT_IN_FILES, \
+	  "the library that inflates gzip input: ISA-L, or zlib, the reference (the same bytes " \
+	  "out, the same files refused)") \
 	X(MAX_EDGE_GAP, OPTION_VALUE, "max-edge-gap", "max_edge_gap", max_edge_gap, "DURATION", \
 	  NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "refuse a period whose probes start later or end earlier than this (e.g. 30m, 2h; " \

@@ -27,10 +27,11 @@ struct source_counts
 /* One input file as read. */
 struct source_file
 {
-	const char *path;  /* borrowed from the options */
-	const char *kind;  /* "gzip" or "plain" */
-	uint64_t    bytes; /* file size as read */
-	uint64_t    rows;  /* data rows read from it */
+	const char *path;     /* borrowed from the options */
+	const char *kind;     /* "gzip" or "plain" */
+	const char *inflater; /* gzip: "isal" or "zlib" (what read it); NULL for plain */
+	uint64_t    bytes;    /* file size as read */
+	uint64_t    rows;     /* data rows read from it */
 	char        sha256[SHA256_HEX_LEN];
 };
 
