@@ -2,18 +2,24 @@
  * inflater.c: the two gzip inflaters behind inflater.h, zlib's and ISA-L's.
  *
  * zlib is the reference: inflate() with the gzip wrapper (16 + MAX_WBITS)
- * does everything inflater.h asks.  ISA-L's isal_inflate() with crc_flag
- * ISAL_GZIP reads the header, checks the trailer's CRC32 and ISIZE
- * (ISAL_INCORRECT_CHECKSUM) and, at a member's end, gives back the bytes
- * it read ahead, so the next member starts at next_in.  Two things are
- * added around it: it ignores the reserved header flags, which RFC 1952
- * says a decoder must refuse and zlib does, so the first four bytes of a
- * member are checked here as zlib checks them; and it has one code for
- * every failed check, so which one failed is worked out here (the
- * header's CRC16, or the trailer's CRC32 or ISIZE) to say it with zlib's
- * words.
+ * does everything inflater.h asks.
+ *
+ * ISA-L's isal_inflate() is given only a member's deflate data and
+ * trailer (crc_flag ISAL_GZIP_NO_HDR_VER): it checks the trailer's CRC32
+ * and ISIZE (ISAL_INCORRECT_CHECKSUM) and, at the member's end, gives back
+ * the bytes it read ahead, so the next member starts at next_in.  The
+ * header is read here, a byte at a time, with zlib's checks in zlib's
+ * order, because ISA-L's own header reader (ISAL_GZIP, 2.30) ignores the
+ * reserved flags, which RFC 1952 says a decoder must refuse, and finds a
+ * right FHCRC wrong when the header arrives in more than one piece,
+ * refusing valid files (and every first member's header does: input.c
+ * hands out the two magic bytes it peeked at as a read of their own).
+ * ISA-L has one code for both of the trailer's checks: which one failed
+ * is worked out here, to say it with zlib's words.
  */
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,19 +92,35 @@ static const struct inflater_ops zlib_ops = { zlib_init, zlib_run, zlib_reset, z
 
 /* ---- ISA-L ---- */
 
+/* The fields of a gzip header (RFC 1952), in order. */
+enum head_field
+{
+	HEAD_FIXED,   /* ID1 ID2 CM FLG MTIME XFL OS: 10 bytes */
+	HEAD_XLEN,    /* FEXTRA's length: 2 bytes */
+	HEAD_EXTRA,   /* FEXTRA: XLEN bytes */
+	HEAD_NAME,    /* FNAME: to a zero byte */
+	HEAD_COMMENT, /* FCOMMENT: to a zero byte */
+	HEAD_HCRC,    /* FHCRC: 2 bytes */
+	HEAD_DONE
+};
+
 struct isal_member
 {
 	struct inflate_state st;
-	uint64_t             in;      /* compressed bytes of the member consumed */
-	unsigned char        head[4]; /* its first four bytes, as far as seen */
-	unsigned char        tail[8]; /* the last 8 consumed: the trailer, when its check fails */
+	enum head_field      field;
+	uint32_t             pos;       /* bytes of the field read */
+	unsigned char        fixed[10]; /* HEAD_FIXED's bytes */
+	uint32_t             xlen;      /* FEXTRA's length */
+	uint32_t             hcrc;      /* FHCRC as read */
+	uint32_t             head_crc;  /* CRC32 of the header's bytes before FHCRC */
+	unsigned char        tail[8]; /* the last 8 bytes ISA-L consumed: the trailer, when it fails */
 };
 
 static void
 isal_start(struct isal_member *m)
 {
-	m->st.crc_flag = ISAL_GZIP;
-	m->in = 0;
+	memset(&m->field, 0, sizeof(*m) - offsetof(struct isal_member, field));
+	m->st.crc_flag = ISAL_GZIP_NO_HDR_VER;
 }
 
 static bool
@@ -112,30 +134,97 @@ isal_init(struct inflater *inf)
 	return true;
 }
 
-/*
- * zlib's checks of a member's first four bytes, made once it has seen all
- * four, in its order and words; NULL when they pass.  The magic bytes
- * are the caller's (inflater.h) and are checked again only for safety.
- */
-static const char *
-isal_check_head(struct isal_member *m, const unsigned char *p, size_t n)
+/* Goes on to the first field from field on that the header's flags say is there. */
+static void
+head_next(struct isal_member *m, enum head_field field)
 {
-	if (m->in >= sizeof(m->head))
-		return NULL;
-	for (size_t i = 0; i < n && m->in + i < sizeof(m->head); i++)
-		m->head[m->in + i] = p[i];
-	if (m->in + n < sizeof(m->head))
-		return NULL;
-	if (m->head[0] != 0x1f || m->head[1] != 0x8b)
+	unsigned flg = m->fixed[3];
+
+	m->pos = 0;
+	if (field == HEAD_XLEN && !(flg & 4))
+		field = HEAD_NAME;
+	if (field == HEAD_EXTRA && m->xlen == 0)
+		field = HEAD_NAME;
+	if (field == HEAD_NAME && !(flg & 8))
+		field = HEAD_COMMENT;
+	if (field == HEAD_COMMENT && !(flg & 16))
+		field = HEAD_HCRC;
+	if (field == HEAD_HCRC && !(flg & 2))
+		field = HEAD_DONE;
+	m->field = field;
+}
+
+/* Takes the fixed part's next byte: zlib's checks, at the byte where zlib makes them. */
+static const char *
+head_fixed(struct isal_member *m, unsigned char b)
+{
+	m->fixed[m->pos++] = b;
+	if (m->pos == 2 && (m->fixed[0] != 0x1f || m->fixed[1] != 0x8b))
 		return "incorrect header check";
-	if (m->head[2] != Z_DEFLATED)
+	if (m->pos == 4 && m->fixed[2] != 8)
 		return "unknown compression method";
-	if (m->head[3] & 0xe0)
+	if (m->pos == 4 && (m->fixed[3] & 0xe0))
 		return "unknown header flags set";
+	if (m->pos == sizeof(m->fixed))
+		head_next(m, HEAD_XLEN);
 	return NULL;
 }
 
-/* Counts the n bytes consumed from p, keeping the last 8 of the member's. */
+/* Takes the header's next byte; why it is corrupt, or NULL. */
+static const char *
+head_byte(struct isal_member *m, unsigned char b)
+{
+	if (m->field != HEAD_HCRC)
+		m->head_crc = crc32_gzip_refl(m->head_crc, &b, 1);
+	switch (m->field)
+	{
+		case HEAD_FIXED:
+			return head_fixed(m, b);
+		case HEAD_XLEN:
+			m->xlen |= (uint32_t) b << (8 * m->pos);
+			if (++m->pos == 2)
+				head_next(m, HEAD_EXTRA);
+			break;
+		case HEAD_EXTRA:
+			if (++m->pos == m->xlen)
+				head_next(m, HEAD_NAME);
+			break;
+		case HEAD_NAME:
+		case HEAD_COMMENT:
+			if (b == 0)
+				head_next(m, m->field + 1);
+			break;
+		case HEAD_HCRC:
+			m->hcrc |= (uint32_t) b << (8 * m->pos);
+			if (++m->pos < 2)
+				break;
+			if (m->hcrc != (m->head_crc & 0xffff))
+				return "header crc mismatch";
+			head_next(m, HEAD_DONE);
+			break;
+		case HEAD_DONE:
+			break;
+	}
+	return NULL;
+}
+
+/* Reads the header from the input, as far as it goes; why it is corrupt, or NULL. */
+static const char *
+isal_read_head(struct isal_member *m, struct inflater *inf)
+{
+	while (m->field != HEAD_DONE && inf->avail_in > 0)
+	{
+		const char *why = head_byte(m, inf->next_in[0]);
+
+		inf->next_in++;
+		inf->avail_in--;
+		if (why)
+			return why;
+	}
+	return NULL;
+}
+
+/* Counts the n bytes ISA-L consumed from p, keeping the last 8. */
 static void
 isal_consumed(struct isal_member *m, const unsigned char *p, size_t n)
 {
@@ -146,7 +235,6 @@ isal_consumed(struct isal_member *m, const unsigned char *p, size_t n)
 		memmove(m->tail, m->tail + n, sizeof(m->tail) - n);
 		memcpy(m->tail + sizeof(m->tail) - n, p, n);
 	}
-	m->in += n;
 }
 
 static uint32_t
@@ -156,17 +244,14 @@ le32(const unsigned char *p)
 }
 
 /*
- * Which check ISAL_INCORRECT_CHECKSUM is: the header's CRC16 while the
- * member is still in its header, else the trailer's, which ISA-L has just
- * consumed (so it is the member's last 8 bytes): its CRC32 against
- * st.crc (the CRC32 of the member's output), then its ISIZE against
- * st.total_out (kept mod 2^32, as ISIZE is), zlib's order.
+ * Which of the trailer's checks failed: ISA-L has just consumed it, so it
+ * is the last 8 bytes; its CRC32 against st.crc (the CRC32 of the
+ * member's output), then its ISIZE against st.total_out (kept mod 2^32,
+ * as ISIZE is): zlib's order.
  */
 static const char *
-isal_checksum_text(const struct isal_member *m)
+isal_trailer_text(const struct isal_member *m)
 {
-	if (m->st.block_state != ISAL_BLOCK_FINISH && m->st.block_state != ISAL_CHECKSUM_CHECK)
-		return "header crc mismatch";
 	if (le32(m->tail) != m->st.crc)
 		return "incorrect data check";
 	if (le32(m->tail + 4) != m->st.total_out)
@@ -185,31 +270,26 @@ isal_error_text(const struct isal_member *m, int rc)
 			return "invalid deflate symbol";
 		case ISAL_INVALID_LOOKBACK:
 			return "invalid lookback distance";
-		case ISAL_INVALID_WRAPPER:
-			return "incorrect header check";
-		case ISAL_UNSUPPORTED_METHOD:
-			return "unknown compression method";
 		case ISAL_INCORRECT_CHECKSUM:
-			return isal_checksum_text(m);
+			return isal_trailer_text(m);
 		default:
 			return "ISA-L failed";
 	}
 }
 
+/* ISA-L on the deflate data and the trailer, after the header. */
 static enum inflater_result
-isal_run(struct inflater *inf)
+isal_inflate_data(struct inflater *inf)
 {
 	struct isal_member  *m = inf->state;
 	const unsigned char *in = inf->next_in;
-	size_t               avail_in = inf->avail_in, avail_out = inf->avail_out;
+	size_t               avail_in = inf->avail_in;
 	int                  rc;
 
-	if ((inf->msg = isal_check_head(m, in, avail_in)) != NULL)
-		return INFLATER_CORRUPT;
 	m->st.next_in = (uint8_t *) in;
 	m->st.avail_in = (uint32_t) avail_in;
 	m->st.next_out = inf->next_out;
-	m->st.avail_out = (uint32_t) avail_out;
+	m->st.avail_out = (uint32_t) inf->avail_out;
 	rc = isal_inflate(&m->st);
 	inf->next_in = m->st.next_in;
 	inf->avail_in = m->st.avail_in;
@@ -221,11 +301,24 @@ isal_run(struct inflater *inf)
 		inf->msg = isal_error_text(m, rc);
 		return INFLATER_CORRUPT;
 	}
-	if (m->st.block_state == ISAL_BLOCK_FINISH)
-		return INFLATER_MEMBER_END;
-	if (inf->avail_in == avail_in && inf->avail_out == avail_out)
+	return m->st.block_state == ISAL_BLOCK_FINISH ? INFLATER_MEMBER_END : INFLATER_OK;
+}
+
+static enum inflater_result
+isal_run(struct inflater *inf)
+{
+	struct isal_member  *m = inf->state;
+	size_t               avail_in = inf->avail_in, avail_out = inf->avail_out;
+	enum inflater_result r;
+
+	if (m->field != HEAD_DONE && (inf->msg = isal_read_head(m, inf)) != NULL)
+		return INFLATER_CORRUPT;
+	if (m->field != HEAD_DONE)
+		return inf->avail_in < avail_in ? INFLATER_OK : INFLATER_STALLED;
+	r = isal_inflate_data(inf);
+	if (r == INFLATER_OK && inf->avail_in == avail_in && inf->avail_out == avail_out)
 		return INFLATER_STALLED;
-	return INFLATER_OK;
+	return r;
 }
 
 static bool
