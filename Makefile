@@ -240,6 +240,7 @@ define run_e2e
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/edges.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/ops.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/inflate.sh
 	@$(if $(filter 1,$(FAULTS)),,$(MAKE) --no-print-directory B=build-faults SANITIZE= FAULTS=1 build-faults/payrun)
 	@PAYRUN='$(CURDIR)/$(FAULTS_B)/payrun' $(CHECK_ENV) bash tests/e2e/faults.sh
 endef
