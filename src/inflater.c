@@ -291,11 +291,33 @@ isal_inflate_data(struct inflater *inf)
 	m->st.next_out = inf->next_out;
 	m->st.avail_out = (uint32_t) inf->avail_out;
 	rc = isal_inflate(&m->st);
-	inf->next_in = m->st.next_in;
-	inf->avail_in = m->st.avail_in;
 	inf->next_out = m->st.next_out;
 	inf->avail_out = m->st.avail_out;
-	isal_consumed(m, in, avail_in - inf->avail_in);
+	if (m->st.avail_in <= avail_in)
+	{
+		inf->next_in = m->st.next_in;
+		inf->avail_in = m->st.avail_in;
+		isal_consumed(m, in, avail_in - inf->avail_in);
+	}
+	else
+	{
+		/*
+		 * More input left than it was given.  After some corrupt data
+		 * ISA-L 2.30 steps avail_in past 0 (libFuzzer found 2^32 - 3): the
+		 * data is corrupt, in what it was given.  At a member's end it
+		 * gives back the bytes it read ahead, but only ones read in this
+		 * call (tried for 13,608 data, input and output step sizes); if it
+		 * ever gave back more, the bytes are no longer the caller's, so
+		 * that is an error too, never a guess.
+		 */
+		inf->next_in = in + avail_in;
+		inf->avail_in = 0;
+		if (rc == ISAL_DECOMP_OK || rc == ISAL_INCORRECT_CHECKSUM)
+		{
+			inf->msg = "ISA-L gave back input from an earlier call";
+			return INFLATER_CORRUPT;
+		}
+	}
 	if (rc != ISAL_DECOMP_OK)
 	{
 		inf->msg = isal_error_text(m, rc);
