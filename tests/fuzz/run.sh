@@ -2,7 +2,7 @@
 # tests/fuzz/run.sh: builds the libFuzzer targets in tests/fuzz/ and runs
 # each for a set time.
 #
-#   sh tests/fuzz/run.sh [TARGET...]        (targets: csvscan timestamp pools config)
+#   sh tests/fuzz/run.sh [TARGET...]        (targets: csvscan timestamp pools config inflate)
 #
 # The library modules (src/*.c but main and the CLI files) are compiled with
 # clang -fsanitize=fuzzer-no-link,address,undefined -g -O1 into one archive
@@ -40,7 +40,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-15}
 B=build/fuzz
 SEEDS=tests/fuzz/corpus
 CRASHERS=tests/fuzz/crashers
-ALL_TARGETS="csvscan timestamp pools config"
+ALL_TARGETS="csvscan timestamp pools config inflate"
 TARGETS=${*:-$ALL_TARGETS}
 
 case "$SECONDS_EACH" in
@@ -55,6 +55,7 @@ max_len() {
 		timestamp) echo 64 ;;
 		pools) echo 4096 ;;
 		config) echo 4096 ;;
+		inflate) echo 65536 ;;
 		*) echo 4096 ;;
 	esac
 }
@@ -74,6 +75,7 @@ cov_files() {
 		timestamp) echo src/timestamp.c src/period.c ;;
 		pools) echo src/pools.c src/csvscan.c ;;
 		config) echo src/config.c src/options.c src/settings.c ;;
+		inflate) echo src/inflater.c src/input.c ;;
 	esac
 }
 
