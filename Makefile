@@ -106,6 +106,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 # a dependency of payrun: only the programs that call it link it.
 LIBCSV_USERS := $(B)/tests/check_csvscan $(B)/tools/libcsv_only
 $(LIBCSV_USERS): EXTRA_LIBS := -lcsv
+# ISA-L's inflater alone, make bench's other inflate floor (libisal-dev).
+$(B)/tools/inflate_isal: EXTRA_LIBS := $(shell pkg-config --libs libisal 2>/dev/null || echo -lisal)
 
 FUNCTION_MAX_LINES ?= 150
 

@@ -25,8 +25,9 @@ clang-format libxml2-utils chromium fonts-dejavu-core"
 # verify' and 'calendar' on the units, logrotate to rotate with the shipped
 # snippet
 INSTALL="man-db systemd logrotate"
-# make bench: bc (tools/bench_pg.sh)
-BENCH="bc"
+# make bench: bc (tools/bench_pg.sh), libisal-dev (ISA-L, for the
+# inflate_isal tool of make tools and make bench)
+BENCH="bc libisal-dev"
 
 missing=""
 for p in $BUILD $CHECK $INSTALL $BENCH; do
