@@ -74,6 +74,16 @@ aggregate_init(struct aggregate *agg)
 }
 
 void
+aggregate_clear(struct aggregate *agg)
+{
+	if (agg->slots == NULL)
+		return;
+	memset(agg->slots, 0, (agg->slot_mask + 1) * sizeof(uint64_t));
+	agg->nentries = 0;
+	agg->arena_len = 0;
+}
+
+void
 aggregate_release(struct aggregate *agg)
 {
 	free(agg->entries);

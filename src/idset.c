@@ -126,6 +126,15 @@ idset_intersects(const struct idset *a, const struct idset *b)
 bool
 idset_merge(struct idset *dst, const struct idset *src)
 {
+	size_t fresh = 0;
+
+	/* all or nothing: count the ranges dst lacks first */
+	for (size_t i = 0; i < src->nslots; i++)
+		if (src->slots[i].base != 0 &&
+			(dst->nranges == 0 || find(dst, src->slots[i].base)->base == 0))
+			fresh++;
+	if (dst->nranges + fresh > IDSET_MAX_RANGES)
+		return false;
 	for (size_t i = 0; i < src->nslots; i++)
 	{
 		const struct idset_range *rs = &src->slots[i];

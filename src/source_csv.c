@@ -20,79 +20,18 @@
 #include "payrun/numparse.h"
 #include "payrun/progress.h"
 #include "payrun/source_csv.h"
+#include "source_csv_int.h"
 #include "payrun/timestamp.h"
 #include "payrun/paths.h"
 #include "payrun/banned.h"
-
-/* Scratch for one field: an id that unescapes to more than 255 bytes is
- * rejected before unescaping, so 2 * 255 + 2 bytes always suffice. */
-#define FIELD_SCRATCH (2 * AGGREGATE_ID_MAX + 2)
-
-enum column
-{
-	COL_STREAM = 0,
-	COL_NODE,
-	COL_TYPE,
-	COL_SUCCESS,
-	COL_TIMESTAMP,
-	COL_REQUIRED,          /* the columns above are required */
-	COL_ID = COL_REQUIRED, /* required when loading */
-	COL_ERROR,             /* optional, loaded when present */
-	COL_RESPONSE,          /* optional, loaded when present */
-	COL_COUNT
-};
 
 static const char *const column_names[COL_COUNT] = { "stream_id",       "node_id",
 													 "probe_type",      "success",
 													 "probe_timestamp", "id",
 													 "error_message",   "response_data" };
 
-/*
- * Valid in-period rows wait in a batch so that their hash slots and
- * entries can be prefetched together: the aggregate lookup is a cache miss
- * per row otherwise, the largest cost of the whole scan.
- */
-#define BATCH_ROWS 32
-
-struct pending_row
-{
-	struct aggregate *agg; /* of the row's period */
-	uint64_t          hash;
-	uint8_t           stream_len;
-	uint8_t           node_len;
-	bool              poll;                      /* stats_poll, else spot_check */
-	bool              ok;                        /* success */
-	char              key[2 * AGGREGATE_ID_MAX]; /* stream then node */
-};
-
-struct shard;
-
-struct reader
-{
-	const char                 *path;
-	const struct source_window *win;
-	struct rejects             *rejects;
-	struct source_counts       *counts;
-	struct csvscan             *scan;
-	struct shard               *stage;       /* reading files at once: rejects wait here */
-	bool                        no_progress; /* another thread draws the progress line */
-	bool                        have_header;
-	bool                        failed;   /* a fatal error was logged */
-	bool                        ids_full; /* the probe ids spread past what idset holds */
-	struct idset               *seen;     /* the ids to check against, or NULL */
-	uint32_t                    ncols;    /* header fields */
-	uint32_t            col[COL_COUNT];   /* field index of each column, CSVFIELD_ABSENT if none */
-	uint64_t            rows;             /* data rows of this file */
-	char                scratch[COL_REQUIRED][FIELD_SCRATCH];
-	char                id_scratch[32];
-	struct csvfield_buf big[COL_COUNT]; /* for the loaded free-text columns */
-	struct pending_row  batch[BATCH_ROWS];
-	int                 nbatch;
-};
-
-/* Applies the batched rows to the aggregate. */
-static void
-flush_batch(struct reader *r)
+void
+csv_flush_batch(struct reader *r)
 {
 	for (int i = 0; i < r->nbatch; i++)
 		aggregate_prefetch_entry(r->batch[i].agg, r->batch[i].hash);
@@ -130,14 +69,11 @@ on_header(struct reader *r, const struct csv_record *rec)
 	return true;
 }
 
-static void stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason,
-						 const char *raw, size_t len);
-
 static inline bool
 reject(struct reader *r, const struct csv_record *rec, enum reject_reason reason)
 {
 	if (r->stage)
-		stage_reject(r->stage, rec->line, reason, rec->raw, rec->len);
+		csv_stage_reject(r->stage, rec->line, reason, rec->raw, rec->len);
 	else
 		rejects_add(r->rejects, r->path, rec->line, reason, rec->raw, rec->len);
 	r->counts->rejected++;
@@ -264,6 +200,11 @@ first_sight(struct reader *r, const struct csv_record *rec)
 		reject(r, rec, REJECT_BAD_ID);
 		return false;
 	}
+	if (r->quiet && r->seen->nranges >= r->max_ranges)
+	{
+		r->ids_full = true; /* a part read ahead: read again, in turn */
+		return false;
+	}
 	switch (idset_add(r->seen, id))
 	{
 		case IDSET_NEW:
@@ -274,15 +215,17 @@ first_sight(struct reader *r, const struct csv_record *rec)
 		case IDSET_FULL:
 			break;
 	}
+	r->ids_full = true;
+	if (r->quiet)
+		return false;
 	log_error("%s:%llu: the probe ids are spread over more than %d ranges of %d ids; payrun "
 			  "counts each probe id once and cannot keep track of so many",
 			  r->path, (unsigned long long) rec->line, IDSET_MAX_RANGES, 1 << IDSET_RANGE_BITS);
-	r->ids_full = true;
 	return false;
 }
 
-static bool
-on_record(void *arg, const struct csv_record *rec)
+bool
+csv_on_record(void *arg, const struct csv_record *rec)
 {
 	struct reader              *r = arg;
 	const char                 *stream, *node, *type, *succ, *ts;
@@ -346,6 +289,11 @@ on_record(void *arg, const struct csv_record *rec)
 	win->in_period[idx]++;
 	if (win->covers)
 		coverage_add(&win->covers[idx], t);
+	if (r->staged)
+	{
+		csv_stage_row(r->staged, idx, stream, stream_len, node, node_len, poll, ok);
+		return true;
+	}
 	p = &r->batch[r->nbatch++];
 	p->agg = &win->aggs[idx];
 	if (__builtin_expect(p->agg->slots == NULL, 0))
@@ -359,15 +307,14 @@ on_record(void *arg, const struct csv_record *rec)
 	p->hash = aggregate_hash(stream, stream_len, node, node_len);
 	aggregate_prefetch_slot(p->agg, p->hash);
 	if (r->nbatch == BATCH_ROWS)
-		flush_batch(r);
+		csv_flush_batch(r);
 	return true;
 }
 
-/* Scans buf; false (logged) on an unterminated quote or a callback stop. */
-static bool
-scan_buffer(struct reader *r, const char *buf, size_t len, bool eof, size_t *consumed)
+bool
+csv_scan_buffer(struct reader *r, const char *buf, size_t len, bool eof, size_t *consumed)
 {
-	enum csvscan_status st = csvscan_feed(r->scan, buf, len, eof, consumed, on_record, r);
+	enum csvscan_status st = csvscan_feed(r->scan, buf, len, eof, consumed, csv_on_record, r);
 
 	if (st == CSVSCAN_UNTERMINATED_QUOTE)
 	{
@@ -390,7 +337,6 @@ read_file(const char *path, const struct input_options *input_opts, struct reade
 	char               *side = NULL; /* owned, for records longer than the headroom */
 	size_t              side_cap = 0;
 	struct progress     pg;
-	struct input_stats  stats;
 	bool                ok = true;
 
 	if (!input_open(path, input_opts, &in))
@@ -419,7 +365,7 @@ read_file(const char *path, const struct input_options *input_opts, struct reade
 				ok = false;
 			}
 			else
-				ok = scan_buffer(r, carry ? carry : "", carry_len, true, &consumed);
+				ok = csv_scan_buffer(r, carry ? carry : "", carry_len, true, &consumed);
 			if (ok && !r->have_header)
 			{
 				log_error("%s: no complete header line", path);
@@ -462,7 +408,7 @@ read_file(const char *path, const struct input_options *input_opts, struct reade
 			input_release(in, prev);
 		prev = cur;
 
-		if (!scan_buffer(r, buf, len, false, &consumed))
+		if (!csv_scan_buffer(r, buf, len, false, &consumed))
 		{
 			ok = false;
 			break;
@@ -479,14 +425,22 @@ read_file(const char *path, const struct input_options *input_opts, struct reade
 		progress_update(&pg, input_bytes_read(in), r->counts->rows_read);
 		fault_point("read_chunk");
 	}
-	flush_batch(r);
+	csv_flush_batch(r);
 	progress_done(&pg);
 	if (prev)
 		input_release(in, prev);
+	free(side);
+	return csv_file_done(r, in, file, ok);
+}
+
+enum payrun_exit
+csv_file_done(struct reader *r, struct input *in, struct source_file *file, bool ok)
+{
+	struct input_stats stats;
+	const char        *path = r->path;
+
 	input_get_stats(in, &stats);
 	input_close(in);
-	free(side);
-
 	file->path = path;
 	file->kind = stats.kind;
 	file->inflater = stats.inflater;
@@ -519,12 +473,13 @@ source_window_single(struct source_window *win, const struct period *period, str
 
 /*
  * Reads one file; with stage, its rejects wait there.  progress: draw the
- * progress line (only one thread may).
+ * progress line (only one thread may).  workers > 1: parse it on that many
+ * threads (csv_read_split), for a window without row_fn and no stage.
  */
 static enum payrun_exit
 read_one(const char *path, const struct source_window *win, const struct input_options *input_opts,
 		 struct rejects *rejects, struct source_counts *counts, struct source_file *file,
-		 struct shard *stage, bool progress)
+		 struct shard *stage, bool progress, unsigned workers, size_t part_bytes)
 {
 	struct csvscan   scan;
 	struct reader   *r = mem_calloc(1, sizeof(*r));
@@ -540,7 +495,10 @@ read_one(const char *path, const struct source_window *win, const struct input_o
 	r->stage = stage;
 	r->no_progress = !progress;
 	r->seen = win->seen;
-	rc = read_file(path, input_opts, r, file);
+	if (workers > 1 && win->row_fn == NULL && stage == NULL)
+		rc = csv_read_split(path, input_opts, r, file, workers, part_bytes);
+	else
+		rc = read_file(path, input_opts, r, file);
 	if (rc != PAYRUN_EXIT_OK && r->failed)
 		rc = PAYRUN_EXIT_DB; /* the row consumer failed, and said why */
 	csvscan_release(&scan);
@@ -551,11 +509,20 @@ read_one(const char *path, const struct source_window *win, const struct input_o
 }
 
 enum payrun_exit
+csv_read_one(const char *path, const struct source_window *win,
+			 const struct input_options *input_opts, struct rejects *rejects,
+			 struct source_counts *counts, struct source_file *file, unsigned workers,
+			 size_t part_bytes)
+{
+	return read_one(path, win, input_opts, rejects, counts, file, NULL, false, workers, part_bytes);
+}
+
+enum payrun_exit
 source_csv_read_file(const char *path, const struct source_window *win,
 					 const struct input_options *input_opts, struct rejects *rejects,
 					 struct source_counts *counts, struct source_file *file)
 {
-	return read_one(path, win, input_opts, rejects, counts, file, NULL, true);
+	return read_one(path, win, input_opts, rejects, counts, file, NULL, true, 1, 0);
 }
 
 /*
@@ -574,42 +541,10 @@ source_csv_read_file(const char *path, const struct source_window *win,
  * straight into the results, when its turn comes (such a file usually
  * fails its reject ratio anyway).
  */
-#define STAGE_MAX_BYTES (4 * 1024 * 1024)
 
-struct staged_reject
-{
-	uint64_t line;
-	size_t   raw_off; /* in the shard's raw bytes */
-	uint32_t raw_len; /* cut at REJECTS_RECORD_MAX */
-	uint8_t  reason;
-};
-
-struct shard
-{
-	const char           *path;
-	struct source_window  win;       /* the caller's window, into the arrays below */
-	struct aggregate     *aggs;      /* owned, win.nperiods, created on first use */
-	uint64_t             *in_period; /* owned, win.nperiods */
-	struct coverage      *covers;    /* owned, win.nperiods, when the caller's window has them */
-	struct idset          seen;      /* the file's own ids, when the caller checks ids */
-	struct source_counts  counts;
-	struct source_file    file;
-	struct staged_reject *rj; /* owned */
-	size_t                nrj;
-	size_t                rj_cap;
-	char                 *raw; /* owned: the staged records' bytes */
-	size_t                raw_len;
-	size_t                raw_cap;
-	bool                  overflow; /* rejects no longer kept: read it again */
-	bool                  reread;   /* holds ids of earlier files: read it again */
-	enum payrun_exit      rc;
-	bool                  started;
-	bool                  done; /* under the pool's lock */
-};
-
-static void
-stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason, const char *raw,
-			 size_t len)
+void
+csv_stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason, const char *raw,
+				 size_t len)
 {
 	struct staged_reject *e;
 
@@ -641,9 +576,8 @@ stage_reject(struct shard *sh, uint64_t line, enum reject_reason reason, const c
 	sh->raw_len += len;
 }
 
-/* Called by the reader that took the shard; path and the flags are set. */
-static void
-shard_init(struct shard *sh, const struct source_window *win)
+void
+csv_shard_init(struct shard *sh, const struct source_window *win)
 {
 	sh->aggs = mem_calloc(win->nperiods, sizeof(struct aggregate));
 	sh->in_period = mem_calloc(win->nperiods, sizeof(uint64_t));
@@ -662,8 +596,8 @@ shard_init(struct shard *sh, const struct source_window *win)
 	sh->win.seen = win->seen ? &sh->seen : NULL;
 }
 
-static void
-shard_release(struct shard *sh)
+void
+csv_shard_release(struct shard *sh)
 {
 	if (sh->aggs)
 	{
@@ -686,10 +620,9 @@ shard_release(struct shard *sh)
 	sh->raw = NULL;
 }
 
-/* Adds a finished shard into the caller's window, counts and rejects. */
-static bool
-shard_merge(struct shard *sh, const struct source_window *win, struct rejects *rejects,
-			struct source_counts *counts)
+bool
+csv_shard_merge(struct shard *sh, const struct source_window *win, struct rejects *rejects,
+				struct source_counts *counts, uint64_t line_base)
 {
 	bool ok = true;
 
@@ -712,8 +645,9 @@ shard_merge(struct shard *sh, const struct source_window *win, struct rejects *r
 	counts->file_bytes += sh->counts.file_bytes;
 	counts->decoded_bytes += sh->counts.decoded_bytes;
 	for (size_t j = 0; j < sh->nrj; j++)
-		rejects_add(rejects, sh->path, sh->rj[j].line, (enum reject_reason) sh->rj[j].reason,
-					sh->raw + sh->rj[j].raw_off, sh->rj[j].raw_len);
+		rejects_add(rejects, sh->path, sh->rj[j].line + line_base,
+					(enum reject_reason) sh->rj[j].reason, sh->raw + sh->rj[j].raw_off,
+					sh->rj[j].raw_len);
 	return ok;
 }
 
@@ -753,9 +687,9 @@ file_worker(void *arg)
 		sh->started = true;
 		pthread_mutex_unlock(&fp->lock);
 
-		shard_init(sh, fp->win);
+		csv_shard_init(sh, fp->win);
 		sh->rc = read_one(sh->path, &sh->win, fp->input_opts, NULL, &sh->counts, &sh->file, sh,
-						  false);
+						  false, 1, 0);
 
 		pthread_mutex_lock(&fp->lock);
 		sh->done = true;
@@ -766,16 +700,16 @@ file_worker(void *arg)
 	}
 }
 
-/* Reads the files one after another, straight into the results. */
+/* Reads the files one after another, straight into the results, each parsed by workers threads. */
 static enum payrun_exit
 read_in_turn(const char *const *paths, size_t npaths, const struct source_window *win,
 			 const struct input_options *input_opts, struct rejects *rejects,
-			 struct source_counts *counts, struct source_file *files)
+			 struct source_counts *counts, struct source_file *files, unsigned workers)
 {
 	for (size_t i = 0; i < npaths; i++)
 	{
 		enum payrun_exit rc = read_one(paths[i], win, input_opts, rejects, counts, &files[i], NULL,
-									   true);
+									   true, workers, 0);
 
 		if (rc != PAYRUN_EXIT_OK)
 			return rc;
@@ -832,8 +766,8 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 			log_info("%s: %s; reading it again", sh->path,
 					 sh->overflow ? "too many rejects to hold"
 								  : "it repeats probes of the files before it");
-			shard_release(sh);
-			rc = read_one(sh->path, win, input_opts, rejects, counts, &files[i], NULL, false);
+			csv_shard_release(sh);
+			rc = read_one(sh->path, win, input_opts, rejects, counts, &files[i], NULL, false, 1, 0);
 		}
 		else if (win->seen && !idset_merge(win->seen, &sh->seen))
 		{
@@ -845,7 +779,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		else
 		{
 			/* a failed file too: its counts and rejects up to the failure count */
-			if (!shard_merge(sh, win, rejects, counts) && sh->rc == PAYRUN_EXIT_OK)
+			if (!csv_shard_merge(sh, win, rejects, counts, 0) && sh->rc == PAYRUN_EXIT_OK)
 				sh->rc = PAYRUN_EXIT_INTERNAL;
 			files[i] = sh->file;
 			rc = sh->rc;
@@ -853,7 +787,7 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 		if (rc != PAYRUN_EXIT_OK)
 			break;
 		bytes += files[i].bytes;
-		shard_release(sh);
+		csv_shard_release(sh);
 		pthread_mutex_lock(&fp.lock);
 		fp.merged = i + 1;
 		pthread_cond_broadcast(&fp.cond);
@@ -872,19 +806,19 @@ read_files_at_once(const char *const *paths, size_t npaths, const struct source_
 	progress_done(&pg);
 out:
 	for (size_t i = 0; i < npaths; i++)
-		shard_release(&fp.shards[i]);
+		csv_shard_release(&fp.shards[i]);
 	free(fp.shards);
 	free(threads);
 	pthread_cond_destroy(&fp.cond);
 	pthread_mutex_destroy(&fp.lock);
 	if (started == 0)
-		return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files);
+		return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files, 1);
 	return rc;
 }
 
-/* Files read at once by default: one per online CPU, at most SOURCE_CSV_MAX_JOBS. */
+/* Online CPUs, at most SOURCE_CSV_MAX_JOBS. */
 static unsigned
-default_jobs(void)
+online_cpus(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -893,17 +827,33 @@ default_jobs(void)
 	return n > SOURCE_CSV_MAX_JOBS ? SOURCE_CSV_MAX_JOBS : (unsigned) n;
 }
 
+/*
+ * Threads to parse one file with: jobs, but no more than leave a CPU for
+ * the inflating thread.  On 2 CPUs that is 1: measured there, two parsing
+ * threads beside the inflating one were no faster (docs/benchmarks.md).
+ */
+static unsigned
+split_workers(unsigned jobs)
+{
+	unsigned cpus = online_cpus();
+
+	return jobs < cpus ? jobs : cpus - 1;
+}
+
 enum payrun_exit
 source_csv_read(const char *const *paths, size_t npaths, const struct source_window *win,
 				const struct input_options *input_opts, unsigned jobs, struct rejects *rejects,
 				struct source_counts *counts, struct source_file *files)
 {
 	if (jobs == 0)
-		jobs = default_jobs();
+		jobs = online_cpus();
+	/* one file: parsed by jobs threads; rows for a consumer go out in file order, from one thread */
+	if (npaths == 1 || win->row_fn != NULL)
+		return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files,
+							npaths == 1 ? split_workers(jobs) : 1);
 	if (jobs > npaths)
 		jobs = (unsigned) npaths;
-	/* rows for a consumer go out in file order, from one thread */
-	if (jobs > 1 && win->row_fn == NULL)
+	if (jobs > 1)
 		return read_files_at_once(paths, npaths, win, input_opts, jobs, rejects, counts, files);
-	return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files);
+	return read_in_turn(paths, npaths, win, input_opts, rejects, counts, files, 1);
 }

@@ -61,6 +61,8 @@ struct agg_pair
 
 void aggregate_init(struct aggregate *agg);
 void aggregate_release(struct aggregate *agg);
+/* Empties an initialised aggregate, keeping its memory for the next use. */
+void aggregate_clear(struct aggregate *agg);
 
 /*
  * The counters of (stream, node), created zeroed on first sight.  Ids must

@@ -45,7 +45,7 @@ enum idset_result idset_add(struct idset *s, uint64_t id);
 /* Is any id of a also in b? */
 bool idset_intersects(const struct idset *a, const struct idset *b);
 
-/* dst |= src; false (dst partly merged) if dst would pass IDSET_MAX_RANGES. */
+/* dst |= src; false (dst unchanged) if dst would pass IDSET_MAX_RANGES. */
 bool idset_merge(struct idset *dst, const struct idset *src);
 
 /* Bytes held. */

@@ -114,8 +114,10 @@ enum option_kind
 	  NULL, NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "settle although every pool is 0, or the pools name none of the streams with probes") \
 	X(JOBS, OPTION_VALUE, "jobs", "jobs", jobs, "N", NULL, OPT_SETTLES, OPT_IN_FILES, \
-	  "input files read at once, two threads each (default: one per CPU; " \
-	  "1 reads them one by one; backfill --into-db loads them one by one)") \
+	  "input files read at once, two threads each; one file is parsed by up to N " \
+	  "threads, one CPU left for inflating " \
+	  "(default: one per CPU; 1 reads them one by one, on one thread; " \
+	  "backfill --into-db loads them one by one)") \
 	X(OUT, OPTION_VALUE, "out", "out", out, "DIR", NULL, \
 	  OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_STATUS | OPT_VERIFY, OPT_IN_FILES, \
 	  "output directory (settle: created, with its parents, if missing)") \
