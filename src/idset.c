@@ -19,6 +19,7 @@ idset_init(struct idset *s)
 void
 idset_release(struct idset *s)
 {
+	free(s->runs);
 	for (size_t i = 0; i < s->nslots; i++)
 		free(s->slots[i].bits);
 	free(s->slots);
@@ -82,14 +83,97 @@ range_of(struct idset *s, uint64_t key)
 	return r;
 }
 
+/* Sets the bits of ids [lo, hi]; false past IDSET_MAX_RANGES. */
+static bool
+add_span(struct idset *s, uint64_t lo, uint64_t hi)
+{
+	while (lo <= hi)
+	{
+		uint64_t key = (lo >> IDSET_RANGE_BITS) + 1;
+		uint64_t end = ((lo >> IDSET_RANGE_BITS) << IDSET_RANGE_BITS) +
+					   ((1u << IDSET_RANGE_BITS) - 1); /* the range's last id */
+		uint64_t            to = hi < end ? hi : end;
+		struct idset_range *r = range_of(s, key);
+		uint32_t            a = (uint32_t) (lo & ((1u << IDSET_RANGE_BITS) - 1));
+		uint32_t            b = (uint32_t) (to & ((1u << IDSET_RANGE_BITS) - 1));
+
+		if (r == NULL)
+			return false;
+		for (uint32_t w = a / 64; w <= b / 64; w++)
+		{
+			uint64_t m = ~0ULL;
+
+			if (w == a / 64)
+				m &= ~0ULL << (a % 64);
+			if (w == b / 64 && b % 64 != 63)
+				m &= (1ULL << (b % 64 + 1)) - 1;
+			r->bits[w] |= m;
+		}
+		if (to == UINT64_MAX)
+			break;
+		lo = to + 1;
+	}
+	return true;
+}
+
+/* The runs become bitmaps (see idset.h); false past IDSET_MAX_RANGES. */
+static bool
+to_bitmaps(struct idset *s)
+{
+	bool ok = true;
+
+	if (s->bitmaps)
+		return true;
+	s->bitmaps = true;
+	for (size_t i = 0; ok && i < s->nruns; i++)
+		ok = add_span(s, s->runs[2 * i], s->runs[2 * i + 1]);
+	free(s->runs);
+	s->runs = NULL;
+	s->nruns = s->runs_cap = 0;
+	return ok;
+}
+
+/* While ids come in increasing order: true (the id was new) if the runs took it. */
+static bool
+run_add(struct idset *s, uint64_t id)
+{
+	uint64_t *last = s->nruns ? &s->runs[2 * s->nruns - 1] : NULL;
+
+	if (last && id == *last + 1)
+	{
+		*last = id;
+		return true;
+	}
+	if (last && id <= *last)
+		return false; /* out of order */
+	if (s->nruns == IDSET_MAX_RUNS)
+		return false;
+	if (s->nruns == s->runs_cap)
+	{
+		s->runs_cap = s->runs_cap ? s->runs_cap * 2 : 16;
+		s->runs = mem_realloc_array(s->runs, s->runs_cap, 2 * sizeof(uint64_t));
+	}
+	s->runs[2 * s->nruns] = s->runs[2 * s->nruns + 1] = id;
+	s->nruns++;
+	return true;
+}
+
 enum idset_result
 idset_add(struct idset *s, uint64_t id)
 {
 	uint64_t            key = (id >> IDSET_RANGE_BITS) + 1;
-	struct idset_range *r = s->last && s->last->base == key ? s->last : range_of(s, key);
 	uint64_t            bit = id & ((1u << IDSET_RANGE_BITS) - 1);
 	uint64_t            mask = 1ULL << (bit % 64);
+	struct idset_range *r;
 
+	if (!s->bitmaps)
+	{
+		if (run_add(s, id))
+			return IDSET_NEW;
+		if (!to_bitmaps(s))
+			return IDSET_FULL;
+	}
+	r = s->last && s->last->base == key ? s->last : range_of(s, key);
 	if (r == NULL)
 		return IDSET_FULL;
 	s->last = r;
@@ -100,8 +184,10 @@ idset_add(struct idset *s, uint64_t id)
 }
 
 bool
-idset_intersects(const struct idset *a, const struct idset *b)
+idset_intersects(struct idset *a, struct idset *b)
 {
+	if (!to_bitmaps(a) || !to_bitmaps(b))
+		return true;
 	if (a->nranges == 0 || b->nranges == 0)
 		return false;
 	for (size_t i = 0; i < a->nslots; i++)
@@ -124,10 +210,12 @@ idset_intersects(const struct idset *a, const struct idset *b)
 }
 
 bool
-idset_merge(struct idset *dst, const struct idset *src)
+idset_merge(struct idset *dst, struct idset *src)
 {
 	size_t fresh = 0;
 
+	if (!to_bitmaps(dst) || !to_bitmaps(src))
+		return false;
 	/* all or nothing: count the ranges dst lacks first */
 	for (size_t i = 0; i < src->nslots; i++)
 		if (src->slots[i].base != 0 &&
@@ -154,5 +242,6 @@ idset_merge(struct idset *dst, const struct idset *src)
 size_t
 idset_bytes(const struct idset *s)
 {
-	return s->nslots * sizeof(*s->slots) + s->nranges * RANGE_WORDS * sizeof(uint64_t);
+	return s->nslots * sizeof(*s->slots) + s->nranges * RANGE_WORDS * sizeof(uint64_t) +
+		   s->runs_cap * 2 * sizeof(uint64_t);
 }

@@ -5,6 +5,13 @@
  * (1.8 MB), not a set of 14.4M keys.  Ranges are found through a small
  * open-addressing table.  A pathological spread of ids (more ranges than
  * IDSET_MAX_RANGES, 64 MiB of bitmaps) is refused, not grown without bound.
+ *
+ * Before the bitmaps, while every id added is larger than the one before
+ * (an export in id order, as the coordinator's are), the set is kept as
+ * runs of consecutive ids: a day of 146M probes in id order is one run of
+ * 16 bytes, not 18 MB of bitmaps, so memory does not grow with the rows.
+ * The first id out of order, or the run after IDSET_MAX_RUNS, turns the
+ * runs into bitmaps, and from there on it is as above.
  */
 #ifndef PAYRUN_IDSET_H
 #define PAYRUN_IDSET_H
@@ -15,6 +22,7 @@
 
 #define IDSET_RANGE_BITS 15 /* ids per range: 2^15 */
 #define IDSET_MAX_RANGES 16384
+#define IDSET_MAX_RUNS   4096 /* runs kept before the bitmaps take over */
 
 struct idset_range
 {
@@ -28,6 +36,10 @@ struct idset
 	size_t              nslots;
 	size_t              nranges;
 	struct idset_range *last; /* the range of the last id added: serial ids stay in it */
+	uint64_t           *runs; /* owned: nruns (first, last) pairs, increasing; see above */
+	size_t              nruns;
+	size_t              runs_cap;
+	bool                bitmaps; /* the runs were given up for the bitmaps */
 };
 
 void idset_init(struct idset *s);
@@ -42,11 +54,14 @@ enum idset_result
 
 enum idset_result idset_add(struct idset *s, uint64_t id);
 
-/* Is any id of a also in b? */
-bool idset_intersects(const struct idset *a, const struct idset *b);
+/*
+ * Is any id of a also in b?  Both are turned into bitmaps first (the same
+ * ids); if they cannot be, true: the caller reads in turn.
+ */
+bool idset_intersects(struct idset *a, struct idset *b);
 
-/* dst |= src; false (dst unchanged) if dst would pass IDSET_MAX_RANGES. */
-bool idset_merge(struct idset *dst, const struct idset *src);
+/* dst |= src, both as bitmaps; false (dst's ids unchanged) if dst would pass IDSET_MAX_RANGES. */
+bool idset_merge(struct idset *dst, struct idset *src);
 
 /* Bytes held. */
 size_t idset_bytes(const struct idset *s);
