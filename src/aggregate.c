@@ -31,6 +31,33 @@ mix(uint64_t h)
 	return h;
 }
 
+/*
+ * The last 1 to 7 bytes of a key as one word, in at most two loads that
+ * may overlap (a byte-by-byte copy cost more than the rest of the hash):
+ * for a given n a different word means different bytes.
+ */
+static inline uint64_t
+tail_word(const char *p, size_t n)
+{
+	if (n >= 4)
+	{
+		uint32_t a, b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		return a | (uint64_t) b << 32;
+	}
+	if (n >= 2)
+	{
+		uint16_t a, b;
+
+		memcpy(&a, p, 2);
+		memcpy(&b, p + n - 2, 2);
+		return a | (uint64_t) b << 16;
+	}
+	return (unsigned char) p[0];
+}
+
 static inline uint64_t
 hash_bytes(uint64_t h, const char *p, size_t n)
 {
@@ -46,9 +73,8 @@ hash_bytes(uint64_t h, const char *p, size_t n)
 	}
 	if (n > 0)
 	{
-		uint64_t w = 0;
+		uint64_t w = tail_word(p, n);
 
-		memcpy(&w, p, n);
 		h = (h ^ w ^ ((uint64_t) n << 56)) * 0x9e3779b97f4a7c15ULL;
 		h ^= h >> 29;
 	}
@@ -292,24 +318,49 @@ pair_cmp(const void *x, const void *y)
 	return aggregate_id_cmp(a->node, a->node_len, b->node, b->node_len);
 }
 
+void
+aggregate_pair_at(const struct aggregate *agg, size_t i, struct agg_pair *out)
+{
+	const struct agg_entry *e = &agg->entries[i];
+	const char             *k = entry_key(agg, e);
+
+	out->stream = k;
+	out->stream_len = e->stream_len;
+	out->node = k + e->stream_len;
+	out->node_len = e->node_len;
+	out->counts = e->counts;
+}
+
+static int
+index_cmp(const void *x, const void *y, void *arg)
+{
+	struct agg_pair a, b;
+
+	aggregate_pair_at(arg, *(const uint32_t *) x, &a);
+	aggregate_pair_at(arg, *(const uint32_t *) y, &b);
+	return pair_cmp(&a, &b);
+}
+
+uint32_t *
+aggregate_sorted_index(const struct aggregate *agg, size_t *npairs)
+{
+	uint32_t *order = mem_calloc(agg->nentries ? agg->nentries : 1, sizeof(uint32_t));
+
+	for (size_t i = 0; i < agg->nentries; i++)
+		order[i] = (uint32_t) i;
+	qsort_r(order, agg->nentries, sizeof(uint32_t), index_cmp, (void *) agg);
+	*npairs = agg->nentries;
+	return order;
+}
+
 struct agg_pair *
 aggregate_sorted(const struct aggregate *agg, size_t *npairs)
 {
 	struct agg_pair *pairs = mem_calloc(agg->nentries ? agg->nentries : 1, sizeof(struct agg_pair));
+	uint32_t        *order = aggregate_sorted_index(agg, npairs);
 
 	for (size_t i = 0; i < agg->nentries; i++)
-	{
-		const struct agg_entry *e = &agg->entries[i];
-
-		const char *k = entry_key(agg, e);
-
-		pairs[i].stream = k;
-		pairs[i].stream_len = e->stream_len;
-		pairs[i].node = k + e->stream_len;
-		pairs[i].node_len = e->node_len;
-		pairs[i].counts = e->counts;
-	}
-	qsort(pairs, agg->nentries, sizeof(struct agg_pair), pair_cmp);
-	*npairs = agg->nentries;
+		aggregate_pair_at(agg, order[i], &pairs[i]);
+	free(order);
 	return pairs;
 }

@@ -14,6 +14,7 @@ ledger_release(struct ledger *ledger)
 {
 	free(ledger->rows);
 	free(ledger->streams);
+	free(ledger->keys);
 	memset(ledger, 0, sizeof(*ledger));
 }
 
@@ -80,27 +81,59 @@ ledger_build(struct ledger *ledger, const struct period *period, const struct ag
 			 size_t errlen)
 {
 	size_t              npairs;
-	struct agg_pair    *pairs = aggregate_sorted(agg, &npairs);
+	uint32_t           *order = aggregate_sorted_index(agg, &npairs);
+	struct ledger_row  *rows;
 	struct payout_node *scratch;
 	size_t              pi = 0; /* next pair */
 	size_t              ki = 0; /* next pools entry */
 	enum ledger_status  status = LEDGER_OK;
+	size_t              nstreams = 0, longest = 0, keys_len = 0;
 
 	memset(ledger, 0, sizeof(*ledger));
 	ledger->period = *period;
-	ledger->rows = mem_calloc(npairs ? npairs : 1, sizeof(struct ledger_row));
+	rows = ledger->rows = mem_calloc(npairs ? npairs : 1, sizeof(struct ledger_row));
 	ledger->nrows = npairs;
-	ledger->streams = mem_calloc(npairs + pools->count + 1, sizeof(struct ledger_stream));
-	scratch = mem_calloc(npairs ? npairs : 1, sizeof(struct payout_node));
-
+	/*
+	 * rows in order, straight from the aggregate (no array of pairs beside
+	 * them), their ids copied into keys so that the aggregate can go
+	 */
 	for (size_t i = 0; i < npairs; i++)
 	{
-		ledger->rows[i].stream = pairs[i].stream;
-		ledger->rows[i].stream_len = pairs[i].stream_len;
-		ledger->rows[i].node = pairs[i].node;
-		ledger->rows[i].node_len = pairs[i].node_len;
-		ledger->rows[i].counts = pairs[i].counts;
+		struct agg_pair pair;
+
+		aggregate_pair_at(agg, order[i], &pair);
+		keys_len += pair.stream_len + pair.node_len;
 	}
+	ledger->keys = mem_alloc(keys_len ? keys_len : 1);
+	keys_len = 0;
+	for (size_t i = 0; i < npairs; i++)
+	{
+		struct agg_pair pair;
+		char           *k = ledger->keys + keys_len;
+
+		aggregate_pair_at(agg, order[i], &pair);
+		memcpy(k, pair.stream, pair.stream_len);
+		memcpy(k + pair.stream_len, pair.node, pair.node_len);
+		keys_len += pair.stream_len + pair.node_len;
+		rows[i].stream = k;
+		rows[i].stream_len = pair.stream_len;
+		rows[i].node = k + pair.stream_len;
+		rows[i].node_len = pair.node_len;
+		rows[i].counts = pair.counts;
+	}
+	free(order);
+	/* sized by the streams and the longest stream, not the pairs */
+	for (size_t i = 0, run = 0; i < npairs; i++)
+	{
+		run = i > 0 && aggregate_id_cmp(rows[i].stream, rows[i].stream_len, rows[i - 1].stream,
+										rows[i - 1].stream_len) == 0
+				  ? run + 1
+				  : 1;
+		nstreams += run == 1;
+		longest = run > longest ? run : longest;
+	}
+	ledger->streams = mem_calloc(nstreams + pools->count + 1, sizeof(struct ledger_stream));
+	scratch = mem_calloc(longest ? longest : 1, sizeof(struct payout_node));
 
 	/* merge the sorted pair runs with the sorted pools: the union of streams */
 	while (status == LEDGER_OK && (pi < npairs || ki < pools->count))
@@ -115,14 +148,14 @@ ledger_build(struct ledger *ledger, const struct period *period, const struct ag
 		else if (ki >= pools->count)
 			c = -1;
 		else
-			c = aggregate_id_cmp(pairs[pi].stream, pairs[pi].stream_len, pools->entries[ki].stream,
+			c = aggregate_id_cmp(rows[pi].stream, rows[pi].stream_len, pools->entries[ki].stream,
 								 pools->entries[ki].stream_len);
 		if (c <= 0)
 		{
-			st->stream = pairs[pi].stream;
-			st->stream_len = pairs[pi].stream_len;
+			st->stream = rows[pi].stream;
+			st->stream_len = rows[pi].stream_len;
 			while (pi + run < npairs &&
-				   aggregate_id_cmp(pairs[pi + run].stream, pairs[pi + run].stream_len, st->stream,
+				   aggregate_id_cmp(rows[pi + run].stream, rows[pi + run].stream_len, st->stream,
 									st->stream_len) == 0)
 				run++;
 		}
@@ -139,7 +172,6 @@ ledger_build(struct ledger *ledger, const struct period *period, const struct ag
 	}
 
 	free(scratch);
-	free(pairs);
 	if (status != LEDGER_OK)
 		return status;
 

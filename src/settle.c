@@ -438,6 +438,9 @@ settle_compute(struct settlement *st)
 			return PAYRUN_EXIT_INTERNAL;
 	}
 	st->computed = true;
+	/* the ledger has its own copy of the ids: the aggregate goes (17 MiB at 200k pairs) */
+	if (agg == &st->agg)
+		aggregate_release(agg);
 	if (!checks_pools(&st->checks, st->s, &req->period, &st->ledger, &st->pools))
 		return refused(st, false);
 	aggregate_digest(&st->ledger, st->run.input_digest);

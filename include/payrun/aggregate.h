@@ -98,6 +98,14 @@ size_t aggregate_count(const struct aggregate *agg);
  */
 struct agg_pair *aggregate_sorted(const struct aggregate *agg, size_t *npairs);
 
+/*
+ * The same order as entry indexes, 4 bytes a pair instead of a pair's 56
+ * (owned by the caller); aggregate_pair_at gives entry i.  The keys stay
+ * the aggregate's.
+ */
+uint32_t *aggregate_sorted_index(const struct aggregate *agg, size_t *npairs);
+void      aggregate_pair_at(const struct aggregate *agg, size_t i, struct agg_pair *out);
+
 /* Byte-order comparison of two ids, as used for every sort in payrun. */
 int aggregate_id_cmp(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -18,9 +18,9 @@
 
 struct ledger_row
 {
-	const char       *stream; /* borrowed */
+	const char       *stream; /* in the ledger's keys, or borrowed (export) */
 	size_t            stream_len;
-	const char       *node; /* borrowed */
+	const char       *node; /* likewise */
 	size_t            node_len;
 	struct agg_counts counts;
 	uint32_t          uptime_ppm;
@@ -56,6 +56,7 @@ struct ledger
 {
 	struct period         period;
 	struct ledger_row    *rows; /* owned, sorted by stream then node */
+	char                 *keys; /* owned by ledger_build: its rows' ids (else NULL) */
 	size_t                nrows;
 	struct ledger_stream *streams; /* owned, sorted by stream */
 	size_t                nstreams;
