@@ -74,6 +74,21 @@ void csvscan_release(struct csvscan *scan);
 enum csvscan_status csvscan_feed(struct csvscan *scan, const char *buf, size_t len, bool eof,
 								 size_t *consumed, csvscan_fn fn, void *arg);
 
+/* The scanner's builds (csvscan.c); csvscan_feed uses the best the CPU has. */
+enum csvscan_impl
+{
+	CSVSCAN_BASELINE, /* SSE2 on x86-64, portable C elsewhere */
+	CSVSCAN_AVX2      /* x86-64 with AVX2, BMI1, BMI2, POPCNT and PCLMUL */
+};
+
+/* Whether this CPU can run CSVSCAN_AVX2. */
+bool csvscan_have_avx2(void);
+
+/* csvscan_feed with the given build (for tests: CSVSCAN_AVX2 only if csvscan_have_avx2()). */
+enum csvscan_status csvscan_feed_with(enum csvscan_impl impl, struct csvscan *scan, const char *buf,
+									  size_t len, bool eof, size_t *consumed, csvscan_fn fn,
+									  void *arg);
+
 /*
  * The value of field i of a record without bad_quote: unquoted as is;
  * quoted without its quotes and with "" turned into ".  Unescaping writes
