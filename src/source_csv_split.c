@@ -322,6 +322,21 @@ split_worker(void *arg)
 
 /* ---- reading in turn, on this thread ---- */
 
+/* Appends buf[0..n) to the carried bytes, zero padding after them. */
+static void
+carry_append(struct carry *c, const char *buf, size_t n)
+{
+	if (c->len + n > c->cap)
+	{
+		c->cap = (c->len + n) * 2;
+		c->buf = mem_realloc(c->buf, c->cap + CSVSCAN_PAD);
+	}
+	if (n > 0)
+		memcpy(c->buf + c->len, buf, n);
+	c->len += n;
+	memset(c->buf + c->len, 0, CSVSCAN_PAD);
+}
+
 /*
  * Feeds buf[0..n) after the carried bytes to the sequential reader.
  * chunk_end: a chunk of the input ends here, where read_file checks the
@@ -332,15 +347,7 @@ carry_feed(struct reader *r, struct carry *c, const char *buf, size_t n, bool ch
 {
 	size_t consumed;
 
-	if (c->len + n > c->cap)
-	{
-		c->cap = (c->len + n) * 2;
-		c->buf = mem_realloc(c->buf, c->cap + CSVSCAN_PAD);
-	}
-	if (n > 0)
-		memcpy(c->buf + c->len, buf, n);
-	c->len += n;
-	memset(c->buf + c->len, 0, CSVSCAN_PAD);
+	carry_append(c, buf, n);
 	if (!csv_scan_buffer(r, c->buf, c->len, false, &consumed))
 		return false;
 	memmove(c->buf, c->buf + consumed, c->len - consumed);
@@ -390,15 +397,7 @@ feed_to_header(struct reader *r, struct carry *c, const char *buf, size_t n)
 	size_t              consumed;
 	enum csvscan_status st;
 
-	if (c->len + n > c->cap)
-	{
-		c->cap = (c->len + n) * 2;
-		c->buf = mem_realloc(c->buf, c->cap + CSVSCAN_PAD);
-	}
-	if (n > 0)
-		memcpy(c->buf + c->len, buf, n);
-	c->len += n;
-	memset(c->buf + c->len, 0, CSVSCAN_PAD);
+	carry_append(c, buf, n);
 	st = csvscan_feed(r->scan, c->buf, c->len, false, &consumed, header_then_stop, &hs);
 	if (st == CSVSCAN_STOPPED && !r->have_header)
 		return false;
