@@ -18,7 +18,7 @@
 #include "payrun/banned.h"
 
 #define INITIAL_SLOTS 1024
-#define TAG_MASK      0xffffffff00000000ULL
+#define TAG_MASK      AGG_TAG_MASK
 
 _Static_assert(sizeof(struct agg_entry) == 64, "an entry is one cache line");
 
@@ -173,22 +173,6 @@ uint64_t
 aggregate_hash(const char *stream, size_t stream_len, const char *node, size_t node_len)
 {
 	return pair_hash(stream, stream_len, node, node_len);
-}
-
-void
-aggregate_prefetch_slot(const struct aggregate *agg, uint64_t hash)
-{
-	__builtin_prefetch(&agg->slots[hash & agg->slot_mask]);
-}
-
-void
-aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash)
-{
-	uint64_t slot = agg->slots[hash & agg->slot_mask];
-
-	/* the first probe only: later ones are rare at half load */
-	if (slot != 0 && (slot & TAG_MASK) == (hash & TAG_MASK))
-		__builtin_prefetch(&agg->entries[(slot & ~TAG_MASK) - 1]);
 }
 
 struct agg_counts *

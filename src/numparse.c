@@ -17,6 +17,22 @@ numparse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *ou
 
 	if (len == 0)
 		return false;
+	/* up to 19 digits cannot pass 2^64 - 1: no overflow checks (ids are ~8 digits) */
+	if (len <= 19)
+	{
+		for (size_t i = 0; i < len; i++)
+		{
+			unsigned d = (unsigned char) s[i] - '0';
+
+			if (d > 9)
+				return false;
+			v = v * 10 + d;
+		}
+		if (v < min || v > max)
+			return false;
+		*out = v;
+		return true;
+	}
 	for (size_t i = 0; i < len; i++)
 	{
 		if (!is_digit(s[i]) || __builtin_mul_overflow(v, 10, &v) ||

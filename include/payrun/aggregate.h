@@ -78,8 +78,24 @@ struct agg_counts *aggregate_lookup(struct aggregate *agg, const char *stream, s
  * look up with the precomputed hash.
  */
 uint64_t aggregate_hash(const char *stream, size_t stream_len, const char *node, size_t node_len);
-void     aggregate_prefetch_slot(const struct aggregate *agg, uint64_t hash);
-void     aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash);
+#define AGG_TAG_MASK 0xffffffff00000000ULL /* a slot's high half: the hash's */
+
+/* Inline: called for every row, twice. */
+static inline void
+aggregate_prefetch_slot(const struct aggregate *agg, uint64_t hash)
+{
+	__builtin_prefetch(&agg->slots[hash & agg->slot_mask]);
+}
+
+static inline void
+aggregate_prefetch_entry(const struct aggregate *agg, uint64_t hash)
+{
+	uint64_t slot = agg->slots[hash & agg->slot_mask];
+
+	/* the first probe only: later ones are rare at half load */
+	if (slot != 0 && (slot & AGG_TAG_MASK) == (hash & AGG_TAG_MASK))
+		__builtin_prefetch(&agg->entries[(slot & ~AGG_TAG_MASK) - 1]);
+}
 struct agg_counts *aggregate_lookup_hashed(struct aggregate *agg, uint64_t hash, const char *stream,
 										   size_t stream_len, const char *node, size_t node_len);
 
