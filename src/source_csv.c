@@ -290,7 +290,8 @@ csv_on_record(void *arg, const struct csv_record *rec)
 		r->counts->out_of_period++;
 		return true;
 	}
-	idx = (size_t) ((t - win->start) / win->span);
+	/* one period (settle): no 64-bit division a row */
+	idx = win->nperiods == 1 ? 0 : (size_t) ((t - win->start) / win->span);
 	r->counts->in_period++;
 	win->in_period[idx]++;
 	if (win->covers)
