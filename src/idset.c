@@ -116,21 +116,67 @@ add_span(struct idset *s, uint64_t lo, uint64_t hi)
 	return true;
 }
 
-/* The runs become bitmaps (see idset.h); false past IDSET_MAX_RANGES. */
+/* The runs become bitmaps (see idset.h); false (s unchanged) past IDSET_MAX_RANGES. */
 static bool
 to_bitmaps(struct idset *s)
 {
-	bool ok = true;
+	struct idset t;
 
 	if (s->bitmaps)
 		return true;
-	s->bitmaps = true;
-	for (size_t i = 0; ok && i < s->nruns; i++)
-		ok = add_span(s, s->runs[2 * i], s->runs[2 * i + 1]);
+	idset_init(&t);
+	t.bitmaps = true;
+	for (size_t i = 0; i < s->nruns; i++)
+	{
+		if (!add_span(&t, s->runs[2 * i], s->runs[2 * i + 1]))
+		{
+			idset_release(&t);
+			return false;
+		}
+	}
 	free(s->runs);
-	s->runs = NULL;
-	s->nruns = s->runs_cap = 0;
-	return ok;
+	*s = t;
+	return true;
+}
+
+/*
+ * Both still runs, every id of src past dst's last: src's runs go after
+ * dst's (the next part of a file in id order).  False if not so, or past
+ * IDSET_MAX_RUNS: the caller goes on with bitmaps.
+ */
+static bool
+runs_append(struct idset *dst, const struct idset *src)
+{
+	size_t need;
+
+	if (dst->bitmaps || src->bitmaps)
+		return false;
+	if (src->nruns == 0)
+		return true;
+	if (dst->nruns > 0 && src->runs[0] <= dst->runs[2 * dst->nruns - 1])
+		return false;
+	need = dst->nruns + src->nruns;
+	if (need > IDSET_MAX_RUNS)
+		return false;
+	if (need > dst->runs_cap)
+	{
+		dst->runs_cap = need;
+		dst->runs = mem_realloc_array(dst->runs, dst->runs_cap, 2 * sizeof(uint64_t));
+	}
+	for (size_t i = 0; i < src->nruns; i++)
+	{
+		uint64_t lo = src->runs[2 * i], hi = src->runs[2 * i + 1];
+
+		if (dst->nruns > 0 && dst->runs[2 * dst->nruns - 1] + 1 == lo)
+			dst->runs[2 * dst->nruns - 1] = hi; /* joins the run before */
+		else
+		{
+			dst->runs[2 * dst->nruns] = lo;
+			dst->runs[2 * dst->nruns + 1] = hi;
+			dst->nruns++;
+		}
+	}
+	return true;
 }
 
 /* While ids come in increasing order: true (the id was new) if the runs took it. */
@@ -139,7 +185,7 @@ run_add(struct idset *s, uint64_t id)
 {
 	uint64_t *last = s->nruns ? &s->runs[2 * s->nruns - 1] : NULL;
 
-	if (last && id == *last + 1)
+	if (last && *last != UINT64_MAX && id == *last + 1)
 	{
 		*last = id;
 		return true;
@@ -186,6 +232,11 @@ idset_add(struct idset *s, uint64_t id)
 bool
 idset_intersects(struct idset *a, struct idset *b)
 {
+	/* runs on both sides, one wholly past the other: nothing in common */
+	if (!a->bitmaps && !b->bitmaps &&
+		(a->nruns == 0 || b->nruns == 0 || a->runs[0] > b->runs[2 * b->nruns - 1] ||
+		 b->runs[0] > a->runs[2 * a->nruns - 1]))
+		return false;
 	if (!to_bitmaps(a) || !to_bitmaps(b))
 		return true;
 	if (a->nranges == 0 || b->nranges == 0)
@@ -214,6 +265,8 @@ idset_merge(struct idset *dst, struct idset *src)
 {
 	size_t fresh = 0;
 
+	if (runs_append(dst, src))
+		return true;
 	if (!to_bitmaps(dst) || !to_bitmaps(src))
 		return false;
 	/* all or nothing: count the ranges dst lacks first */

@@ -11,7 +11,8 @@
  * runs of consecutive ids: a day of 146M probes in id order is one run of
  * 16 bytes, not 18 MB of bitmaps, so memory does not grow with the rows.
  * The first id out of order, or the run after IDSET_MAX_RUNS, turns the
- * runs into bitmaps, and from there on it is as above.
+ * runs into bitmaps, and from there on it is as above.  Sets in runs whose
+ * ids do not overlap intersect and merge as runs (the parts of one file).
  */
 #ifndef PAYRUN_IDSET_H
 #define PAYRUN_IDSET_H

@@ -177,6 +177,38 @@ START_TEST(test_full_at_the_same_id)
 }
 END_TEST
 
+/* The parts of a file in id order merge as runs: no bitmap at all. */
+START_TEST(test_parts_stay_runs)
+{
+	struct idset all, part;
+
+	idset_init(&all);
+	for (uint64_t k = 0; k < 50; k++)
+	{
+		idset_init(&part);
+		for (uint64_t id = k * 100000 + 1; id <= k * 100000 + 70000; id++)
+			idset_add(&part, id);
+		ck_assert(!idset_intersects(&part, &all));
+		ck_assert(idset_merge(&all, &part));
+		idset_release(&part);
+	}
+	ck_assert_uint_eq(all.nranges, 0);
+	ck_assert_uint_eq(all.nruns, 50);
+	ck_assert_int_eq(idset_add(&all, 4900001), IDSET_SEEN); /* out of order now: bitmaps */
+	ck_assert_int_eq(idset_add(&all, 70001), IDSET_NEW);
+	ck_assert_int_eq(idset_add(&all, 70000), IDSET_SEEN);
+	idset_release(&all);
+	/* the last id there is: a run ending at it takes nothing after it */
+	idset_init(&all);
+	ck_assert_int_eq(idset_add(&all, UINT64_MAX - 1), IDSET_NEW);
+	ck_assert_int_eq(idset_add(&all, UINT64_MAX), IDSET_NEW);
+	ck_assert_int_eq(idset_add(&all, 0), IDSET_NEW);
+	ck_assert_int_eq(idset_add(&all, UINT64_MAX), IDSET_SEEN);
+	ck_assert_int_eq(idset_add(&all, 0), IDSET_SEEN);
+	idset_release(&all);
+}
+END_TEST
+
 START_TEST(test_intersect_and_merge)
 {
 	for (int form = 0; form < 4; form++)
@@ -216,6 +248,7 @@ main(void)
 	tcase_add_test(tc, test_against_the_model);
 	tcase_add_test(tc, test_runs_stay_small);
 	tcase_add_test(tc, test_full_at_the_same_id);
+	tcase_add_test(tc, test_parts_stay_runs);
 	tcase_add_test(tc, test_intersect_and_merge);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
