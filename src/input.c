@@ -64,6 +64,8 @@ struct input
 	bool               failed;   /* with errmsg */
 	bool               cancel;   /* consumer wants the thread to stop */
 	char               errmsg[512];
+	bool               defer;    /* input_defer_errors: input_next logs nothing */
+	int                deferred; /* 0 none, 1 an error, 2 an interrupt */
 
 	/* statistics, written by the thread, read after done */
 	uint64_t file_bytes;
@@ -681,7 +683,9 @@ input_next(struct input *in, struct input_chunk **chunk)
 	else if (in->failed)
 		ok = false;
 	pthread_mutex_unlock(&in->lock);
-	if (!ok && interrupt_pending())
+	if (!ok && in->defer)
+		in->deferred = interrupt_pending() ? 2 : 1;
+	else if (!ok && interrupt_pending())
 		log_info("reading '%s' stopped: %s", in->path, interrupt_name());
 	else if (!ok)
 		log_error("%s", in->errmsg);
@@ -692,6 +696,22 @@ input_next(struct input *in, struct input_chunk **chunk)
 		in->thread_started = false;
 	}
 	return ok;
+}
+
+void
+input_defer_errors(struct input *in)
+{
+	in->defer = true;
+}
+
+void
+input_log_deferred(struct input *in)
+{
+	if (in->deferred == 2)
+		log_info("reading '%s' stopped: %s", in->path, interrupt_name());
+	else if (in->deferred == 1)
+		log_error("%s", in->errmsg);
+	in->deferred = 0;
 }
 
 void

@@ -206,7 +206,7 @@ first_sight(struct reader *r, const struct csv_record *rec)
 		reject(r, rec, REJECT_BAD_ID);
 		return false;
 	}
-	if (r->quiet && r->seen->nranges >= r->max_ranges)
+	if (r->quiet && r->seen->nranges + r->seen->nruns >= r->max_ranges)
 	{
 		r->ids_full = true; /* a part read ahead: read again, in turn */
 		return false;

@@ -316,6 +316,8 @@ split_worker(void *arg)
 	}
 	pthread_mutex_unlock(&sp->lock);
 	csvscan_release(&scan);
+	for (int c = 0; c < COL_COUNT; c++)
+		csvfield_buf_release(&w->big[c]);
 	free(w);
 	return NULL;
 }
@@ -700,6 +702,8 @@ read_parts(struct split_read *sr, struct input *in, struct progress *pg, bool *i
 
 	if (!ok)
 		return false;
+	/* read ahead: an input error counts only if the parts before it are in */
+	input_defer_errors(in);
 	/* the bytes after the header, not scanned yet; a chunk ended after them */
 	if (sr->carry.len > 0)
 		memcpy(sr->cur->buf, sr->carry.buf, sr->carry.len);
@@ -735,6 +739,8 @@ read_parts(struct split_read *sr, struct input *in, struct progress *pg, bool *i
 	}
 	while (ok && sr->merged < sr->filled)
 		ok = merge_next(sr);
+	if (ok && !*input_ok)
+		input_log_deferred(in);
 	return ok && (!eof || carry_end(r, &sr->carry));
 }
 

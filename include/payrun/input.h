@@ -88,6 +88,15 @@ bool input_open(const char *path, const struct input_options *opts, struct input
 bool input_next(struct input *in, struct input_chunk **chunk);
 void input_release(struct input *in, struct input_chunk *chunk);
 
+/*
+ * From now on input_next keeps its error (or the interrupt's note) instead
+ * of logging it; input_log_deferred logs it.  For a reader that reads
+ * ahead of what it has decided (source_csv_split.c): a data error it then
+ * finds before that point is the first error, as read in turn.
+ */
+void input_defer_errors(struct input *in);
+void input_log_deferred(struct input *in);
+
 /* The file's size in bytes (for progress), 0 for a pipe. */
 uint64_t input_size(const struct input *in);
 

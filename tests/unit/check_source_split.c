@@ -490,6 +490,51 @@ START_TEST(test_small_files)
 }
 END_TEST
 
+/*
+ * A read error after a data error: read in turn, the data error stops the
+ * read and the cut-off gzip end is never reached, so only the first is
+ * logged; read ahead in parts, the same.
+ */
+START_TEST(test_error_before_a_bad_end)
+{
+	struct text    t = { 0 };
+	char           path[128], line[128];
+	struct outcome seq, par;
+	FILE          *f;
+	long           size;
+
+	adds(&t, "id,stream_id,node_id,probe_type,success,probe_timestamp\n");
+	/* past a 1 MiB chunk, so that the read in turn gets to the spread ids before the end */
+	for (unsigned i = 0; i < 60000; i++)
+	{
+		snprintf(line, sizeof(line), "%llu,s,n%u,stats_poll,t,2026-11-01 01:00:00+00\n",
+				 (unsigned long long) i * 40000, i % 7);
+		adds(&t, line);
+	}
+	snprintf(path, sizeof(path), "%s/cut.csv.gz", dir);
+	write_file(path, &t, true);
+	f = fopen(path, "r+b");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	ck_assert_int_eq(ftruncate(fileno(f), size - 20), 0);
+	fclose(f);
+	read_with(path, 1, 0, &seq);
+	require(seq.rc != PAYRUN_EXIT_OK && strstr(seq.log.p, "spread over") != NULL &&
+				strstr(seq.log.p, "truncated") == NULL,
+			"in turn: %s", seq.log.p ? seq.log.p : "");
+	/* default parts read a chunk ahead, small ones hardly at all */
+	for (size_t part = 0; part <= 4096; part = part ? part * 4 : 64)
+	{
+		read_with(path, 2, part, &par);
+		same(&seq, &par, "ids spread, then a cut-off gzip end");
+		outcome_free(&par);
+	}
+	outcome_free(&seq);
+	free(t.p);
+}
+END_TEST
+
 /* A file of several chunks: parts of the real size, and chunk ends inside parts. */
 START_TEST(test_large_file)
 {
@@ -555,6 +600,7 @@ main(void)
 	tcase_add_test(tc, test_bad_rows);
 	tcase_add_test(tc, test_duplicate_ids);
 	tcase_add_test(tc, test_small_files);
+	tcase_add_test(tc, test_error_before_a_bad_end);
 	tcase_add_test(tc, test_large_file);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
