@@ -267,7 +267,7 @@ emit_record(struct csvscan *scan, struct csv_record *rec, const char *buf, size_
  */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SCAN_AVX2   1
-#define AVX2_TARGET __attribute__((target("avx2,bmi,bmi2,popcnt,lzcnt,pclmul")))
+#define AVX2_TARGET __attribute__((target("avx2,bmi,bmi2,popcnt,pclmul")))
 
 AVX2_TARGET static inline void
 load_masks_avx2(const char *p, struct block_masks *m)
