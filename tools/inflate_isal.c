@@ -14,38 +14,9 @@
  * done, 1 a file could not be read or is not a complete gzip stream, 2
  * usage.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <isa-l/igzip_lib.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
-#define READ_SIZE (256 * 1024)
-#define OUT_SIZE  (1024 * 1024)
-
-struct totals
-{
-	uint64_t in_bytes;  /* compressed bytes read */
-	uint64_t out_bytes; /* bytes inflated */
-	uint64_t members;   /* gzip members */
-};
-
-/* Reads up to READ_SIZE bytes; returns the count, 0 at EOF, -1 on error. */
-static ssize_t
-read_block(int fd, unsigned char *buf)
-{
-	ssize_t n;
-
-	do
-		n = read(fd, buf, READ_SIZE);
-	while (n < 0 && errno == EINTR);
-	return n;
-}
+#include "inflate_tool.h"
 
 /* What an isal_inflate() error code means. */
 static const char *
@@ -87,21 +58,17 @@ member_start(struct inflate_state *st)
 
 /* Inflates one file, member after member, into a scratch buffer. */
 static bool
-inflate_file(const char *path, unsigned char *in, unsigned char *out, struct inflate_state *st,
-			 struct totals *t)
+inflate_file(const char *path, unsigned char *in, unsigned char *out, void *state, struct totals *t)
 {
-	int  fd;
-	bool ok = false;
-	bool member_open = true;
-	bool eof = false;
+	struct inflate_state *st = state;
+	int                   fd;
+	bool                  ok = false;
+	bool                  member_open = true;
+	bool                  eof = false;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_input("inflate_isal", path);
 	if (fd < 0)
-	{
-		fprintf(stderr, "inflate_isal: could not open '%s': %s\n", path, strerror(errno));
 		return false;
-	}
-	(void) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	isal_inflate_init(st);
 	member_start(st);
 	t->members++;
@@ -164,36 +131,7 @@ done:
 int
 main(int argc, char **argv)
 {
-	struct totals         t = { 0 };
-	struct inflate_state *st;
-	unsigned char        *in, *out;
-	bool                  ok = true;
-
-	if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
-	{
-		fprintf(argc < 2 ? stderr : stdout,
-				"usage: inflate_isal FILE.gz...\n"
-				"Inflates the files with ISA-L alone, discards the output, prints the byte "
-				"counts.\n");
-		return argc < 2 ? 2 : 0;
-	}
-	in = malloc(READ_SIZE);
-	out = malloc(OUT_SIZE);
-	st = malloc(sizeof(*st)); /* about 85 KiB of tables and history */
-	if (in == NULL || out == NULL || st == NULL)
-	{
-		fprintf(stderr, "inflate_isal: out of memory\n");
-		return 1;
-	}
-	for (int i = 1; i < argc && ok; i++)
-		ok = inflate_file(argv[i], in, out, st, &t);
-	free(in);
-	free(out);
-	free(st);
-	if (!ok)
-		return 1;
-	printf("inflate_isal: %d file(s), %" PRIu64 " gzip member(s), %" PRIu64 " bytes in, %" PRIu64
-		   " bytes out\n",
-		   argc - 1, t.members, t.in_bytes, t.out_bytes);
-	return 0;
+	return inflate_tool_main(argc, argv, "inflate_isal", "ISA-L",
+							 sizeof(struct inflate_state) /* about 85 KiB of tables and history */,
+							 inflate_file);
 }
