@@ -11,7 +11,12 @@
 -- holding them rejects them in every settle), 1 a valid poll, 2 a valid
 -- spot check.  Ids are checked by the caller.  Per group also: the first
 -- and last valid probe (epoch seconds) and which of 256 equal slices of the
--- period had one (four 64-bit masks), for the coverage checks.
+-- period had one (four 64-bit masks), for the coverage checks: a probe's
+-- slice is that of its whole second, as the CSV reader and the rollups'
+-- seconds (sql/rollup_hour.sql) count it.
+--
+-- The rows' filter is filled in by source_pg.c: the period and the rows
+-- without a timestamp, or with rollups only the hours they do not hold.
 SELECT stream_id,
        node_id,
        count(*) FILTER (WHERE kind = 1) AS total_polls,
@@ -32,8 +37,9 @@ SELECT stream_id,
 FROM (
     SELECT stream_id, node_id, success, probe_timestamp, kind,
            CASE WHEN kind IN (1, 2)
-                THEN floor(date_part('epoch', probe_timestamp - $1::timestamptz{tz}) * 256
-                           / date_part('epoch', $2::timestamptz - $1::timestamptz))::int
+                THEN ((floor(date_part('epoch', probe_timestamp{tz}))::bigint
+                       - date_part('epoch', $1::timestamptz)::bigint) * 256
+                      / date_part('epoch', $2::timestamptz - $1::timestamptz)::bigint)::int
            END AS slice
     FROM (
         SELECT stream_id, node_id, success, probe_timestamp,
@@ -44,8 +50,7 @@ FROM (
                     ELSE 2
                END AS kind
         FROM {probe_table}
-        WHERE (probe_timestamp >= $1::timestamptz{tz} AND probe_timestamp < $2::timestamptz{tz})
-           OR probe_timestamp IS NULL
+        WHERE {probe_where}
     ) probes
 ) sliced
 GROUP BY stream_id, node_id

@@ -136,12 +136,15 @@ probes_resolve(struct db *db, const char *name, const char *zone, bool missing_o
 }
 
 char *
-probes_sql(const struct probe_table *pt, const char *template)
+probes_sql_with(const struct probe_table *pt, const char *template, size_t nextra,
+				const char *const *extra_names, const char *const *extra_values)
 {
 	char        prefix[2 * sizeof(pt->relname)];
-	const char *names[3] = { "{probe_table}", "{tz}", "{index_prefix}" };
-	const char *values[3] = { pt->qualified, pt->tz, prefix };
+	const char *names[3 + PROBES_SQL_EXTRA_MAX] = { "{probe_table}", "{tz}", "{index_prefix}" };
+	const char *values[3 + PROBES_SQL_EXTRA_MAX] = { pt->qualified, pt->tz, prefix };
+	size_t      nnames = 3 + (nextra < PROBES_SQL_EXTRA_MAX ? nextra : PROBES_SQL_EXTRA_MAX);
 	size_t      np = 0;
+	size_t      widest;
 	size_t      cap = strlen(template) + 1;
 	char       *out;
 	size_t      n = 0;
@@ -154,18 +157,27 @@ probes_sql(const struct probe_table *pt, const char *template)
 		prefix[np++] = *r;
 	}
 	prefix[np] = '\0';
+	for (size_t i = 3; i < nnames; i++)
+	{
+		names[i] = extra_names[i - 3];
+		values[i] = extra_values[i - 3];
+	}
 	/* every placeholder may appear several times: size for the worst case */
+	widest = 0;
+	for (size_t i = 0; i < nnames; i++)
+		if (strlen(values[i]) > widest)
+			widest = strlen(values[i]);
 	for (const char *p = template; *p; p++)
 		if (*p == '{')
-			cap += strlen(pt->qualified) + strlen(pt->tz) + np;
+			cap += widest;
 	out = mem_alloc(cap);
 	for (const char *p = template; *p;)
 	{
 		int k = -1;
 
-		for (int i = 0; i < 3 && k < 0; i++)
+		for (size_t i = 0; i < nnames && k < 0; i++)
 			if (strncmp(p, names[i], strlen(names[i])) == 0)
-				k = i;
+				k = (int) i;
 		if (k < 0)
 		{
 			out[n++] = *p++;
@@ -177,6 +189,12 @@ probes_sql(const struct probe_table *pt, const char *template)
 	}
 	out[n] = '\0';
 	return out;
+}
+
+char *
+probes_sql(const struct probe_table *pt, const char *template)
+{
+	return probes_sql_with(pt, template, 0, NULL, NULL);
 }
 
 int

@@ -270,11 +270,19 @@ static enum payrun_exit
 read_groups(struct db *db, const struct source_pg_plan *plan, const char *const *params,
 			struct pg_reader *r, struct report *rep)
 {
-	char  *sql = probes_sql(plan->table, sql_settle_read);
-	double t0 = clock_monotonic_s(), c0 = clock_cpu_s(), first_row_s = 0;
-	char   what[sizeof(((struct progress *) 0)->what)];
-	bool   ok;
+	const char *name = "{probe_where}";
+	char        where[512];
+	char       *sql;
+	double      t0 = clock_monotonic_s(), c0 = clock_cpu_s(), first_row_s = 0;
+	char        what[sizeof(((struct progress *) 0)->what)];
+	bool        ok;
+	const char *w = where;
 
+	snprintf(where, sizeof(where),
+			 "(probe_timestamp >= $1::timestamptz%s AND probe_timestamp < $2::timestamptz%s)\n"
+			 "           OR probe_timestamp IS NULL",
+			 plan->table->tz, plan->table->tz);
+	sql = probes_sql_with(plan->table, sql_settle_read, 1, &name, &w);
 	/* the number of groups is not known before they come: no percent, only the count */
 	snprintf(what, sizeof(what), "fetching from %.48s", plan->table->shown);
 	progress_init(&r->progress, what);
@@ -308,10 +316,18 @@ source_pg_read(struct db *db, const struct source_pg_plan *plan, struct pools *p
 
 	timestamp_format(period->start, start);
 	timestamp_format(period->end, end);
-	/* one snapshot for pools and probes; JIT costs more than it saves here */
+	/*
+	 * One snapshot for pools and probes; JIT costs more than it saves here.
+	 * A probe table partitioned by node_id or stream_id (on postgres_fdw
+	 * shards, say) is grouped per partition, by the partition's server,
+	 * and the partitions are read concurrently when async_capable
+	 * (docs/scale-out.md).
+	 */
 	if (!db_begin(db, "read probes", "ISOLATION LEVEL REPEATABLE READ READ ONLY") ||
 		!db_exec(db, "read probes", "SET TimeZone", "SET LOCAL TimeZone = 'UTC'") ||
-		!db_exec(db, "read probes", "SET jit", "SET LOCAL jit = off"))
+		!db_exec(db, "read probes", "SET jit", "SET LOCAL jit = off") ||
+		!db_exec(db, "read probes", "SET enable_partitionwise_aggregate",
+				 "SET LOCAL enable_partitionwise_aggregate = on"))
 		return PAYRUN_EXIT_DB;
 	if (plan->pools == POOLS_TABLE || plan->pools == POOLS_QUERY)
 		rc = read_pools(db, plan, params, pools, rep);

@@ -57,6 +57,15 @@ enum payrun_exit probes_resolve(struct db *db, const char *name, const char *zon
 char *probes_sql(const struct probe_table *pt, const char *template);
 
 /*
+ * probes_sql with up to PROBES_SQL_EXTRA_MAX placeholders more, each name
+ * (with its braces) replaced by its value.  Values are copied as they are:
+ * a placeholder inside one is not replaced.
+ */
+#define PROBES_SQL_EXTRA_MAX 4
+char *probes_sql_with(const struct probe_table *pt, const char *template, size_t nextra,
+					  const char *const *extra_names, const char *const *extra_values);
+
+/*
  * Is there a probe at or after t (epoch seconds)?  Some probe at or after
  * a period's end says its data is complete (sql/data_after.sql; the
  * require_complete check of a nightly job, job.h).  1 yes, 0 no, -1 on a

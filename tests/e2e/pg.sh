@@ -64,7 +64,8 @@ pools_in_db() {
 settle_groups_estimate() {
 	local q
 	# the statement as payrun renders it for a timestamptz probe_results (probes.h)
-	q=$(sed -e "s/\\\$1::timestamptz/'2026-11-01T00:00:00Z'::timestamptz/g" \
+	q=$(sed -e 's/{probe_where}/(probe_timestamp >= $1::timestamptz AND probe_timestamp < $2::timestamptz) OR probe_timestamp IS NULL/' \
+		-e "s/\\\$1::timestamptz/'2026-11-01T00:00:00Z'::timestamptz/g" \
 		-e "s/\\\$2::timestamptz/'2026-11-02T00:00:00Z'::timestamptz/g" \
 		-e 's/{probe_table}/public.probe_results/g' -e 's/{tz}//g' "$ROOT/sql/settle_read.sql")
 	$PSQL -c "ANALYZE probe_results" &&
