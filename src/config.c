@@ -288,7 +288,7 @@ check_sources(const struct config_values *v, unsigned command, enum settings_sou
 		log_error("--db goes with --source pg");
 		return false;
 	}
-	if (v->out == NULL || v->out[0] == '\0')
+	if ((v->out == NULL || v->out[0] == '\0') && command != OPT_PREVIEW)
 	{
 		log_error("--out is required");
 		return false;
@@ -394,7 +394,13 @@ config_to_settings(const struct config_values *v, unsigned command, struct setti
 	s->given = v->settings_given;
 	s->probe_table = mem_strdup(options_get_or_default(v, OPTION_PROBE_TABLE));
 	s->probe_timestamp_zone = mem_strdup(options_get_or_default(v, OPTION_PROBE_TIMESTAMP_ZONE));
-	s->out_dir = mem_strdup(v->out);
+	if (!rollups_mode_parse(options_get_or_default(v, OPTION_ROLLUPS), &s->rollups))
+	{
+		log_error("invalid rollups '%s' (want auto or off)",
+				  options_get_or_default(v, OPTION_ROLLUPS));
+		return false;
+	}
+	s->out_dir = v->out ? mem_strdup(v->out) : NULL;
 	s->db_conninfo = c.db ? mem_strdup(c.db) : NULL;
 	return true;
 }

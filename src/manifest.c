@@ -197,6 +197,21 @@ outputs_json(const struct manifest_output *outputs, size_t noutputs)
 	return outs;
 }
 
+json_t *
+manifest_rollups_json(const struct rollups_use *u)
+{
+	json_t *j = json_pack(
+		"{s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "mode", u->mode == ROLLUPS_AUTO ? "auto" : "off",
+		"hours", (json_int_t) u->hours, "hours_from_daily_rollups", (json_int_t) u->hours_daily,
+		"hours_from_hourly_rollups", (json_int_t) u->hours_hourly, "hours_from_probes",
+		(json_int_t) u->hours_probes, "seconds_off_the_hour_from_probes", (json_int_t) u->edge_s,
+		"untimed_rows_from", u->untimed_from_rollups ? "rollups" : "probes");
+
+	if (j && u->why_none)
+		json_object_set_new(j, "none_used", json_string(u->why_none));
+	return j;
+}
+
 /* Where the probes came from: the kind, and for PostgreSQL the table read. */
 static json_t *
 source_json(const struct run_record *run)
@@ -213,6 +228,8 @@ source_json(const struct run_record *run)
 		if (run->table->local_time)
 			json_object_set_new(j, "probe_timestamp_zone", json_string(run->table->zone));
 	}
+	if (j && run->rollups)
+		json_object_set_new(j, "rollups", manifest_rollups_json(run->rollups));
 	return j;
 }
 

@@ -29,7 +29,8 @@ static const struct command commands[] = {
 	{ "status", cli_status, "show where every period stands; exit 3 when one is overdue" },
 	{ "verify", cli_verify, "check a version's files against its manifest, books and database" },
 	{ "export", cli_export, "rebuild a settled version's files from the database" },
-	{ "db", cli_db, "create or upgrade the schema (migrate), create indexes (indexes)" },
+	{ "preview", cli_preview, "show a period's earnings so far from PostgreSQL; publish nothing" },
+	{ "db", cli_db, "create or upgrade the schema (migrate), indexes, rollups (rollup)" },
 };
 
 static void

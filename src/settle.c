@@ -67,6 +67,7 @@ struct settlement
 	char                         prev_dir[4200];       /* reruns: DIR/LABEL/vN-1 */
 	char                         prev_pools[4300];     /* reruns: its pools.csv, or "" */
 	char                        *inherited_pools_path; /* owned: an old version's pools file */
+	struct rollups_use           rollups;              /* source pg: how the read used them */
 	struct run_record            run;
 };
 
@@ -361,10 +362,13 @@ settle_read(struct settlement *st)
 									   .table = &st->table,
 									   .pools = origin,
 									   .pools_query = s->pools_query,
-									   .decimals = s->token_decimals };
+									   .decimals = s->token_decimals,
+									   .rollups_mode = s->rollups,
+									   .rollups = &st->rollups };
 
 		rc = source_pg_read(&st->db, &plan, &st->pools, &st->agg, &st->cover,
 							output_files_rejects(&st->files), &st->counts, &st->rep);
+		st->run.rollups = &st->rollups;
 	}
 	else if (req->filled == NULL)
 		rc = read_csv(st);

@@ -9,6 +9,7 @@
 #include "payrun/log.h"
 #include "payrun/numparse.h"
 #include "payrun/source_pg.h"
+#include "payrun/source_rollups.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
 #include "payrun/progress.h"
@@ -265,37 +266,59 @@ read_pools(struct db *db, const struct source_pg_plan *plan, const char *const *
 	return PAYRUN_EXIT_OK;
 }
 
-/* The grouped read itself, timed: the server's work shows as time to the first row. */
+/*
+ * The grouped read itself, timed: the server's work shows as time to the
+ * first row.  sql is the statement (its parameters the period's bounds),
+ * or NULL for sql/settle_read.sql over the whole period.
+ */
 static enum payrun_exit
 read_groups(struct db *db, const struct source_pg_plan *plan, const char *const *params,
-			struct pg_reader *r, struct report *rep)
+			const char *sql, struct pg_reader *r, struct report *rep)
 {
 	const char *name = "{probe_where}";
 	char        where[512];
-	char       *sql;
+	const char *w = where;
+	char       *whole = NULL;
 	double      t0 = clock_monotonic_s(), c0 = clock_cpu_s(), first_row_s = 0;
 	char        what[sizeof(((struct progress *) 0)->what)];
 	bool        ok;
-	const char *w = where;
 
-	snprintf(where, sizeof(where),
-			 "(probe_timestamp >= $1::timestamptz%s AND probe_timestamp < $2::timestamptz%s)\n"
-			 "           OR probe_timestamp IS NULL",
-			 plan->table->tz, plan->table->tz);
-	sql = probes_sql_with(plan->table, sql_settle_read, 1, &name, &w);
+	if (sql == NULL)
+	{
+		source_rollups_period_where(plan->table, where, sizeof(where));
+		whole = probes_sql_with(plan->table, sql_settle_read, 1, &name, &w);
+	}
 	/* the number of groups is not known before they come: no percent, only the count */
 	snprintf(what, sizeof(what), "fetching from %.48s", plan->table->shown);
 	progress_init(&r->progress, what);
 	snprintf(r->progress.unit, sizeof(r->progress.unit), "groups");
-	ok = db_query(db, "read probes", "settle_read", sql, 2, params, on_group, r, &first_row_s);
+	ok = db_query(db, "read probes", whole ? "settle_read" : "settle_read_rollups",
+				  whole ? whole : sql, 2, params, on_group, r, &first_row_s);
 	progress_done(&r->progress);
-	free(sql);
+	free(whole);
 	if (!ok)
 		return r->failed ? PAYRUN_EXIT_INTERNAL : PAYRUN_EXIT_DB;
 	report_record(rep, REPORT_PHASE_QUERY, first_row_s, 0, 0, 0);
 	report_record(rep, REPORT_PHASE_FETCH, clock_monotonic_s() - t0 - first_row_s,
 				  clock_cpu_s() - c0, aggregate_count(r->agg), r->bytes);
 	return PAYRUN_EXIT_OK;
+}
+
+/* The probes, with the rollups' hours from them when the plan says so. */
+static enum payrun_exit
+read_probes(struct db *db, const struct source_pg_plan *plan, const char *const *params,
+			struct pg_reader *r, struct report *rep)
+{
+	char            *sql = NULL;
+	enum payrun_exit rc = PAYRUN_EXIT_OK;
+
+	source_rollups_use_init(plan->rollups, plan->rollups_mode, plan->period);
+	if (plan->rollups_mode == ROLLUPS_AUTO)
+		rc = source_rollups_plan(db, plan->table, plan->period, r->cover, plan->rollups, &sql);
+	if (rc == PAYRUN_EXIT_OK)
+		rc = read_groups(db, plan, params, sql, r, rep);
+	free(sql);
+	return rc;
 }
 
 enum payrun_exit
@@ -332,7 +355,7 @@ source_pg_read(struct db *db, const struct source_pg_plan *plan, struct pools *p
 	if (plan->pools == POOLS_TABLE || plan->pools == POOLS_QUERY)
 		rc = read_pools(db, plan, params, pools, rep);
 	if (rc == PAYRUN_EXIT_OK)
-		rc = read_groups(db, plan, params, &r, rep);
+		rc = read_probes(db, plan, params, &r, rep);
 	if (rc != PAYRUN_EXIT_OK)
 	{
 		db_rollback(db, "read probes");
@@ -343,5 +366,12 @@ source_pg_read(struct db *db, const struct source_pg_plan *plan, struct pools *p
 	log_info("read %llu probe rows of %s in %zu (stream, node) groups from %s",
 			 (unsigned long long) counts->rows_read, period->label, aggregate_count(agg),
 			 plan->table->shown);
+	if (plan->rollups->why_none == NULL && plan->rollups_mode == ROLLUPS_AUTO)
+		log_info("rollups: %u of %u hour(s) from daily rollups, %u from hourly ones, %u from "
+				 "the probes",
+				 plan->rollups->hours_daily, plan->rollups->hours, plan->rollups->hours_hourly,
+				 plan->rollups->hours_probes);
+	else if (plan->rollups_mode == ROLLUPS_AUTO)
+		log_info("rollups: none used (%s)", plan->rollups->why_none);
 	return PAYRUN_EXIT_OK;
 }

@@ -21,6 +21,7 @@ int cli_backfill(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_verify(int argc, char **argv);
+int cli_preview(int argc, char **argv);
 
 /* A command as its --help shows it. */
 struct cli_command

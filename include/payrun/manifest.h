@@ -25,6 +25,7 @@
 #include "payrun/settings.h"
 #include "payrun/sha256.h"
 #include "payrun/source_csv.h"
+#include "payrun/source_rollups.h"
 #include "payrun/timestamp.h"
 
 struct run_record
@@ -35,6 +36,7 @@ struct run_record
 	const char               *db_description; /* "host=... dbname=..." (no password), or NULL */
 	const struct probe_table *table;          /* source pg: the probe table read, or NULL */
 	const struct coverage    *coverage;       /* when the probes were taken, or NULL */
+	const struct rollups_use *rollups;        /* source pg: how the read used them, or NULL */
 	char                      input_digest[SHA256_HEX_LEN]; /* of the aggregate */
 	bool                      inputs_known;                 /* false: exported, not stored */
 	const struct source_file *inputs;                       /* borrowed */
@@ -77,6 +79,8 @@ json_t *manifest_settings_json(const struct settings *s, enum period_length leng
 							   const struct pools *pools);
 json_t *manifest_counts_json(const struct source_counts *counts, const struct rejects *rejects);
 json_t *manifest_totals_json(const struct ledger_totals *t);
+/* How a PostgreSQL read used the rollups: the period's hours from each. */
+json_t *manifest_rollups_json(const struct rollups_use *u);
 json_t *manifest_rerun_json(const struct adjustments *adj, const char *reason);
 
 /* The timing object: run->timing, or now from run->report (caller owns). */

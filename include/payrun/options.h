@@ -30,9 +30,11 @@
 #define OPT_RUN      (1u << 6)
 #define OPT_STATUS   (1u << 7)
 #define OPT_VERIFY   (1u << 8)
+#define OPT_PREVIEW  (1u << 9)
 #define OPT_SETTLES  (OPT_SETTLE | OPT_RERUN | OPT_BACKFILL)
 /* The commands that read the config file (a job file is the whole of a job) */
-#define OPT_WITH_CONFIG (OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_DB | OPT_STATUS | OPT_VERIFY)
+#define OPT_WITH_CONFIG                                                                            \
+	(OPT_SETTLES | OPT_EXPORT | OPT_HISTORY | OPT_DB | OPT_STATUS | OPT_VERIFY | OPT_PREVIEW)
 
 /* The files a key may appear in (bits). */
 #define OPT_IN_CONFIG (1u << 0) /* --config FILE and CONFIG_DEFAULT_PATH */
@@ -56,44 +58,54 @@ enum option_kind
  */
 #define PAYRUN_OPTIONS(X) \
 	X(PERIOD, OPTION_VALUE, "period", "period", period, "LABEL", NULL, \
-	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY | OPT_VERIFY, OPT_IN_JOB, \
+	  OPT_SETTLE | OPT_RERUN | OPT_EXPORT | OPT_HISTORY | OPT_VERIFY | OPT_PREVIEW, OPT_IN_JOB, \
 	  "YYYY-MM-DD (a day) or YYYY-MM-DDTHH (an hour), UTC") \
 	X(PERIOD_LENGTH, OPTION_VALUE, "period-length", "period_length", period_length, "1d|1h", \
-	  NULL, OPT_SETTLES | OPT_EXPORT | OPT_STATUS, OPT_IN_FILES, \
+	  NULL, OPT_SETTLES | OPT_EXPORT | OPT_STATUS | OPT_PREVIEW, OPT_IN_FILES, \
 	  "must agree with the labels (default: from the label, else 1d)") \
 	X(INPUT, OPTION_LIST, "input", "input", input, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
 	  "export file (gzip or plain CSV); repeat for several (merged in order); " \
 	  "backfill and job files take glob patterns") \
 	X(SOURCE, OPTION_VALUE, "source", "source", source, "csv|pg", "csv", \
-	  OPT_SETTLE | OPT_RERUN, OPT_IN_FILES, "where probes come from") \
+	  OPT_SETTLE | OPT_RERUN | OPT_PREVIEW, OPT_IN_FILES, "where probes come from") \
 	X(DB, OPTION_VALUE, "db", "db", db, "CONNINFO", NULL, \
-	  OPT_SETTLES | OPT_EXPORT | OPT_DB | OPT_STATUS | OPT_VERIFY, OPT_IN_FILES, \
+	  OPT_SETTLES | OPT_EXPORT | OPT_DB | OPT_STATUS | OPT_VERIFY | OPT_PREVIEW, OPT_IN_FILES, \
 	  "libpq connection string or URI (settle: with --source pg; backfill: with --into-db; " \
 	  "status, verify: the database record is read too); " \
 	  "default: PGHOST, PGDATABASE, PGSERVICE, ~/.pgpass") \
-	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES, OPT_IN_FILES, \
+	X(POOLS, OPTION_VALUE, "pools", "pools", pools, "FILE", NULL, OPT_SETTLES | OPT_PREVIEW, OPT_IN_FILES, \
 	  "CSV with header stream_id,pool; with --source pg, pools_query or payout_pools " \
 	  "is used without it") \
 	X(PROBE_TABLE, OPTION_VALUE, "probe-table", "probe_table", probe_table, "TABLE", \
-	  "probe_results", OPT_SETTLES | OPT_DB, OPT_IN_FILES, \
+	  "probe_results", OPT_SETTLES | OPT_DB | OPT_PREVIEW, OPT_IN_FILES, \
 	  "the coordinator's probe table, schema-qualified or found on the search path") \
 	X(PROBE_TIMESTAMP_ZONE, OPTION_VALUE, "probe-timestamp-zone", "probe_timestamp_zone", \
-	  probe_timestamp_zone, "ZONE", "UTC", OPT_SETTLES, OPT_IN_FILES, \
+	  probe_timestamp_zone, "ZONE", "UTC", OPT_SETTLES | OPT_DB | OPT_PREVIEW, OPT_IN_FILES, \
 	  "the time zone a probe_timestamp without time zone holds (an IANA name)") \
 	X(CREATE_PROBE_TABLE, OPTION_FLAG, "create-probe-table", NULL, create_probe_table, NULL, NULL, \
 	  OPT_DB, 0, "migrate: also create the probe table (standalone and test installations)") \
+	X(ROLLUPS, OPTION_VALUE, "rollups", "rollups", rollups, "auto|off", "auto", \
+	  OPT_SETTLE | OPT_RERUN | OPT_PREVIEW, OPT_IN_FILES, \
+	  "with --source pg: read the hours 'payrun db rollup' holds from its rollups, the " \
+	  "rest from the probes (the same ledger), or every probe (off)") \
+	X(ENABLE, OPTION_FLAG, "enable", NULL, enable, NULL, NULL, OPT_DB, 0, \
+	  "rollup: put the invalidation triggers on the probe table") \
+	X(DISABLE, OPTION_FLAG, "disable", NULL, disable, NULL, NULL, OPT_DB, 0, \
+	  "rollup: drop the triggers, empty the rollups and their log") \
+	X(UNTIL, OPTION_VALUE, "until", NULL, until, "TIMESTAMP", NULL, OPT_DB, 0, \
+	  "rollup: roll up the hours before this time only (default: every closed hour)") \
 	X(POOLS_QUERY, OPTION_VALUE, "pools-query", "pools_query", pools_query, "SQL", NULL, \
-	  OPT_SETTLE | OPT_RERUN, OPT_IN_FILES, \
+	  OPT_SETTLE | OPT_RERUN | OPT_PREVIEW, OPT_IN_FILES, \
 	  "with --source pg: one statement returning (stream_id, amount) in tokens, run in " \
 	  "the probe read's snapshot, instead of payout_pools") \
 	X(DEFAULT_POOL, OPTION_VALUE, "default-pool", "default_pool", default_pool, "N", "0", \
-	  OPT_SETTLES, OPT_IN_FILES, "pool of streams the pools do not list (in tokens, as the pools)") \
+	  OPT_SETTLES | OPT_PREVIEW, OPT_IN_FILES, "pool of streams the pools do not list (in tokens, as the pools)") \
 	X(TOKEN_DECIMALS, OPTION_VALUE, "token-decimals", "token_decimals", token_decimals, "N", "0", \
-	  OPT_SETTLES, OPT_IN_FILES, \
+	  OPT_SETTLES | OPT_PREVIEW, OPT_IN_FILES, \
 	  "decimals of the token (0 to 36): pools are then given in tokens with up to N " \
 	  "fractional digits (2500000.123456), paid in base units") \
 	X(PENALTY_FACTOR, OPTION_VALUE, "penalty-factor", "penalty_factor", penalty_factor, "F", \
-	  "0.5", OPT_SETTLES, OPT_IN_FILES, "f in the penalty (1 - f)^failed_spot_checks") \
+	  "0.5", OPT_SETTLES | OPT_PREVIEW, OPT_IN_FILES, "f in the penalty (1 - f)^failed_spot_checks") \
 	X(MAX_REJECT_RATIO, OPTION_VALUE, "max-reject-ratio", "max_reject_ratio", \
 	  max_reject_ratio, "R", "0.001", OPT_SETTLES, OPT_IN_FILES, \
 	  "fail if rejected rows / rows read exceeds R") \
@@ -140,9 +152,9 @@ enum option_kind
 	  "last period to settle (inclusive)") \
 	X(VERSION, OPTION_VALUE, "version", NULL, version, "N", NULL, OPT_EXPORT | OPT_VERIFY, 0, \
 	  "the version (default: the newest settled one)") \
-	X(JSON, OPTION_FLAG, "json", NULL, json, NULL, NULL, OPT_HISTORY | OPT_STATUS, 0, \
+	X(JSON, OPTION_FLAG, "json", NULL, json, NULL, NULL, OPT_HISTORY | OPT_STATUS | OPT_PREVIEW, 0, \
 	  "print JSON instead of the table (history: one object per line, as runs.log holds them; " \
-	  "status: one object)") \
+	  "status, preview: one object)") \
 	X(JOB_FILE, OPTION_VALUE, "job", NULL, job_file, "FILE", NULL, OPT_STATUS, 0, \
 	  "take out, db, source, start_period, period_length, grace, max_wait and require_complete " \
 	  "from this job file (the command line wins)") \

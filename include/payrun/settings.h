@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "payrun/source_rollups.h"
 #include "payrun/amount.h"
 #include "payrun/input.h"
 #include "payrun/payout.h"
@@ -47,9 +48,10 @@ struct settings
 	char                 *pools_query;          /* owned, NULL if none (source pg) */
 	char                 *probe_table;          /* owned: as configured */
 	char                 *probe_timestamp_zone; /* owned: of a timestamp without time zone */
-	unsigned              token_decimals;       /* of pool amounts as given */
-	struct amount         default_pool;         /* base units */
-	struct payout_keep    keep;                 /* from the penalty factor */
+	enum rollups_mode     rollups;        /* source pg: read the rolled-up hours from rollups */
+	unsigned              token_decimals; /* of pool amounts as given */
+	struct amount         default_pool;   /* base units */
+	struct payout_keep    keep;           /* from the penalty factor */
 	struct settings_ratio max_reject_ratio;
 	char                 *out_dir; /* owned */
 	struct input_options  input;

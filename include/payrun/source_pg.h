@@ -4,7 +4,8 @@
  * probes by (stream, node) in a REPEATABLE READ READ ONLY transaction with
  * JIT off and the session in UTC, streamed row by row into the aggregate.
  * The pools come from payout_pools or the pools query, in the same
- * snapshot, when the plan says so.
+ * snapshot, when the plan says so.  With rollups (source_rollups.h), the
+ * hours they hold come from them, in the same snapshot and statement.
  */
 #ifndef PAYRUN_SOURCE_PG_H
 #define PAYRUN_SOURCE_PG_H
@@ -21,6 +22,7 @@
 #include "payrun/rejects.h"
 #include "payrun/report.h"
 #include "payrun/source.h"
+#include "payrun/source_rollups.h"
 
 /* Slices of the period the grouped read reports probes in (coverage.h). */
 #define SOURCE_PG_SLICES 256
@@ -33,6 +35,8 @@ struct source_pg_plan
 	enum pools_origin         pools;       /* POOLS_TABLE or POOLS_QUERY: read them too */
 	const char               *pools_query; /* POOLS_QUERY: (stream_id, amount) */
 	unsigned                  decimals;    /* of the pools' amounts */
+	enum rollups_mode         rollups_mode;
+	struct rollups_use       *rollups; /* filled: how the rollups were used */
 };
 
 /*

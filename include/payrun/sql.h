@@ -43,6 +43,20 @@ extern const char sql_probe_statistics[];
 extern const char sql_probe_setting[];
 extern const char sql_backfill_check[];
 extern const char sql_run_overlap[];
+extern const char sql_rollup_enable[];
+extern const char sql_rollup_disable[];
+extern const char sql_rollup_state[];
+extern const char sql_rollup_state_set[];
+extern const char sql_rollup_origin[];
+extern const char sql_rollup_threshold[];
+extern const char sql_rollup_todo[];
+extern const char sql_rollup_hour_clear[];
+extern const char sql_rollup_hour_insert[];
+extern const char sql_rollup_hour_time[];
+extern const char sql_rollup_days_todo[];
+extern const char sql_rollup_day[];
+extern const char sql_rollup_plan[];
+extern const char sql_settle_read_rollups[];
 
 /* In version order, ended by an entry with name NULL. */
 extern const struct sql_migration sql_migrations[];

@@ -247,7 +247,7 @@ t_migrate_gives_the_planner_the_pair_count() {
 
 # migrate by a role that does not own probe_results warns and applies the rest
 t_migrate_by_a_non_owner_warns_and_applies_the_rest() {
-	local rc n st
+	local rc n st before
 	pg_cluster_createdb t_notowner && export PGDATABASE=t_notowner ||
 		{ fail "could not create database t_notowner"; return 1; }
 	$PSQL -c "CREATE TABLE probe_results (id bigint PRIMARY KEY, stream_id text NOT NULL,
@@ -263,8 +263,9 @@ t_migrate_by_a_non_owner_warns_and_applies_the_rest() {
 	# created the extension, migrate finishes.
 	PGUSER=payrun_app "$PAYRUN" db migrate >"$TD/m0.log" 2>&1; rc=$?
 	n=$($PSQL -Atc "SELECT count(*) FROM payrun_schema_migrations")
-	if [ "$rc" -ne 4 ] || [ "$n" != $(($(migrations) - 1)) ] || ! grep -q 'btree_gist' "$TD/m0.log"; then
-		fail "migrate without btree_gist by a non-owner: rc=$rc migrations=$n, want 4 and $(($(migrations) - 1)) naming btree_gist: $(tr '\n' ' ' <"$TD/m0.log")"
+	before=$(($(ls "$ROOT"/sql/migrations | grep -n '_no_overlapping_periods.sql$' | cut -d: -f1) - 1))
+	if [ "$rc" -ne 4 ] || [ "$n" != "$before" ] || ! grep -q 'btree_gist' "$TD/m0.log"; then
+		fail "migrate without btree_gist by a non-owner: rc=$rc migrations=$n, want 4 and $before naming btree_gist: $(tr '\n' ' ' <"$TD/m0.log")"
 		return 1
 	fi
 	$PSQL -c "CREATE EXTENSION btree_gist" || { fail "could not create btree_gist as the owner"; return 1; }
