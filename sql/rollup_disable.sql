@@ -9,3 +9,4 @@ DROP FUNCTION IF EXISTS payrun_rollup_truncated();
 TRUNCATE probe_rollups_hourly, probe_rollups_daily, probe_rollup_hours, probe_rollup_days,
     probe_rollup_invalidations;
 DELETE FROM payrun_rollup_state;
+SELECT setval('payrun_rollup_threshold', -1);

@@ -10,18 +10,21 @@
 -- as the hour '-infinity'.  The shared lock is the one a refresh takes
 -- exclusively to move the watermark (sql/rollup_threshold.sql): a writer
 -- that read the old watermark has committed before the hours it passes are
--- rolled up, so no change is missed.
+-- rolled up, so no change is missed.  The watermark is read from a
+-- sequence, which no snapshot holds back.
 CREATE OR REPLACE FUNCTION {payrun_schema}.payrun_rollup_log() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = {payrun_schema}, pg_temp
 AS $payrun$
 DECLARE
+    t bigint;
     w timestamptz;
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtext('payrun.rollup'), 0);
-    SELECT watermark INTO w FROM payrun_rollup_state;
-    IF w IS NULL THEN
+    SELECT last_value INTO t FROM payrun_rollup_threshold;
+    IF t < 0 THEN
         RETURN NULL;
     END IF;
+    w := to_timestamp(t);
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO probe_rollup_invalidations (hour)
         SELECT DISTINCT coalesce(date_trunc('hour', probe_timestamp{tz}, 'UTC'), '-infinity')
@@ -51,6 +54,7 @@ BEGIN
     DELETE FROM probe_rollup_days;
     DELETE FROM probe_rollup_invalidations;
     UPDATE payrun_rollup_state SET origin = NULL, watermark = NULL, generation = generation + 1;
+    PERFORM setval('payrun_rollup_threshold', -1);
     RETURN NULL;
 END
 $payrun$;

@@ -9,6 +9,10 @@
 #   n+1        three counts per node with an index on (node_id, probe_timestamp),
 #              the coordinator's first design (once: it is slow)
 # and prints medians and the ratios payrun/count, grouped/count, n+1/payrun.
+# Then it rolls the day up (payrun db rollup, with an index on probe_timestamp)
+# and times, interleaved again, the bare count(*), payrun settle from the
+# rollups (and its read alone, from the manifest's timing), and the refresh
+# of one hour a late insert invalidated; it prints the ratio to count(*).
 # Environment: BENCH_ROWS (default 14400000), BENCH_NODES (10000),
 # BENCH_STREAMS (100), RUNS (5), BENCH_NPLUS1 (1 = run it, 0 = skip).
 set -eu
@@ -86,6 +90,33 @@ if [ "$NPLUS1" = 1 ]; then
 	t=$(now); $PSQL -f "$WORK/nplus1.sql" >/dev/null; echo "n+1 $(elapsed "$t")" >>"$WORK/times"
 fi
 
+# Rollups: the same day rolled up ('payrun db rollup', with the index on
+# probe_timestamp that makes each hour's refresh a range read), then, round
+# by round again: the bare count(*) (it now uses that index), payrun settle
+# from the rollups (--rollups auto: the day's daily rollups), and the refresh
+# of one hour a late insert invalidated.
+echo "bench-pg: rolling up the day (index on probe_timestamp first)"
+$PSQL -c "CREATE INDEX probe_results_ts ON probe_results (probe_timestamp)" -c "ANALYZE probe_results"
+./payrun -q db rollup --enable
+t0=$(now)
+./payrun -q db rollup --until "$END"
+echo "bench-pg: first refresh (24 hours and the day) in $(elapsed "$t0") s"
+: >"$WORK/rtimes"
+for r in $(seq 1 "$RUNS"); do
+	t=$(now); $PSQL -Atc "$sql_count" >/dev/null; echo "count $(elapsed "$t")" >>"$WORK/rtimes"
+	$PSQL -c "TRUNCATE payout_ledger, payout_stream_totals, payout_runs"
+	rm -rf "$WORK/out"
+	t=$(now); ./payrun -q settle --period 2026-11-01 --source pg --default-pool 1000000 --out "$WORK/out"
+	echo "rollups $(elapsed "$t")" >>"$WORK/rtimes"
+	python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); p={x["name"]: x["wall_s"] for x in m["timing"]["phases"]}; r=m["source"]["rollups"]; assert r["hours_from_daily_rollups"] == 24, r; print("read", p["query"] + p["fetch"])' \
+		"$WORK/out/2026-11-01/v1/manifest.json" >>"$WORK/rtimes"
+	# a late probe in hour 12: that hour is read from the probes until refreshed
+	$PSQL -c "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
+		VALUES ($((ROWS + 1000 + r)), 'stream-000', 'node-late', 'stats_poll', true, '2026-11-01T12:30:00Z')"
+	t=$(now); ./payrun -q db rollup --until "$END"; echo "refresh $(elapsed "$t")" >>"$WORK/rtimes"
+	$PSQL -Atc "SELECT 'hour_ms ' || roll_ms / 1000 FROM probe_rollup_hours WHERE hour = '2026-11-01T12:00:00Z'" >>"$WORK/rtimes"
+done
+
 python3 - "$WORK/times" "$ROWS" <<'PY'
 import statistics, sys
 t = {}
@@ -111,4 +142,26 @@ print("payrun / bare count(*)       %.2fx (median of per-round ratios; target <=
 print("grouped query via psql / count(*) %.2fx" % statistics.median(rg))
 if "n+1" in med:
     print("N+1 pattern / payrun         %.1fx (payrun is that many times faster)" % (med["n+1"] / med["payrun"]))
+PY
+
+python3 - "$WORK/rtimes" <<'PY'
+import statistics, sys
+t = {}
+for line in open(sys.argv[1]):
+    k, v = line.split()
+    t.setdefault(k, []).append(float(v))
+med = {k: statistics.median(v) for k, v in t.items()}
+print()
+print("Rollups: medians of %d rounds (wall seconds, the same cluster, interleaved)" % len(t["count"]))
+print("%-10s %9s %9s %9s" % ("contender", "median", "min", "max"))
+for k, what in (("count", "bare count(*) over the day"), ("rollups", "payrun settle, 24 hours from daily rollups"),
+                ("read", "  of which the read (query + fetch)"), ("refresh", "payrun db rollup: one invalidated hour and its day"),
+                ("hour_ms", "  of which the hour's statements")):
+    print("%-10s %9.3f %9.3f %9.3f  %s" % (k, med[k], min(t[k]), max(t[k]), what))
+rr = [p / c for p, c in zip(t["rollups"], t["count"])]
+rd = [p / c for p, c in zip(t["read"], t["count"])]
+print()
+print("payrun settle from rollups / bare count(*)  %.3fx (median of per-round ratios; target <= 0.1x: %s)" %
+      (statistics.median(rr), "met" if statistics.median(rr) <= 0.1 else "NOT met"))
+print("the read from rollups / bare count(*)       %.3fx" % statistics.median(rd))
 PY

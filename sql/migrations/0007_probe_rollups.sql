@@ -73,3 +73,9 @@ CREATE TABLE payrun_rollup_state (
     generation  bigint NOT NULL DEFAULT 0, -- bumped when a TRUNCATE empties the rollups
     enabled_at  timestamptz NOT NULL DEFAULT now()
 );
+
+-- The watermark as the triggers read it, in epoch seconds (-1: nothing is
+-- rolled up, log nothing).  A sequence, because its value is not bound to a
+-- snapshot: a writer in a REPEATABLE READ transaction that began before the
+-- watermark moved still sees where it is now.
+CREATE SEQUENCE payrun_rollup_threshold MINVALUE -1 START -1;

@@ -161,6 +161,29 @@ t_changes_after_the_refresh_are_seen() {
 		{ fail "the ledger changed across the refresh: $(cat "$TD/.reason")"; return 1; }
 }
 
+# a writer in a REPEATABLE READ transaction that began before the refresh
+# moved the watermark, and writes into an hour that refresh rolled up: the
+# change is logged all the same (the triggers read the watermark from a
+# sequence, which the writer's snapshot does not hold back)
+t_writer_with_an_older_snapshot_is_logged() {
+	local pid
+	db t_snapshot && rollup --enable && rollup --until 2026-11-01T06:00:00Z || return 1
+	mkfifo "$TD/writer"
+	$PSQL -v ON_ERROR_STOP=1 <"$TD/writer" >"$TD/writer.log" 2>&1 &
+	pid=$!
+	exec 3>"$TD/writer"
+	echo "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM payrun_rollup_state;" >&3
+	sleep 0.5
+	rollup --until 2026-11-01T12:00:00Z || { exec 3>&-; wait "$pid"; return 1; }
+	echo "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
+		VALUES (900000001, 'stream-000', 'node-late', 'stats_poll', true, '2026-11-01T08:20:00Z'); COMMIT;" >&3
+	exec 3>&-
+	wait "$pid" || { fail "the writer failed: $(oneline "$TD/writer.log")"; return 1; }
+	[ "$(sql "SELECT string_agg(DISTINCT hour::text, ' ') FROM probe_rollup_invalidations")" = "2026-11-01 08:00:00+00" ] ||
+		{ fail "logged: '$(sql "SELECT string_agg(hour::text, ' ') FROM probe_rollup_invalidations")', want hour 8"; return 1; }
+	settle_pair snapshot && want_hours snapshot "0 11 13 rollups"
+}
+
 # the coordinator's table: local UTC times, written and settled from
 # sessions in other time zones, and rows without a timestamp (every settle
 # counts them: rolled up in their own bucket, re-read once one changes)
