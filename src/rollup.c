@@ -127,6 +127,7 @@ enable_in(struct db *db, const struct probe_table *pt)
 	const char         *value = schema;
 	const char         *params[2] = { pt->qualified, source_rollups_zone(pt) };
 	struct db_value     ignored = { .type = DB_VALUE_TEXT };
+	struct db_value     ranged = { .type = DB_VALUE_BOOL };
 	char               *sql;
 	bool                ok;
 	enum payrun_exit    rc = read_state(db, "enable rollups", &st);
@@ -144,6 +145,14 @@ enable_in(struct db *db, const struct probe_table *pt)
 	free(sql);
 	if (!ok)
 		return PAYRUN_EXIT_DB;
+	if (!db_query_value(db, "enable rollups", "rollup_index_check", sql_rollup_index_check, 1,
+						params, &ranged))
+		return PAYRUN_EXIT_DB;
+	if (!ranged.b)
+		log_warning("%s has no index on probe_timestamp nor partitions by it: every hour's refresh "
+					"reads the whole table; run 'payrun db indexes' (or partition it by day, "
+					"docs/partitioning.md)",
+					pt->shown);
 	if (st.found)
 		log_notice("rollups of %s were enabled already; the triggers are in place again",
 				   pt->shown);
