@@ -22,8 +22,8 @@ WITH hour_probes AS MATERIALIZED (
 INSERT INTO probe_rollup_hours (hour, seconds, groups, rows, roll_ms)
 SELECT $3::timestamptz,
        coalesce((SELECT bit_or(set_bit(repeat('0', 3600)::bit(3600), s, 1))
-                   FROM (SELECT DISTINCT (floor(date_part('epoch', probe_timestamp{tz}))
-                                          - date_part('epoch', $1::timestamptz))::int AS s
+                   FROM (SELECT DISTINCT floor(date_part('epoch', probe_timestamp{tz}
+                                                         - $1::timestamptz))::int AS s
                            FROM hour_probes
                           WHERE probe_type IN ('stats_poll', 'spot_check')
                             AND success IS NOT NULL AND probe_timestamp IS NOT NULL) secs),

@@ -13,7 +13,11 @@
 -- and last valid probe (epoch seconds) and which of 256 equal slices of the
 -- period had one (four 64-bit masks), for the coverage checks: a probe's
 -- slice is that of its whole second, as the CSV reader and the rollups'
--- seconds (sql/rollup_hour.sql) count it.
+-- seconds (sql/rollup_hour_insert.sql) count it.  Times become seconds as
+-- differences of two timestamptz (an interval), never by date_part of a
+-- timestamptz, which depends on the session: every expression here is
+-- immutable, so postgres_fdw can send the whole grouped query to a shard
+-- (docs/scale-out.md).
 --
 -- The rows' filter is filled in by source_pg.c: the period and the rows
 -- without a timestamp, or with rollups only the hours they do not hold.
@@ -26,9 +30,11 @@ SELECT stream_id,
        count(*) FILTER (WHERE kind = 3) AS null_success,
        count(*) FILTER (WHERE kind = 4) AS null_timestamp,
        count(*) AS total_rows,
-       floor(date_part('epoch', min(probe_timestamp) FILTER (WHERE kind IN (1, 2)){tz}))::bigint
+       floor(date_part('epoch', (min(probe_timestamp) FILTER (WHERE kind IN (1, 2))){tz}
+                                - timestamptz 'epoch'))::bigint
            AS first_probe,
-       floor(date_part('epoch', max(probe_timestamp) FILTER (WHERE kind IN (1, 2)){tz}))::bigint
+       floor(date_part('epoch', (max(probe_timestamp) FILTER (WHERE kind IN (1, 2))){tz}
+                                - timestamptz 'epoch'))::bigint
            AS last_probe,
        bit_or(1::bigint << (slice % 64)) FILTER (WHERE slice / 64 = 0) AS slices_0,
        bit_or(1::bigint << (slice % 64)) FILTER (WHERE slice / 64 = 1) AS slices_1,
@@ -37,8 +43,7 @@ SELECT stream_id,
 FROM (
     SELECT stream_id, node_id, success, probe_timestamp, kind,
            CASE WHEN kind IN (1, 2)
-                THEN ((floor(date_part('epoch', probe_timestamp{tz}))::bigint
-                       - date_part('epoch', $1::timestamptz)::bigint) * 256
+                THEN (floor(date_part('epoch', probe_timestamp{tz} - $1::timestamptz))::bigint * 256
                       / date_part('epoch', $2::timestamptz - $1::timestamptz)::bigint)::int
            END AS slice
     FROM (

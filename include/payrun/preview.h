@@ -4,8 +4,8 @@
  * probes for the rest: source_pg.h) and the same payout math (ledger.h),
  * printed as a table or one JSON object.  The period may still be open.
  * Nothing is written: no file, no database row, no lock; the refusal
- * checks of a settle are not made (their findings are printed instead).
- * This is the coordinator's dashboard use.
+ * checks of a settle are not made.  This is the coordinator's dashboard
+ * use.
  */
 #ifndef PAYRUN_PREVIEW_H
 #define PAYRUN_PREVIEW_H
