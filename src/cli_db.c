@@ -21,7 +21,9 @@ static const struct cli_command db_command = {
 	.description = "  migrate   create or upgrade payrun's tables (idempotent; versions are\n"
 				   "            recorded in payrun_schema_migrations, each in a transaction)\n"
 				   "  indexes   create the probe_results indexes of sql/indexes.sql with\n"
-				   "            CREATE INDEX CONCURRENTLY (see docs/postgresql.md)\n",
+				   "            CREATE INDEX CONCURRENTLY (see docs/postgresql.md); on a\n"
+				   "            partitioned table on each partition, then attached to the\n"
+				   "            partitioned table's (docs/partitioning.md)\n",
 	.exit_status = "Exit status: 0 done, 2 usage error, 4 database error.\n",
 	.min_args = 1,
 	.max_args = 1,

@@ -43,6 +43,9 @@ extern const char sql_probe_statistics[];
 extern const char sql_probe_setting[];
 extern const char sql_backfill_check[];
 extern const char sql_run_overlap[];
+extern const char sql_index_tree[];
+extern const char sql_index_attach[];
+extern const char sql_index_valid[];
 
 /* In version order, ended by an entry with name NULL. */
 extern const struct sql_migration sql_migrations[];
