@@ -20,7 +20,17 @@
  */
 enum payrun_exit migrate_apply(struct db *db, const char *probe_table, bool create_probe_table);
 
-/* Creates the indexes of sql/indexes.sql on the probe table, one statement at a time. */
+/*
+ * Creates the indexes of sql/indexes.sql on the probe table, one statement
+ * at a time with CREATE INDEX CONCURRENTLY.  On a partitioned table (any
+ * depth) they are made that way on each leaf partition, then, the deepest
+ * level first, ON ONLY each partitioned table, whose index is attached its
+ * partitions' and so becomes valid (docs/partitioning.md).  An index in
+ * place is left alone: running it again does nothing, and a partition added
+ * since gets the indexes it lacks.  An index left invalid (a concurrent
+ * build that failed), a foreign-table partition or a name past 63 bytes
+ * stops it before that index, naming the table and what to do.
+ */
 enum payrun_exit migrate_indexes(struct db *db, const char *probe_table);
 
 #endif

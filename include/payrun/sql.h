@@ -58,6 +58,9 @@ extern const char sql_rollup_day[];
 extern const char sql_rollup_index_check[];
 extern const char sql_rollup_plan[];
 extern const char sql_settle_read_rollups[];
+extern const char sql_index_tree[];
+extern const char sql_index_attach[];
+extern const char sql_index_valid[];
 
 /* In version order, ended by an entry with name NULL. */
 extern const struct sql_migration sql_migrations[];
