@@ -118,6 +118,30 @@ payrun_schema(struct db *db, char *out, size_t len)
 	return true;
 }
 
+/*
+ * The triggers on every partition that lacks them (sql/rollup_leaf_triggers.sql),
+ * in the caller's transaction: writes to a partition by name fire its own.
+ */
+static bool
+leaf_triggers(struct db *db, const char *step, const struct probe_table *pt)
+{
+	char            schema[256];
+	const char     *name = "{payrun_schema}";
+	const char     *value = schema;
+	const char     *params[1] = { pt->qualified };
+	struct db_value ignored = { .type = DB_VALUE_TEXT };
+	char           *sql;
+	bool            ok;
+
+	if (!payrun_schema(db, schema, sizeof(schema)))
+		return false;
+	sql = probes_sql_with(pt, sql_rollup_leaf_triggers, 1, &name, &value);
+	ok = db_query_value(db, step, "probe_setting", sql_probe_setting, 1, params, &ignored) &&
+		 db_exec(db, step, "rollup_leaf_triggers", sql);
+	free(sql);
+	return ok;
+}
+
 static enum payrun_exit
 enable_in(struct db *db, const struct probe_table *pt)
 {
@@ -140,6 +164,7 @@ enable_in(struct db *db, const struct probe_table *pt)
 		return PAYRUN_EXIT_DB;
 	sql = probes_sql_with(pt, sql_rollup_enable, 1, &name, &value);
 	ok = db_exec(db, "enable rollups", "rollup_enable", sql) &&
+		 leaf_triggers(db, "enable rollups", pt) &&
 		 db_query_value(db, "enable rollups", "rollup_state_set", sql_rollup_state_set, 2, params,
 						&ignored);
 	free(sql);
@@ -183,28 +208,11 @@ static enum payrun_exit
 disable_in(struct db *db)
 {
 	struct rollup_state st;
-	const char         *name = "{drop_triggers}";
-	char                drops[4 * 700];
-	const char         *value = drops;
-	struct probe_table  none = { .qualified = "" };
-	char               *sql;
-	bool                ok;
 	enum payrun_exit    rc = read_state(db, "disable rollups", &st);
 
 	if (rc != PAYRUN_EXIT_OK)
 		return rc;
-	drops[0] = '\0';
-	if (st.found && st.triggers > 0)
-		snprintf(drops, sizeof(drops),
-				 "DROP TRIGGER IF EXISTS payrun_rollup_insert ON %s;\n"
-				 "DROP TRIGGER IF EXISTS payrun_rollup_update ON %s;\n"
-				 "DROP TRIGGER IF EXISTS payrun_rollup_delete ON %s;\n"
-				 "DROP TRIGGER IF EXISTS payrun_rollup_truncate ON %s;",
-				 st.table, st.table, st.table, st.table);
-	sql = probes_sql_with(&none, sql_rollup_disable, 1, &name, &value);
-	ok = db_exec(db, "disable rollups", "rollup_disable", sql);
-	free(sql);
-	if (!ok)
+	if (!db_exec(db, "disable rollups", "rollup_disable", sql_rollup_disable))
 		return PAYRUN_EXIT_DB;
 	if (st.found)
 		log_notice("rollups of %s disabled: triggers dropped, rollups and log emptied", st.table);
@@ -487,6 +495,12 @@ refresh_locked(struct db *db, const struct probe_table *pt, int64_t until)
 				  "--enable' again",
 				  st.table, (unsigned long long) st.triggers);
 		return PAYRUN_EXIT_USAGE;
+	}
+	if (!db_begin(db, "roll up", NULL) || !leaf_triggers(db, "roll up", pt) ||
+		!db_commit(db, "roll up"))
+	{
+		db_rollback(db, "roll up");
+		return PAYRUN_EXIT_DB;
 	}
 	rc = move_watermark(db, pt, &st, until, &watermark);
 	if (rc == PAYRUN_EXIT_OK &&

@@ -184,6 +184,35 @@ t_writer_with_an_older_snapshot_is_logged() {
 	settle_pair snapshot && want_hours snapshot "0 11 13 rollups"
 }
 
+# a probe table partitioned by day: writes to a partition by name (which
+# fire its triggers, not the parent's) are logged too, also in a partition
+# made after --enable (the refresh puts the triggers on it)
+t_partitioned_table_and_writes_to_its_partitions() {
+	pg_cluster_createdb t_parts && export PGDATABASE=t_parts && "$PAYRUN" -q db migrate ||
+		{ fail "could not create database t_parts"; return 1; }
+	$PSQL -c "CREATE TABLE probe_results (id bigint, stream_id text NOT NULL, node_id text NOT NULL,
+			probe_type text NOT NULL, success boolean, response_data text, error_message text,
+			probe_timestamp timestamptz NOT NULL) PARTITION BY RANGE (probe_timestamp)" \
+		-c "CREATE TABLE probes_1101 PARTITION OF probe_results FOR VALUES FROM ('2026-11-01') TO ('2026-11-02')" \
+		-c "\\copy probe_results ($(head -n 1 "$DATA/day.csv")) FROM '$DATA/day.csv' WITH (FORMAT csv, HEADER)" ||
+		{ fail "could not make the partitioned table"; return 1; }
+	rollup --enable && rollup --until 2026-11-02T00:00:00Z || return 1
+	$PSQL -c "CREATE TABLE probes_1031 PARTITION OF probe_results FOR VALUES FROM ('2026-10-31') TO ('2026-11-01')" || return 1
+	rollup --until 2026-11-02T00:00:00Z || return 1
+	[ "$(sql "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'payrun_rollup_%' AND tgrelid = 'probes_1031'::regclass")" = 4 ] ||
+		{ fail "the partition made after --enable has no rollup triggers after a refresh"; return 1; }
+	$PSQL -c "INSERT INTO probes_1101 (id, stream_id, node_id, probe_type, success, probe_timestamp)
+			VALUES (900000001, 'stream-000', 'node-direct', 'stats_poll', true, '2026-11-01T02:30:00Z')" \
+		-c "DELETE FROM probes_1101 WHERE probe_timestamp >= '2026-11-01T09:00:00Z' AND probe_timestamp < '2026-11-01T09:05:00Z'" \
+		-c "INSERT INTO probes_1031 (id, stream_id, node_id, probe_type, success, probe_timestamp)
+			VALUES (900000002, 'stream-000', 'node-direct', 'stats_poll', true, '2026-10-31T23:30:00Z')" || return 1
+	[ "$(sql "SELECT string_agg(hour::text, ' ' ORDER BY hour) FROM (SELECT DISTINCT hour FROM probe_rollup_invalidations) h")" = "2026-10-31 23:00:00+00 2026-11-01 02:00:00+00 2026-11-01 09:00:00+00" ] ||
+		{ fail "logged: $(sql "SELECT string_agg(hour::text, ' ') FROM probe_rollup_invalidations")"; return 1; }
+	settle_pair parts && want_hours parts "0 22 2 rollups" || return 1
+	rollup --disable && [ "$(sql "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'payrun_rollup_%'")" = 0 ] ||
+		{ fail "--disable left triggers on the partitions"; return 1; }
+}
+
 # the coordinator's table: local UTC times, written and settled from
 # sessions in other time zones, and rows without a timestamp (every settle
 # counts them: rolled up in their own bucket, re-read once one changes)
