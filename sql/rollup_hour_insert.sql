@@ -26,7 +26,9 @@ SELECT $3::timestamptz,
                                                          - $1::timestamptz))::int AS s
                            FROM hour_probes
                           WHERE probe_type IN ('stats_poll', 'spot_check')
-                            AND success IS NOT NULL AND probe_timestamp IS NOT NULL) secs),
+                            AND success IS NOT NULL
+                            AND probe_timestamp >= $1::timestamptz{tz}
+                            AND probe_timestamp < $2::timestamptz{tz}) secs),
                 repeat('0', 3600)::bit(3600)),
        (SELECT count(*) FROM hour_groups),
        (SELECT coalesce(sum(total_rows), 0) FROM hour_groups),

@@ -13,11 +13,11 @@
 -- and last valid probe (epoch seconds) and which of 256 equal slices of the
 -- period had one (four 64-bit masks), for the coverage checks: a probe's
 -- slice is that of its whole second, as the CSV reader and the rollups'
--- seconds (sql/rollup_hour_insert.sql) count it.  Times become seconds as
--- differences of two timestamptz (an interval), never by date_part of a
--- timestamptz, which depends on the session: every expression here is
--- immutable, so postgres_fdw can send the whole grouped query to a shard
--- (docs/scale-out.md).
+-- seconds (sql/rollup_hour_insert.sql) count it: the slices' starts are
+-- whole seconds, given as an array constant (sql/slice_starts.sql).  Every
+-- expression on a row is an immutable one without text arguments, so
+-- postgres_fdw sends the whole grouped query to a shard (docs/scale-out.md);
+-- the first and last probe are converted to seconds after the grouping.
 --
 -- The rows' filter is filled in by source_pg.c: the period and the rows
 -- without a timestamp, or with rollups only the hours they do not hold.
@@ -43,8 +43,7 @@ SELECT stream_id,
 FROM (
     SELECT stream_id, node_id, success, probe_timestamp, kind,
            CASE WHEN kind IN (1, 2)
-                THEN (floor(date_part('epoch', probe_timestamp{tz} - $1::timestamptz))::bigint * 256
-                      / date_part('epoch', $2::timestamptz - $1::timestamptz)::bigint)::int
+                THEN width_bucket(probe_timestamp, {slice_starts}) - 1
            END AS slice
     FROM (
         SELECT stream_id, node_id, success, probe_timestamp,

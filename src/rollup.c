@@ -11,6 +11,7 @@
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
 #include "payrun/rollup.h"
+#include "payrun/source_pg.h"
 #include "payrun/source_rollups.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
@@ -279,13 +280,15 @@ struct hour_sql
 	char *lock;
 };
 
-static void
-hour_sql_init(struct hour_sql *hs, const struct probe_table *pt, bool untimed)
+static bool
+hour_sql_init(struct hour_sql *hs, struct db *db, const struct probe_table *pt, int64_t hour,
+			  bool untimed)
 {
 	/* the settle read over the hour's rows, which the statement reads once */
 	struct probe_table rows = *pt;
-	const char        *inner_names[1] = { "{probe_where}" };
-	const char        *inner_values[1] = { "true" };
+	const char        *inner_names[2] = { "{probe_where}", "{slice_starts}" };
+	const char        *inner_values[2] = { "true", NULL };
+	char              *starts = source_pg_slice_starts(db, pt, untimed ? 0 : hour, HOUR_S);
 	const char        *names[2] = { "{hour_where}", "{settle_read}" };
 	const char        *values[2];
 	char               where[512];
@@ -298,12 +301,17 @@ hour_sql_init(struct hour_sql *hs, const struct probe_table *pt, bool untimed)
 		snprintf(where, sizeof(where),
 				 "probe_timestamp >= $1::timestamptz%s AND probe_timestamp < $2::timestamptz%s",
 				 pt->tz, pt->tz);
-	inner = probes_sql_with(&rows, sql_settle_read, 1, inner_names, inner_values);
+	if (starts == NULL)
+		return false;
+	inner_values[1] = starts;
+	inner = probes_sql_with(&rows, sql_settle_read, 2, inner_names, inner_values);
+	free(starts);
 	values[0] = where;
 	values[1] = inner;
 	hs->insert = probes_sql_with(pt, sql_rollup_hour_insert, 2, names, values);
 	free(inner);
 	hs->lock = probes_sql(pt, "LOCK TABLE {probe_table} IN ACCESS SHARE MODE");
+	return true;
 }
 
 static void
@@ -330,7 +338,8 @@ roll_hour(struct db *db, const struct probe_table *pt, uint64_t generation, int6
 	timestamp_format(hour == UNTIMED_HOUR ? 0 : hour, from);
 	timestamp_format(hour == UNTIMED_HOUR ? HOUR_S : hour + HOUR_S, to);
 	snprintf(bucket, sizeof(bucket), "%s", hour == UNTIMED_HOUR ? "-infinity" : from);
-	hour_sql_init(&hs, pt, hour == UNTIMED_HOUR);
+	if (!hour_sql_init(&hs, db, pt, hour, hour == UNTIMED_HOUR))
+		return PAYRUN_EXIT_DB;
 	/* the table's lock comes before the snapshot: a TRUNCATE waits for this hour */
 	ok = db_begin(db, "roll up an hour", "ISOLATION LEVEL REPEATABLE READ") &&
 		 db_exec(db, "roll up an hour", "SET TimeZone", "SET LOCAL TimeZone = 'UTC'") &&

@@ -7,6 +7,7 @@
 
 #include "payrun/clock.h"
 #include "payrun/log.h"
+#include "payrun/mem.h"
 #include "payrun/numparse.h"
 #include "payrun/source_pg.h"
 #include "payrun/source_rollups.h"
@@ -266,6 +267,56 @@ read_pools(struct db *db, const struct source_pg_plan *plan, const char *const *
 	return PAYRUN_EXIT_OK;
 }
 
+struct slice_text
+{
+	char *text; /* owned */
+};
+
+static bool
+on_slice_starts(void *arg, int ncols, const char *const *values, const int *lengths)
+{
+	struct slice_text *st = arg;
+
+	(void) lengths;
+	if (ncols == 1 && values[0] && st->text == NULL)
+		st->text = mem_strdup(values[0]);
+	return true;
+}
+
+char *
+source_pg_slice_starts(struct db *db, const struct probe_table *pt, int64_t start, int64_t span)
+{
+	char              a[24], b[24], c[16];
+	const char       *params[3] = { a, b, c };
+	struct slice_text st = { NULL };
+	char             *sql = probes_sql(pt, sql_slice_starts);
+	char             *quoted, *out;
+	size_t            len;
+	bool              ok;
+
+	snprintf(a, sizeof(a), "%lld", (long long) start);
+	snprintf(b, sizeof(b), "%lld", (long long) span);
+	snprintf(c, sizeof(c), "%d", SOURCE_PG_SLICES);
+	ok = db_query(db, "read probes", "slice_starts", sql, 3, params, on_slice_starts, &st, NULL);
+	free(sql);
+	if (!ok || st.text == NULL)
+	{
+		if (ok)
+			log_error("internal error: slice_starts returned nothing");
+		free(st.text);
+		return NULL;
+	}
+	quoted = db_quote_literal(db, st.text);
+	free(st.text);
+	if (quoted == NULL)
+		return NULL;
+	len = strlen(quoted) + 32;
+	out = mem_alloc(len);
+	snprintf(out, len, "%s::%s[]", quoted, pt->local_time ? "timestamp" : "timestamptz");
+	free(quoted);
+	return out;
+}
+
 /*
  * The grouped read itself, timed: the server's work shows as time to the
  * first row.  sql is the statement (its parameters the period's bounds),
@@ -275,9 +326,9 @@ static enum payrun_exit
 read_groups(struct db *db, const struct source_pg_plan *plan, const char *const *params,
 			const char *sql, struct pg_reader *r, struct report *rep)
 {
-	const char *name = "{probe_where}";
+	const char *names[2] = { "{probe_where}", "{slice_starts}" };
 	char        where[512];
-	const char *w = where;
+	const char *values[2] = { where, NULL };
 	char       *whole = NULL;
 	double      t0 = clock_monotonic_s(), c0 = clock_cpu_s(), first_row_s = 0;
 	char        what[sizeof(((struct progress *) 0)->what)];
@@ -285,15 +336,23 @@ read_groups(struct db *db, const struct source_pg_plan *plan, const char *const 
 
 	if (sql == NULL)
 	{
+		char *starts = source_pg_slice_starts(db, plan->table, plan->period->start,
+											  plan->period->end - plan->period->start);
+
+		if (starts == NULL)
+			return PAYRUN_EXIT_DB;
 		source_rollups_period_where(plan->table, where, sizeof(where));
-		whole = probes_sql_with(plan->table, sql_settle_read, 1, &name, &w);
+		values[1] = starts;
+		whole = probes_sql_with(plan->table, sql_settle_read, 2, names, values);
+		free(starts);
 	}
 	/* the number of groups is not known before they come: no percent, only the count */
 	snprintf(what, sizeof(what), "fetching from %.48s", plan->table->shown);
 	progress_init(&r->progress, what);
 	snprintf(r->progress.unit, sizeof(r->progress.unit), "groups");
+	/* the rollups' statement has its bounds written in: no parameter */
 	ok = db_query(db, "read probes", whole ? "settle_read" : "settle_read_rollups",
-				  whole ? whole : sql, 2, params, on_group, r, &first_row_s);
+				  whole ? whole : sql, whole ? 2 : 0, params, on_group, r, &first_row_s);
 	progress_done(&r->progress);
 	free(whole);
 	if (!ok)

@@ -8,6 +8,7 @@
 #include "payrun/log.h"
 #include "payrun/mem.h"
 #include "payrun/numparse.h"
+#include "payrun/source_pg.h"
 #include "payrun/source_rollups.h"
 #include "payrun/sql.h"
 #include "payrun/timestamp.h"
@@ -191,11 +192,11 @@ add_slots(struct text *t, const char *column, const char *tz, const struct plan_
 /* The three filters of sql/settle_read_rollups.sql, and the statement. */
 static char *
 build_sql(const struct probe_table *pt, const struct period *p, const struct plan_rows *pr,
-		  const enum slot_source *src)
+		  const enum slot_source *src, const char *slice_starts)
 {
 	struct text daily = { 0 }, hourly = { 0 }, probes = { 0 };
 	int64_t     h1 = pr->h0 + (int64_t) pr->nslots * HOUR_S;
-	const char *names[1] = { "{probe_where}" };
+	const char *names[2] = { "{probe_where}", "{slice_starts}" };
 	const char *outer[4] = { "{daily_where}", "{hourly_where}", "{settle_read}" };
 	const char *values[4];
 	char       *inner, *sql;
@@ -212,8 +213,10 @@ build_sql(const struct probe_table *pt, const struct period *p, const struct pla
 	if (!pr->untimed)
 		text_add(&probes, probes.len ? "\n           OR probe_timestamp IS NULL"
 									 : "probe_timestamp IS NULL");
+	/* no hour left for the probes: none is read (the statement takes no parameter) */
 	values[0] = probes.len ? probes.s : "false";
-	inner = probes_sql_with(pt, sql_settle_read, 1, names, values);
+	values[1] = slice_starts;
+	inner = probes_sql_with(pt, sql_settle_read, 2, names, values);
 	values[0] = daily.len ? daily.s : "false";
 	values[1] = hourly.len ? hourly.s : "false";
 	values[2] = inner;
@@ -337,10 +340,18 @@ source_rollups_plan(struct db *db, const struct probe_table *pt, const struct pe
 	}
 	else
 	{
-		add_seconds(cover, &pr, src);
-		*sql = build_sql(pt, p, &pr, src);
+		char *starts = source_pg_slice_starts(db, pt, p->start, p->end - p->start);
+
+		if (starts == NULL)
+			rc = PAYRUN_EXIT_DB;
+		else
+		{
+			add_seconds(cover, &pr, src);
+			*sql = build_sql(pt, p, &pr, src, starts);
+		}
+		free(starts);
 	}
 	free(src);
 	plan_rows_release(&pr);
-	return PAYRUN_EXIT_OK;
+	return rc;
 }

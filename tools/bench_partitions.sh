@@ -75,6 +75,7 @@ plans() {
 	local t q
 	for t in probe_results probe_plain; do
 		q=$(sed -e 's/{probe_where}/(probe_timestamp >= $1::timestamptz AND probe_timestamp < $2::timestamptz) OR probe_timestamp IS NULL/' \
+			-e "s/{slice_starts}/ARRAY['${MID}T00:00:00Z']::timestamptz[]/" \
 			-e "s/{probe_table}/public.$t/g" -e 's/{tz}//g' sql/settle_read.sql)
 		echo "bench-partitions: $1: the plan of the read of $t:"
 		$PSQL -At -c "SET jit = off" -c "SET enable_partitionwise_aggregate = on" -c "PREPARE r AS $q" \

@@ -40,6 +40,14 @@ struct source_pg_plan
 };
 
 /*
+ * The coverage slices' starts of [start, start + span) as an SQL array
+ * constant of the probe column's type, for sql/settle_read.sql's
+ * {slice_starts} (caller frees); NULL on a database error (logged).
+ */
+char *source_pg_slice_starts(struct db *db, const struct probe_table *pt, int64_t start,
+							 int64_t span);
+
+/*
  * Reads the period into agg and cover (initialised by the caller with
  * SOURCE_PG_SLICES slices), and the pools the plan asks for into pools, in
  * one snapshot.  Rows the CSV path would reject are counted and kept in

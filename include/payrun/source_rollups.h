@@ -52,8 +52,8 @@ void source_rollups_use_init(struct rollups_use *use, enum rollups_mode mode,
 /*
  * In the caller's transaction (REPEATABLE READ, TimeZone UTC): splits the
  * period, adds the rolled-up hours' probe times to cover, and sets *sql to
- * the read's statement (caller frees; parameters $1 and $2 the period's
- * bounds), or NULL when no hour is rolled up (use->why_none says why; read
+ * the read's statement (caller frees; it takes no parameter: its ranges
+ * are written in), or NULL when no hour is rolled up (use->why_none says why; read
  * the probes as without rollups).  use is source_rollups_use_init's.  PAYRUN_EXIT_OK, _DB or _INTERNAL (the
  * rollups' rows do not parse).
  */

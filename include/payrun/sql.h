@@ -59,6 +59,7 @@ extern const char sql_rollup_leaf_triggers[];
 extern const char sql_rollup_index_check[];
 extern const char sql_rollup_plan[];
 extern const char sql_settle_read_rollups[];
+extern const char sql_slice_starts[];
 extern const char sql_index_tree[];
 extern const char sql_index_attach[];
 extern const char sql_index_valid[];

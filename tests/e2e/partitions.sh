@@ -182,9 +182,11 @@ manifest_get() {
 # (source_pg.c, probes.c): the period's bounds $1 and $2 stay parameters,
 # converted into the column's meaning for local; the rows without a time too.
 settle_read() {
-	local tz=
-	[ "$1" = local ] && tz=" AT TIME ZONE 'UTC'"
+	local tz= starts="ARRAY['2026-11-01T00:00:00Z']::timestamptz[]"
+	[ "$1" = local ] && tz=" AT TIME ZONE 'UTC'" && starts="ARRAY['2026-11-01 00:00:00']::timestamp[]"
+	# (the slices' starts are an array constant; their values do not change the plan)
 	sed -e "s/{probe_where}/(probe_timestamp >= \$1::timestamptz$tz AND probe_timestamp < \$2::timestamptz$tz) OR probe_timestamp IS NULL/" \
+		-e "s/{slice_starts}/$starts/" \
 		-e "s/{probe_table}/public.$2/g" -e "s/{tz}/$tz/g" "$ROOT/sql/settle_read.sql"
 }
 

@@ -65,6 +65,7 @@ settle_groups_estimate() {
 	local q
 	# the statement as payrun renders it for a timestamptz probe_results (probes.h)
 	q=$(sed -e 's/{probe_where}/(probe_timestamp >= $1::timestamptz AND probe_timestamp < $2::timestamptz) OR probe_timestamp IS NULL/' \
+		-e "s/{slice_starts}/ARRAY['2026-11-01T00:00:00Z']::timestamptz[]/" \
 		-e "s/\\\$1::timestamptz/'2026-11-01T00:00:00Z'::timestamptz/g" \
 		-e "s/\\\$2::timestamptz/'2026-11-02T00:00:00Z'::timestamptz/g" \
 		-e 's/{probe_table}/public.probe_results/g' -e 's/{tz}//g' "$ROOT/sql/settle_read.sql")
