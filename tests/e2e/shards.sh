@@ -299,4 +299,46 @@ t_a_shippable_grouped_query_is_pushed_to_each_shard() {
 	plan_pushes_grouping "$TD/plan-on.txt"
 }
 
+# DO NOT MERGE (fails: payrun's settle query is not shippable).  Each shard is
+# sent the settle's grouped query, GROUP BY stream_id, node_id over its own
+# probe_results, and no shard a plain row scan of the period.  It is sent the
+# row scan: postgres_fdw (PostgreSQL 15) ships no expression holding a
+# function that is not immutable, nor a function whose collatable input (a
+# text constant) is not a foreign column's, and the coverage slice of
+# sql/settle_read.sql, inside the bit_or aggregates, is
+# date_part('epoch', probe_timestamp) (stable for a timestamptz, and 'epoch'
+# a text constant) less date_part('epoch', $1::timestamptz); so no aggregate
+# of the query goes to the shards, and enable_partitionwise_aggregate only
+# makes the coordinator aggregate each shard's rows on its own.  With the
+# slice written shippably (width_bucket of probe_timestamp over the period's
+# 256 slice starts, a timestamptz[] constant) both tests pass and the ledger
+# is the same (docs/scale-out.md, "What blocks the pushdown").
+t_each_shard_is_sent_the_grouped_settle_query() {
+	local r
+	sharded_db t_pushdown || return 1
+	prun settle settle --period "$PERIOD" --source pg --default-pool "$POOL" --db "dbname=t_pushdown" --out "$TD/out"
+	[ "$RC" = 0 ] || { fail "settle from the sharded coordinator: exit $RC: $(oneline "$TD/settle.err")"; return 1; }
+	for r in 0 1; do
+		shard_statements "$r" >"$TD/shard-$r.sql" || { fail "could not read shard $r's statements"; return 1; }
+		if is_row_scan <"$TD/shard-$r.sql"; then
+			fail "shard $r was sent a row scan of the period, not the grouped query: $(grep -v 'GROUP BY' "$TD/shard-$r.sql" | head -n 1 | cut -c 1-300)"
+			return 1
+		fi
+		grep -q 'SELECT stream_id, node_id, .* FROM public\.probe_results WHERE .* GROUP BY 1, 2' "$TD/shard-$r.sql" ||
+			{ fail "shard $r was not sent a GROUP BY stream_id, node_id: $(oneline "$TD/shard-$r.sql" 400)"; return 1; }
+	done
+}
+
+# DO NOT MERGE (fails: the same cause).  The settle query as payrun renders
+# it plans, with payrun's enable_partitionwise_aggregate, one Async Foreign
+# Scan per shard whose Remote SQL groups.  It plans an Append of two local
+# HashAggregates over plain Foreign Scans: no GROUP BY is sent, and the
+# shards are no longer read concurrently (an async scan must be the Append's
+# own child), where with the setting off they are.
+t_settle_query_plans_async_grouped_scans_of_the_shards() {
+	sharded_db t_plan || return 1
+	explain_verbose on "$(settle_sql)" || return 1
+	plan_pushes_grouping "$TD/plan-on.txt"
+}
+
 run_suite "$@"
