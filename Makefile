@@ -292,6 +292,7 @@ demo: deps
 bench: payrun $(TOOL_BIN)
 	@sh tools/bench.sh
 	@bash tools/bench_pg.sh
+	@bash tools/bench_shards.sh
 
 clean:
 	rm -rf build build-* payrun demo-out
