@@ -299,6 +299,40 @@ t_a_shippable_grouped_query_is_pushed_to_each_shard() {
 	plan_pushes_grouping "$TD/plan-on.txt"
 }
 
+# a probe inserted through the coordinator goes to the shard its node_id
+# hashes to (in a transaction rolled back: the shards keep their day)
+t_an_insert_through_the_coordinator_goes_to_its_nodes_shard() {
+	local want got r
+	sharded_db t_insert || return 1
+	want=$($PSQL -Atc "SELECT string_agg(CASE WHEN satisfies_hash_partition('probe_results'::regclass, 2, r,
+		'node-inserted'::text) THEN '1' ELSE '0' END, ',' ORDER BY r) FROM generate_series(0, 1) r")
+	got=$($PSQL -At -c "BEGIN" -c "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
+		VALUES (990001, 'stream-000', 'node-inserted', 'stats_poll', true, '$START')" \
+		-c "SELECT (SELECT count(*) FROM probe_results_0 WHERE id = 990001) || ',' ||
+		(SELECT count(*) FROM probe_results_1 WHERE id = 990001)" -c "ROLLBACK")
+	if [ -z "$want" ] || [ "$got" != "$want" ]; then
+		fail "the row is on the shards as '$got' (shard 0,shard 1), its node hashes to '$want'"
+		return 1
+	fi
+	for r in 0 1; do
+		[ "$(shard_psql "$r" -Atc "SELECT count(*) FROM probe_results WHERE id = 990001")" = 0 ] ||
+			{ fail "the rolled-back row is on shard $r"; return 1; }
+	done
+}
+
+# grouped without the partition key (by stream_id alone, the table being
+# hashed by node_id) a shard's groups are not final: only a partial
+# aggregate per shard is possible, which postgres_fdw does not push down, so
+# the shards are sent row scans
+t_a_grouping_without_the_partition_key_is_not_pushed_down() {
+	sharded_db t_partial || return 1
+	explain_verbose on "SELECT stream_id, count(*) FROM probe_results GROUP BY stream_id" || return 1
+	if [ "$(grep -c 'Remote SQL:' "$TD/plan-on.txt")" != 2 ] || grep 'Remote SQL:' "$TD/plan-on.txt" | grep -q 'GROUP BY'; then
+		fail "want 2 Remote SQL without GROUP BY: $(grep -E 'Scan|Aggregate|Remote' "$TD/plan-on.txt" | cut -c 1-160 | tr -s ' ' | tr '\n' '|')"
+		return 1
+	fi
+}
+
 # DO NOT MERGE (fails: payrun's settle query is not shippable).  Each shard is
 # sent the settle's grouped query, GROUP BY stream_id, node_id over its own
 # probe_results, and no shard a plain row scan of the period.  It is sent the
