@@ -241,6 +241,7 @@ define run_e2e
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/pg.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/rollups.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/partitions.sh
+	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/shards.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/jobs.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/edges.sh
 	@PAYRUN='$(CURDIR)/$(B)/payrun' $(CHECK_ENV) bash tests/e2e/ops.sh
@@ -293,6 +294,7 @@ demo: deps
 bench: payrun $(TOOL_BIN)
 	@sh tools/bench.sh
 	@bash tools/bench_pg.sh
+	@bash tools/bench_shards.sh
 
 clean:
 	rm -rf build build-* payrun demo-out

@@ -8,7 +8,22 @@
 # PostgreSQL refuses to run as root.  It installs no trap: the caller owns its
 # EXIT trap and calls pg_cluster_stop from it (safe after a failed or partial
 # start, and when nothing was started).
+#
+# More clusters beside it, for what needs several servers (tests/e2e/shards.sh,
+# tools/bench_shards.sh: a coordinator and its shards):
+#   pg_cluster_start_extra VAR   # one more, configured the same; VAR is set to
+#                                # its directory, also its socket directory
+#                                # (host), port 5432
+#   pg_cluster_stop_extra        # stops every extra cluster and removes it
+# pg_cluster_stop stops them too.  An extra cluster is registered before it
+# starts, so a failed or partial start is cleaned up as well.
 # shellcheck shell=bash
+
+# The extra clusters' directories, space-separated (mktemp's names have no
+# blanks): never taken from the environment, kept if this file is sourced again.
+if ! declare -F pg_cluster_stop_extra >/dev/null; then
+	PG_EXTRA_DIRS=
+fi
 
 pg_cluster_bindir() {
 	for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n -r); do
@@ -32,27 +47,22 @@ pg_cluster_run() {
 	fi
 }
 
-pg_cluster_start() {
-	local v
-	# the host's libpq settings (service files, passwords, host, options)
-	# must reach neither pg_ctl nor the cluster's clients
-	for v in $(compgen -e PG); do
-		case $v in PG[A-Z]*) unset "$v" ;; esac     # libpq's: PG and a letter
-	done
-	PG_BIN=$(pg_cluster_bindir) || return 1
-	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-cluster.XXXXXX) || return 1
-	chmod 755 "$PG_CLUSTER_DIR"
+# pg_cluster_create DIR: initdb in DIR/data, configured as above, started,
+# its socket in DIR (pg_cluster_start, pg_cluster_start_extra).
+pg_cluster_create() {
+	local dir=$1
+	chmod 755 "$dir"
 	if [ "$(id -u)" -eq 0 ]; then
-		chown postgres "$PG_CLUSTER_DIR"
+		chown postgres "$dir"
 	fi
-	if ! pg_cluster_run "$PG_BIN/initdb" -D "$PG_CLUSTER_DIR/data" -U postgres -A trust \
-		-E UTF8 --locale=C --no-sync >"$PG_CLUSTER_DIR/initdb.log" 2>&1; then
-		cat "$PG_CLUSTER_DIR/initdb.log" >&2
+	if ! pg_cluster_run "$PG_BIN/initdb" -D "$dir/data" -U postgres -A trust \
+		-E UTF8 --locale=C --no-sync >"$dir/initdb.log" 2>&1; then
+		cat "$dir/initdb.log" >&2
 		return 1
 	fi
-	cat >>"$PG_CLUSTER_DIR/data/postgresql.conf" <<CONF
+	cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
-unix_socket_directories = '$PG_CLUSTER_DIR'
+unix_socket_directories = '$dir'
 port = 5432
 fsync = off
 synchronous_commit = off
@@ -63,15 +73,50 @@ max_connections = 40
 timezone = 'UTC'
 log_timezone = 'UTC'
 CONF
-	if ! pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -l "$PG_CLUSTER_DIR/server.log" \
+	if ! pg_cluster_run "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
 		-w -t 60 start >/dev/null; then
-		cat "$PG_CLUSTER_DIR/server.log" >&2
+		cat "$dir/server.log" >&2
 		return 1
 	fi
+}
+
+pg_cluster_start() {
+	local v
+	# the host's libpq settings (service files, passwords, host, options)
+	# must reach neither pg_ctl nor the cluster's clients
+	for v in $(compgen -e PG); do
+		case $v in PG[A-Z]*) unset "$v" ;; esac     # libpq's: PG and a letter
+	done
+	PG_BIN=$(pg_cluster_bindir) || return 1
+	PG_CLUSTER_DIR=$(mktemp -d /tmp/payrun-cluster.XXXXXX) || return 1
+	pg_cluster_create "$PG_CLUSTER_DIR" || return 1
 	export PGHOST="$PG_CLUSTER_DIR" PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
 }
 
+pg_cluster_start_extra() {
+	local pg_extra_dir
+	if [ -z "${PG_BIN:-}" ]; then
+		PG_BIN=$(pg_cluster_bindir) || return 1
+	fi
+	pg_extra_dir=$(mktemp -d /tmp/payrun-cluster.XXXXXX) || return 1
+	PG_EXTRA_DIRS="$PG_EXTRA_DIRS $pg_extra_dir"
+	pg_cluster_create "$pg_extra_dir" || return 1
+	printf -v "$1" '%s' "$pg_extra_dir"
+}
+
+pg_cluster_stop_extra() {
+	local d
+	for d in $PG_EXTRA_DIRS; do
+		if [ -d "$d" ]; then
+			pg_cluster_run "$PG_BIN/pg_ctl" -D "$d/data" -m immediate -w stop >/dev/null 2>&1 || true
+			rm -rf "$d"
+		fi
+	done
+	PG_EXTRA_DIRS=
+}
+
 pg_cluster_stop() {
+	pg_cluster_stop_extra
 	if [ -n "${PG_CLUSTER_DIR:-}" ] && [ -d "$PG_CLUSTER_DIR" ]; then
 		pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -m immediate -w stop \
 			>/dev/null 2>&1 || true
