@@ -142,12 +142,14 @@ shard_statements() {
 }
 
 # settle_sql: sql/settle_read.sql as payrun renders it for a timestamptz
-# probe_results (probes.h, source_pg.c), the day's bounds as literals: payrun
+# probe_results (probes.h, source_pg.c), the day's bounds as literals (the
+# slices' starts an array constant of one: the plan is the same): payrun
 # sends them as parameters of an unnamed statement, which the planner folds
 # into the same constants (the shards' statements show them as literals).
 settle_sql() {
 	# shellcheck disable=SC2016 # $1 and $2 are the statement's, not the shell's
 	sed -e 's/{probe_where}/(probe_timestamp >= $1::timestamptz AND probe_timestamp < $2::timestamptz) OR probe_timestamp IS NULL/' \
+		-e "s/{slice_starts}/ARRAY['$START']::timestamptz[]/" \
 		-e "s/\\\$1::timestamptz/'$START'::timestamptz/g" \
 		-e "s/\\\$2::timestamptz/'$END'::timestamptz/g" \
 		-e 's/{probe_table}/public.probe_results/g' -e 's/{tz}//g' "$ROOT/sql/settle_read.sql"
@@ -333,20 +335,13 @@ t_a_grouping_without_the_partition_key_is_not_pushed_down() {
 	fi
 }
 
-# DO NOT MERGE (fails: payrun's settle query is not shippable).  Each shard is
-# sent the settle's grouped query, GROUP BY stream_id, node_id over its own
-# probe_results, and no shard a plain row scan of the period.  It is sent the
-# row scan: postgres_fdw (PostgreSQL 15) ships no expression holding a
-# function that is not immutable, nor a function whose collatable input (a
-# text constant) is not a foreign column's, and the coverage slice of
-# sql/settle_read.sql, inside the bit_or aggregates, is
-# date_part('epoch', probe_timestamp) (stable for a timestamptz, and 'epoch'
-# a text constant) less date_part('epoch', $1::timestamptz); so no aggregate
-# of the query goes to the shards, and enable_partitionwise_aggregate only
-# makes the coordinator aggregate each shard's rows on its own.  With the
-# slice written shippably (width_bucket of probe_timestamp over the period's
-# 256 slice starts, a timestamptz[] constant) both tests pass and the ledger
-# is the same (docs/scale-out.md, "What blocks the pushdown").
+# each shard is sent the settle's grouped query, GROUP BY stream_id, node_id
+# over its own probe_results, and no shard a plain row scan of the period:
+# postgres_fdw (PostgreSQL 15) ships no expression holding a function that
+# is not immutable, nor one whose collatable input (a text constant) is not
+# a foreign column's, and sql/settle_read.sql has none on a row (its
+# coverage slice is width_bucket over an array constant of the slices'
+# starts; docs/scale-out.md)
 t_each_shard_is_sent_the_grouped_settle_query() {
 	local r
 	sharded_db t_pushdown || return 1
@@ -363,12 +358,9 @@ t_each_shard_is_sent_the_grouped_settle_query() {
 	done
 }
 
-# DO NOT MERGE (fails: the same cause).  The settle query as payrun renders
-# it plans, with payrun's enable_partitionwise_aggregate, one Async Foreign
-# Scan per shard whose Remote SQL groups.  It plans an Append of two local
-# HashAggregates over plain Foreign Scans: no GROUP BY is sent, and the
-# shards are no longer read concurrently (an async scan must be the Append's
-# own child), where with the setting off they are.
+# the settle query as payrun renders it plans, with payrun's
+# enable_partitionwise_aggregate, one Async Foreign Scan per shard whose
+# Remote SQL groups: the shards are read concurrently
 t_settle_query_plans_async_grouped_scans_of_the_shards() {
 	sharded_db t_plan || return 1
 	explain_verbose on "$(settle_sql)" || return 1
