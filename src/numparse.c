@@ -108,3 +108,15 @@ numparse_duration(const char *s, size_t len, int64_t max_s, int64_t *out_s)
 	*out_s = (int64_t) (v * unit);
 	return true;
 }
+
+bool
+numparse_i64(const char *s, size_t len, int64_t *out)
+{
+	uint64_t u;
+	bool     negative = len > 0 && s[0] == '-';
+
+	if (!numparse_u64(s + negative, len - negative, 0, (uint64_t) INT64_MAX + negative, &u))
+		return false;
+	*out = negative ? (int64_t) (0 - u) : (int64_t) u;
+	return true;
+}

@@ -33,16 +33,11 @@ struct rollup_state
 	bool     bad;
 };
 
+/* A bigint as PostgreSQL prints it. */
 static bool
 parse_i64(const char *v, int64_t *out)
 {
-	uint64_t u;
-	bool     negative = v[0] == '-';
-
-	if (!numparse_u64(v + negative, strlen(v + negative), 0, INT64_MAX, &u))
-		return false;
-	*out = negative ? -(int64_t) u : (int64_t) u;
-	return true;
+	return numparse_i64(v, strlen(v), out);
 }
 
 static bool

@@ -53,38 +53,23 @@ parse_count(const char *v, uint64_t *out)
 	return v != NULL && numparse_u64(v, strlen(v), 0, UINT64_MAX, out);
 }
 
-/* A bigint bit mask as printed (it may be negative). */
+/* A bigint bit mask as printed (it may be negative); NULL for none. */
 static bool
 parse_mask(const char *v, uint64_t *out)
 {
-	uint64_t m;
+	int64_t m = 0;
 
-	if (v == NULL)
-	{
-		*out = 0;
-		return true;
-	}
-	if (v[0] == '-')
-	{
-		if (!numparse_u64(v + 1, strlen(v + 1), 1, (uint64_t) INT64_MAX + 1, &m))
-			return false;
-		*out = (uint64_t) 0 - m;
-		return true;
-	}
-	return numparse_u64(v, strlen(v), 0, INT64_MAX, out);
+	if (v && !numparse_i64(v, strlen(v), &m))
+		return false;
+	*out = (uint64_t) m;
+	return true;
 }
 
 /* Epoch seconds as printed (a bigint). */
 static bool
 parse_epoch(const char *v, int64_t *out)
 {
-	uint64_t m;
-	bool     negative = v[0] == '-';
-
-	if (!numparse_u64(v + negative, strlen(v + negative), 0, INT64_MAX, &m))
-		return false;
-	*out = negative ? -(int64_t) m : (int64_t) m;
-	return true;
+	return numparse_i64(v, strlen(v), out);
 }
 
 /* Rejects rows of a group for one reason, with "stream,node" as the record. */

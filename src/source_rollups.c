@@ -64,18 +64,6 @@ source_rollups_period_where(const struct probe_table *pt, char *buf, size_t len)
 }
 
 static bool
-parse_epoch(const char *v, int64_t *out)
-{
-	uint64_t u;
-	bool     negative = v[0] == '-';
-
-	if (!numparse_u64(v + negative, strlen(v + negative), 0, INT64_MAX, &u))
-		return false;
-	*out = negative ? -(int64_t) u : (int64_t) u;
-	return true;
-}
-
-static bool
 on_plan_row(void *arg, int ncols, const char *const *values, const int *lengths)
 {
 	struct plan_rows *pr = arg;
@@ -91,7 +79,7 @@ on_plan_row(void *arg, int ncols, const char *const *values, const int *lengths)
 		pr->untimed = hour;
 		return true;
 	}
-	if (!parse_epoch(values[1], &t) || t < pr->h0 || (t - pr->h0) % HOUR_S != 0)
+	if (!numparse_i64(values[1], strlen(values[1]), &t) || t < pr->h0 || (t - pr->h0) % HOUR_S != 0)
 		goto bad;
 	if ((uint64_t) (t - pr->h0) / HOUR_S >= pr->nslots)
 		goto bad;

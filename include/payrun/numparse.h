@@ -14,6 +14,9 @@
 /* A decimal integer of 1..n digits in [min, max]. */
 bool numparse_u64(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t *out);
 
+/* A signed decimal, as PostgreSQL prints a bigint: an optional '-', then digits (no '+'). */
+bool numparse_i64(const char *s, size_t len, int64_t *out);
+
 /*
  * A decimal fraction in [0, 1]: "0", "1", "0.25", "1.000"; at most
  * max_digits digits after the point (1..18).  Gives it as num / den with

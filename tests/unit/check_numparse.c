@@ -255,6 +255,42 @@ static const struct fraction_case fraction_cases[] = {
 	{ "1.5", 1, 6, true, 1, 1 },  /* "1" */
 };
 
+/* numparse_i64: PostgreSQL's bigint text, both ends of the range and past them. */
+START_TEST(test_i64)
+{
+	static const struct
+	{
+		const char *text;
+		bool        ok;
+		int64_t     want;
+	} cases[] = {
+		{ "0", true, 0 },
+		{ "-0", true, 0 },
+		{ "42", true, 42 },
+		{ "-42", true, -42 },
+		{ "9223372036854775807", true, INT64_MAX },
+		{ "-9223372036854775808", true, INT64_MIN },
+		{ "9223372036854775808", false, 0 },
+		{ "-9223372036854775809", false, 0 },
+		{ "", false, 0 },
+		{ "-", false, 0 },
+		{ "+1", false, 0 },
+		{ "1 ", false, 0 },
+		{ "--1", false, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	{
+		int64_t got = 7;
+		bool    ok = numparse_i64(cases[i].text, strlen(cases[i].text), &got);
+
+		ck_assert_msg(ok == cases[i].ok, "'%s': ok %d", cases[i].text, ok);
+		if (ok)
+			ck_assert_msg(got == cases[i].want, "'%s': %lld", cases[i].text, (long long) got);
+	}
+}
+END_TEST
+
 START_TEST(test_fraction_table)
 {
 	const struct fraction_case *c = &fraction_cases[_i];
@@ -1265,6 +1301,10 @@ numparse_suite(void)
 
 	tc = tcase_create("u64");
 	tcase_add_loop_test(tc, test_u64_table, 0, NROWS(u64_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("i64");
+	tcase_add_test(tc, test_i64);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fraction");
