@@ -148,6 +148,7 @@ enable_in(struct db *db, const struct probe_table *pt)
 	const char         *params[2] = { pt->qualified, source_rollups_zone(pt) };
 	struct db_value     ignored = { .type = DB_VALUE_TEXT };
 	struct db_value     ranged = { .type = DB_VALUE_BOOL };
+	struct db_value     foreign = { .type = DB_VALUE_BOOL };
 	char               *sql;
 	bool                ok;
 	enum payrun_exit    rc = read_state(db, "enable rollups", &st);
@@ -156,6 +157,17 @@ enable_in(struct db *db, const struct probe_table *pt)
 		return rc;
 	if (st.found && !same_table(&st, pt, "enable rollups"))
 		return PAYRUN_EXIT_USAGE;
+	if (!db_query_value(db, "enable rollups", "rollup_foreign_check", sql_rollup_foreign_check, 1,
+						params, &foreign))
+		return PAYRUN_EXIT_DB;
+	if (foreign.b)
+	{
+		log_error("cannot enable rollups of %s: it is, or has partitions that are, foreign tables "
+				  "(shards), whose writes cannot feed the triggers' transition tables; settle "
+				  "such a table with --rollups off (docs/scale-out.md)",
+				  pt->shown);
+		return PAYRUN_EXIT_USAGE;
+	}
 	if (!payrun_schema(db, schema, sizeof(schema)))
 		return PAYRUN_EXIT_DB;
 	sql = probes_sql_with(pt, sql_rollup_enable, 1, &name, &value);

@@ -65,7 +65,7 @@ END=2026-11-02T00:00:00Z
 sql_count="SELECT count(*) FROM probe_results WHERE probe_timestamp >= '$START' AND probe_timestamp < '$END'"
 # the coverage slices' starts, as payrun computes them (sql/slice_starts.sql)
 starts=$($PSQL -Atc "$(sed -e "s/\\\$1::bigint/$(date -u -d "$START" +%s)/" -e 's/\$2::bigint/86400/' \
-	-e 's/\$3::bigint/256/' -e 's/\$3::int/256/' -e 's/{tz}//g' sql/slice_starts.sql)")
+	-e 's/\$3::bigint/256/g' -e 's/\$3::int/256/g' -e 's/{tz}//g' sql/slice_starts.sql)")
 sql_grouped=$(sed -e "s/{slice_starts}/'$starts'::timestamptz[]/" -e 's/{probe_where}/(probe_timestamp >= $1::timestamptz AND probe_timestamp < $2::timestamptz) OR probe_timestamp IS NULL/' \
 	-e "s/\\\$1::timestamptz/'$START'::timestamptz/g" -e "s/\\\$2::timestamptz/'$END'::timestamptz/g" \
 	-e 's/{probe_table}/public.probe_results/g' -e 's/{tz}//g' sql/settle_read.sql)

@@ -322,6 +322,23 @@ t_an_insert_through_the_coordinator_goes_to_its_nodes_shard() {
 	done
 }
 
+# rollups are refused on a sharded probe table (writes to foreign partitions
+# cannot feed the triggers' transition tables: every write through the
+# coordinator would fail), and writes still work afterwards
+t_rollups_are_refused_on_a_sharded_table() {
+	local rc
+	sharded_db t_norollup || return 1
+	prun rollup db rollup --enable --db "dbname=t_norollup"
+	rc=$RC
+	[ "$rc" = 2 ] && grep -q 'foreign tables' "$TD/rollup.err" ||
+		{ fail "db rollup --enable on the sharded table: exit $rc: $(oneline "$TD/rollup.err")"; return 1; }
+	[ "$($PSQL -Atc "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'payrun_rollup_%'")" = 0 ] ||
+		{ fail "the refused --enable left triggers"; return 1; }
+	$PSQL -c "INSERT INTO probe_results (id, stream_id, node_id, probe_type, success, probe_timestamp)
+		VALUES (990002, 'stream-000', 'node-after', 'stats_poll', true, '$START')" ||
+		{ fail "a write through the coordinator failed after the refused --enable"; return 1; }
+}
+
 # grouped without the partition key (by stream_id alone, the table being
 # hashed by node_id) a shard's groups are not final: only a partial
 # aggregate per shard is possible, which postgres_fdw does not push down, so
