@@ -30,13 +30,7 @@ cleanup() { pg_cluster_stop; rm -rf "$WORK"; }
 trap cleanup EXIT    # the only trap (cluster.sh installs none)
 trap 'exit 130' INT TERM
 pg_cluster_start
-# the settings of tools/bench_pg.sh
-cat >>"$PG_CLUSTER_DIR/data/postgresql.conf" <<CONF
-shared_buffers = '4GB'
-work_mem = '256MB'
-max_parallel_workers_per_gather = 2
-CONF
-pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -w restart >/dev/null
+pg_cluster_bench_settings
 PSQL="$PG_BIN/psql -X -q -v ON_ERROR_STOP=1"
 pg_cluster_createdb bench
 export PGDATABASE=bench

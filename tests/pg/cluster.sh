@@ -129,3 +129,14 @@ pg_cluster_stop() {
 pg_cluster_createdb() {
 	PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -d postgres -c "DROP DATABASE IF EXISTS \"$1\"" -c "CREATE DATABASE \"$1\"" >/dev/null
 }
+
+# pg_cluster_bench_settings: the benchmarks' settings for the main cluster
+# (sized for this 2-core, 24 GiB machine), applied by a restart.
+pg_cluster_bench_settings() {
+	cat >>"$PG_CLUSTER_DIR/data/postgresql.conf" <<CONF
+shared_buffers = '4GB'
+work_mem = '256MB'
+max_parallel_workers_per_gather = 2
+CONF
+	pg_cluster_run "$PG_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" -w restart >/dev/null
+}
