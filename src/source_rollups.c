@@ -147,7 +147,8 @@ text_add(struct text *t, const char *s)
 static void
 add_range(struct text *t, const char *column, const char *tz, int64_t from, int64_t to)
 {
-	char a[TIMESTAMP_FORMAT_LEN], b[TIMESTAMP_FORMAT_LEN], piece[256];
+	char a[TIMESTAMP_FORMAT_LEN], b[TIMESTAMP_FORMAT_LEN],
+		piece[2 * sizeof(((struct probe_table *) 0)->tz) + 128];
 
 	timestamp_format(from, a);
 	timestamp_format(to, b);
