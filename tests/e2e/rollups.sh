@@ -233,6 +233,29 @@ t_coordinator_table_in_other_time_zones() {
 	PGOPTIONS="-c timezone=America/New_York" settle_pair coord-late && want_hours coord-late "0 23 1 probes"
 }
 
+# a timestamp without time zone holding local times of a zone with a
+# half-hour offset (probe_timestamp_zone): hours are UTC hours all the same
+t_local_times_of_another_zone() {
+	local z=Asia/Kolkata
+	db t_zone || return 1
+	$PSQL -c "CREATE TABLE probes_local (LIKE probe_results)" \
+		-c "ALTER TABLE probes_local ALTER COLUMN probe_timestamp TYPE timestamp without time zone" \
+		-c "INSERT INTO probes_local SELECT id, stream_id, node_id, probe_type, success, response_data,
+			error_message, probe_timestamp AT TIME ZONE '$z' FROM probe_results" ||
+		{ fail "could not make the local-time table"; return 1; }
+	rollup --enable --probe-table probes_local --probe-timestamp-zone "$z" &&
+		rollup --probe-table probes_local --probe-timestamp-zone "$z" --until 2026-11-02T00:00:00Z || return 1
+	[ "$(sql "SELECT count(*) FROM probe_rollup_hours WHERE hour >= '2026-11-01' AND hour < '2026-11-02'")" = 24 ] ||
+		{ fail "hours of the UTC day rolled up: $(sql "SELECT string_agg(hour::text, ' ') FROM probe_rollup_hours")"; return 1; }
+	PGTZ=America/Anchorage $PSQL -c "INSERT INTO probes_local (id, stream_id, node_id, probe_type, success, probe_timestamp)
+			VALUES (900000001, 'stream-000', 'node-late', 'stats_poll', true, '2026-11-01 20:45:00')" || return 1
+	[ "$(sql "SELECT string_agg(hour::text, ' ') FROM probe_rollup_invalidations")" = "2026-11-01 15:00:00+00" ] ||
+		{ fail "logged: $(sql "SELECT string_agg(hour::text, ' ') FROM probe_rollup_invalidations"), want 15:00 UTC (20:45 in Kolkata)"; return 1; }
+	settle_pair zone --probe-table probes_local --probe-timestamp-zone "$z" && want_hours zone "0 23 1 rollups" || return 1
+	"$PAYRUN" -q db rollup --probe-table probes_local 2>"$TD/utc.err"
+	[ $? -eq 2 ] && grep -q 'in zone' "$TD/utc.err" || { fail "refresh read as UTC: $(oneline "$TD/utc.err")"; return 1; }
+}
+
 # a refresh with nothing new does nothing; one at a time; the current
 # hour is never rolled up
 t_refresh_is_idempotent_and_one_at_a_time() {
