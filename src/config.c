@@ -389,17 +389,18 @@ config_to_settings(const struct config_values *v, unsigned command, struct setti
 				  options_get_or_default(v, OPTION_INFLATER));
 		return false;
 	}
-	s->pools_path = c.pools ? mem_strdup(c.pools) : NULL;
-	s->pools_query = c.pools_query && command != OPT_BACKFILL ? mem_strdup(c.pools_query) : NULL;
-	s->given = v->settings_given;
-	s->probe_table = mem_strdup(options_get_or_default(v, OPTION_PROBE_TABLE));
-	s->probe_timestamp_zone = mem_strdup(options_get_or_default(v, OPTION_PROBE_TIMESTAMP_ZONE));
 	if (!rollups_mode_parse(options_get_or_default(v, OPTION_ROLLUPS), &s->rollups))
 	{
 		log_error("invalid rollups '%s' (want auto or off)",
 				  options_get_or_default(v, OPTION_ROLLUPS));
 		return false;
 	}
+	/* nothing is owned before this point: a false return above leaks nothing */
+	s->pools_path = c.pools ? mem_strdup(c.pools) : NULL;
+	s->pools_query = c.pools_query && command != OPT_BACKFILL ? mem_strdup(c.pools_query) : NULL;
+	s->given = v->settings_given;
+	s->probe_table = mem_strdup(options_get_or_default(v, OPTION_PROBE_TABLE));
+	s->probe_timestamp_zone = mem_strdup(options_get_or_default(v, OPTION_PROBE_TIMESTAMP_ZONE));
 	s->out_dir = v->out ? mem_strdup(v->out) : NULL;
 	s->db_conninfo = c.db ? mem_strdup(c.db) : NULL;
 	return true;
