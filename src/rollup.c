@@ -71,9 +71,7 @@ read_state(struct db *db, const char *step, struct rollup_state *st)
 	struct db_value installed = { .type = DB_VALUE_BOOL };
 
 	memset(st, 0, sizeof(*st));
-	if (!db_query_value(db, step, "rollups installed",
-						"SELECT to_regclass('payrun_rollup_state') IS NOT NULL", 0, NULL,
-						&installed))
+	if (!db_query_value(db, step, "rollup_installed", sql_rollup_installed, 0, NULL, &installed))
 		return PAYRUN_EXIT_DB;
 	if (!installed.b)
 	{
@@ -105,7 +103,7 @@ payrun_schema(struct db *db, char *out, size_t len)
 {
 	struct db_value v = { .type = DB_VALUE_TEXT };
 
-	if (!db_query_value(db, "enable rollups", "payrun schema",
+	if (!db_query_value(db, "rollups", "payrun schema",
 						"SELECT quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n ON "
 						"n.oid = c.relnamespace WHERE c.oid = 'payrun_rollup_state'::regclass",
 						0, NULL, &v))
@@ -119,9 +117,8 @@ payrun_schema(struct db *db, char *out, size_t len)
  * in the caller's transaction: writes to a partition by name fire its own.
  */
 static bool
-leaf_triggers(struct db *db, const char *step, const struct probe_table *pt)
+leaf_triggers(struct db *db, const char *step, const struct probe_table *pt, const char *schema)
 {
-	char            schema[256];
 	const char     *name = "{payrun_schema}";
 	const char     *value = schema;
 	const char     *params[1] = { pt->qualified };
@@ -129,8 +126,6 @@ leaf_triggers(struct db *db, const char *step, const struct probe_table *pt)
 	char           *sql;
 	bool            ok;
 
-	if (!payrun_schema(db, schema, sizeof(schema)))
-		return false;
 	sql = probes_sql_with(pt, sql_rollup_leaf_triggers, 1, &name, &value);
 	ok = db_query_value(db, step, "probe_setting", sql_probe_setting, 1, params, &ignored) &&
 		 db_exec(db, step, "rollup_leaf_triggers", sql);
@@ -172,7 +167,7 @@ enable_in(struct db *db, const struct probe_table *pt)
 		return PAYRUN_EXIT_DB;
 	sql = probes_sql_with(pt, sql_rollup_enable, 1, &name, &value);
 	ok = db_exec(db, "enable rollups", "rollup_enable", sql) &&
-		 leaf_triggers(db, "enable rollups", pt) &&
+		 leaf_triggers(db, "enable rollups", pt, schema) &&
 		 db_query_value(db, "enable rollups", "rollup_state_set", sql_rollup_state_set, 2, params,
 						&ignored);
 	free(sql);
@@ -305,9 +300,7 @@ hour_sql_init(struct hour_sql *hs, struct db *db, const struct probe_table *pt, 
 	if (untimed)
 		snprintf(where, sizeof(where), "probe_timestamp IS NULL");
 	else
-		snprintf(where, sizeof(where),
-				 "probe_timestamp >= $1::timestamptz%s AND probe_timestamp < $2::timestamptz%s",
-				 pt->tz, pt->tz);
+		source_rollups_range_where(pt, where, sizeof(where));
 	if (starts == NULL)
 		return false;
 	inner_values[1] = starts;
@@ -493,6 +486,7 @@ refresh_locked(struct db *db, const struct probe_table *pt, int64_t until)
 {
 	struct rollup_state  st;
 	struct refresh_tally t = { 0 };
+	char                 schema[256];
 	int64_t              watermark = 0;
 	enum payrun_exit     rc = read_state(db, "roll up", &st);
 
@@ -512,8 +506,8 @@ refresh_locked(struct db *db, const struct probe_table *pt, int64_t until)
 				  st.table, (unsigned long long) st.triggers);
 		return PAYRUN_EXIT_USAGE;
 	}
-	if (!db_begin(db, "roll up", NULL) || !leaf_triggers(db, "roll up", pt) ||
-		!db_commit(db, "roll up"))
+	if (!db_begin(db, "roll up", NULL) || !payrun_schema(db, schema, sizeof(schema)) ||
+		!leaf_triggers(db, "roll up", pt, schema) || !db_commit(db, "roll up"))
 	{
 		db_rollback(db, "roll up");
 		return PAYRUN_EXIT_DB;

@@ -55,12 +55,20 @@ source_rollups_zone(const struct probe_table *pt)
 }
 
 void
-source_rollups_period_where(const struct probe_table *pt, char *buf, size_t len)
+source_rollups_range_where(const struct probe_table *pt, char *buf, size_t len)
 {
 	snprintf(buf, len,
-			 "(probe_timestamp >= $1::timestamptz%s AND probe_timestamp < $2::timestamptz%s)\n"
-			 "           OR probe_timestamp IS NULL",
-			 pt->tz, pt->tz);
+			 "probe_timestamp >= $1::timestamptz%s AND probe_timestamp < $2::timestamptz%s", pt->tz,
+			 pt->tz);
+}
+
+void
+source_rollups_period_where(const struct probe_table *pt, char *buf, size_t len)
+{
+	char range[sizeof(pt->tz) * 2 + 128];
+
+	source_rollups_range_where(pt, range, sizeof(range));
+	snprintf(buf, len, "(%s)\n           OR probe_timestamp IS NULL", range);
 }
 
 static bool
@@ -273,8 +281,7 @@ rollups_state(struct db *db, const struct probe_table *pt, struct rollups_use *u
 	struct db_value installed = { .type = DB_VALUE_BOOL };
 	struct db_value table = { .type = DB_VALUE_TEXT };
 
-	if (!db_query_value(db, "read probes", "rollups installed",
-						"SELECT to_regclass('payrun_rollup_state') IS NOT NULL", 0, NULL,
+	if (!db_query_value(db, "read probes", "rollup_installed", sql_rollup_installed, 0, NULL,
 						&installed))
 		return PAYRUN_EXIT_DB;
 	if (!installed.b)

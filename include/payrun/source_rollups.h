@@ -61,6 +61,9 @@ enum payrun_exit source_rollups_plan(struct db *db, const struct probe_table *pt
 									 const struct period *p, struct coverage *cover,
 									 struct rollups_use *use, char **sql);
 
+/* The rows of [$1, $2), the bounds converted into the column's meaning. */
+void source_rollups_range_where(const struct probe_table *pt, char *buf, size_t len);
+
 /* The filter of sql/settle_read.sql for the whole period: its rows and those without a time. */
 void source_rollups_period_where(const struct probe_table *pt, char *buf, size_t len);
 

@@ -58,6 +58,7 @@ extern const char sql_rollup_day[];
 extern const char sql_rollup_leaf_triggers[];
 extern const char sql_rollup_index_check[];
 extern const char sql_rollup_foreign_check[];
+extern const char sql_rollup_installed[];
 extern const char sql_rollup_plan[];
 extern const char sql_settle_read_rollups[];
 extern const char sql_slice_starts[];
